@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "address.h"
+#include "macro.h"
+#include "parse.h"
+
+static int parse_port(const char *s, uint16_t *ret) {
+        uint64_t port;
+        int r;
+
+        r = parse_uint64(s, 1, 65535, &port);
+        if (r < 0)
+                return r;
+        *ret = htons((uint16_t) port);
+        return 0;
+}
+
+int socket_address_parse(const char *s, SocketAddress *ret) {
+        SocketAddress a = {};
+        char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 1];
+        const char *colon;
+        size_t n;
+
+        if (s[0] == '/' || s[0] == '@') {
+                /* A leading '@' is Linux's abstract namespace: a NUL byte at the start of the path. */
+                n = strlen(s);
+                if (n >= sizeof(a.un.sun_path))
+                        return -ENAMETOOLONG;
+                a.un.sun_family = AF_UNIX;
+                memcpy(a.un.sun_path, s, n);
+                if (s[0] == '@') {
+                        a.un.sun_path[0] = '\0';
+                        a.size = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + n);
+                } else
+                        a.size = (socklen_t) sizeof(a.un);
+                *ret = a;
+                return 0;
+        }
+
+        if (s[0] == '[') {
+                const char *close = strchr(s, ']'), *percent;
+
+                if (!close || close[1] != ':')
+                        return -EINVAL;
+                n = (size_t) (close - s - 1);
+                if (n >= sizeof(host))
+                        return -EINVAL;
+                memcpy(host, s + 1, n);
+                host[n] = '\0';
+
+                percent = strchr(host, '%');
+                if (percent) {
+                        a.in6.sin6_scope_id = if_nametoindex(percent + 1);
+                        if (a.in6.sin6_scope_id == 0)
+                                return -ENODEV;
+                        host[percent - host] = '\0';
+                }
+                if (inet_pton(AF_INET6, host, &a.in6.sin6_addr) != 1)
+                        return -EINVAL;
+                if (parse_port(close + 2, &a.in6.sin6_port) < 0)
+                        return -EINVAL;
+                a.in6.sin6_family = AF_INET6;
+                a.size = sizeof(a.in6);
+                *ret = a;
+                return 0;
+        }
+
+        colon = strrchr(s, ':');
+        if (!colon)
+                return -EINVAL;
+        n = (size_t) (colon - s);
+        if (n >= sizeof(host))
+                return -EINVAL;
+        memcpy(host, s, n);
+        host[n] = '\0';
+        if (inet_pton(AF_INET, host, &a.in.sin_addr) != 1)
+                return -EINVAL;
+        if (parse_port(colon + 1, &a.in.sin_port) < 0)
+                return -EINVAL;
+        a.in.sin_family = AF_INET;
+        a.size = sizeof(a.in);
+        *ret = a;
+        return 0;
+}
+
+void socket_address_format(const SocketAddress *a, char *buf, size_t size) {
+        char host[INET6_ADDRSTRLEN];
+        size_t path;
+
+        switch (a->sa.sa_family) {
+        case AF_INET:
+                inet_ntop(AF_INET, &a->in.sin_addr, host, sizeof(host));
+                snprintf(buf, size, "%s:%u", host, ntohs(a->in.sin_port));
+                break;
+        case AF_INET6:
+                inet_ntop(AF_INET6, &a->in6.sin6_addr, host, sizeof(host));
+                snprintf(buf, size, "[%s]:%u", host, ntohs(a->in6.sin6_port));
+                break;
+        case AF_UNIX:
+                path = a->size > offsetof(struct sockaddr_un, sun_path) ?
+                                a->size - offsetof(struct sockaddr_un, sun_path) : 0;
+                if (path == 0 || (a->un.sun_path[0] == '\0' && path == 1))
+                        snprintf(buf, size, "unix");
+                else if (a->un.sun_path[0] == '\0')
+                        snprintf(buf, size, "@%.*s", (int) (path - 1), a->un.sun_path + 1);
+                else
+                        snprintf(buf, size, "%.*s", (int) sizeof(a->un.sun_path), a->un.sun_path);
+                break;
+        default:
+                snprintf(buf, size, "unknown");
+        }
+}
+
+void socket_peer_format(int fd, char *buf, size_t size) {
+        SocketAddress a = { .size = sizeof(a.storage) };
+        struct ucred cred;
+        socklen_t n = sizeof(cred);
+
+        if (getpeername(fd, &a.sa, &a.size) < 0) {
+                snprintf(buf, size, "unknown");
+                return;
+        }
+        if (a.sa.sa_family == AF_UNIX && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &n) == 0) {
+                snprintf(buf, size, "unix:pid=%i", (int) cred.pid);
+                return;
+        }
+        socket_address_format(&a, buf, size);
+}

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "parse.h"
+#include "server-options.h"
+#include "thermometer.h"
+
+static void help(const char *default_listen) {
+        printf("%s [OPTIONS...]\n\n"
+               "Stream temperature readings to any number of clients (thermo-protocol(7)).\n\n"
+               "  -h --help                Show this help\n"
+               "     --version             Show package version\n"
+               "  -l --listen=ADDRESS      Listen on HOST:PORT, [IPV6]:PORT or a Unix socket path\n"
+               "                           when not socket-activated (repeatable; default %s)\n"
+               "  -i --interval=TIME       Time between readings (default 1000ms; bare number: ms)\n"
+               "  -s --sensor=SPEC         Where readings come from: simulated[:seed=N]\n"
+               "  -m --max-clients=N       Clients served at once (default %u)\n"
+               "  -b --buffer-size=BYTES   Output buffer of each client (default 64K)\n"
+               "     --exit-idle=TIME      Exit after this long without clients when socket-activated\n"
+               "                           (default 60s; bare number: s; 0 never)\n"
+               "     --log-level=LEVEL     debug, info, notice, warning, err (default info)\n"
+               "\nSee the thermo-server(8) man page for details.\n",
+               program_invocation_short_name, default_listen, SERVER_MAX_CLIENTS_DEFAULT);
+}
+
+static int usage_error(const char *option, const char *value, const char *why) {
+        fprintf(stderr, "%s: invalid value '%s' for %s: %s\n", program_invocation_short_name, value, option,
+                        why);
+        return -EINVAL;
+}
+
+static int add_listen(ServerOptions *o, const char *value) {
+        SocketAddress a, *p;
+
+        if (socket_address_parse(value, &a) < 0)
+                return usage_error("--listen", value, "expected HOST:PORT, [IPV6]:PORT or /path");
+        p = realloc(o->listen, (o->n_listen + 1) * sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        p[o->n_listen++] = a;
+        o->listen = p;
+        return 0;
+}
+
+int server_options_parse(int argc, char *argv[], const char *default_listen, ServerOptions *ret) {
+        enum { ARG_VERSION = 0x100, ARG_EXIT_IDLE, ARG_LOG_LEVEL };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "listen", required_argument, NULL, 'l' },
+                { "interval", required_argument, NULL, 'i' },
+                { "sensor", required_argument, NULL, 's' },
+                { "max-clients", required_argument, NULL, 'm' },
+                { "buffer-size", required_argument, NULL, 'b' },
+                { "exit-idle", required_argument, NULL, ARG_EXIT_IDLE },
+                { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
+                {}
+        };
+        _cleanup_(server_options_done) ServerOptions o = {
+                .interval = THERMOMETER_INTERVAL_DEFAULT,
+                .max_clients = SERVER_MAX_CLIENTS_DEFAULT,
+                .buffer_size = SERVER_BUFFER_SIZE_DEFAULT,
+                .exit_idle = SERVER_EXIT_IDLE_DEFAULT,
+                .default_listen = default_listen,
+        };
+        const char *sensor = "simulated", *error;
+        int c, r;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "hl:i:s:m:b:", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help(default_listen);
+                        return 0;
+                case ARG_VERSION:
+                        printf("%s %s\n", program_invocation_short_name, PROJECT_VERSION);
+                        return 0;
+                case 'l':
+                        r = add_listen(&o, optarg);
+                        if (r < 0)
+                                return r;
+                        break;
+                case 'i':
+                        if (parse_timespan(optarg, USEC_PER_MSEC, &o.interval) < 0 || o.interval < USEC_PER_MSEC ||
+                                        o.interval > 24 * 3600 * USEC_PER_SEC)
+                                return usage_error("--interval", optarg, "expected a time from 1ms to 24h");
+                        break;
+                case 's':
+                        sensor = optarg;
+                        break;
+                case 'm':
+                        if (parse_uint64(optarg, 1, 1000000, &o.max_clients) < 0)
+                                return usage_error("--max-clients", optarg, "expected a number from 1 to 1000000");
+                        break;
+                case 'b':
+                        if (parse_size(optarg, &o.buffer_size) < 0 || o.buffer_size < SERVER_BUFFER_SIZE_MIN ||
+                                        o.buffer_size > SERVER_BUFFER_SIZE_MAX)
+                                return usage_error("--buffer-size", optarg, "expected a size from 256 to 1G");
+                        break;
+                case ARG_EXIT_IDLE:
+                        if (parse_timespan(optarg, USEC_PER_SEC, &o.exit_idle) < 0)
+                                return usage_error("--exit-idle", optarg, "expected a time such as 60s or 0");
+                        break;
+                case ARG_LOG_LEVEL:
+                        r = log_level_from_string(optarg);
+                        if (r < 0)
+                                return usage_error("--log-level", optarg, "expected debug, info, notice, warning or err");
+                        log_set_max_level(r);
+                        break;
+                default:
+                        /* getopt has said what is wrong. */
+                        return -EINVAL;
+                }
+
+        if (optind < argc) {
+                fprintf(stderr, "%s: unexpected argument '%s'\n", program_invocation_short_name, argv[optind]);
+                return -EINVAL;
+        }
+
+        r = sensor_new(sensor, &o.sensor, &error);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return usage_error("--sensor", sensor, error);
+
+        *ret = o;
+        o = (ServerOptions) {};
+        return 1;
+}
+
+void server_options_done(ServerOptions *o) {
+        free(o->listen);
+        o->listen = NULL;
+        o->n_listen = 0;
+        o->sensor = sensor_free(o->sensor);
+}

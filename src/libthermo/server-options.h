@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "address.h"
+#include "sensor.h"
+
+/* The options both servers take; thermo-server(8) documents each. */
+typedef struct ServerOptions {
+        SocketAddress *listen;  /* --listen, in the order given */
+        size_t n_listen;
+        const char *default_listen; /* when neither --listen nor systemd gives a socket */
+        Sensor *sensor;
+        uint64_t interval;      /* usec */
+        uint64_t max_clients;
+        uint64_t buffer_size;   /* bytes */
+        uint64_t exit_idle;     /* usec, 0 never */
+} ServerOptions;
+
+#define SERVER_PORT_DEFAULT 8888
+#define SERVER_MAX_CLIENTS_DEFAULT 4096
+#define SERVER_BUFFER_SIZE_DEFAULT (64 * 1024)
+#define SERVER_EXIT_IDLE_DEFAULT (60 * UINT64_C(1000000))
+#define SERVER_BUFFER_SIZE_MIN 256
+#define SERVER_BUFFER_SIZE_MAX (UINT64_C(1) << 30)
+
+/* Returns 1 to run, 0 when --help or --version was answered, -EINVAL after printing a usage error. */
+int server_options_parse(int argc, char *argv[], const char *default_listen, ServerOptions *ret);
+void server_options_done(ServerOptions *o);
