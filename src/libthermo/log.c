@@ -10,8 +10,9 @@
 
 #include "log.h"
 
-/* Process-wide like the stderr it writes to: set once from --log-level. */
+/* Process-wide like the stderr it writes to: set once at start. */
 static int log_max_level = LOG_INFO;
+static const char *log_prefix = NULL;
 
 static const char *const level_names[] = {
         [LOG_EMERG] = "emerg", [LOG_ALERT] = "alert", [LOG_CRIT] = "crit",      [LOG_ERR] = "err",
@@ -20,6 +21,10 @@ static const char *const level_names[] = {
 
 void log_set_max_level(int level) {
         log_max_level = level;
+}
+
+void log_set_prefix(const char *prefix) {
+        log_prefix = prefix;
 }
 
 int log_get_max_level(void) {
@@ -95,7 +100,7 @@ int log_struct_internal(int level, int error, const char *message_id, const char
         if (stderr_is_journal())
                 log_to_journal(level, error, message_id, fields, message);
         else
-                fprintf(stderr, "%s: %s\n", level_names[level & 7], message);
+                fprintf(stderr, "%s: %s\n", log_prefix ?: level_names[level & 7], message);
 
         return -abs(error);
 }

@@ -18,6 +18,8 @@
 #define LOG_FIELDS(...) ((const char *const[]) { __VA_ARGS__, NULL })
 
 void log_set_max_level(int level);
+/* On stderr, lines start with this (a command's name) instead of the level (a daemon's habit). */
+void log_set_prefix(const char *prefix);
 int log_get_max_level(void);
 int log_level_from_string(const char *s);
 

@@ -34,7 +34,7 @@ struct Server {
         Thermometer *thermometer;
         server_open_t open;
 
-        Listener *listeners;
+        Listener **listeners;   /* each on its own: their event sources point at them */
         size_t n_listeners;
         bool activated;         /* every listener came from systemd: we may exit on idle */
 
@@ -121,8 +121,9 @@ Server *server_free(Server *s) {
 
         /* Sessions belong to their connection layer, which frees them with the event loop's sources. */
         for (size_t i = 0; i < s->n_listeners; i++) {
-                listener_close(&s->listeners[i]);
-                free(s->listeners[i].name);
+                listener_close(s->listeners[i]);
+                free(s->listeners[i]->name);
+                free(s->listeners[i]);
         }
         free(s->listeners);
         sd_event_source_disable_unref(s->idle_timer);
@@ -241,8 +242,8 @@ static void reject(Server *s, int fd, const char *peer) {
 
 static void set_accepting(Server *s, bool on) {
         for (size_t i = 0; i < s->n_listeners; i++)
-                if (s->listeners[i].io)
-                        (void) sd_event_source_set_enabled(s->listeners[i].io, on ? SD_EVENT_ON : SD_EVENT_OFF);
+                if (s->listeners[i]->io)
+                        (void) sd_event_source_set_enabled(s->listeners[i]->io, on ? SD_EVENT_ON : SD_EVENT_OFF);
 }
 
 static int on_accept_retry(sd_event_source *source, uint64_t usec, void *userdata) {
@@ -308,16 +309,19 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
 }
 
 static int add_listener(Server *s, int fd, const char *name, const SocketAddress *address) {
-        Listener *p, *l;
+        Listener **p, *l;
         int r;
 
         p = realloc(s->listeners, (s->n_listeners + 1) * sizeof(*p));
-        if (!p) {
+        l = calloc(1, sizeof(*l));
+        if (p)
+                s->listeners = p;
+        if (!p || !l) {
+                free(l);
                 safe_close(fd);
                 return -ENOMEM;
         }
-        s->listeners = p;
-        l = &p[s->n_listeners++];
+        p[s->n_listeners++] = l;
         *l = (Listener) { .server = s, .fd = fd };
         if (address) {
                 l->address = *address;
@@ -405,7 +409,7 @@ static void server_shutdown(Server *s) {
         s->stopping = true;
 
         for (size_t k = 0; k < s->n_listeners; k++)
-                listener_close(&s->listeners[k]);
+                listener_close(s->listeners[k]);
         (void) sd_event_source_set_enabled(s->idle_timer, SD_EVENT_OFF);
 
         LIST_FOREACH_SAFE(sessions, i, n, s->sessions)

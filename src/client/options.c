@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "options.h"
+#include "parse.h"
+
+#define CLIENT_PORT_DEFAULT "8888"
+
+static void help(void) {
+        printf("%s [OPTIONS...] [HOST[:PORT]]\n\n"
+               "Show temperature readings from a thermo server (default localhost:" CLIENT_PORT_DEFAULT ").\n\n"
+               "  -h --help               Show this help\n"
+               "     --version            Show package version\n"
+               "  -U --unix=PATH          Connect to a Unix socket instead of HOST:PORT\n"
+               "  -n --count=N            Stop after N readings\n"
+               "  -1 --once               Show the newest reading and exit\n"
+               "  -o --output=FORMAT      text, json (one object a line) or csv\n"
+               "     --units=UNIT         celsius, fahrenheit or kelvin\n"
+               "  -t --timeout=SECONDS    Give up connecting, or waiting for the server, after this\n"
+               "                          long (default 10s; bare number: s)\n"
+               "  -r --retry              Reconnect with backoff when the connection fails\n"
+               "  -q --quiet              Show errors only\n"
+               "  -v --verbose            Show what happens on the connection\n"
+               "\nSee the thermo-client(1) man page for details.\n",
+               program_invocation_short_name);
+}
+
+static int usage_error(const char *option, const char *value, const char *why) {
+        log_error("Invalid value '%s' for %s: %s", value, option, why);
+        return -EINVAL;
+}
+
+int client_parse_destination(const char *s, char **ret_host, char **ret_port) {
+        const char *colon = strrchr(s, ':'), *port = CLIENT_PORT_DEFAULT;
+        _cleanup_free_ char *host = NULL;
+        uint64_t v;
+
+        if (s[0] == '[') {
+                const char *close = strchr(s, ']');
+                if (!close || (close[1] != '\0' && close[1] != ':') || close == s + 1)
+                        return -EINVAL;
+                host = strndup(s + 1, (size_t) (close - s - 1));
+                if (close[1] == ':')
+                        port = close + 2;
+        } else if (colon && strchr(s, ':') == colon) {
+                host = strndup(s, (size_t) (colon - s));
+                port = colon + 1;
+        } else
+                host = strdup(s); /* a name, or an IPv6 address without a port */
+        if (!host)
+                return -ENOMEM;
+        if (host[0] == '\0' || parse_uint64(port, 1, 65535, &v) < 0)
+                return -EINVAL;
+
+        *ret_port = strdup(port);
+        if (!*ret_port)
+                return -ENOMEM;
+        *ret_host = TAKE_PTR(host);
+        return 0;
+}
+
+int client_options_parse(int argc, char *argv[], ClientOptions *ret) {
+        enum { ARG_VERSION = 0x100, ARG_UNITS };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "unix", required_argument, NULL, 'U' },
+                { "count", required_argument, NULL, 'n' },
+                { "once", no_argument, NULL, '1' },
+                { "output", required_argument, NULL, 'o' },
+                { "units", required_argument, NULL, ARG_UNITS },
+                { "timeout", required_argument, NULL, 't' },
+                { "retry", no_argument, NULL, 'r' },
+                { "quiet", no_argument, NULL, 'q' },
+                { "verbose", no_argument, NULL, 'v' },
+                {}
+        };
+        _cleanup_(client_options_done) ClientOptions o = { .timeout = CLIENT_TIMEOUT_DEFAULT };
+        int c, r;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "hU:n:1o:t:rqv", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("%s %s\n", program_invocation_short_name, PROJECT_VERSION);
+                        return 0;
+                case 'U':
+                        o.unix_path = optarg;
+                        break;
+                case 'n':
+                        if (parse_uint64(optarg, 1, PROTOCOL_COUNT_MAX, &o.count) < 0)
+                                return usage_error("--count", optarg, "expected a number from 1 to 4294967295");
+                        break;
+                case '1':
+                        o.once = true;
+                        break;
+                case 'o':
+                        r = output_format_from_string(optarg);
+                        if (r < 0)
+                                return usage_error("--output", optarg, "expected text, json or csv");
+                        o.format = (OutputFormat) r;
+                        break;
+                case ARG_UNITS:
+                        r = unit_from_string(optarg);
+                        if (r < 0)
+                                return usage_error("--units", optarg, "expected celsius, fahrenheit or kelvin");
+                        o.unit = (Unit) r;
+                        break;
+                case 't':
+                        if (parse_timespan(optarg, USEC_PER_SEC, &o.timeout) < 0 || o.timeout < USEC_PER_MSEC ||
+                                        o.timeout > 24 * 3600 * USEC_PER_SEC)
+                                return usage_error("--timeout", optarg, "expected a time from 1ms to 24h");
+                        break;
+                case 'r':
+                        o.retry = true;
+                        break;
+                case 'q':
+                        log_set_max_level(LOG_ERR);
+                        break;
+                case 'v':
+                        log_set_max_level(LOG_DEBUG);
+                        break;
+                default:
+                        /* getopt has said what is wrong. */
+                        return -EINVAL;
+                }
+
+        if (o.once && o.count > 0) {
+                log_error("--once and --count cannot be combined.");
+                return -EINVAL;
+        }
+        if (argc - optind > 1) {
+                log_error("Unexpected argument '%s'.", argv[optind + 1]);
+                return -EINVAL;
+        }
+        if (optind < argc && o.unix_path) {
+                log_error("Both --unix and a host were given; pick one.");
+                return -EINVAL;
+        }
+        if (!o.unix_path) {
+                r = client_parse_destination(optind < argc ? argv[optind] : "localhost", &o.host, &o.port);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        return usage_error("HOST[:PORT]", argv[optind], "expected HOST, HOST:PORT or [IPV6]:PORT");
+        }
+
+        *ret = o;
+        o = (ClientOptions) {};
+        return 1;
+}
+
+void client_options_done(ClientOptions *o) {
+        free(o->host);
+        free(o->port);
+        o->host = o->port = NULL;
+}

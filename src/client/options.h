@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "output.h"
+
+typedef struct ClientOptions {
+        char *host;             /* NULL with --unix */
+        char *port;
+        const char *unix_path;
+        uint64_t count;         /* readings before we stop, 0 for no end */
+        bool once;
+        OutputFormat format;
+        Unit unit;
+        uint64_t timeout;       /* usec */
+        bool retry;
+} ClientOptions;
+
+#define CLIENT_TIMEOUT_DEFAULT (10 * UINT64_C(1000000))
+
+/* Returns 1 to run, 0 when --help or --version was answered, -EINVAL after printing a usage error. */
+int client_options_parse(int argc, char *argv[], ClientOptions *ret);
+void client_options_done(ClientOptions *o);
+
+/* "host", "host:port", "[v6]", "[v6]:port", or a bare IPv6 address. */
+int client_parse_destination(const char *s, char **ret_host, char **ret_port);

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <inttypes.h>
+#include <langinfo.h>
+#include <string.h>
+#include <time.h>
+
+#include "macro.h"
+#include "output.h"
+
+static const char *const format_names[_OUTPUT_MAX] = {
+        [OUTPUT_TEXT] = "text",
+        [OUTPUT_JSON] = "json",
+        [OUTPUT_CSV] = "csv",
+};
+
+static const char *const unit_names[_UNIT_MAX] = {
+        [UNIT_CELSIUS] = "celsius",
+        [UNIT_FAHRENHEIT] = "fahrenheit",
+        [UNIT_KELVIN] = "kelvin",
+};
+
+static int lookup(const char *const *names, size_t n, const char *s) {
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(names[i], s) == 0)
+                        return (int) i;
+        return -EINVAL;
+}
+
+int output_format_from_string(const char *s) {
+        return lookup(format_names, ELEMENTSOF(format_names), s);
+}
+
+int unit_from_string(const char *s) {
+        return lookup(unit_names, ELEMENTSOF(unit_names), s);
+}
+
+/* Division that rounds halves away from zero, as a person would. */
+static int64_t div_round(int64_t a, int64_t b) {
+        return a >= 0 ? (a + b / 2) / b : -((-a + b / 2) / b);
+}
+
+int64_t unit_convert(Unit unit, int64_t millicelsius) {
+        switch (unit) {
+        case UNIT_FAHRENHEIT:
+                return div_round(millicelsius * 9, 5) + 32000;
+        case UNIT_KELVIN:
+                return millicelsius + 273150;
+        default:
+                return millicelsius;
+        }
+}
+
+static const char *unit_symbol(Unit unit) {
+        bool utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+
+        switch (unit) {
+        case UNIT_FAHRENHEIT:
+                return utf8 ? "°F" : "F";
+        case UNIT_KELVIN:
+                return "K";
+        default:
+                return utf8 ? "°C" : "C";
+        }
+}
+
+void output_reading(FILE *f, OutputFormat format, Unit unit, const Reading *r, bool *header_done) {
+        char value[32], celsius[32], when[64];
+        time_t sec = (time_t) (r->time_ms / 1000);
+        struct tm tm;
+
+        protocol_format_milli(value, sizeof(value), unit_convert(unit, r->millicelsius));
+
+        switch (format) {
+        case OUTPUT_TEXT:
+                strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&sec, &tm));
+                fprintf(f, "%s.%03u %s %s\n", when, (unsigned) (r->time_ms % 1000), value, unit_symbol(unit));
+                break;
+        case OUTPUT_JSON:
+                /* "celsius" is always there, so that 'jq .celsius' works whatever --units says. */
+                protocol_format_milli(celsius, sizeof(celsius), r->millicelsius);
+                fprintf(f, "{\"seq\":%" PRIu64 ",\"time\":%" PRIu64 ",\"celsius\":%s", r->seq, r->time_ms, celsius);
+                if (unit != UNIT_CELSIUS)
+                        fprintf(f, ",\"%s\":%s", unit_names[unit], value);
+                fputs("}\n", f);
+                break;
+        case OUTPUT_CSV:
+                if (!*header_done) {
+                        fprintf(f, "seq,time,%s\n", unit_names[unit]);
+                        *header_done = true;
+                }
+                fprintf(f, "%" PRIu64 ",%" PRIu64 ",%s\n", r->seq, r->time_ms, value);
+                break;
+        default:
+                break;
+        }
+        fflush(f);
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "protocol.h"
+
+typedef enum OutputFormat {
+        OUTPUT_TEXT,
+        OUTPUT_JSON,
+        OUTPUT_CSV,
+        _OUTPUT_MAX,
+} OutputFormat;
+
+typedef enum Unit {
+        UNIT_CELSIUS,
+        UNIT_FAHRENHEIT,
+        UNIT_KELVIN,
+        _UNIT_MAX,
+} Unit;
+
+int output_format_from_string(const char *s);
+int unit_from_string(const char *s);
+
+/* The reading in the chosen unit, in thousandths, rounded to the nearest. */
+int64_t unit_convert(Unit unit, int64_t millicelsius);
+
+/* Prints one reading as a whole line (CSV: with the header before the first). */
+void output_reading(FILE *f, OutputFormat format, Unit unit, const Reading *r, bool *header_done);
