@@ -8,11 +8,11 @@
 
 /* MESSAGE_IDs of the events an administrator may want to find in the journal;
  * systemd/thermo.catalog explains each. */
-#define THERMO_MESSAGE_STARTED "4c2a1a6c36a94b0f9d0a2f6c3b1e7d01"
-#define THERMO_MESSAGE_STOPPED "4c2a1a6c36a94b0f9d0a2f6c3b1e7d02"
-#define THERMO_MESSAGE_CONNECTED "4c2a1a6c36a94b0f9d0a2f6c3b1e7d03"
-#define THERMO_MESSAGE_DISCONNECTED "4c2a1a6c36a94b0f9d0a2f6c3b1e7d04"
-#define THERMO_MESSAGE_REJECTED "4c2a1a6c36a94b0f9d0a2f6c3b1e7d05"
+#define THERMO_MESSAGE_STARTED "72214724076f4f48a4e77cce31fd4dd3"
+#define THERMO_MESSAGE_STOPPED "cd91b2bc4aa14d4ebe57ec0b682c04ae"
+#define THERMO_MESSAGE_CONNECTED "caa6a5b986af4e949c810cff0e0a76a7"
+#define THERMO_MESSAGE_DISCONNECTED "55c68309aadf41c9ba76928ac7c21bd2"
+#define THERMO_MESSAGE_REJECTED "81be728ab9684781ac2ad5aab0809aa6"
 
 /* A NULL-terminated list of extra "KEY=value" journal fields. */
 #define LOG_FIELDS(...) ((const char *const[]) { __VA_ARGS__, NULL })

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "log.h"
+#include "server-options.h"
+
+static int count_args(char **argv) {
+        int n = 0;
+        while (argv[n])
+                n++;
+        return n;
+}
+
+#define PARSE(o, ...)                                                                           \
+        ({                                                                                      \
+                char *_argv[] = { (char *) "thermo-server", __VA_ARGS__, NULL };                \
+                server_options_parse(count_args(_argv), _argv, "127.0.0.1:8888", o); \
+        })
+
+static void test_defaults(void **state) {
+        ServerOptions o = {};
+
+        assert_int_equal(PARSE(&o, NULL), 1);
+        assert_int_equal(o.n_listen, 0);
+        assert_string_equal(o.default_listen, "127.0.0.1:8888");
+        assert_int_equal(o.interval, 1000 * 1000);
+        assert_int_equal(o.max_clients, 4096);
+        assert_int_equal(o.buffer_size, 65536);
+        assert_int_equal(o.exit_idle, 60 * 1000 * 1000);
+        assert_string_equal(o.sensor->description, "simulated");
+        server_options_done(&o);
+}
+
+static void test_every_option(void **state) {
+        ServerOptions o = {};
+
+        assert_int_equal(PARSE(&o, "--listen", "127.0.0.1:9000", "-l", "[::1]:9001", "--listen=/run/t.sock",
+                                 "--interval", "250", "--sensor", "simulated:seed=7", "--max-clients", "10",
+                                 "--buffer-size", "4K", "--exit-idle", "5", "--log-level", "debug"),
+                        1);
+        assert_int_equal(o.n_listen, 3);
+        assert_int_equal(o.listen[0].sa.sa_family, AF_INET);
+        assert_int_equal(o.listen[1].sa.sa_family, AF_INET6);
+        assert_int_equal(o.listen[2].sa.sa_family, AF_UNIX);
+        assert_int_equal(o.interval, 250 * 1000);
+        assert_int_equal(o.max_clients, 10);
+        assert_int_equal(o.buffer_size, 4096);
+        assert_int_equal(o.exit_idle, 5 * 1000 * 1000);
+        assert_int_equal(log_get_max_level(), LOG_DEBUG);
+        log_set_max_level(LOG_INFO);
+        server_options_done(&o);
+}
+
+static void test_invalid_values_are_usage_errors(void **state) {
+        ServerOptions o = {};
+
+        assert_int_equal(PARSE(&o, "--listen", "localhost:8888"), -EINVAL);
+        assert_int_equal(PARSE(&o, "--listen", "127.0.0.1:0"), -EINVAL);
+        assert_int_equal(PARSE(&o, "--listen", "127.0.0.1:65536"), -EINVAL);
+        assert_int_equal(PARSE(&o, "--listen", "[::1]"), -EINVAL);
+        assert_int_equal(PARSE(&o, "--interval", "0"), -EINVAL);
+        assert_int_equal(PARSE(&o, "--interval", "fast"), -EINVAL);
+        assert_int_equal(PARSE(&o, "--max-clients", "0"), -EINVAL);
+        assert_int_equal(PARSE(&o, "--max-clients", "-3"), -EINVAL);
+        assert_int_equal(PARSE(&o, "--buffer-size", "10"), -EINVAL);
+        assert_int_equal(PARSE(&o, "--buffer-size", "2G"), -EINVAL);
+        assert_int_equal(PARSE(&o, "--exit-idle", "soon"), -EINVAL);
+        assert_int_equal(PARSE(&o, "--log-level", "loud"), -EINVAL);
+        assert_int_equal(PARSE(&o, "--sensor", "nope"), -EINVAL);
+        assert_int_equal(PARSE(&o, "--no-such-option"), -EINVAL);
+        assert_int_equal(PARSE(&o, "extra"), -EINVAL);
+        assert_int_equal(o.n_listen, 0);
+        assert_null(o.sensor);
+}
+
+static void test_help_and_version_exit_early(void **state) {
+        ServerOptions o = {};
+
+        assert_int_equal(PARSE(&o, "--help"), 0);
+        assert_int_equal(PARSE(&o, "--version"), 0);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_defaults),
+                cmocka_unit_test(test_every_option),
+                cmocka_unit_test(test_invalid_values_are_usage_errors),
+                cmocka_unit_test(test_help_and_version_exit_early),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
