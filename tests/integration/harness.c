@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define RUN_TIMEOUT_MS 20000
+
+static int64_t now_ms(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *harness_server(void) {
+        const char *s = getenv("THERMO_SERVER");
+        assert_non_null(s);
+        return s;
+}
+
+const char *harness_client(void) {
+        const char *s = getenv("THERMO_CLIENT");
+        assert_non_null(s);
+        return s;
+}
+
+const char *harness_server_name(void) {
+        const char *s = strrchr(harness_server(), '/');
+        return s ? s + 1 : harness_server();
+}
+
+static void open_notify_socket(ServerProcess *p) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+        snprintf(p->dir, sizeof(p->dir), "/tmp/thermo-test-XXXXXX");
+        assert_non_null(mkdtemp(p->dir));
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", p->dir);
+        p->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        assert_true(p->notify_fd >= 0);
+        assert_int_equal(bind(p->notify_fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+}
+
+static int listen_on_free_port(int *ret_port) {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t n = sizeof(sa);
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+        assert_true(fd >= 0);
+        assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+        assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+        assert_int_equal(listen(fd, SOMAXCONN), 0);
+        assert_int_equal(getsockname(fd, (struct sockaddr *) &sa, &n), 0);
+        *ret_port = ntohs(sa.sin_port);
+        return fd;
+}
+
+/* argv: the server, then extra (from the caller), then args. */
+static void spawn(ServerProcess *p, const char *const *extra, const char *const *args, bool activated) {
+        const char *argv[64];
+        size_t n = 0;
+
+        argv[n++] = harness_server();
+        for (; extra && *extra; extra++)
+                argv[n++] = *extra;
+        for (; args && *args && n < 63; args++)
+                argv[n++] = *args;
+        argv[n] = NULL;
+
+        p->pid = fork();
+        assert_true(p->pid >= 0);
+        if (p->pid == 0) {
+                char path[128], pid[32];
+
+                snprintf(path, sizeof(path), "%s/notify", p->dir);
+                setenv("NOTIFY_SOCKET", path, 1);
+                unsetenv("JOURNAL_STREAM");
+                unsetenv("LISTEN_FDS");
+                if (activated) {
+                        /* Exactly what systemd does: the socket on fd 3, the environment naming our pid. */
+                        if (p->listen_fd != 3) {
+                                if (dup2(p->listen_fd, 3) < 0)
+                                        _exit(126);
+                        } else
+                                (void) fcntl(3, F_SETFD, 0);
+                        snprintf(pid, sizeof(pid), "%i", (int) getpid());
+                        setenv("LISTEN_PID", pid, 1);
+                        setenv("LISTEN_FDS", "1", 1);
+                        setenv("LISTEN_FDNAMES", "thermo", 1);
+                }
+                execv(argv[0], (char *const *) argv);
+                _exit(127);
+        }
+        assert_true(harness_wait_notify(p, "READY=1", HARNESS_TIMEOUT_MS));
+}
+
+void harness_start_activated_sndbuf(ServerProcess *p, const char *const *args, int sndbuf) {
+        *p = (ServerProcess) { .listen_fd = -1, .notify_fd = -1 };
+        open_notify_socket(p);
+        p->listen_fd = listen_on_free_port(&p->port);
+        if (sndbuf > 0)
+                assert_int_equal(setsockopt(p->listen_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)), 0);
+        spawn(p, NULL, args, true);
+}
+
+void harness_start_activated(ServerProcess *p, const char *const *args) {
+        harness_start_activated_sndbuf(p, args, 0);
+}
+
+void harness_restart_activated(ServerProcess *p, const char *const *args) {
+        spawn(p, NULL, args, true);
+}
+
+void harness_start_listening(ServerProcess *p, const char *const *args) {
+        char address[64];
+        int fd;
+
+        *p = (ServerProcess) { .listen_fd = -1, .notify_fd = -1 };
+        open_notify_socket(p);
+        /* Find a free port, then let go of it for the server to take. */
+        fd = listen_on_free_port(&p->port);
+        close(fd);
+        snprintf(address, sizeof(address), "127.0.0.1:%i", p->port);
+        spawn(p, (const char *const[]) { "--listen", address, NULL }, args, false);
+}
+
+int harness_wait_exit(ServerProcess *p, int timeout_ms) {
+        int64_t deadline = now_ms() + timeout_ms;
+        int status;
+
+        while (now_ms() < deadline) {
+                pid_t r = waitpid(p->pid, &status, WNOHANG);
+                assert_true(r >= 0);
+                if (r == p->pid) {
+                        p->pid = 0;
+                        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+                }
+                usleep(10 * 1000);
+        }
+        return -ETIMEDOUT;
+}
+
+int harness_stop(ServerProcess *p, int sig) {
+        int r;
+
+        if (p->pid <= 0)
+                return -ESRCH;
+        kill(p->pid, sig);
+        r = harness_wait_exit(p, HARNESS_TIMEOUT_MS);
+        if (r == -ETIMEDOUT) {
+                kill(p->pid, SIGKILL);
+                (void) harness_wait_exit(p, HARNESS_TIMEOUT_MS);
+        }
+        return r;
+}
+
+bool harness_wait_notify(ServerProcess *p, const char *prefix, int timeout_ms) {
+        int64_t deadline = now_ms() + timeout_ms;
+        char buf[4096];
+
+        for (;;) {
+                int left = (int) (deadline - now_ms());
+                struct pollfd pfd = { .fd = p->notify_fd, .events = POLLIN };
+                ssize_t n;
+
+                if (left <= 0 || poll(&pfd, 1, left) <= 0)
+                        return false;
+                n = recv(p->notify_fd, buf, sizeof(buf) - 1, 0);
+                if (n <= 0)
+                        return false;
+                buf[n] = '\0';
+                /* A message may hold several assignments, one per line. */
+                for (char *line = buf; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+                        if (strncmp(line, prefix, strlen(prefix)) == 0)
+                                return true;
+        }
+}
+
+void harness_cleanup(ServerProcess *p) {
+        char path[128];
+
+        if (p->pid > 0)
+                (void) harness_stop(p, SIGKILL);
+        if (p->listen_fd >= 0)
+                close(p->listen_fd);
+        if (p->notify_fd >= 0)
+                close(p->notify_fd);
+        snprintf(path, sizeof(path), "%s/notify", p->dir);
+        (void) unlink(path);
+        (void) rmdir(p->dir);
+        *p = (ServerProcess) { .listen_fd = -1, .notify_fd = -1 };
+}
+
+int harness_connect(int port, int rcvbuf) {
+        struct sockaddr_in sa = {
+                .sin_family = AF_INET,
+                .sin_port = htons((uint16_t) port),
+                .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+        };
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        assert_true(fd >= 0);
+        if (rcvbuf > 0)
+                assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)), 0);
+        assert_int_equal(connect(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+        return fd;
+}
+
+void harness_send(int fd, const char *data, size_t n) {
+        while (n > 0) {
+                ssize_t k = send(fd, data, n, MSG_NOSIGNAL);
+                assert_true(k > 0);
+                data += k;
+                n -= (size_t) k;
+        }
+}
+
+int harness_read_line(int fd, char *buf, size_t size, int timeout_ms) {
+        int64_t deadline = now_ms() + timeout_ms;
+        size_t n = 0;
+
+        /* A byte at a time: slow, but it never reads past the line, so the next call sees the rest. */
+        while (n + 1 < size) {
+                struct pollfd pfd = { .fd = fd, .events = POLLIN };
+                int left = (int) (deadline - now_ms());
+                ssize_t k;
+                char c;
+
+                if (left <= 0 || poll(&pfd, 1, left) <= 0)
+                        return -ETIMEDOUT;
+                k = recv(fd, &c, 1, 0);
+                if (k <= 0)
+                        return -EPIPE;
+                if (c == '\n') {
+                        buf[n] = '\0';
+                        return (int) n;
+                }
+                buf[n++] = c;
+        }
+        buf[n] = '\0';
+        return (int) n;
+}
+
+int harness_read_reply(int fd, char *buf, size_t size, int timeout_ms) {
+        for (int i = 0; i < 10000; i++) {
+                int r = harness_read_line(fd, buf, size, timeout_ms);
+                if (r < 0 || strncmp(buf, "TEMP ", 5) != 0)
+                        return r;
+        }
+        return -ETIMEDOUT;
+}
+
+bool harness_wait_eof(int fd, int timeout_ms) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        char c;
+
+        if (poll(&pfd, 1, timeout_ms) <= 0)
+                return false;
+        return recv(fd, &c, 1, 0) <= 0;
+}
+
+uint64_t harness_assert_temp(const char *line) {
+        unsigned long long seq, when;
+        char value[32], tail;
+        const char *dot;
+        size_t i;
+
+        if (sscanf(line, "TEMP %llu %llu %31s%c", &seq, &when, value, &tail) != 3)
+                fail_msg("not a TEMP line: '%s'", line);
+        /* Milliseconds since the epoch: this century, give or take. */
+        assert_true(when > UINT64_C(1600000000000) && when < UINT64_C(4102444800000));
+        /* -?digits.ddd: exactly three decimals */
+        i = value[0] == '-';
+        dot = strchr(value, '.');
+        if (!dot || dot == value + i || strlen(dot + 1) != 3)
+                fail_msg("not three decimals: '%s'", value);
+        for (; value + i < dot; i++)
+                assert_true(value[i] >= '0' && value[i] <= '9');
+        for (i = 1; i <= 3; i++)
+                assert_true(dot[i] >= '0' && dot[i] <= '9');
+        assert_true(seq >= 1);
+        return seq;
+}
+
+static void drain(int fd, char *buf, size_t size, size_t *len) {
+        ssize_t k;
+
+        if (size == 0) {
+                char discard[512];
+                while (read(fd, discard, sizeof(discard)) > 0)
+                        ;
+                return;
+        }
+        while (*len + 1 < size && (k = read(fd, buf + *len, size - 1 - *len)) > 0)
+                *len += (size_t) k;
+        buf[*len] = '\0';
+}
+
+int harness_run(const char *const *args, char *out, size_t out_size, char *err, size_t err_size) {
+        int out_pipe[2], err_pipe[2], status = 0;
+        size_t out_len = 0, err_len = 0;
+        int64_t deadline = now_ms() + RUN_TIMEOUT_MS;
+        pid_t pid;
+
+        assert_int_equal(pipe2(out_pipe, O_CLOEXEC | O_NONBLOCK), 0);
+        assert_int_equal(pipe2(err_pipe, O_CLOEXEC | O_NONBLOCK), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                dup2(out_pipe[1], 1);
+                dup2(err_pipe[1], 2);
+                execv(args[0], (char *const *) args);
+                _exit(127);
+        }
+        close(out_pipe[1]);
+        close(err_pipe[1]);
+
+        for (;;) {
+                pid_t r = waitpid(pid, &status, WNOHANG);
+
+                drain(out_pipe[0], out, out_size, &out_len);
+                drain(err_pipe[0], err, err_size, &err_len);
+                if (r == pid)
+                        break;
+                if (now_ms() > deadline) {
+                        kill(pid, SIGKILL);
+                        waitpid(pid, &status, 0);
+                        fail_msg("%s did not finish in %ims", args[0], RUN_TIMEOUT_MS);
+                }
+                usleep(5 * 1000);
+        }
+        drain(out_pipe[0], out, out_size, &out_len);
+        drain(err_pipe[0], err, err_size, &err_len);
+        close(out_pipe[0]);
+        close(err_pipe[0]);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Starts servers the way systemd does and talks to them over real sockets. Every wait is bounded: a
+ * broken server fails a test, it never hangs the suite. */
+
+#define HARNESS_TIMEOUT_MS 5000
+
+typedef struct ServerProcess {
+        pid_t pid;
+        int port;          /* TCP port on 127.0.0.1 */
+        int listen_fd;     /* socket activation: our copy, as systemd keeps its own */
+        int notify_fd;     /* where the server's sd_notify() messages arrive */
+        char dir[64];      /* a private directory for the notify socket */
+} ServerProcess;
+
+/* A server with a listening socket on fd 3 and LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES set, as under
+ * socket activation. args end with NULL. Waits for READY=1. */
+void harness_start_activated(ServerProcess *p, const char *const *args);
+/* The same with SO_SNDBUF set on the listening socket, as systemd's SendBuffer= does: connections inherit
+ * it, so that a client that does not read fills the kernel's buffers quickly. */
+void harness_start_activated_sndbuf(ServerProcess *p, const char *const *args, int sndbuf);
+/* Starts the same server again on the socket it had (as systemd would on the next connection). */
+void harness_restart_activated(ServerProcess *p, const char *const *args);
+/* A server started by hand with --listen 127.0.0.1:<free port>. Waits for READY=1. */
+void harness_start_listening(ServerProcess *p, const char *const *args);
+/* Sends sig and waits for the exit; returns the exit status (or 128+signal). */
+int harness_stop(ServerProcess *p, int sig);
+/* Waits up to timeout_ms for the process to exit on its own: its exit status, or -ETIMEDOUT. */
+int harness_wait_exit(ServerProcess *p, int timeout_ms);
+/* Waits for a notify message that starts with prefix (e.g. "STOPPING=1"); true when it came. */
+bool harness_wait_notify(ServerProcess *p, const char *prefix, int timeout_ms);
+void harness_cleanup(ServerProcess *p);
+
+/* A blocking TCP connection to 127.0.0.1:port. rcvbuf > 0 shrinks its receive buffer. */
+int harness_connect(int port, int rcvbuf);
+void harness_send(int fd, const char *data, size_t n);
+#define harness_send_str(fd, s) harness_send(fd, s, strlen(s))
+/* Reads one line without its "\n"; returns its length, -EPIPE at end of file, or -ETIMEDOUT. */
+int harness_read_line(int fd, char *buf, size_t size, int timeout_ms);
+/* Reads lines until one is not a TEMP line, and returns that one (as harness_read_line()). */
+int harness_read_reply(int fd, char *buf, size_t size, int timeout_ms);
+/* Returns true when the peer has closed: EOF (or a reset) within timeout_ms, with no more data. */
+bool harness_wait_eof(int fd, int timeout_ms);
+/* Checks a TEMP line strictly; returns its sequence number. */
+uint64_t harness_assert_temp(const char *line);
+
+/* Runs a program (args end with NULL) with a bounded run time; captures stdout and stderr. Returns the
+ * exit status, or 128+signal. */
+int harness_run(const char *const *args, char *out, size_t out_size, char *err, size_t err_size);
+
+/* Paths of the programs under test, from the environment meson test sets. */
+const char *harness_server(void);
+const char *harness_client(void);
+const char *harness_server_name(void);
