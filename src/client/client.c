@@ -231,15 +231,14 @@ static int handle_line(Client *c, const char *line) {
         r = protocol_parse_reply(line, &reply);
         if (r == -EPROTONOSUPPORT)
                 return fail(c, EX_PROTOCOL, r, "%s speaks another protocol: %s", c->destination, line);
-        if (r < 0)
-                return fail(c, EX_PROTOCOL, r, "Unexpected line from %s: %s", c->destination, line);
 
         if (c->state == STATE_GREETING) {
-                if (reply.type == REPLY_ERR)
+                if (r >= 0 && reply.type == REPLY_ERR)
                         return fail(c, reply.error == 503 ? EX_TEMPFAIL : EX_PROTOCOL, -EBUSY,
                                         "%s refused us: %s", c->destination, reply.text);
-                if (reply.type != REPLY_HELLO)
-                        return fail(c, EX_PROTOCOL, -EBADMSG, "%s did not greet us: %s", c->destination, line);
+                if (r < 0 || reply.type != REPLY_HELLO)
+                        return fail(c, EX_PROTOCOL, -EBADMSG, "%s did not greet us as a thermo server: %s",
+                                        c->destination, line);
 
                 log_info("Connected to %s: %s", c->destination, reply.text);
                 c->interval_ms = reply.interval_ms;
@@ -253,6 +252,8 @@ static int handle_line(Client *c, const char *line) {
 
         if (c->state == STATE_ENDING)
                 return finish(c, EX_OK);
+        if (r < 0)
+                return fail(c, EX_PROTOCOL, r, "Unexpected line from %s: %s", c->destination, line);
 
         switch (reply.type) {
         case REPLY_TEMP:

@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: MIT */
+/* thermo-client against a real server and against scripted fake servers: what it prints, and the exit
+ * status of every way a connection can fail. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define T HARNESS_TIMEOUT_MS
+
+static int setup(void **state) {
+        ServerProcess *p = calloc(1, sizeof(*p));
+
+        harness_start_activated(p, (const char *const[]) { "--interval", "20ms", "--sensor", "simulated:seed=9", NULL });
+        *state = p;
+        return 0;
+}
+
+static int teardown(void **state) {
+        harness_cleanup(*state);
+        free(*state);
+        return 0;
+}
+
+static char out[64 * 1024], err[16 * 1024];
+
+/* Runs thermo-client with args (NULL-terminated, at most 16). */
+static int client(const char *const *args) {
+        const char *argv[20] = { harness_client() };
+        size_t n = 1;
+
+        for (; *args && n < 18; args++)
+                argv[n++] = *args;
+        argv[n] = NULL;
+        out[0] = err[0] = '\0';
+        return harness_run(argv, out, sizeof(out), err, sizeof(err));
+}
+#define CLIENT(...) client((const char *const[]) { __VA_ARGS__, NULL })
+
+static char *destination(int port) {
+        static char buf[32];
+        snprintf(buf, sizeof(buf), "127.0.0.1:%i", port);
+        return buf;
+}
+
+static int count_lines(const char *s) {
+        int n = 0;
+        for (; *s; s++)
+                n += *s == '\n';
+        return n;
+}
+
+static void test_count_prints_that_many_readings(void **state) {
+        ServerProcess *p = *state;
+        char *line, *save = NULL;
+        int year, month, day, hour, min, sec, ms, n = 0;
+        char value[32], unit[8];
+
+        assert_int_equal(CLIENT("-n", "3", destination(p->port)), 0);
+        assert_string_equal(err, "");
+        for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++) {
+                assert_int_equal(sscanf(line, "%d-%d-%d %d:%d:%d.%d %31s %7s", &year, &month, &day, &hour, &min,
+                                                 &sec, &ms, value, unit),
+                                9);
+                assert_true(year >= 2024);
+                assert_non_null(strchr(value, '.'));
+                assert_int_equal(strlen(strchr(value, '.') + 1), 3);
+        }
+        assert_int_equal(n, 3);
+}
+
+static void test_json_lines_carry_seq_time_and_celsius(void **state) {
+        ServerProcess *p = *state;
+        unsigned long long seq[2], when;
+        int whole, frac;
+        char *second;
+
+        assert_int_equal(CLIENT("-n", "2", "-o", "json", destination(p->port)), 0);
+        assert_int_equal(count_lines(out), 2);
+        assert_int_equal(sscanf(out, "{\"seq\":%llu,\"time\":%llu,\"celsius\":%d.%d}\n", &seq[0], &when, &whole, &frac),
+                        4);
+        second = strchr(out, '\n') + 1;
+        assert_int_equal(sscanf(second, "{\"seq\":%llu,", &seq[1]), 1);
+        assert_int_equal(seq[1], seq[0] + 1);
+}
+
+static void test_units_convert_and_keep_celsius(void **state) {
+        ServerProcess *p = *state;
+        int cw, cf, fw, ff;
+        long c, f;
+
+        assert_int_equal(CLIENT("-1", "-o", "json", "--units", "fahrenheit", destination(p->port)), 0);
+        assert_int_equal(sscanf(strstr(out, "\"celsius\":"), "\"celsius\":%d.%d,\"fahrenheit\":%d.%d}", &cw, &cf, &fw, &ff),
+                        4);
+        c = cw * 1000L + cf;
+        f = fw * 1000L + ff;
+        assert_true(labs(f - (c * 9 / 5 + 32000)) <= 1);
+}
+
+static void test_csv_has_header_then_rows(void **state) {
+        ServerProcess *p = *state;
+
+        assert_int_equal(CLIENT("-n", "2", "--output=csv", "--units=kelvin", destination(p->port)), 0);
+        assert_int_equal(strncmp(out, "seq,time,kelvin\n", 16), 0);
+        assert_int_equal(count_lines(out), 3);
+}
+
+static void test_once_prints_one_reading(void **state) {
+        ServerProcess *p = *state;
+
+        assert_int_equal(CLIENT("--once", "-o", "csv", destination(p->port)), 0);
+        assert_int_equal(count_lines(out), 2);
+}
+
+static void test_unix_socket(void **state) {
+        ServerProcess p;
+        char path[128];
+
+        snprintf(path, sizeof(path), "/tmp/thermo-client-test-%i.sock", (int) getpid());
+        harness_start_listening(&p, (const char *const[]) { "--listen", path, "--interval", "20ms", NULL });
+        assert_int_equal(CLIENT("-U", path, "-n", "2"), 0);
+        assert_int_equal(count_lines(out), 2);
+        assert_int_equal(harness_stop(&p, SIGTERM), 0);
+        /* The server removes the socket file it made. */
+        assert_int_equal(access(path, F_OK), -1);
+        harness_cleanup(&p);
+}
+
+static void test_ipv6(void **state) {
+        ServerProcess p;
+        char address[64];
+        int port;
+
+        /* The port of a server on 127.0.0.1, taken again on ::1 by a second server. */
+        harness_start_listening(&p, (const char *const[]) { "--interval", "20ms", NULL });
+        port = p.port;
+        harness_cleanup(&p);
+        snprintf(address, sizeof(address), "[::1]:%i", port);
+        harness_start_listening(&p, (const char *const[]) { "--listen", address, "--interval", "20ms", NULL });
+        assert_int_equal(CLIENT("-1", address), 0);
+        assert_int_equal(count_lines(out), 1);
+        harness_cleanup(&p);
+}
+
+static void test_refused_is_unavailable(void **state) {
+        ServerProcess *p = *state;
+        int port = p->port;
+        char expected[128];
+
+        harness_cleanup(p); /* nobody listens there now */
+        assert_int_equal(CLIENT("-1", destination(port)), EX_UNAVAILABLE);
+        snprintf(expected, sizeof(expected), "thermo-client: Failed to connect to 127.0.0.1:%i: Connection refused\n",
+                        port);
+        assert_string_equal(err, expected);
+        assert_string_equal(out, "");
+}
+
+static void test_missing_unix_socket_is_unavailable(void **state) {
+        assert_int_equal(CLIENT("-U", "/nonexistent/thermo.sock", "-1"), EX_UNAVAILABLE);
+        assert_non_null(strstr(err, "No such file or directory"));
+}
+
+static void test_unknown_host_is_unavailable(void **state) {
+        assert_int_equal(CLIENT("-1", "no-such-host.invalid"), EX_UNAVAILABLE);
+        assert_non_null(strstr(err, "Failed to resolve 'no-such-host.invalid'"));
+}
+
+static void test_usage_errors_exit_64(void **state) {
+        assert_int_equal(CLIENT("--count", "0"), EX_USAGE);
+        assert_string_equal(err, "thermo-client: Invalid value '0' for --count: expected a number from 1 to 4294967295\n");
+        assert_int_equal(CLIENT("--output", "yaml"), EX_USAGE);
+        assert_int_equal(CLIENT("--units", "rankine"), EX_USAGE);
+        assert_int_equal(CLIENT("--timeout", "never"), EX_USAGE);
+        assert_int_equal(CLIENT("--frobnicate"), EX_USAGE);
+        assert_int_equal(CLIENT("a", "b"), EX_USAGE);
+        assert_int_equal(CLIENT("-U", "relative.sock"), EX_USAGE);
+        assert_string_equal(out, "");
+}
+
+static void test_help_and_version(void **state) {
+        assert_int_equal(CLIENT("--help"), 0);
+        assert_non_null(strstr(out, "--count=N"));
+        assert_int_equal(CLIENT("--version"), 0);
+        assert_string_equal(out, "thermo-client " PROJECT_VERSION "\n");
+}
+
+/* A fake server: accepts connections one after another; on each, sends greeting, reads one request
+ * line (written to requests_fd), then sends body and closes, unless body is NULL (then stays silent). */
+typedef struct Fake {
+        pid_t pid;
+        int port;
+        int requests[2];
+} Fake;
+
+static void fake_start(Fake *f, const char *const *scripts) {
+        int fd;
+
+        /* The port must be listening before the client runs: bind here, serve in the child. */
+        {
+                struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+                socklen_t n = sizeof(sa);
+
+                fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+                assert_int_equal(listen(fd, 16), 0);
+                assert_int_equal(getsockname(fd, (struct sockaddr *) &sa, &n), 0);
+                f->port = ntohs(sa.sin_port);
+        }
+        assert_int_equal(pipe2(f->requests, O_CLOEXEC), 0);
+        f->pid = fork();
+        assert_true(f->pid >= 0);
+        if (f->pid == 0) {
+                alarm(20); /* never outlive the test */
+                for (; scripts[0]; scripts += 2) {
+                        int c = accept(fd, NULL, NULL);
+                        char request[128];
+                        int k;
+
+                        if (c < 0)
+                                _exit(1);
+                        if (write(c, scripts[0], strlen(scripts[0])) < 0)
+                                _exit(1);
+                        k = harness_read_line(c, request, sizeof(request), T);
+                        if (k >= 0) {
+                                request[k] = '\n';
+                                if (write(f->requests[1], request, (size_t) k + 1) < 0)
+                                        _exit(1);
+                        }
+                        if (!scripts[1]) {
+                                pause();
+                                _exit(0);
+                        }
+                        if (write(c, scripts[1], strlen(scripts[1])) < 0)
+                                _exit(1);
+                        shutdown(c, SHUT_WR);
+                        (void) harness_wait_eof(c, T);
+                        close(c);
+                }
+                _exit(0);
+        }
+        close(fd);
+        close(f->requests[1]);
+}
+
+static void fake_stop(Fake *f, char *requests, size_t size) {
+        ssize_t n;
+        size_t len = 0;
+
+        kill(f->pid, SIGKILL);
+        waitpid(f->pid, NULL, 0);
+        while (len + 1 < size && (n = read(f->requests[0], requests + len, size - 1 - len)) > 0)
+                len += (size_t) n;
+        requests[len] = '\0';
+        close(f->requests[0]);
+}
+
+#define HELLO "HELLO thermo/1 fake 0 interval_ms=10 sensor=simulated\n"
+
+static void test_gap_in_seq_is_reported(void **state) {
+        char requests[256];
+        Fake f;
+
+        fake_start(&f, (const char *const[]) {
+                HELLO, "OK STREAM\nTEMP 1 1732492130000 20.000\nTEMP 2 1732492131000 20.500\n"
+                       "TEMP 5 1732492134000 21.000\nEND\n",
+                NULL });
+        assert_int_equal(CLIENT("-n", "3", "-o", "csv", destination(f.port)), 0);
+        fake_stop(&f, requests, sizeof(requests));
+        assert_string_equal(requests, "STREAM 3\n");
+        assert_string_equal(out, "seq,time,celsius\n1,1732492130000,20.000\n2,1732492131000,20.500\n"
+                                 "5,1732492134000,21.000\n");
+        assert_string_equal(err, "thermo-client: Missed 2 readings (#3 to #4): they were skipped for us.\n");
+}
+
+static void test_wrong_protocol_is_a_protocol_error(void **state) {
+        char requests[256];
+        Fake f;
+
+        fake_start(&f, (const char *const[]) { "220 smtp.example.org ESMTP\n", "", NULL });
+        assert_int_equal(CLIENT("-1", destination(f.port)), EX_PROTOCOL);
+        fake_stop(&f, requests, sizeof(requests));
+        assert_non_null(strstr(err, "did not greet us"));
+
+        fake_start(&f, (const char *const[]) { "HELLO thermo/2 future 9\n", "", NULL });
+        assert_int_equal(CLIENT("-1", destination(f.port)), EX_PROTOCOL);
+        fake_stop(&f, requests, sizeof(requests));
+        assert_non_null(strstr(err, "speaks another protocol"));
+}
+
+static void test_garbage_reading_is_a_protocol_error(void **state) {
+        char requests[256], expected[128];
+        Fake f;
+
+        fake_start(&f, (const char *const[]) { HELLO, "OK STREAM\nTEMP one two three\n", NULL });
+        assert_int_equal(CLIENT("-n", "2", destination(f.port)), EX_PROTOCOL);
+        fake_stop(&f, requests, sizeof(requests));
+        snprintf(expected, sizeof(expected), "thermo-client: Unexpected line from 127.0.0.1:%i: TEMP one two three\n",
+                        f.port);
+        assert_string_equal(err, expected);
+}
+
+static void test_silent_server_times_out(void **state) {
+        char requests[256];
+        Fake f;
+
+        fake_start(&f, (const char *const[]) { "", NULL, NULL });
+        assert_int_equal(CLIENT("-1", "-t", "300ms", destination(f.port)), EX_TEMPFAIL);
+        fake_stop(&f, requests, sizeof(requests));
+        assert_non_null(strstr(err, "No word from"));
+}
+
+static void test_client_limit_is_a_temporary_failure(void **state) {
+        ServerProcess p;
+        int held;
+
+        harness_start_activated(&p, (const char *const[]) { "--max-clients", "1", NULL });
+        held = harness_connect(p.port, 0);
+        assert_int_equal(CLIENT("-1", destination(p.port)), EX_TEMPFAIL);
+        assert_non_null(strstr(err, "refused us: too many clients"));
+        close(held);
+        harness_cleanup(&p);
+}
+
+static void test_closed_mid_stream_is_a_temporary_failure(void **state) {
+        char requests[256];
+        Fake f;
+
+        fake_start(&f, (const char *const[]) { HELLO, "OK STREAM\nTEMP 1 1732492130000 20.000\nBYE\n", NULL });
+        assert_int_equal(CLIENT("-o", "csv", destination(f.port)), EX_TEMPFAIL);
+        fake_stop(&f, requests, sizeof(requests));
+        assert_int_equal(count_lines(out), 2);
+        assert_non_null(strstr(err, "is going away (BYE)"));
+}
+
+static void test_retry_resumes_with_what_is_missing(void **state) {
+        char requests[256];
+        Fake f;
+
+        fake_start(&f, (const char *const[]) {
+                HELLO, "OK STREAM\nTEMP 1 1732492130000 20.000\nTEMP 2 1732492131000 20.100\nBYE\n",
+                HELLO, "OK STREAM\nTEMP 4 1732492133000 20.300\nEND\n",
+                NULL });
+        assert_int_equal(CLIENT("--retry", "-n", "3", "-o", "csv", destination(f.port)), 0);
+        fake_stop(&f, requests, sizeof(requests));
+        assert_string_equal(requests, "STREAM 3\nSTREAM 1\n");
+        assert_string_equal(out, "seq,time,celsius\n1,1732492130000,20.000\n2,1732492131000,20.100\n"
+                                 "4,1732492133000,20.300\n");
+        assert_non_null(strstr(err, "is going away (BYE); reconnecting in 0.5s."));
+        assert_non_null(strstr(err, "Missed 1 readings (#3 to #3)"));
+}
+
+static void test_quiet_hides_notices_but_not_errors(void **state) {
+        char requests[256];
+        Fake f;
+
+        fake_start(&f, (const char *const[]) {
+                HELLO, "OK STREAM\nTEMP 1 1732492130000 20.000\nTEMP 3 1732492131000 20.100\nEND\n", NULL });
+        assert_int_equal(CLIENT("-q", "-n", "2", destination(f.port)), 0);
+        fake_stop(&f, requests, sizeof(requests));
+        assert_string_equal(err, "");
+        assert_int_equal(count_lines(out), 2);
+}
+
+static void test_sigint_ends_cleanly_with_whole_lines(void **state) {
+        ServerProcess *p = *state;
+        int out_pipe[2], status, lines = 0;
+        char buf[4096];
+        size_t len = 0;
+        pid_t pid;
+
+        assert_int_equal(pipe2(out_pipe, O_CLOEXEC), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                dup2(out_pipe[1], 1);
+                execl(harness_client(), harness_client(), destination(p->port), NULL);
+                _exit(127);
+        }
+        close(out_pipe[1]);
+        while (lines < 2) {
+                struct pollfd pfd = { .fd = out_pipe[0], .events = POLLIN };
+                ssize_t n;
+
+                assert_true(poll(&pfd, 1, T) == 1);
+                n = read(out_pipe[0], buf + len, sizeof(buf) - 1 - len);
+                assert_true(n > 0);
+                for (ssize_t i = 0; i < n; i++)
+                        lines += buf[len + (size_t) i] == '\n';
+                len += (size_t) n;
+        }
+        kill(pid, SIGINT);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+        while (len + 1 < sizeof(buf)) {
+                ssize_t n = read(out_pipe[0], buf + len, sizeof(buf) - 1 - len);
+                if (n <= 0)
+                        break;
+                len += (size_t) n;
+        }
+        close(out_pipe[0]);
+        assert_int_equal(buf[len - 1], '\n');
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_count_prints_that_many_readings, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_json_lines_carry_seq_time_and_celsius, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_units_convert_and_keep_celsius, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_csv_has_header_then_rows, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_once_prints_one_reading, setup, teardown),
+                cmocka_unit_test(test_unix_socket),
+                cmocka_unit_test(test_ipv6),
+                cmocka_unit_test_setup_teardown(test_refused_is_unavailable, setup, teardown),
+                cmocka_unit_test(test_missing_unix_socket_is_unavailable),
+                cmocka_unit_test(test_unknown_host_is_unavailable),
+                cmocka_unit_test(test_usage_errors_exit_64),
+                cmocka_unit_test(test_help_and_version),
+                cmocka_unit_test(test_gap_in_seq_is_reported),
+                cmocka_unit_test(test_wrong_protocol_is_a_protocol_error),
+                cmocka_unit_test(test_garbage_reading_is_a_protocol_error),
+                cmocka_unit_test(test_silent_server_times_out),
+                cmocka_unit_test(test_client_limit_is_a_temporary_failure),
+                cmocka_unit_test(test_closed_mid_stream_is_a_temporary_failure),
+                cmocka_unit_test(test_retry_resumes_with_what_is_missing),
+                cmocka_unit_test(test_quiet_hides_notices_but_not_errors),
+                cmocka_unit_test_setup_teardown(test_sigint_ends_cleanly_with_whole_lines, setup, teardown),
+        };
+        signal(SIGPIPE, SIG_IGN);
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
