@@ -41,8 +41,9 @@ const char *harness_client(void) {
 }
 
 const char *harness_server_name(void) {
-        const char *s = strrchr(harness_server(), '/');
-        return s ? s + 1 : harness_server();
+        const char *s = getenv("THERMO_SERVER_NAME");
+        assert_non_null(s);
+        return s;
 }
 
 static void open_notify_socket(ServerProcess *p) {

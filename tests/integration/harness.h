@@ -54,7 +54,8 @@ uint64_t harness_assert_temp(const char *line);
  * exit status, or 128+signal. */
 int harness_run(const char *const *args, char *out, size_t out_size, char *err, size_t err_size);
 
-/* Paths of the programs under test, from the environment meson test sets. */
+/* The programs under test, from the environment meson test sets: the paths, and the name the server
+ * gives itself in HELLO and INFO. */
 const char *harness_server(void);
 const char *harness_client(void);
 const char *harness_server_name(void);
