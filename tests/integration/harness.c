@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -91,6 +92,16 @@ static void spawn(ServerProcess *p, const char *const *extra, const char *const 
                 snprintf(path, sizeof(path), "%s/notify", p->dir);
                 setenv("NOTIFY_SOCKET", path, 1);
                 unsetenv("JOURNAL_STREAM");
+                if (p->journal_stream_fd >= 0) {
+                        struct stat st;
+                        char stream[64];
+
+                        if (dup2(p->journal_stream_fd, STDERR_FILENO) < 0 || fstat(STDERR_FILENO, &st) < 0)
+                                _exit(126);
+                        snprintf(stream, sizeof(stream), "%lu:%lu", (unsigned long) st.st_dev,
+                                        (unsigned long) st.st_ino);
+                        setenv("JOURNAL_STREAM", stream, 1);
+                }
                 unsetenv("LISTEN_FDS");
                 if (activated) {
                         /* Exactly what systemd does: the socket on fd 3, the environment naming our pid. */
@@ -110,17 +121,19 @@ static void spawn(ServerProcess *p, const char *const *extra, const char *const 
         assert_true(harness_wait_notify(p, "READY=1", HARNESS_TIMEOUT_MS));
 }
 
-void harness_start_activated_sndbuf(ServerProcess *p, const char *const *args, int sndbuf) {
-        *p = (ServerProcess) { .listen_fd = -1, .notify_fd = -1 };
+void harness_start_activated_with(ServerProcess *p, const char *const *args, const HarnessOptions *o) {
+        *p = (ServerProcess) { .listen_fd = -1, .notify_fd = -1, .journal_stream_fd = -1 };
         open_notify_socket(p);
         p->listen_fd = listen_on_free_port(&p->port);
-        if (sndbuf > 0)
-                assert_int_equal(setsockopt(p->listen_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)), 0);
+        if (o && o->sndbuf > 0)
+                assert_int_equal(setsockopt(p->listen_fd, SOL_SOCKET, SO_SNDBUF, &o->sndbuf, sizeof(o->sndbuf)), 0);
+        if (o && o->journal_stream_fd > 0)
+                p->journal_stream_fd = o->journal_stream_fd;
         spawn(p, NULL, args, true);
 }
 
 void harness_start_activated(ServerProcess *p, const char *const *args) {
-        harness_start_activated_sndbuf(p, args, 0);
+        harness_start_activated_with(p, args, NULL);
 }
 
 void harness_restart_activated(ServerProcess *p, const char *const *args) {
@@ -131,7 +144,7 @@ void harness_start_listening(ServerProcess *p, const char *const *args) {
         char address[64];
         int fd;
 
-        *p = (ServerProcess) { .listen_fd = -1, .notify_fd = -1 };
+        *p = (ServerProcess) { .listen_fd = -1, .notify_fd = -1, .journal_stream_fd = -1 };
         open_notify_socket(p);
         /* Find a free port, then let go of it for the server to take. */
         fd = listen_on_free_port(&p->port);
@@ -204,7 +217,7 @@ void harness_cleanup(ServerProcess *p) {
         snprintf(path, sizeof(path), "%s/notify", p->dir);
         (void) unlink(path);
         (void) rmdir(p->dir);
-        *p = (ServerProcess) { .listen_fd = -1, .notify_fd = -1 };
+        *p = (ServerProcess) { .listen_fd = -1, .notify_fd = -1, .journal_stream_fd = -1 };
 }
 
 int harness_connect(int port, int rcvbuf) {

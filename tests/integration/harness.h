@@ -16,15 +16,22 @@ typedef struct ServerProcess {
         int port;          /* TCP port on 127.0.0.1 */
         int listen_fd;     /* socket activation: our copy, as systemd keeps its own */
         int notify_fd;     /* where the server's sd_notify() messages arrive */
+        int journal_stream_fd; /* the server's stderr when it is to log to the journal, else -1 */
         char dir[64];      /* a private directory for the notify socket */
 } ServerProcess;
+
+typedef struct HarnessOptions {
+        /* SO_SNDBUF on the listening socket, as systemd's SendBuffer= sets it: connections inherit it, so
+         * that a client that does not read fills the kernel's buffers quickly. */
+        int sndbuf;
+        /* The server's stderr, and JOURNAL_STREAM pointing at it, as systemd connects it to journald. */
+        int journal_stream_fd;
+} HarnessOptions;
 
 /* A server with a listening socket on fd 3 and LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES set, as under
  * socket activation. args end with NULL. Waits for READY=1. */
 void harness_start_activated(ServerProcess *p, const char *const *args);
-/* The same with SO_SNDBUF set on the listening socket, as systemd's SendBuffer= does: connections inherit
- * it, so that a client that does not read fills the kernel's buffers quickly. */
-void harness_start_activated_sndbuf(ServerProcess *p, const char *const *args, int sndbuf);
+void harness_start_activated_with(ServerProcess *p, const char *const *args, const HarnessOptions *o);
 /* Starts the same server again on the socket it had (as systemd would on the next connection). */
 void harness_restart_activated(ServerProcess *p, const char *const *args);
 /* A server started by hand with --listen 127.0.0.1:<free port>. Waits for READY=1. */

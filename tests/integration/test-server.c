@@ -445,8 +445,8 @@ static void test_slow_client_skips_readings_others_get_every_one(void **state) {
         int slow, fast;
         FILE *f;
 
-        harness_start_activated_sndbuf(&p, (const char *const[]) { "--interval", "1ms", "--buffer-size", "1K", NULL },
-                        4096);
+        harness_start_activated_with(&p, (const char *const[]) { "--interval", "1ms", "--buffer-size", "1K", NULL },
+                        &(HarnessOptions) { .sndbuf = 4096 });
         slow = harness_connect(p.port, 1024);
         fast = harness_connect(p.port, 0);
         assert_true(harness_read_line(slow, line, sizeof(line), T) > 0);

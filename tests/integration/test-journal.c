@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: MIT */
+/* What the server tells the journal. In a private mount namespace, a datagram socket at
+ * /run/systemd/journal/socket receives exactly what journald would: the native protocol's
+ * KEY=value lines. Needs root for the namespace; skipped (77) otherwise. */
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define T HARNESS_TIMEOUT_MS
+#define MESSAGE_STARTED "72214724076f4f48a4e77cce31fd4dd3"
+#define MESSAGE_STOPPED "cd91b2bc4aa14d4ebe57ec0b682c04ae"
+#define MESSAGE_CONNECTED "caa6a5b986af4e949c810cff0e0a76a7"
+#define MESSAGE_DISCONNECTED "55c68309aadf41c9ba76928ac7c21bd2"
+#define MESSAGE_REJECTED "81be728ab9684781ac2ad5aab0809aa6"
+
+typedef struct Journal {
+        int socket;
+        int stream[2]; /* the server's stderr: must stay empty, everything goes to the socket */
+        ServerProcess server;
+} Journal;
+
+static int setup(void **state) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "/run/systemd/journal/socket" };
+        Journal *j = calloc(1, sizeof(*j));
+
+        j->socket = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        assert_true(j->socket >= 0);
+        (void) unlink(sa.sun_path);
+        assert_int_equal(bind(j->socket, (struct sockaddr *) &sa, sizeof(sa)), 0);
+        assert_int_equal(pipe2(j->stream, O_CLOEXEC | O_NONBLOCK), 0);
+        *state = j;
+        return 0;
+}
+
+static int teardown(void **state) {
+        Journal *j = *state;
+
+        harness_cleanup(&j->server);
+        close(j->socket);
+        close(j->stream[0]);
+        close(j->stream[1]);
+        free(j);
+        return 0;
+}
+
+static void start(Journal *j, const char *const *args) {
+        harness_start_activated_with(&j->server, args, &(HarnessOptions) { .journal_stream_fd = j->stream[1] });
+}
+
+/* Waits for the next entry with this MESSAGE_ID and returns it (KEY=value lines), skipping others. */
+static const char *next_entry(Journal *j, const char *message_id) {
+        static char entry[8192];
+        char want[64];
+
+        snprintf(want, sizeof(want), "MESSAGE_ID=%s\n", message_id);
+        for (int i = 0; i < 100; i++) {
+                struct pollfd pfd = { .fd = j->socket, .events = POLLIN };
+                ssize_t n;
+
+                if (poll(&pfd, 1, T) <= 0)
+                        break;
+                n = recv(j->socket, entry, sizeof(entry) - 1, 0);
+                assert_true(n > 0);
+                entry[n] = '\0';
+                if (strstr(entry, want))
+                        return entry;
+        }
+        fail_msg("no journal entry with MESSAGE_ID=%s", message_id);
+        return NULL;
+}
+
+static void assert_field(const char *entry, const char *field) {
+        char line[512];
+
+        snprintf(line, sizeof(line), "%s\n", field);
+        if (!strstr(entry, line))
+                fail_msg("no '%s' in the entry:\n%s", field, entry);
+}
+
+static void assert_stderr_empty(Journal *j) {
+        char buf[256];
+
+        assert_int_equal(read(j->stream[0], buf, sizeof(buf)), -1);
+        assert_int_equal(errno, EAGAIN);
+}
+
+static void test_start_connect_disconnect_stop_have_their_fields(void **state) {
+        Journal *j = *state;
+        char line[256], field[64];
+        const char *e;
+        struct sockaddr_in me;
+        socklen_t n = sizeof(me);
+        int fd;
+
+        start(j, (const char *const[]) { "--interval", "20ms", NULL });
+        e = next_entry(j, MESSAGE_STARTED);
+        assert_field(e, "PRIORITY=6");
+        assert_field(e, "SENSOR=simulated");
+
+        fd = harness_connect(j->server.port, 0);
+        assert_int_equal(getsockname(fd, (struct sockaddr *) &me, &n), 0);
+        snprintf(field, sizeof(field), "REMOTE_ADDR=127.0.0.1:%u", ntohs(me.sin_port));
+        e = next_entry(j, MESSAGE_CONNECTED);
+        assert_field(e, "PRIORITY=6");
+        assert_field(e, field);
+        assert_field(e, "CLIENTS=1");
+
+        /* Twenty readings, and not one journal entry for them. */
+        harness_send_str(fd, "STREAM 20\n");
+        for (int i = 0; i < 23; i++) /* HELLO, OK STREAM, 20 TEMP, END */
+                assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
+        assert_string_equal(line, "END");
+        harness_send_str(fd, "QUIT\n");
+        e = next_entry(j, MESSAGE_DISCONNECTED);
+        assert_field(e, field);
+        assert_field(e, "CLIENTS=0");
+        assert_field(e, "REASON=QUIT");
+        close(fd);
+
+        assert_int_equal(harness_stop(&j->server, SIGTERM), 0);
+        e = next_entry(j, MESSAGE_STOPPED);
+        assert_field(e, "PRIORITY=6");
+        assert_stderr_empty(j);
+}
+
+static void test_nothing_but_events_is_logged_per_reading(void **state) {
+        Journal *j = *state;
+        char line[256];
+        int fd, entries = 0;
+
+        start(j, (const char *const[]) { "--interval", "10ms", NULL });
+        fd = harness_connect(j->server.port, 0);
+        (void) next_entry(j, MESSAGE_CONNECTED);
+        harness_send_str(fd, "STREAM 50\n");
+        for (int i = 0; i < 53; i++)
+                assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
+        assert_string_equal(line, "END");
+        for (;;) {
+                struct pollfd pfd = { .fd = j->socket, .events = POLLIN };
+                char buf[4096];
+
+                if (poll(&pfd, 1, 100) <= 0)
+                        break;
+                assert_true(recv(j->socket, buf, sizeof(buf), 0) > 0);
+                entries++;
+        }
+        assert_int_equal(entries, 0);
+        close(fd);
+}
+
+static void test_refusal_is_a_warning_with_the_address(void **state) {
+        Journal *j = *state;
+        const char *e;
+        int a, b;
+
+        start(j, (const char *const[]) { "--max-clients", "1", NULL });
+        a = harness_connect(j->server.port, 0);
+        (void) next_entry(j, MESSAGE_CONNECTED);
+        b = harness_connect(j->server.port, 0);
+        e = next_entry(j, MESSAGE_REJECTED);
+        assert_field(e, "PRIORITY=4");
+        assert_non_null(strstr(e, "REMOTE_ADDR=127.0.0.1:"));
+        close(a);
+        close(b);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_start_connect_disconnect_stop_have_their_fields, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_nothing_but_events_is_logged_per_reading, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_refusal_is_a_warning_with_the_address, setup, teardown),
+        };
+
+        /* Our own /run, seen by us and the servers we start, and nobody else. */
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+                        mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) {
+                fprintf(stderr, "Cannot make a private /run (%s): skipping, this test needs root.\n",
+                                strerror(errno));
+                return 77;
+        }
+        if (mkdir("/run/systemd", 0755) < 0 || mkdir("/run/systemd/journal", 0755) < 0) {
+                perror("mkdir /run/systemd/journal");
+                return 1;
+        }
+        signal(SIGPIPE, SIG_IGN);
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
