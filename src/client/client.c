@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <netdb.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "client.h"
 #include "log.h"
 #include "parse.h"
+#include "signals.h"
 
 #define BACKOFF_MIN_USEC (500 * USEC_PER_MSEC)
 #define BACKOFF_MAX_USEC (30 * USEC_PER_SEC)
@@ -348,7 +348,6 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 
 int client_new(const ClientOptions *options, Client **ret) {
         _cleanup_(client_freep) Client *c = NULL;
-        sigset_t mask;
         int r;
 
         c = calloc(1, sizeof(*c));
@@ -377,15 +376,7 @@ int client_new(const ClientOptions *options, Client **ret) {
         if (r < 0)
                 return r;
 
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGTERM);
-        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-                return -errno;
-        r = sd_event_add_signal(c->event, NULL, SIGINT, on_signal, c);
-        if (r < 0)
-                return r;
-        r = sd_event_add_signal(c->event, NULL, SIGTERM, on_signal, c);
+        r = signals_add_stop(c->event, on_signal, c);
         if (r < 0)
                 return r;
 

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -12,6 +11,7 @@
 #include "log.h"
 #include "parse.h"
 #include "server.h"
+#include "signals.h"
 
 #define ACCEPT_BATCH 64                       /* connections taken per wakeup, so one busy port can't starve */
 #define ACCEPT_RETRY_USEC (250 * USEC_PER_MSEC) /* pause after running out of fds */
@@ -166,8 +166,8 @@ static int on_idle(sd_event_source *source, uint64_t usec, void *userdata) {
 
         /* systemd keeps the listening sockets: a client that connects from now on waits in their backlog
          * and starts us again. */
-        log_info("No clients for %" PRIu64 "s, exiting until the next connection.",
-                        s->options.exit_idle / USEC_PER_SEC);
+        log_info("No clients for %" PRIu64 "ms, exiting until the next connection.",
+                        s->options.exit_idle / USEC_PER_MSEC);
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Exiting on idle.");
         s->stopping = true;
         return sd_event_exit(s->event, 0);
@@ -443,7 +443,6 @@ static void raise_fd_limit(void) {
 }
 
 int server_run(Server *s) {
-        sigset_t mask;
         char status[64];
         int r;
 
@@ -453,14 +452,7 @@ int server_run(Server *s) {
         if (r < 0)
                 return r;
 
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGINT);
-        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-                return log_error_errno(errno, "Failed to block signals: %m");
-        r = sd_event_add_signal(s->event, NULL, SIGTERM, on_signal, s);
-        if (r >= 0)
-                r = sd_event_add_signal(s->event, NULL, SIGINT, on_signal, s);
+        r = signals_add_stop(s->event, on_signal, s);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch signals: %m");
 

@@ -7,20 +7,14 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "argv.h"
 #include "macro.h"
 #include "options.h"
-
-static int count_args(char **argv) {
-        int n = 0;
-        while (argv[n])
-                n++;
-        return n;
-}
 
 #define PARSE(o, ...)                                                                   \
         ({                                                                              \
                 char *_argv[] = { (char *) "thermo-client", __VA_ARGS__, NULL };        \
-                client_options_parse(count_args(_argv), _argv, o);            \
+                client_options_parse(argv_count(_argv), _argv, o);            \
         })
 
 static void assert_destination(const char *s, const char *host, const char *port) {

@@ -6,20 +6,14 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "argv.h"
 #include "log.h"
 #include "server-options.h"
-
-static int count_args(char **argv) {
-        int n = 0;
-        while (argv[n])
-                n++;
-        return n;
-}
 
 #define PARSE(o, ...)                                                                           \
         ({                                                                                      \
                 char *_argv[] = { (char *) "thermo-server", __VA_ARGS__, NULL };                \
-                server_options_parse(count_args(_argv), _argv, "127.0.0.1:8888", o); \
+                server_options_parse(argv_count(_argv), _argv, "127.0.0.1:8888", o); \
         })
 
 static void test_defaults(void **state) {

@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <systemd/sd-event.h>
+
+/* Blocks SIGTERM and SIGINT and has them arrive as sources on e that call handler: a program's way to
+ * be asked to stop. */
+int signals_add_stop(sd_event *e, sd_event_signal_handler_t handler, void *userdata);
