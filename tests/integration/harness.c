@@ -235,6 +235,24 @@ int harness_connect(int port, int rcvbuf) {
         return fd;
 }
 
+int harness_connect_unix(const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int64_t deadline = now_ms() + HARNESS_TIMEOUT_MS;
+
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+        for (;;) {
+                int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+                assert_true(fd >= 0);
+                if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0)
+                        return fd;
+                close(fd);
+                if (now_ms() > deadline)
+                        fail_msg("cannot connect to %s: %s", path, strerror(errno));
+                usleep(20 * 1000);
+        }
+}
+
 void harness_send(int fd, const char *data, size_t n) {
         while (n > 0) {
                 ssize_t k = send(fd, data, n, MSG_NOSIGNAL);

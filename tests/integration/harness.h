@@ -46,6 +46,8 @@ void harness_cleanup(ServerProcess *p);
 
 /* A blocking TCP connection to 127.0.0.1:port. rcvbuf > 0 shrinks its receive buffer. */
 int harness_connect(int port, int rcvbuf);
+/* A blocking connection to a Unix socket, retried until it is there (bounded). */
+int harness_connect_unix(const char *path);
 void harness_send(int fd, const char *data, size_t n);
 #define harness_send_str(fd, s) harness_send(fd, s, strlen(s))
 /* Reads one line without its "\n"; returns its length, -EPIPE at end of file, or -ETIMEDOUT. */

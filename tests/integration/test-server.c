@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -490,6 +491,61 @@ static void test_slow_client_skips_readings_others_get_every_one(void **state) {
         harness_cleanup(&p);
 }
 
+static void test_activation_with_several_sockets(void **state) {
+        const char *activate = "/usr/bin/systemd-socket-activate";
+        char tcp[64], path[128], line[600];
+        ServerProcess probe;
+        int port, a, b;
+        pid_t pid;
+
+        if (access(activate, X_OK) < 0)
+                skip();
+
+        /* A free port: a server that had it is gone. */
+        harness_start_listening(&probe, (const char *const[]) { NULL });
+        port = probe.port;
+        harness_cleanup(&probe);
+        snprintf(tcp, sizeof(tcp), "127.0.0.1:%i", port);
+        snprintf(path, sizeof(path), "/tmp/thermo-activate-%i.sock", (int) getpid());
+        (void) unlink(path);
+
+        /* systemd's own tool passes both sockets, named, and execs the server on the first connection. */
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                execl(activate, activate, "-l", tcp, "-l", path, "--fdname=thermo-tcp:thermo-unix", harness_server(),
+                                DEFAULT_ARGS, NULL);
+                _exit(127);
+        }
+        b = harness_connect_unix(path);
+        a = harness_connect(port, 0);
+        assert_true(harness_read_line(b, line, sizeof(line), T) > 0);
+        assert_int_equal(strncmp(line, "HELLO thermo/1 ", 15), 0);
+        assert_true(harness_read_line(a, line, sizeof(line), T) > 0);
+        assert_int_equal(strncmp(line, "HELLO thermo/1 ", 15), 0);
+        harness_send_str(b, "INFO\n");
+        assert_true(harness_read_line(b, line, sizeof(line), T) > 0);
+        assert_non_null(strstr(line, " clients=2 "));
+
+        kill(pid, SIGTERM);
+        expect_line(a, "BYE");
+        expect_line(b, "BYE");
+        assert_int_equal(waitpid(pid, NULL, 0), pid);
+        close(a);
+        close(b);
+        (void) unlink(path);
+}
+
+static void test_bad_option_is_exit_2_with_one_line(void **state) {
+        char out[256], err[512];
+        const char *args[] = { harness_server(), "--interval", "0", NULL };
+
+        assert_int_equal(harness_run(args, out, sizeof(out), err, sizeof(err)), 2);
+        assert_string_equal(out, "");
+        assert_non_null(strstr(err, "invalid value '0' for --interval"));
+        assert_int_equal(strchr(err, '\n') - err + 1, (long) strlen(err));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_greeting_comes_first, setup, teardown),
@@ -518,6 +574,8 @@ int main(void) {
                 cmocka_unit_test(test_started_by_hand_never_exits_on_idle),
                 cmocka_unit_test_setup_teardown(test_status_is_sent_to_systemd, setup, teardown),
                 cmocka_unit_test(test_slow_client_skips_readings_others_get_every_one),
+                cmocka_unit_test(test_activation_with_several_sockets),
+                cmocka_unit_test(test_bad_option_is_exit_2_with_one_line),
         };
         signal(SIGPIPE, SIG_IGN);
         return cmocka_run_group_tests(tests, NULL, NULL);
