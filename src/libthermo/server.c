@@ -150,6 +150,12 @@ size_t server_get_buffer_limit(Server *s) {
         return (size_t) s->options.buffer_size;
 }
 
+size_t server_get_buffer_capacity(Server *s) {
+        /* Requests are read only while the buffer is within the limit, and one request's replies are
+         * shorter than this. */
+        return (size_t) s->options.buffer_size + 2 * PROTOCOL_REPLY_MAX;
+}
+
 void server_get_info(Server *s, ServerInfo *ret) {
         *ret = (ServerInfo) {
                 .server = s->name,

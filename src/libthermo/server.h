@@ -29,7 +29,10 @@ int server_run(Server *s);
 
 sd_event *server_get_event(Server *s);
 Thermometer *server_get_thermometer(Server *s);
+/* A client's readings are skipped beyond the limit (--buffer-size); its connection's buffer holds up to
+ * the capacity, which leaves room for the replies to one more request. */
 size_t server_get_buffer_limit(Server *s);
+size_t server_get_buffer_capacity(Server *s);
 void server_get_info(Server *s, ServerInfo *ret);
 
 /* Called by session_new() and session_free() only. */

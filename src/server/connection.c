@@ -35,7 +35,6 @@ static const SessionOps connection_ops = {
  * writer.drain()', with the awaits turned into returns that the stream calls us back from. */
 static void on_readable(Stream *stream, void *userdata) {
         Connection *c = userdata;
-        size_t limit = server_get_buffer_limit(c->server);
 
         while (!c->session->closing) {
                 const char *line;
@@ -43,10 +42,8 @@ static void on_readable(Stream *stream, void *userdata) {
                 int r;
 
                 /* Replies wait in the buffer: read no more requests until the peer takes them. */
-                if (stream_get_buffer_size(stream) >= limit) {
-                        stream_drain(stream, limit / 4);
+                if (stream_drain(stream))
                         return;
-                }
 
                 r = stream_readline(stream, &line, &n);
                 if (r == 0)
@@ -82,9 +79,9 @@ int connection_open(Server *server, int fd, const char *peer) {
         }
         c->server = server;
 
-        /* Room past the limit for the replies to one request, since requests are read only below it. */
-        r = stream_new(server_get_event(server), fd, server_get_buffer_limit(server) + 2 * PROTOCOL_REPLY_MAX,
-                        on_readable, on_closed, c, &c->stream);
+        r = stream_new(server_get_event(server), fd, server_get_buffer_capacity(server),
+                        server_get_buffer_limit(server), server_get_buffer_limit(server) / 4, on_readable, on_closed,
+                        c, &c->stream);
         if (r < 0) {
                 free(c);
                 return r;
