@@ -27,6 +27,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Server *, server_free);
 /* Runs until SIGTERM, SIGINT or exit on idle: returns 0, or a negative errno when it could not start. */
 int server_run(Server *s);
 
+/* A whole server program: options, set-up, run. Returns the exit status. */
+int server_main(int argc, char *argv[], const char *name, const char *default_listen, server_open_t open);
+
 sd_event *server_get_event(Server *s);
 Thermometer *server_get_thermometer(Server *s);
 /* A client's readings are skipped beyond the limit (--buffer-size); its connection's buffer holds up to

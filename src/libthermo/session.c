@@ -128,7 +128,8 @@ void session_handle_line(Session *s, const char *line, size_t n) {
         }
 }
 
-void session_line_too_long(Session *s) {
+/* The peer sent a line longer than the protocol allows: ERR 413, then close. */
+static void line_too_long(Session *s) {
         char reply[PROTOCOL_REPLY_MAX];
         size_t k;
 
@@ -139,10 +140,23 @@ void session_line_too_long(Session *s) {
         session_close(s, "request line too long");
 }
 
-void session_eof(Session *s) {
+/* The peer half-closed: a streaming session goes on until it ends, an idle one closes. */
+static void eof(Session *s) {
         s->eof = true;
         if (!session_is_streaming(s))
                 session_close(s, "closed by peer");
+}
+
+bool session_handle_read(Session *s, int r, const char *line, size_t n) {
+        if (r > 0) {
+                session_handle_line(s, line, n);
+                return true;
+        }
+        if (r == -EMSGSIZE)
+                line_too_long(s);
+        else if (r < 0)
+                eof(s);
+        return false;
 }
 
 void session_shutdown(Session *s) {

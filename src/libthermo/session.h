@@ -43,10 +43,9 @@ Session *session_free(Session *s, int error);
 
 /* One request line without its terminator. */
 void session_handle_line(Session *s, const char *line, size_t n);
-/* The peer sent a line longer than the protocol allows: ERR 413, then close. */
-void session_line_too_long(Session *s);
-/* The peer half-closed: a streaming session goes on until it ends, an idle one closes. */
-void session_eof(Session *s);
+/* What a connection layer's line reader gave (line_buffer_next() and readers like it): a line is handled,
+ * a line too long or the end of input is dealt with. Returns true when the layer may read on. */
+bool session_handle_read(Session *s, int r, const char *line, size_t n);
 /* The server stops: BYE, then close. */
 void session_shutdown(Session *s);
 

@@ -46,17 +46,8 @@ static void on_readable(Stream *stream, void *userdata) {
                         return;
 
                 r = stream_readline(stream, &line, &n);
-                if (r == 0)
+                if (!session_handle_read(c->session, r, line, n))
                         return;
-                if (r == -EMSGSIZE) {
-                        session_line_too_long(c->session);
-                        return;
-                }
-                if (r < 0) {
-                        session_eof(c->session);
-                        return;
-                }
-                session_handle_line(c->session, line, n);
         }
 }
 
