@@ -22,6 +22,55 @@
 
 #define RUN_TIMEOUT_MS 20000
 
+/* The processes tests started and have not reaped yet. */
+static pid_t children[64];
+
+void harness_track(pid_t pid) {
+        for (size_t i = 0; i < sizeof(children) / sizeof(children[0]); i++)
+                if (children[i] == 0) {
+                        children[i] = pid;
+                        return;
+                }
+        fail_msg("too many processes at once");
+}
+
+static void untrack(pid_t pid) {
+        for (size_t i = 0; i < sizeof(children) / sizeof(children[0]); i++)
+                if (children[i] == pid)
+                        children[i] = 0;
+}
+
+static int64_t now_ms(void);
+
+int harness_wait_pid(pid_t pid, int timeout_ms) {
+        int64_t deadline = now_ms() + timeout_ms;
+        int status;
+
+        for (;;) {
+                pid_t r = waitpid(pid, &status, WNOHANG);
+
+                assert_true(r >= 0);
+                if (r == pid) {
+                        untrack(pid);
+                        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+                }
+                if (now_ms() >= deadline)
+                        return -ETIMEDOUT;
+                usleep(10 * 1000);
+        }
+}
+
+int harness_kill_all(void **state) {
+        for (size_t i = 0; i < sizeof(children) / sizeof(children[0]); i++)
+                if (children[i] > 0) {
+                        /* Still ours: tracked pids are untracked the moment they are reaped. */
+                        kill(children[i], SIGKILL);
+                        (void) waitpid(children[i], NULL, 0);
+                        children[i] = 0;
+                }
+        return 0;
+}
+
 static int64_t now_ms(void) {
         struct timespec ts;
 
@@ -86,6 +135,8 @@ static void spawn(ServerProcess *p, const char *const *extra, const char *const 
 
         p->pid = fork();
         assert_true(p->pid >= 0);
+        if (p->pid > 0)
+                harness_track(p->pid);
         if (p->pid == 0) {
                 char path[128], pid[32];
 
@@ -154,19 +205,11 @@ void harness_start_listening(ServerProcess *p, const char *const *args) {
 }
 
 int harness_wait_exit(ServerProcess *p, int timeout_ms) {
-        int64_t deadline = now_ms() + timeout_ms;
-        int status;
+        int r = harness_wait_pid(p->pid, timeout_ms);
 
-        while (now_ms() < deadline) {
-                pid_t r = waitpid(p->pid, &status, WNOHANG);
-                assert_true(r >= 0);
-                if (r == p->pid) {
-                        p->pid = 0;
-                        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-                }
-                usleep(10 * 1000);
-        }
-        return -ETIMEDOUT;
+        if (r != -ETIMEDOUT)
+                p->pid = 0;
+        return r;
 }
 
 int harness_stop(ServerProcess *p, int sig) {
@@ -353,6 +396,8 @@ int harness_run(const char *const *args, char *out, size_t out_size, char *err, 
         assert_int_equal(pipe2(err_pipe, O_CLOEXEC | O_NONBLOCK), 0);
         pid = fork();
         assert_true(pid >= 0);
+        if (pid > 0)
+                harness_track(pid);
         if (pid == 0) {
                 dup2(out_pipe[1], 1);
                 dup2(err_pipe[1], 2);
@@ -363,22 +408,19 @@ int harness_run(const char *const *args, char *out, size_t out_size, char *err, 
         close(err_pipe[1]);
 
         for (;;) {
-                pid_t r = waitpid(pid, &status, WNOHANG);
-
+                status = harness_wait_pid(pid, 5);
                 drain(out_pipe[0], out, out_size, &out_len);
                 drain(err_pipe[0], err, err_size, &err_len);
-                if (r == pid)
+                if (status != -ETIMEDOUT)
                         break;
                 if (now_ms() > deadline) {
-                        kill(pid, SIGKILL);
-                        waitpid(pid, &status, 0);
+                        harness_kill_all(NULL);
                         fail_msg("%s did not finish in %ims", args[0], RUN_TIMEOUT_MS);
                 }
-                usleep(5 * 1000);
         }
         drain(out_pipe[0], out, out_size, &out_len);
         drain(err_pipe[0], err, err_size, &err_len);
         close(out_pipe[0]);
         close(err_pipe[0]);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return status;
 }

@@ -59,6 +59,13 @@ bool harness_wait_eof(int fd, int timeout_ms);
 /* Checks a TEMP line strictly; returns its sequence number. */
 uint64_t harness_assert_temp(const char *line);
 
+/* Every process a test starts is tracked, so that none outlives a test that failed half-way: */
+void harness_track(pid_t pid);
+/* waits up to timeout_ms for a tracked process to exit: its exit status (or 128+signal), or -ETIMEDOUT; */
+int harness_wait_pid(pid_t pid, int timeout_ms);
+/* kills (SIGKILL, by PID) and reaps every tracked process still running; a cmocka teardown. */
+int harness_kill_all(void **state);
+
 /* Runs a program (args end with NULL) with a bounded run time; captures stdout and stderr. Returns the
  * exit status, or 128+signal. */
 int harness_run(const char *const *args, char *out, size_t out_size, char *err, size_t err_size);

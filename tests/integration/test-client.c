@@ -34,7 +34,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
         harness_cleanup(*state);
         free(*state);
-        return 0;
+        return harness_kill_all(state);
 }
 
 static char out[64 * 1024], err[16 * 1024];
@@ -224,6 +224,8 @@ static void fake_start(Fake *f, const char *const *scripts) {
         assert_int_equal(pipe2(f->requests, O_CLOEXEC), 0);
         f->pid = fork();
         assert_true(f->pid >= 0);
+        if (f->pid > 0)
+                harness_track(f->pid);
         if (f->pid == 0) {
                 alarm(20); /* never outlive the test */
                 for (; scripts[0]; scripts += 2) {
@@ -262,7 +264,7 @@ static void fake_stop(Fake *f, char *requests, size_t size) {
         size_t len = 0;
 
         kill(f->pid, SIGKILL);
-        waitpid(f->pid, NULL, 0);
+        (void) harness_wait_pid(f->pid, T);
         while (len + 1 < size && (n = read(f->requests[0], requests + len, size - 1 - len)) > 0)
                 len += (size_t) n;
         requests[len] = '\0';
@@ -378,7 +380,7 @@ static void test_quiet_hides_notices_but_not_errors(void **state) {
 
 static void test_sigint_ends_cleanly_with_whole_lines(void **state) {
         ServerProcess *p = *state;
-        int out_pipe[2], status, lines = 0;
+        int out_pipe[2], lines = 0;
         char buf[4096];
         size_t len = 0;
         pid_t pid;
@@ -386,6 +388,8 @@ static void test_sigint_ends_cleanly_with_whole_lines(void **state) {
         assert_int_equal(pipe2(out_pipe, O_CLOEXEC), 0);
         pid = fork();
         assert_true(pid >= 0);
+        if (pid > 0)
+                harness_track(pid);
         if (pid == 0) {
                 dup2(out_pipe[1], 1);
                 execl(harness_client(), harness_client(), destination(p->port), NULL);
@@ -404,9 +408,7 @@ static void test_sigint_ends_cleanly_with_whole_lines(void **state) {
                 len += (size_t) n;
         }
         kill(pid, SIGINT);
-        assert_int_equal(waitpid(pid, &status, 0), pid);
-        assert_true(WIFEXITED(status));
-        assert_int_equal(WEXITSTATUS(status), 0);
+        assert_int_equal(harness_wait_pid(pid, T), 0);
         while (len + 1 < sizeof(buf)) {
                 ssize_t n = read(out_pipe[0], buf + len, sizeof(buf) - 1 - len);
                 if (n <= 0)
@@ -424,23 +426,23 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_units_convert_and_keep_celsius, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_csv_has_header_then_rows, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_once_prints_one_reading, setup, teardown),
-                cmocka_unit_test(test_unix_socket),
-                cmocka_unit_test(test_ipv6),
+                cmocka_unit_test_teardown(test_unix_socket, harness_kill_all),
+                cmocka_unit_test_teardown(test_ipv6, harness_kill_all),
                 cmocka_unit_test_setup_teardown(test_refused_is_unavailable, setup, teardown),
-                cmocka_unit_test(test_missing_unix_socket_is_unavailable),
-                cmocka_unit_test(test_unknown_host_is_unavailable),
-                cmocka_unit_test(test_usage_errors_exit_64),
-                cmocka_unit_test(test_help_and_version),
-                cmocka_unit_test(test_gap_in_seq_is_reported),
-                cmocka_unit_test(test_wrong_protocol_is_a_protocol_error),
-                cmocka_unit_test(test_garbage_reading_is_a_protocol_error),
-                cmocka_unit_test(test_silent_server_times_out),
-                cmocka_unit_test(test_client_limit_is_a_temporary_failure),
-                cmocka_unit_test(test_closed_mid_stream_is_a_temporary_failure),
-                cmocka_unit_test(test_retry_resumes_with_what_is_missing),
-                cmocka_unit_test(test_quiet_hides_notices_but_not_errors),
+                cmocka_unit_test_teardown(test_missing_unix_socket_is_unavailable, harness_kill_all),
+                cmocka_unit_test_teardown(test_unknown_host_is_unavailable, harness_kill_all),
+                cmocka_unit_test_teardown(test_usage_errors_exit_64, harness_kill_all),
+                cmocka_unit_test_teardown(test_help_and_version, harness_kill_all),
+                cmocka_unit_test_teardown(test_gap_in_seq_is_reported, harness_kill_all),
+                cmocka_unit_test_teardown(test_wrong_protocol_is_a_protocol_error, harness_kill_all),
+                cmocka_unit_test_teardown(test_garbage_reading_is_a_protocol_error, harness_kill_all),
+                cmocka_unit_test_teardown(test_silent_server_times_out, harness_kill_all),
+                cmocka_unit_test_teardown(test_client_limit_is_a_temporary_failure, harness_kill_all),
+                cmocka_unit_test_teardown(test_closed_mid_stream_is_a_temporary_failure, harness_kill_all),
+                cmocka_unit_test_teardown(test_retry_resumes_with_what_is_missing, harness_kill_all),
+                cmocka_unit_test_teardown(test_quiet_hides_notices_but_not_errors, harness_kill_all),
                 cmocka_unit_test_setup_teardown(test_sigint_ends_cleanly_with_whole_lines, setup, teardown),
         };
         signal(SIGPIPE, SIG_IGN);
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return cmocka_run_group_tests(tests, NULL, harness_kill_all);
 }

@@ -57,7 +57,7 @@ static int teardown(void **state) {
         close(j->stream[0]);
         close(j->stream[1]);
         free(j);
-        return 0;
+        return harness_kill_all(state);
 }
 
 static void start(Journal *j, const char *const *args) {
@@ -200,5 +200,5 @@ int main(void) {
                 return 1;
         }
         signal(SIGPIPE, SIG_IGN);
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return cmocka_run_group_tests(tests, NULL, harness_kill_all);
 }

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -31,7 +30,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
         harness_cleanup(*state);
         free(*state);
-        return 0;
+        return harness_kill_all(state);
 }
 
 static int connect_greeted(ServerProcess *p) {
@@ -512,6 +511,8 @@ static void test_activation_with_several_sockets(void **state) {
         /* systemd's own tool passes both sockets, named, and execs the server on the first connection. */
         pid = fork();
         assert_true(pid >= 0);
+        if (pid > 0)
+                harness_track(pid);
         if (pid == 0) {
                 execl(activate, activate, "-l", tcp, "-l", path, "--fdname=thermo-tcp:thermo-unix", harness_server(),
                                 DEFAULT_ARGS, NULL);
@@ -530,7 +531,7 @@ static void test_activation_with_several_sockets(void **state) {
         kill(pid, SIGTERM);
         expect_line(a, "BYE");
         expect_line(b, "BYE");
-        assert_int_equal(waitpid(pid, NULL, 0), pid);
+        assert_int_equal(harness_wait_pid(pid, T), 0);
         close(a);
         close(b);
         (void) unlink(path);
@@ -566,17 +567,17 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_reset_mid_stream_leaves_the_server_serving, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_half_closed_peer_gets_its_answers, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_last_line_without_newline_is_served_at_eof, setup, teardown),
-                cmocka_unit_test(test_max_clients_gets_503),
+                cmocka_unit_test_teardown(test_max_clients_gets_503, harness_kill_all),
                 cmocka_unit_test_setup_teardown(test_sigterm_says_bye_to_every_client, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sigint_stops_too, setup, teardown),
-                cmocka_unit_test(test_exit_on_idle_loses_no_connection),
-                cmocka_unit_test(test_exit_idle_zero_never_exits),
-                cmocka_unit_test(test_started_by_hand_never_exits_on_idle),
+                cmocka_unit_test_teardown(test_exit_on_idle_loses_no_connection, harness_kill_all),
+                cmocka_unit_test_teardown(test_exit_idle_zero_never_exits, harness_kill_all),
+                cmocka_unit_test_teardown(test_started_by_hand_never_exits_on_idle, harness_kill_all),
                 cmocka_unit_test_setup_teardown(test_status_is_sent_to_systemd, setup, teardown),
-                cmocka_unit_test(test_slow_client_skips_readings_others_get_every_one),
-                cmocka_unit_test(test_activation_with_several_sockets),
-                cmocka_unit_test(test_bad_option_is_exit_2_with_one_line),
+                cmocka_unit_test_teardown(test_slow_client_skips_readings_others_get_every_one, harness_kill_all),
+                cmocka_unit_test_teardown(test_activation_with_several_sockets, harness_kill_all),
+                cmocka_unit_test_teardown(test_bad_option_is_exit_2_with_one_line, harness_kill_all),
         };
         signal(SIGPIPE, SIG_IGN);
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return cmocka_run_group_tests(tests, NULL, harness_kill_all);
 }
