@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: MIT */
+/* The units under a real systemd: boot.sh boots it as PID 1 of private namespaces on a throwaway overlay,
+ * the build is installed there, and each test drives systemctl, journalctl and thermo-client inside with
+ * nsenter. Every case runs for both thermo.socket and thermo-proto.socket. Skipped (77) when not root or
+ * when namespaces cannot be made. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define MESSAGE_STARTED "72214724076f4f48a4e77cce31fd4dd3"
+#define MESSAGE_CONNECTED "caa6a5b986af4e949c810cff0e0a76a7"
+#define MESSAGE_DISCONNECTED "55c68309aadf41c9ba76928ac7c21bd2"
+
+typedef struct Unit {
+        const char *name;   /* thermo, thermo-proto */
+        const char *server; /* thermo-server, thermo-server-proto */
+        const char *port;
+} Unit;
+
+static const Unit units[] = {
+        { "thermo", "thermo-server", "8888" },
+        { "thermo-proto", "thermo-server-proto", "8889" },
+};
+
+/* The namespace's PID 1 as the host sees it, and the unshare process in front of it. */
+static pid_t init_pid, unshare_pid;
+static char dir[64];
+static char out[256 * 1024], err[16 * 1024];
+
+#define ELEMENTS(x) (sizeof(x) / sizeof((x)[0]))
+
+/* Runs a shell command inside the booted system; returns its exit status. */
+__attribute__((format(printf, 1, 2))) static int sys(const char *format, ...) {
+        char command[4096], pid[16];
+        va_list ap;
+
+        va_start(ap, format);
+        vsnprintf(command, sizeof(command), format, ap);
+        va_end(ap);
+        snprintf(pid, sizeof(pid), "%i", (int) init_pid);
+        out[0] = err[0] = '\0';
+        return harness_run((const char *const[]) { "/usr/bin/nsenter", "-t", pid, "-a", "/bin/sh", "-c", command,
+                                   NULL },
+                        out, sizeof(out), err, sizeof(err));
+}
+
+/* Polls a command inside until it succeeds; bounded. */
+static bool sys_until(int timeout_ms, const char *command) {
+        for (int waited = 0; waited < timeout_ms; waited += 100) {
+                if (sys("%s", command) == 0)
+                        return true;
+                usleep(100 * 1000);
+        }
+        return false;
+}
+
+static void assert_sys(const char *command) {
+        int r = sys("%s", command);
+        if (r != 0)
+                fail_msg("'%s' exited with %i:\n%s%s", command, r, out, err);
+}
+
+static pid_t first_child(pid_t pid) {
+        char path[64];
+        FILE *f;
+        int child = 0;
+
+        snprintf(path, sizeof(path), "/proc/%i/task/%i/children", (int) pid, (int) pid);
+        f = fopen(path, "re");
+        if (!f)
+                return 0;
+        if (fscanf(f, "%i", &child) != 1)
+                child = 0;
+        fclose(f);
+        return child;
+}
+
+static int boot(void **state) {
+        const char *script = getenv("THERMO_SYSTEM_BOOT"), *build = getenv("THERMO_BUILD_ROOT");
+        char log[128];
+
+        assert_non_null(script);
+        assert_non_null(build);
+        snprintf(dir, sizeof(dir), "/tmp/thermo-system-XXXXXX");
+        assert_non_null(mkdtemp(dir));
+        snprintf(log, sizeof(log), "%s.log", dir);
+
+        unshare_pid = fork();
+        assert_true(unshare_pid >= 0);
+        if (unshare_pid == 0) {
+                int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+                /* If this test dies, unshare dies, and --kill-child takes the namespace with it. */
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+                        _exit(126);
+                execl(script, script, dir, NULL);
+                _exit(127);
+        }
+        harness_track(unshare_pid);
+
+        for (int i = 0; i < 100 && (init_pid = first_child(unshare_pid)) == 0; i++)
+                usleep(50 * 1000);
+        assert_true(init_pid > 0);
+        if (!sys_until(30000, "systemctl is-system-running --wait >/dev/null 2>&1; "
+                              "systemctl is-system-running | grep -qE 'running|degraded'"))
+                fail_msg("systemd did not come up; see %s", log);
+
+        /* The build, installed into the throwaway root; loopback up in our own network namespace. */
+        assert_sys("ip link set lo up");
+        {
+                char install[512];
+                snprintf(install, sizeof(install), "meson install --no-rebuild --quiet -C %s >/dev/null", build);
+                assert_sys(install);
+        }
+        assert_sys("journalctl --update-catalog && systemctl daemon-reload");
+        assert_sys("systemctl start systemd-journald.socket systemd-journald.service");
+        return 0;
+}
+
+static int shutdown_system(void **state) {
+        char log[128];
+
+        /* By PID: the namespace's init, then unshare. Everything else in there dies with init. */
+        if (init_pid > 0)
+                kill(init_pid, SIGKILL);
+        harness_kill_all(state);
+        snprintf(log, sizeof(log), "%s.log", dir);
+        (void) unlink(log);
+        (void) rmdir(dir);
+        return 0;
+}
+
+/* Each test begins with both units stopped and no drop-ins. */
+static int reset(void **state) {
+        for (size_t i = 0; i < ELEMENTS(units); i++)
+                (void) sys("systemctl stop %s.socket %s.service; rm -rf /run/systemd/system/%s.service.d "
+                           "/run/systemd/system/%s.socket.d; systemctl reset-failed %s.service",
+                                units[i].name, units[i].name, units[i].name, units[i].name, units[i].name);
+        return sys("systemctl daemon-reload") == 0 ? 0 : -1;
+}
+
+static void drop_in(const Unit *u, const char *type, const char *text) {
+        char command[1024];
+
+        snprintf(command, sizeof(command),
+                        "mkdir -p /run/systemd/system/%s.%s.d && printf '%%s' '%s' > /run/systemd/system/%s.%s.d/test.conf "
+                        "&& systemctl daemon-reload",
+                        u->name, type, text, u->name, type);
+        assert_sys(command);
+}
+
+static int count_lines(const char *s) {
+        int n = 0;
+        for (; *s; s++)
+                n += *s == '\n';
+        return n;
+}
+
+static void test_first_connection_starts_the_service(void **state) {
+        for (size_t i = 0; i < ELEMENTS(units); i++) {
+                const Unit *u = &units[i];
+
+                assert_int_equal(sys("systemctl start %s.socket", u->name), 0);
+                assert_int_equal(sys("systemctl is-active %s.service", u->name), 3); /* inactive */
+                assert_int_equal(sys("thermo-client --count 3 -o csv 127.0.0.1:%s", u->port), 0);
+                assert_int_equal(count_lines(out), 4);
+                assert_int_equal(sys("systemctl is-active %s.service", u->name), 0);
+                /* Type=notify: the status line comes from the server. */
+                assert_int_equal(sys("systemctl show -P StatusText %s.service", u->name), 0);
+                assert_non_null(strstr(out, "clients, last reading"));
+        }
+}
+
+static void test_journal_has_the_events_and_their_fields(void **state) {
+        for (size_t i = 0; i < ELEMENTS(units); i++) {
+                const Unit *u = &units[i];
+
+                assert_int_equal(sys("systemctl start %s.socket && thermo-client -1 127.0.0.1:%s", u->name, u->port), 0);
+                assert_int_equal(sys("journalctl --sync; journalctl -u %s.service -o json "
+                                     "--output-fields=MESSAGE_ID,REMOTE_ADDR,PRIORITY,CLIENTS,REASON,SENSOR",
+                                         u->name),
+                                0);
+                assert_non_null(strstr(out, "\"MESSAGE_ID\":\"" MESSAGE_STARTED "\""));
+                assert_non_null(strstr(out, "\"SENSOR\":\"simulated\""));
+                assert_non_null(strstr(out, "\"MESSAGE_ID\":\"" MESSAGE_CONNECTED "\""));
+                assert_non_null(strstr(out, "\"MESSAGE_ID\":\"" MESSAGE_DISCONNECTED "\""));
+                assert_non_null(strstr(out, "\"REMOTE_ADDR\":\"127.0.0.1:"));
+                assert_non_null(strstr(out, "\"PRIORITY\":\"6\""));
+                assert_non_null(strstr(out, "\"REASON\":\"closed by peer\""));
+
+                /* The catalog explains each event: journalctl -x shows it. */
+                assert_int_equal(sys("journalctl -x -u %s.service --no-pager", u->name), 0);
+                assert_non_null(strstr(out, "A client connected from 127.0.0.1:"));
+        }
+}
+
+static void test_exit_on_idle_loses_no_connection(void **state) {
+        char exec[256];
+
+        for (size_t i = 0; i < ELEMENTS(units); i++) {
+                const Unit *u = &units[i];
+
+                snprintf(exec, sizeof(exec), "[Service]\nExecStart=\nExecStart=/usr/local/bin/%s --exit-idle=300ms\n",
+                                u->server);
+                drop_in(u, "service", exec);
+                assert_int_equal(sys("systemctl start %s.socket && thermo-client -1 127.0.0.1:%s", u->name, u->port), 0);
+                /* After its last client, the service goes; the socket stays. */
+                assert_true(sys_until(5000, u == &units[0] ? "! systemctl -q is-active thermo.service"
+                                                            : "! systemctl -q is-active thermo-proto.service"));
+                assert_int_equal(sys("systemctl is-active %s.socket", u->name), 0);
+
+                /* Forty connections, 50ms apart, across several exits and starts: each one greeted. */
+                assert_int_equal(sys("ok=0; for n in $(seq 40); do thermo-client -q -1 -t 5 127.0.0.1:%s >/dev/null "
+                                     "&& ok=$((ok+1)); sleep 0.05; done; echo $ok",
+                                         u->port),
+                                0);
+                assert_string_equal(out, "40\n");
+                assert_int_equal(sys("systemctl show -P NRestarts %s.service", u->name), 0);
+        }
+}
+
+static void test_restart_refuses_no_one_and_retry_resumes(void **state) {
+        for (size_t i = 0; i < ELEMENTS(units); i++) {
+                const Unit *u = &units[i];
+
+                assert_int_equal(sys("systemctl start %s.socket", u->name), 0);
+                assert_int_equal(sys("thermo-client --retry -o csv 127.0.0.1:%s > /tmp/stream.csv 2> /tmp/stream.err & "
+                                     "echo $! > /tmp/stream.pid; "
+                                     "ok=0; for n in $(seq 30); do thermo-client -q -1 -t 5 127.0.0.1:%s >/dev/null "
+                                     "&& ok=$((ok+1)); [ $n = 10 ] || [ $n = 20 ] && systemctl restart %s.service; "
+                                     "sleep 0.05; done; sleep 2.5; kill -INT $(cat /tmp/stream.pid); wait; echo $ok",
+                                         u->port, u->port, u->name),
+                                0);
+                assert_string_equal(out, "30\n");
+                assert_int_equal(sys("cat /tmp/stream.err"), 0);
+                assert_non_null(strstr(out, "is going away (BYE); reconnecting"));
+                assert_int_equal(sys("wc -l < /tmp/stream.csv"), 0);
+                assert_true(atoi(out) >= 3);
+        }
+}
+
+static void test_crash_is_restarted_and_retry_goes_on(void **state) {
+        for (size_t i = 0; i < ELEMENTS(units); i++) {
+                const Unit *u = &units[i];
+
+                assert_int_equal(sys("systemctl start %s.socket", u->name), 0);
+                assert_int_equal(sys("thermo-client --retry -o csv 127.0.0.1:%s > /tmp/crash.csv 2> /tmp/crash.err & "
+                                     "echo $! > /tmp/crash.pid; sleep 1.5; systemctl kill -s KILL %s.service; sleep 3; "
+                                     "kill -INT $(cat /tmp/crash.pid); wait; cat /tmp/crash.err",
+                                         u->port, u->name),
+                                0);
+                /* The new server numbers its readings from 1: the client says so. */
+                assert_non_null(strstr(out, "the server restarted"));
+                assert_int_equal(sys("systemctl show -P NRestarts %s.service", u->name), 0);
+                assert_int_equal(atoi(out), 1);
+                assert_int_equal(sys("systemctl is-active %s.service", u->name), 0);
+        }
+}
+
+static void test_watchdog_kills_a_stopped_server(void **state) {
+        for (size_t i = 0; i < ELEMENTS(units); i++) {
+                const Unit *u = &units[i];
+                char check[128];
+                int stopped;
+
+                drop_in(u, "service", "[Service]\nWatchdogSec=1s\n");
+                assert_int_equal(sys("systemctl start %s.socket && thermo-client -1 127.0.0.1:%s", u->name, u->port), 0);
+                assert_int_equal(sys("systemctl show -P MainPID %s.service", u->name), 0);
+                stopped = atoi(out);
+                assert_true(stopped > 0);
+                assert_int_equal(sys("systemctl kill -s STOP %s.service", u->name), 0);
+                /* A stopped process cannot exit by itself: only the watchdog can have ended it. */
+                snprintf(check, sizeof(check), "systemctl show -P NRestarts %s.service | grep -qx 1", u->name);
+                assert_true(sys_until(10000, check));
+                assert_int_equal(sys("thermo-client -1 127.0.0.1:%s", u->port), 0);
+                assert_int_equal(sys("systemctl show -P MainPID %s.service", u->name), 0);
+                assert_true(atoi(out) > 0 && atoi(out) != stopped);
+        }
+}
+
+static void test_stop_says_bye_and_leaves_nothing(void **state) {
+        for (size_t i = 0; i < ELEMENTS(units); i++) {
+                const Unit *u = &units[i];
+
+                assert_int_equal(sys("systemctl start %s.socket", u->name), 0);
+                assert_int_equal(sys("thermo-client -o csv 127.0.0.1:%s > /tmp/stop.csv 2> /tmp/stop.err & c=$!; sleep 1.5; "
+                                     "systemctl stop %s.socket %s.service; wait $c; echo $?; cat /tmp/stop.err",
+                                         u->port, u->name, u->name),
+                                0);
+                assert_non_null(strstr(out, "75\n"));
+                assert_non_null(strstr(out, "is going away (BYE)"));
+                assert_int_equal(sys("systemctl is-active %s.socket %s.service", u->name, u->name), 3);
+                assert_int_equal(sys("pgrep -x %s", u->server), 1);
+        }
+}
+
+static void test_unix_socket_by_drop_in(void **state) {
+        for (size_t i = 0; i < ELEMENTS(units); i++) {
+                const Unit *u = &units[i];
+                char text[128];
+
+                snprintf(text, sizeof(text), "[Socket]\nListenStream=/run/thermo/%s.sock\n", u->name);
+                drop_in(u, "socket", text);
+                assert_int_equal(sys("systemctl start %s.socket && thermo-client -n 2 --unix /run/thermo/%s.sock", u->name,
+                                         u->name),
+                                0);
+                assert_int_equal(count_lines(out), 2);
+                /* The loopback sockets are still there too. */
+                assert_int_equal(sys("thermo-client -1 '[::1]:%s'", u->port), 0);
+        }
+}
+
+static void test_units_verify_and_are_hardened(void **state) {
+        for (size_t i = 0; i < ELEMENTS(units); i++) {
+                const Unit *u = &units[i];
+                double exposure = 10;
+                char *p;
+
+                assert_int_equal(sys("systemd-analyze verify %s.socket %s.service", u->name, u->name), 0);
+                assert_string_equal(err, "");
+                assert_int_equal(sys("systemd-analyze security --offline=yes %s.service", u->name), 0);
+                p = strstr(out, "Overall exposure level for");
+                assert_non_null(p);
+                assert_int_equal(sscanf(strchr(p, ':') + 1, "%lf", &exposure), 1);
+                assert_true(exposure <= 0.5);
+        }
+}
+
+static void test_man_pages_are_installed(void **state) {
+        assert_int_equal(sys("MANPAGER=cat man thermo-client | grep -c 'thermo-client'"), 0);
+        assert_int_equal(sys("man -w thermo-server-proto && man -w thermo-protocol"), 0);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup(test_first_connection_starts_the_service, reset),
+                cmocka_unit_test_setup(test_journal_has_the_events_and_their_fields, reset),
+                cmocka_unit_test_setup(test_exit_on_idle_loses_no_connection, reset),
+                cmocka_unit_test_setup(test_restart_refuses_no_one_and_retry_resumes, reset),
+                cmocka_unit_test_setup(test_crash_is_restarted_and_retry_goes_on, reset),
+                cmocka_unit_test_setup(test_watchdog_kills_a_stopped_server, reset),
+                cmocka_unit_test_setup(test_stop_says_bye_and_leaves_nothing, reset),
+                cmocka_unit_test_setup(test_unix_socket_by_drop_in, reset),
+                cmocka_unit_test_setup(test_units_verify_and_are_hardened, reset),
+                cmocka_unit_test_setup(test_man_pages_are_installed, reset),
+        };
+
+        if (geteuid() != 0 || access("/lib/systemd/systemd", X_OK) < 0 || access("/usr/bin/nsenter", X_OK) < 0 ||
+                        system("unshare --pid --mount --net --uts --ipc --cgroup --fork true") != 0) {
+                fprintf(stderr, "The system tests need root, systemd, nsenter and the right to make namespaces.\n");
+                /* Where CI runs, they must run: a skip there would hide a broken setup. */
+                return getenv("CI") ? 1 : 77;
+        }
+        signal(SIGPIPE, SIG_IGN);
+        return cmocka_run_group_tests(tests, boot, shutdown_system);
+}
