@@ -89,11 +89,13 @@ static pid_t first_child(pid_t pid) {
 }
 
 static int boot(void **state) {
-        const char *script = getenv("THERMO_SYSTEM_BOOT"), *build = getenv("THERMO_BUILD_ROOT");
+        const char *script = getenv("THERMO_SYSTEM_BOOT"), *build = getenv("THERMO_BUILD_ROOT"),
+                   *source = getenv("THERMO_SOURCE_ROOT");
         char log[128];
 
         assert_non_null(script);
         assert_non_null(build);
+        assert_non_null(source);
         snprintf(dir, sizeof(dir), "/tmp/thermo-system-XXXXXX");
         assert_non_null(mkdtemp(dir));
         snprintf(log, sizeof(log), "%s.log", dir);
@@ -107,7 +109,7 @@ static int boot(void **state) {
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
                 if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
                         _exit(126);
-                execl(script, script, dir, NULL);
+                execl(script, script, dir, source, build, NULL);
                 _exit(127);
         }
         harness_track(unshare_pid);
