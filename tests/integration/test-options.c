@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/* One source of truth for options: every option a program's --help shows is in the OPTIONS section of its
+ * man page, and every option there is in --help. */
+#include <ctype.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+typedef struct Options {
+        char names[64][32]; /* "--listen", "-l" */
+        size_t n;
+} Options;
+
+static void add(Options *o, const char *name, size_t len) {
+        for (size_t i = 0; i < o->n; i++)
+                if (strlen(o->names[i]) == len && strncmp(o->names[i], name, len) == 0)
+                        return;
+        assert_true(o->n < 64 && len < 32);
+        memcpy(o->names[o->n], name, len);
+        o->names[o->n++][len] = '\0';
+}
+
+/* In --help, an option is a line's first words: "  -l --listen=ADDRESS  ..." or "     --version  ...". */
+static void options_from_help(const char *help, Options *o) {
+        for (const char *line = help; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+                const char *p = line;
+
+                while (*p == ' ')
+                        p++;
+                while (*p == '-') {
+                        size_t len = 1;
+
+                        while (p[len] == '-' || isalnum((unsigned char) p[len]))
+                                len++;
+                        add(o, p, len);
+                        p += len;
+                        while (*p == '=' || isupper((unsigned char) *p) || *p == '_')
+                                p++;
+                        while (*p == ' ' && p[1] == '-')
+                                p++;
+                        if (*p == ' ')
+                                break;
+                }
+        }
+}
+
+/* In mdoc, an option is an item of the OPTIONS section: ".It Fl l , -listen Ns = Ns Ar address". */
+static void options_from_man(const char *path, Options *o) {
+        char line[512];
+        bool in_options = false;
+        FILE *f = fopen(path, "re");
+
+        assert_non_null(f);
+        while (fgets(line, sizeof(line), f)) {
+                char *save = NULL, *word;
+                bool flag = false;
+
+                if (strncmp(line, ".Sh ", 4) == 0)
+                        in_options = strncmp(line, ".Sh OPTIONS", 11) == 0;
+                if (!in_options || strncmp(line, ".It Fl ", 7) != 0)
+                        continue;
+                for (word = strtok_r(line + 4, " \n", &save); word; word = strtok_r(NULL, " \n", &save)) {
+                        char name[40];
+
+                        if (strcmp(word, "Ns") == 0 || strcmp(word, "Ar") == 0)
+                                break; /* the option's argument follows */
+                        if (strcmp(word, "Fl") == 0) {
+                                flag = true;
+                                continue;
+                        }
+                        if (strcmp(word, ",") == 0 || strcmp(word, "|") == 0)
+                                continue;
+                        if (flag && (isalnum((unsigned char) word[0]) || word[0] == '-')) {
+                                snprintf(name, sizeof(name), "-%s", word);
+                                add(o, name, strlen(name));
+                                continue;
+                        }
+                        flag = false;
+                }
+        }
+        fclose(f);
+}
+
+static void assert_same(const char *program, const char *page) {
+        static char out[16384], err[1024];
+        const char *source = getenv("THERMO_SOURCE_ROOT");
+        char path[512];
+        Options help = {}, man = {};
+
+        assert_non_null(source);
+        assert_int_equal(harness_run((const char *const[]) { program, "--help", NULL }, out, sizeof(out), err,
+                                 sizeof(err)),
+                        0);
+        options_from_help(out, &help);
+        snprintf(path, sizeof(path), "%s/man/%s", source, page);
+        options_from_man(path, &man);
+
+        assert_true(help.n >= 3);
+        for (size_t i = 0; i < help.n; i++) {
+                bool found = false;
+                for (size_t k = 0; k < man.n; k++)
+                        found = found || strcmp(help.names[i], man.names[k]) == 0;
+                if (!found)
+                        fail_msg("%s --help shows %s, %s does not", program, help.names[i], page);
+        }
+        for (size_t k = 0; k < man.n; k++) {
+                bool found = false;
+                for (size_t i = 0; i < help.n; i++)
+                        found = found || strcmp(help.names[i], man.names[k]) == 0;
+                if (!found)
+                        fail_msg("%s documents %s, %s --help does not show it", page, man.names[k], program);
+        }
+}
+
+static void test_server_help_and_man_page_agree(void **state) {
+        assert_same(harness_server(), "thermo-server.8");
+}
+
+static void test_client_help_and_man_page_agree(void **state) {
+        assert_same(harness_client(), "thermo-client.1");
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_server_help_and_man_page_agree),
+                cmocka_unit_test(test_client_help_and_man_page_agree),
+        };
+        return cmocka_run_group_tests(tests, NULL, harness_kill_all);
+}
