@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <netdb.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "client.h"
 #include "log.h"
 #include "parse.h"
+#include "plot.h"
 #include "signals.h"
 
 #define BACKOFF_MIN_USEC (500 * USEC_PER_MSEC)
@@ -49,6 +51,7 @@ struct Client {
         bool sensor_failing;
         bool csv_header_done;
         uint64_t backoff;
+        Plot *plot;
 };
 
 static void disconnect(Client *c) {
@@ -71,6 +74,8 @@ static uint64_t silence_allowed(Client *c) {
 
 static int finish(Client *c, int status) {
         disconnect(c);
+        /* Give the terminal back before anything else is said on it. */
+        c->plot = plot_free(c->plot);
         return sd_event_exit(c->event, status);
 }
 
@@ -87,6 +92,7 @@ _printf_(4, 5) static int fail(Client *c, int status, int error, const char *for
 
         disconnect(c);
         if (!c->options->retry || status == EX_PROTOCOL) {
+                c->plot = plot_free(c->plot);
                 log_error("%s", message);
                 (void) sd_event_exit(c->event, status);
                 return -abs(error);
@@ -211,7 +217,10 @@ static int handle_reading(Client *c, const Reading *r) {
                 log_notice("The sensor gives readings again.");
         c->sensor_failing = false;
 
-        output_reading(stdout, c->options->format, c->options->unit, r, &c->csv_header_done);
+        if (c->plot)
+                plot_add(c->plot, r);
+        else
+                output_reading(stdout, c->options->format, c->options->unit, r, &c->csv_header_done);
         c->received++;
         if (c->options->once)
                 return finish(c, EX_OK);
@@ -340,6 +349,14 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         return 0;
 }
 
+static int on_resize(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Client *c = userdata;
+
+        if (c->plot)
+                plot_redraw(c->plot);
+        return 0;
+}
+
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         /* Ctrl-C ends a stream the user watched: that is success, and every line shown is whole. */
         finish(userdata, EX_OK);
@@ -355,6 +372,7 @@ int client_new(const ClientOptions *options, Client **ret) {
                 return -ENOMEM;
         c->options = options;
         c->fd = -EBADF;
+        c->csv_header_done = !options->legend;
 
         if (options->unix_path) {
                 r = socket_address_parse(options->unix_path, &c->unix_sockaddr);
@@ -384,6 +402,23 @@ int client_new(const ClientOptions *options, Client **ret) {
         if (r < 0)
                 return r;
 
+        if (options->plot) {
+                char title[sizeof(c->destination) + 64];
+                sigset_t mask;
+
+                sigemptyset(&mask);
+                sigaddset(&mask, SIGWINCH);
+                if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                        return -errno;
+                r = sd_event_add_signal(c->event, NULL, SIGWINCH, on_resize, c);
+                if (r < 0)
+                        return r;
+                snprintf(title, sizeof(title), "thermo-client: %s", c->destination);
+                r = plot_new(stdout, title, options->unit, &c->plot);
+                if (r < 0)
+                        return r;
+        }
+
         *ret = TAKE_PTR(c);
         return 0;
 }
@@ -392,6 +427,7 @@ Client *client_free(Client *c) {
         if (!c)
                 return NULL;
         disconnect(c);
+        plot_free(c->plot);
         sd_event_source_disable_unref(c->timer);
         if (c->addresses && c->addresses != &c->unix_address)
                 freeaddrinfo(c->addresses);

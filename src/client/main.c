@@ -2,9 +2,11 @@
 #include <errno.h>
 #include <locale.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "client.h"
 #include "log.h"
+#include "terminal.h"
 
 int main(int argc, char *argv[]) {
         _cleanup_(client_options_done) ClientOptions options = {};
@@ -14,6 +16,7 @@ int main(int argc, char *argv[]) {
         setlocale(LC_ALL, "");
         log_set_prefix(program_invocation_short_name);
         log_set_max_level(LOG_NOTICE);
+        log_set_color(terminal_colors(STDERR_FILENO));
 
         r = client_options_parse(argc, argv, &options);
         if (r == -ENOMEM)

@@ -4,10 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "options.h"
 #include "parse.h"
+#include "terminal.h"
 
 #define CLIENT_PORT_DEFAULT "8888"
 
@@ -24,6 +26,8 @@ static void help(void) {
                "  -t --timeout=SECONDS    Give up connecting, or waiting for the server, after this\n"
                "                          long (default 10s; bare number: s)\n"
                "  -r --retry              Reconnect with backoff when the connection fails\n"
+               "  -p --plot               Draw a live chart of the stream in the terminal\n"
+               "     --no-legend          Leave out the CSV header\n"
                "  -q --quiet              Show errors only\n"
                "  -v --verbose            Show what happens on the connection\n"
                "\nSee the thermo-client(1) man page for details.\n",
@@ -65,7 +69,7 @@ int client_parse_destination(const char *s, char **ret_host, char **ret_port) {
 }
 
 int client_options_parse(int argc, char *argv[], ClientOptions *ret) {
-        enum { ARG_VERSION = 0x100, ARG_UNITS };
+        enum { ARG_VERSION = 0x100, ARG_UNITS, ARG_NO_LEGEND };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -76,15 +80,17 @@ int client_options_parse(int argc, char *argv[], ClientOptions *ret) {
                 { "units", required_argument, NULL, ARG_UNITS },
                 { "timeout", required_argument, NULL, 't' },
                 { "retry", no_argument, NULL, 'r' },
+                { "plot", no_argument, NULL, 'p' },
+                { "no-legend", no_argument, NULL, ARG_NO_LEGEND },
                 { "quiet", no_argument, NULL, 'q' },
                 { "verbose", no_argument, NULL, 'v' },
                 {}
         };
-        _cleanup_(client_options_done) ClientOptions o = { .timeout = CLIENT_TIMEOUT_DEFAULT };
+        _cleanup_(client_options_done) ClientOptions o = { .timeout = CLIENT_TIMEOUT_DEFAULT, .legend = true };
         int c, r;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, "hU:n:1o:t:rqv", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hU:n:1o:t:rpqv", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help();
@@ -122,6 +128,12 @@ int client_options_parse(int argc, char *argv[], ClientOptions *ret) {
                 case 'r':
                         o.retry = true;
                         break;
+                case 'p':
+                        o.plot = true;
+                        break;
+                case ARG_NO_LEGEND:
+                        o.legend = false;
+                        break;
                 case 'q':
                         log_set_max_level(LOG_ERR);
                         break;
@@ -135,6 +147,14 @@ int client_options_parse(int argc, char *argv[], ClientOptions *ret) {
 
         if (o.once && o.count > 0) {
                 log_error("--once and --count cannot be combined.");
+                return -EINVAL;
+        }
+        if (o.plot && (o.once || o.format != OUTPUT_TEXT)) {
+                log_error("--plot draws the stream on the terminal: it goes with neither --once nor --output.");
+                return -EINVAL;
+        }
+        if (o.plot && !terminal_size(STDOUT_FILENO, &(unsigned) { 0 }, &(unsigned) { 0 })) {
+                log_error("--plot needs a terminal on standard output.");
                 return -EINVAL;
         }
         if (argc - optind > 1) {

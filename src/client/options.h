@@ -16,6 +16,8 @@ typedef struct ClientOptions {
         Unit unit;
         uint64_t timeout;       /* usec */
         bool retry;
+        bool plot;
+        bool legend;            /* the CSV header */
 } ClientOptions;
 
 #define CLIENT_TIMEOUT_DEFAULT (10 * UINT64_C(1000000))

@@ -51,7 +51,7 @@ int64_t unit_convert(Unit unit, int64_t millicelsius) {
         }
 }
 
-static const char *unit_symbol(Unit unit) {
+const char *unit_symbol(Unit unit) {
         bool utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 
         switch (unit) {

@@ -26,5 +26,8 @@ int unit_from_string(const char *s);
 /* The reading in the chosen unit, in thousandths, rounded to the nearest. */
 int64_t unit_convert(Unit unit, int64_t millicelsius);
 
+/* "°C", "°F", "K"; "C" and "F" where the locale is not UTF-8. */
+const char *unit_symbol(Unit unit);
+
 /* Prints one reading as a whole line (CSV: with the header before the first). */
 void output_reading(FILE *f, OutputFormat format, Unit unit, const Reading *r, bool *header_done);

@@ -13,6 +13,7 @@
 /* Process-wide like the stderr it writes to: set once at start. */
 static int log_max_level = LOG_INFO;
 static const char *log_prefix = NULL;
+static bool log_color = false;
 
 static const char *const level_names[] = {
         [LOG_EMERG] = "emerg", [LOG_ALERT] = "alert", [LOG_CRIT] = "crit",      [LOG_ERR] = "err",
@@ -25,6 +26,10 @@ void log_set_max_level(int level) {
 
 void log_set_prefix(const char *prefix) {
         log_prefix = prefix;
+}
+
+void log_set_color(bool color) {
+        log_color = color;
 }
 
 int log_get_max_level(void) {
@@ -99,6 +104,10 @@ int log_struct_internal(int level, int error, const char *message_id, const char
 
         if (stderr_is_journal())
                 log_to_journal(level, error, message_id, fields, message);
+        else if (log_color && level <= LOG_WARNING)
+                /* As systemd's tools: errors in bright red, warnings in yellow. */
+                fprintf(stderr, "%s: %s%s\x1b[0m\n", log_prefix ?: level_names[level & 7],
+                                level <= LOG_ERR ? "\x1b[0;1;31m" : "\x1b[0;1;38;5;185m", message);
         else
                 fprintf(stderr, "%s: %s\n", log_prefix ?: level_names[level & 7], message);
 

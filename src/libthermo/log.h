@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <syslog.h>
 
@@ -20,6 +21,8 @@
 void log_set_max_level(int level);
 /* On stderr, lines start with this (a command's name) instead of the level (a daemon's habit). */
 void log_set_prefix(const char *prefix);
+/* Colours errors and warnings on stderr (the caller decides that stderr is a terminal that wants them). */
+void log_set_color(bool color);
 int log_get_max_level(void);
 int log_level_from_string(const char *s);
 

@@ -419,6 +419,137 @@ static void test_sigint_ends_cleanly_with_whole_lines(void **state) {
         assert_int_equal(buf[len - 1], '\n');
 }
 
+static void test_no_legend_leaves_out_the_csv_header(void **state) {
+        ServerProcess *p = *state;
+
+        assert_int_equal(CLIENT("-n", "2", "-o", "csv", "--no-legend", destination(p->port)), 0);
+        assert_int_equal(count_lines(out), 2);
+        assert_null(strstr(out, "seq,"));
+}
+
+/* Runs the client on a pseudo-terminal (script(1)), as a person at a terminal would; returns the exit
+ * status, what the terminal showed in out. */
+static int client_on_terminal(const char *env, const char *args) {
+        char command[512];
+
+        snprintf(command, sizeof(command), "env TERM=xterm %s %s %s", env, harness_client(), args);
+        out[0] = err[0] = '\0';
+        return harness_run((const char *const[]) { "/usr/bin/script", "-qec", command, "/dev/null", NULL }, out,
+                        sizeof(out), err, sizeof(err));
+}
+
+static void test_errors_are_red_on_a_terminal_unless_no_color(void **state) {
+        ServerProcess *p = *state;
+        char args[64];
+        int port = p->port;
+
+        harness_cleanup(p); /* refused from now on */
+        snprintf(args, sizeof(args), "-1 127.0.0.1:%i", port);
+        assert_int_equal(client_on_terminal("", args), EX_UNAVAILABLE);
+        assert_non_null(strstr(out, "\x1b[0;1;31mFailed to connect"));
+        assert_int_equal(client_on_terminal("NO_COLOR=1", args), EX_UNAVAILABLE);
+        assert_null(strchr(out, '\x1b'));
+        assert_non_null(strstr(out, "Failed to connect"));
+        assert_int_equal(client_on_terminal("TERM=dumb", args), EX_UNAVAILABLE);
+        assert_null(strchr(out, '\x1b'));
+
+        /* Not a terminal: no colour either. */
+        assert_int_equal(CLIENT("-1", destination(port)), EX_UNAVAILABLE);
+        assert_null(strchr(err, '\x1b'));
+}
+
+static void test_plot_needs_a_terminal(void **state) {
+        assert_int_equal(CLIENT("--plot"), EX_USAGE);
+        assert_string_equal(err, "thermo-client: --plot needs a terminal on standard output.\n");
+        assert_int_equal(CLIENT("--plot", "-o", "json"), EX_USAGE);
+}
+
+/* tmux on a socket of our own, so that no session of anybody else's is touched. */
+static int tmux(const char *const *args) {
+        const char *argv[16] = { "/usr/bin/tmux", "-L", "thermo-test" };
+        size_t n = 3;
+
+        for (; *args && n < 15; args++)
+                argv[n++] = *args;
+        argv[n] = NULL;
+        out[0] = err[0] = '\0';
+        return harness_run(argv, out, sizeof(out), err, sizeof(err));
+}
+#define TMUX(...) tmux((const char *const[]) { __VA_ARGS__, NULL })
+
+static bool screen_shows(const char *text) {
+        for (int i = 0; i < 50; i++) {
+                assert_int_equal(TMUX("capture-pane", "-p", "-t", "plot"), 0);
+                if (strstr(out, text))
+                        return true;
+                usleep(100 * 1000);
+        }
+        return false;
+}
+
+static void assert_screen_fits(unsigned columns, unsigned lines) {
+        unsigned n = 0;
+
+        assert_int_equal(TMUX("capture-pane", "-p", "-t", "plot"), 0);
+        for (char *line = out, *end; *line; line = end + 1, n++) {
+                size_t width = 0;
+
+                end = strchr(line, '\n');
+                assert_non_null(end);
+                for (char *c = line; c < end; c++)
+                        width += ((unsigned char) *c & 0xc0) != 0x80;
+                assert_true(width <= columns);
+        }
+        assert_true(n <= lines);
+}
+
+static void test_plot_draws_resizes_and_restores_the_terminal(void **state) {
+        ServerProcess p;
+        char command[512];
+
+        if (access("/usr/bin/tmux", X_OK) < 0 || access("/usr/bin/script", X_OK) < 0)
+                skip();
+        harness_start_activated(&p, (const char *const[]) { "--interval", "50ms", "--sensor", "simulated:seed=5", NULL });
+        snprintf(command, sizeof(command), "LANG=C.UTF-8 TERM=xterm %s --plot 127.0.0.1:%i; echo EXIT=$?; sleep 60",
+                        harness_client(), p.port);
+        (void) TMUX("kill-server");
+        assert_int_equal(TMUX("new-session", "-d", "-s", "plot", "-x", "80", "-y", "20", command), 0);
+
+        assert_true(screen_shows("readings)"));
+        for (int i = 0, n = 0; n < 20; i++) {
+                const char *count;
+
+                assert_true(i < 50);
+                usleep(100 * 1000);
+                assert_int_equal(TMUX("capture-pane", "-p", "-t", "plot"), 0);
+                count = strstr(out, "   (");
+                assert_non_null(count);
+                assert_int_equal(sscanf(count, "   (%d readings)", &n), 1);
+        }
+        assert_non_null(strstr(out, "thermo-client: 127.0.0.1:"));
+        assert_non_null(strstr(out, "now "));
+        assert_non_null(strstr(out, "   min "));
+        assert_non_null(strstr(out, "   max "));
+        assert_non_null(strstr(out, "   avg "));
+        assert_non_null(strstr(out, "┤"));
+        assert_non_null(strstr(out, "█"));
+        assert_non_null(strstr(out, "───"));
+        assert_screen_fits(80, 20);
+
+        /* A smaller window: drawn again to fit, the title still on top. */
+        assert_int_equal(TMUX("resize-window", "-t", "plot", "-x", "44", "-y", "12"), 0);
+        usleep(300 * 1000);
+        assert_screen_fits(44, 12);
+        assert_int_equal(strncmp(out, "thermo-client: 127.0.0.1:", 25), 0);
+
+        /* Ctrl-C: the terminal is given back, and the exit status is 0. */
+        assert_int_equal(TMUX("send-keys", "-t", "plot", "C-c", ""), 0);
+        assert_true(screen_shows("EXIT=0"));
+        assert_null(strstr(out, "┤"));
+        (void) TMUX("kill-server");
+        harness_cleanup(&p);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_count_prints_that_many_readings, setup, teardown),
@@ -442,6 +573,10 @@ int main(void) {
                 cmocka_unit_test_teardown(test_retry_resumes_with_what_is_missing, harness_kill_all),
                 cmocka_unit_test_teardown(test_quiet_hides_notices_but_not_errors, harness_kill_all),
                 cmocka_unit_test_setup_teardown(test_sigint_ends_cleanly_with_whole_lines, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_no_legend_leaves_out_the_csv_header, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_errors_are_red_on_a_terminal_unless_no_color, setup, teardown),
+                cmocka_unit_test_teardown(test_plot_needs_a_terminal, harness_kill_all),
+                cmocka_unit_test_teardown(test_plot_draws_resizes_and_restores_the_terminal, harness_kill_all),
         };
         signal(SIGPIPE, SIG_IGN);
         return cmocka_run_group_tests(tests, NULL, harness_kill_all);

@@ -126,10 +126,58 @@ static void test_client_help_and_man_page_agree(void **state) {
         assert_same(harness_client(), "thermo-client.1");
 }
 
+/* Completes the words as bash would at the end of the line; returns the candidates, one per line. */
+static const char *complete(const char *words) {
+        static char out[8192], err[1024];
+        const char *script = getenv("THERMO_BASH_COMPLETION");
+        char command[2048];
+
+        assert_non_null(script);
+        snprintf(command, sizeof(command),
+                        "source '%s' && COMP_WORDS=(%s) && COMP_CWORD=$((${#COMP_WORDS[@]} - 1)) && _thermo_client && "
+                        "printf '%%s\\n' \"${COMPREPLY[@]}\" | sort",
+                        script, words);
+        assert_int_equal(harness_run((const char *const[]) { "/bin/bash", "-c", command, NULL }, out, sizeof(out), err,
+                                 sizeof(err)),
+                        0);
+        assert_string_equal(err, "");
+        return out;
+}
+
+static void test_completion_offers_every_option_of_help(void **state) {
+        static char out[16384], err[1024];
+        Options help = {}, completion = {};
+
+        assert_int_equal(harness_run((const char *const[]) { harness_client(), "--help", NULL }, out, sizeof(out), err,
+                                 sizeof(err)),
+                        0);
+        options_from_help(out, &help);
+        options_from_help(complete("thermo-client -"), &completion);
+        assert_int_equal(help.n, completion.n);
+        for (size_t i = 0; i < help.n; i++) {
+                bool found = false;
+                for (size_t k = 0; k < completion.n; k++)
+                        found = found || strcmp(help.names[i], completion.names[k]) == 0;
+                if (!found)
+                        fail_msg("--help shows %s, the bash completion does not offer it", help.names[i]);
+        }
+}
+
+static void test_completion_of_values(void **state) {
+        assert_string_equal(complete("thermo-client --ou"), "--output\n");
+        assert_string_equal(complete("thermo-client -o ''"), "csv\njson\ntext\n");
+        assert_string_equal(complete("thermo-client --output = j"), "json\n");
+        assert_string_equal(complete("thermo-client --units f"), "fahrenheit\n");
+        assert_string_equal(complete("thermo-client --count ''"), "\n");
+        assert_string_equal(complete("thermo-client --no"), "--no-legend\n");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_server_help_and_man_page_agree),
                 cmocka_unit_test(test_client_help_and_man_page_agree),
+                cmocka_unit_test(test_completion_offers_every_option_of_help),
+                cmocka_unit_test(test_completion_of_values),
         };
         return cmocka_run_group_tests(tests, NULL, harness_kill_all);
 }
