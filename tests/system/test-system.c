@@ -342,6 +342,78 @@ static void test_units_verify_and_are_hardened(void **state) {
         }
 }
 
+/* Runs one README line in a terminal (tmux), as a person would: wait for it to end, or press Ctrl-C. */
+static void run_example(const char *line) {
+        bool interrupted = false;
+        int status;
+
+        if (sys("cat > /tmp/example.sh <<'THERMO_EXAMPLE'\n%s\nTHERMO_EXAMPLE\n"
+                "rm -f /tmp/example.exit; tmux -L examples kill-server 2>/dev/null; "
+                /* The pane's shell outlives the Ctrl-C (a handler, not an ignore, so the example still gets
+                 * it) to write down how the example ended. */
+                "tmux -L examples new-session -d -x 100 -y 30 'trap : INT; bash /tmp/example.sh; "
+                "echo $? > /tmp/example.exit'",
+                        line) != 0)
+                fail_msg("cannot start '%s': %s", line, err);
+        if (!sys_until(4000, "test -s /tmp/example.exit")) {
+                interrupted = true;
+                assert_int_equal(sys("tmux -L examples send-keys C-c"), 0);
+                if (!sys_until(5000, "test -s /tmp/example.exit"))
+                        fail_msg("'%s' did not end on Ctrl-C", line);
+        }
+        assert_int_equal(sys("cat /tmp/example.exit"), 0);
+        status = atoi(out);
+        (void) sys("tmux -L examples kill-server");
+        /* thermo-client ends on Ctrl-C with 0; other tools (journalctl -f) with 130, as they should. */
+        if (status != 0 && !(interrupted && status == 130 && strncmp(line, "thermo-client", 13) != 0))
+                fail_msg("'%s' exited with %i%s", line, status, interrupted ? " after Ctrl-C" : "");
+}
+
+static void test_readme_examples_work(void **state) {
+        const char *source = getenv("THERMO_SOURCE_ROOT");
+        char path[512], line[512];
+        bool marked = false, inside = false;
+        int examples = 0;
+        FILE *f;
+
+        /* As the README sets it up: a Unix socket by drop-in; readings every 50ms to keep this short. */
+        drop_in(&units[0], "socket", "[Socket]\nListenStream=/run/thermo/thermo.sock\n");
+        drop_in(&units[0], "service", "[Service]\nExecStart=\nExecStart=/usr/local/bin/thermo-server --interval=50ms\n");
+        assert_int_equal(sys("systemctl start thermo.socket"), 0);
+
+        assert_non_null(source);
+        snprintf(path, sizeof(path), "%s/README.md", source);
+        f = fopen(path, "re");
+        assert_non_null(f);
+        while (fgets(line, sizeof(line), f)) {
+                char *comment;
+
+                line[strcspn(line, "\n")] = '\0';
+                if (strstr(line, "<!-- examples:")) {
+                        marked = true;
+                        continue;
+                }
+                if (marked && strcmp(line, "```sh") == 0) {
+                        inside = true;
+                        marked = false;
+                        continue;
+                }
+                if (inside && strcmp(line, "```") == 0) {
+                        inside = false;
+                        continue;
+                }
+                if (!inside || line[0] == '\0')
+                        continue;
+                comment = strstr(line, "  #");
+                if (comment)
+                        *comment = '\0';
+                run_example(line);
+                examples++;
+        }
+        fclose(f);
+        assert_true(examples >= 14);
+}
+
 static void test_man_pages_are_installed(void **state) {
         assert_int_equal(sys("MANPAGER=cat man thermo-client | grep -c 'thermo-client'"), 0);
         assert_int_equal(sys("man -w thermo-server-proto && man -w thermo-protocol"), 0);
@@ -359,6 +431,7 @@ int main(void) {
                 cmocka_unit_test_setup(test_unix_socket_by_drop_in, reset),
                 cmocka_unit_test_setup(test_units_verify_and_are_hardened, reset),
                 cmocka_unit_test_setup(test_man_pages_are_installed, reset),
+                cmocka_unit_test_setup(test_readme_examples_work, reset),
         };
 
         if (geteuid() != 0 || access("/lib/systemd/systemd", X_OK) < 0 || access("/usr/bin/nsenter", X_OK) < 0 ||
