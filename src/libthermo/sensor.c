@@ -8,7 +8,11 @@ static const struct {
         const char *name;
         int (*new)(const char *args, Sensor **ret, const char **ret_error);
 } backends[] = {
+        { "auto", sensor_auto_new },
         { "simulated", sensor_simulated_new },
+        { "thermal", sensor_thermal_new },
+        { "hwmon", sensor_hwmon_new },
+        { "file", sensor_file_new },
 };
 
 int sensor_new(const char *spec, Sensor **ret, const char **ret_error) {
@@ -26,6 +30,7 @@ int sensor_new(const char *spec, Sensor **ret, const char **ret_error) {
 Sensor *sensor_free(Sensor *s) {
         if (s) {
                 free(s->description);
+                free(s->label);
                 s->ops->free(s);
         }
         return NULL;

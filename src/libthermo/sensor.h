@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "macro.h"
 
@@ -18,9 +19,12 @@ typedef struct SensorOps {
 struct Sensor {
         const SensorOps *ops;
         char *description; /* the word HELLO and INFO show after sensor= */
+        char *label;       /* what the hardware calls it, for people; may be NULL */
 };
 
-/* "simulated" or "simulated:seed=N". -EINVAL for a spec it cannot parse, with a reason in *ret_error. */
+/* "auto", "simulated[:seed=N]", "thermal:<zone>", "hwmon:<chip>[/<label>]" or "file:<path>": see
+ * thermo-server(8). -EINVAL for a spec it cannot parse, -ENOENT for a sensor that is not there, with a
+ * reason in *ret_error. */
 int sensor_new(const char *spec, Sensor **ret, const char **ret_error);
 Sensor *sensor_free(Sensor *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Sensor *, sensor_free);
@@ -29,5 +33,23 @@ static inline int sensor_read(Sensor *s, int64_t *ret_millicelsius) {
         return s->ops->read(s, ret_millicelsius);
 }
 
+/* Prints every temperature sensor found, with its spec, label and current value. */
+int sensor_list(FILE *f);
+
+/* Where sysfs is: /sys, unless $THERMO_SYSFS_ROOT says otherwise (the tests' fake trees). */
+const char *sensor_sysfs_root(void);
+
+/* Reads a file that holds millidegrees Celsius, as sysfs and 1-Wire drivers write them: -ENOENT when it
+ * is gone, the read's own error (EIO, ENODATA), -EBADMSG for anything but a number, -ERANGE for a
+ * number no thermometer gives. */
+int sensor_read_millidegrees(const char *path, int64_t *ret);
+
+/* A sensor that reads the file at path; description is what HELLO says, label what a person reads. */
+int sensor_path_new(const char *path, const char *description, const char *label, Sensor **ret);
+
 /* Backends */
 int sensor_simulated_new(const char *args, Sensor **ret, const char **ret_error);
+int sensor_file_new(const char *args, Sensor **ret, const char **ret_error);
+int sensor_thermal_new(const char *args, Sensor **ret, const char **ret_error);
+int sensor_hwmon_new(const char *args, Sensor **ret, const char **ret_error);
+int sensor_auto_new(const char *args, Sensor **ret, const char **ret_error);

@@ -17,7 +17,10 @@ static void help(const char *default_listen) {
                "  -l --listen=ADDRESS      Listen on HOST:PORT, [IPV6]:PORT or a Unix socket path\n"
                "                           when not socket-activated (repeatable; default %s)\n"
                "  -i --interval=TIME       Time between readings (default 1000ms; bare number: ms)\n"
-               "  -s --sensor=SPEC         Where readings come from: simulated[:seed=N]\n"
+               "  -s --sensor=SPEC         Where readings come from: auto (the default),\n"
+               "                           thermal:ZONE, hwmon:CHIP[/LABEL], file:PATH,\n"
+               "                           simulated[:seed=N]\n"
+               "     --list-sensors        List the temperature sensors found and exit\n"
                "  -m --max-clients=N       Clients served at once (default %u)\n"
                "  -b --buffer-size=BYTES   Output buffer of each client (default 64K)\n"
                "     --exit-idle=TIME      Exit after this long without clients when socket-activated\n"
@@ -47,13 +50,14 @@ static int add_listen(ServerOptions *o, const char *value) {
 }
 
 int server_options_parse(int argc, char *argv[], const char *default_listen, ServerOptions *ret) {
-        enum { ARG_VERSION = 0x100, ARG_EXIT_IDLE, ARG_LOG_LEVEL };
+        enum { ARG_VERSION = 0x100, ARG_EXIT_IDLE, ARG_LOG_LEVEL, ARG_LIST_SENSORS };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "listen", required_argument, NULL, 'l' },
                 { "interval", required_argument, NULL, 'i' },
                 { "sensor", required_argument, NULL, 's' },
+                { "list-sensors", no_argument, NULL, ARG_LIST_SENSORS },
                 { "max-clients", required_argument, NULL, 'm' },
                 { "buffer-size", required_argument, NULL, 'b' },
                 { "exit-idle", required_argument, NULL, ARG_EXIT_IDLE },
@@ -67,7 +71,7 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
                 .exit_idle = SERVER_EXIT_IDLE_DEFAULT,
                 .default_listen = default_listen,
         };
-        const char *sensor = "simulated", *error;
+        const char *sensor = "auto", *error;
         int c, r;
 
         optind = 0;
@@ -92,6 +96,9 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
                 case 's':
                         sensor = optarg;
                         break;
+                case ARG_LIST_SENSORS:
+                        r = sensor_list(stdout);
+                        return r < 0 ? r : 0;
                 case 'm':
                         if (parse_uint64(optarg, 1, 1000000, &o.max_clients) < 0)
                                 return usage_error("--max-clients", optarg, "expected a number from 1 to 1000000");

@@ -143,11 +143,13 @@ static void spawn(ServerProcess *p, const char *const *extra, const char *const 
                 snprintf(path, sizeof(path), "%s/notify", p->dir);
                 setenv("NOTIFY_SOCKET", path, 1);
                 unsetenv("JOURNAL_STREAM");
-                if (p->journal_stream_fd >= 0) {
+                if (p->stderr_fd >= 0 && dup2(p->stderr_fd, STDERR_FILENO) < 0)
+                        _exit(126);
+                if (p->journal_stream) {
                         struct stat st;
                         char stream[64];
 
-                        if (dup2(p->journal_stream_fd, STDERR_FILENO) < 0 || fstat(STDERR_FILENO, &st) < 0)
+                        if (fstat(STDERR_FILENO, &st) < 0)
                                 _exit(126);
                         snprintf(stream, sizeof(stream), "%lu:%lu", (unsigned long) st.st_dev,
                                         (unsigned long) st.st_ino);
@@ -173,13 +175,15 @@ static void spawn(ServerProcess *p, const char *const *extra, const char *const 
 }
 
 void harness_start_activated_with(ServerProcess *p, const char *const *args, const HarnessOptions *o) {
-        *p = (ServerProcess) { .listen_fd = -1, .notify_fd = -1, .journal_stream_fd = -1 };
+        *p = (ServerProcess) { .listen_fd = -1, .notify_fd = -1, .stderr_fd = -1 };
         open_notify_socket(p);
         p->listen_fd = listen_on_free_port(&p->port);
         if (o && o->sndbuf > 0)
                 assert_int_equal(setsockopt(p->listen_fd, SOL_SOCKET, SO_SNDBUF, &o->sndbuf, sizeof(o->sndbuf)), 0);
-        if (o && o->journal_stream_fd > 0)
-                p->journal_stream_fd = o->journal_stream_fd;
+        if (o && o->stderr_fd > 0) {
+                p->stderr_fd = o->stderr_fd;
+                p->journal_stream = o->journal_stream;
+        }
         spawn(p, NULL, args, true);
 }
 
@@ -195,7 +199,7 @@ void harness_start_listening(ServerProcess *p, const char *const *args) {
         char address[64];
         int fd;
 
-        *p = (ServerProcess) { .listen_fd = -1, .notify_fd = -1, .journal_stream_fd = -1 };
+        *p = (ServerProcess) { .listen_fd = -1, .notify_fd = -1, .stderr_fd = -1 };
         open_notify_socket(p);
         /* Find a free port, then let go of it for the server to take. */
         fd = listen_on_free_port(&p->port);
@@ -260,7 +264,7 @@ void harness_cleanup(ServerProcess *p) {
         snprintf(path, sizeof(path), "%s/notify", p->dir);
         (void) unlink(path);
         (void) rmdir(p->dir);
-        *p = (ServerProcess) { .listen_fd = -1, .notify_fd = -1, .journal_stream_fd = -1 };
+        *p = (ServerProcess) { .listen_fd = -1, .notify_fd = -1, .stderr_fd = -1 };
 }
 
 int harness_connect(int port, int rcvbuf) {

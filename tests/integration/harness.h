@@ -16,7 +16,8 @@ typedef struct ServerProcess {
         int port;          /* TCP port on 127.0.0.1 */
         int listen_fd;     /* socket activation: our copy, as systemd keeps its own */
         int notify_fd;     /* where the server's sd_notify() messages arrive */
-        int journal_stream_fd; /* the server's stderr when it is to log to the journal, else -1 */
+        int stderr_fd;     /* the server's stderr, or -1 to share ours */
+        bool journal_stream; /* JOURNAL_STREAM names stderr */
         char dir[64];      /* a private directory for the notify socket */
 } ServerProcess;
 
@@ -24,8 +25,10 @@ typedef struct HarnessOptions {
         /* SO_SNDBUF on the listening socket, as systemd's SendBuffer= sets it: connections inherit it, so
          * that a client that does not read fills the kernel's buffers quickly. */
         int sndbuf;
-        /* The server's stderr, and JOURNAL_STREAM pointing at it, as systemd connects it to journald. */
-        int journal_stream_fd;
+        /* The server's stderr, when > 0; with journal_stream, JOURNAL_STREAM names it, as systemd does
+         * when it connects stderr to journald. */
+        int stderr_fd;
+        bool journal_stream;
 } HarnessOptions;
 
 /* A server with a listening socket on fd 3 and LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES set, as under

@@ -61,7 +61,8 @@ static int teardown(void **state) {
 }
 
 static void start(Journal *j, const char *const *args) {
-        harness_start_activated_with(&j->server, args, &(HarnessOptions) { .journal_stream_fd = j->stream[1] });
+        harness_start_activated_with(&j->server, args,
+                        &(HarnessOptions) { .stderr_fd = j->stream[1], .journal_stream = true });
 }
 
 /* Waits for the next entry with this MESSAGE_ID and returns it (KEY=value lines), skipping others. */

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+/* A real sensor behind the server: one that fails and recovers, seen on the wire and in the log, and the
+ * listing of sensors, all against a fake /sys (THERMO_SYSFS_ROOT). */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define T HARNESS_TIMEOUT_MS
+
+static char root[64], path[128];
+
+static void put(const char *file, const char *content) {
+        FILE *f = fopen(file, "we");
+
+        assert_non_null(f);
+        fputs(content, f);
+        fclose(f);
+}
+
+static int setup(void **state) {
+        char dir[256];
+
+        snprintf(root, sizeof(root), "/tmp/thermo-sensors-XXXXXX");
+        assert_non_null(mkdtemp(root));
+        snprintf(dir, sizeof(dir), "%s/class", root);
+        assert_int_equal(mkdir(dir, 0755), 0);
+        snprintf(dir, sizeof(dir), "%s/class/thermal", root);
+        assert_int_equal(mkdir(dir, 0755), 0);
+        snprintf(dir, sizeof(dir), "%s/class/thermal/thermal_zone0", root);
+        assert_int_equal(mkdir(dir, 0755), 0);
+        snprintf(path, sizeof(path), "%s/class/thermal/thermal_zone0/type", root);
+        put(path, "cpu-thermal\n");
+        snprintf(path, sizeof(path), "%s/class/thermal/thermal_zone0/temp", root);
+        put(path, "20000\n");
+        setenv("THERMO_SYSFS_ROOT", root, 1);
+        return 0;
+}
+
+static int teardown(void **state) {
+        char command[128];
+
+        snprintf(command, sizeof(command), "rm -rf '%s'", root);
+        assert_int_equal(system(command), 0);
+        return harness_kill_all(state);
+}
+
+static void read_line(int fd, char *line, size_t size) {
+        assert_true(harness_read_line(fd, line, size, T) > 0);
+}
+
+static void test_failing_sensor_gives_503_once_logged_and_recovers(void **state) {
+        char line[256], log[8192];
+        const char *p;
+        uint64_t seq = 0, last = 0;
+        int logs[2], fd, n, failed = 0, lost = 0, again = 0;
+        ServerProcess s;
+
+        assert_int_equal(pipe2(logs, O_CLOEXEC | O_NONBLOCK), 0);
+        harness_start_activated_with(&s, (const char *const[]) { "--sensor", "thermal:cpu-thermal", "--interval", "20ms",
+                                                 NULL },
+                        &(HarnessOptions) { .stderr_fd = logs[1] });
+        fd = harness_connect(s.port, 0);
+        read_line(fd, line, sizeof(line));
+        assert_non_null(strstr(line, " sensor=thermal:0"));
+
+        harness_send_str(fd, "STREAM\n");
+        read_line(fd, line, sizeof(line));
+        assert_string_equal(line, "OK STREAM");
+        for (int i = 0; i < 3; i++) {
+                read_line(fd, line, sizeof(line));
+                seq = harness_assert_temp(line);
+                assert_non_null(strstr(line, " 20.000"));
+        }
+
+        /* Garbage, then gone: ERR 503 in place of each reading, and streaming goes on. */
+        put(path, "EIO?\n");
+        for (int i = 0; i < 200 && failed < 5; i++) {
+                read_line(fd, line, sizeof(line));
+                if (strncmp(line, "TEMP ", 5) == 0)
+                        last = harness_assert_temp(line);
+                else {
+                        assert_string_equal(line, "ERR 503 sensor unavailable");
+                        failed++;
+                }
+        }
+        assert_int_equal(unlink(path), 0);
+        for (int i = 0; i < 5; i++) {
+                read_line(fd, line, sizeof(line));
+                assert_string_equal(line, "ERR 503 sensor unavailable");
+        }
+
+        /* Back: readings again, numbered on from the last good one. */
+        put(path, "21500\n");
+        for (int i = 0; i < 200; i++) {
+                read_line(fd, line, sizeof(line));
+                if (strncmp(line, "TEMP ", 5) == 0)
+                        break;
+        }
+        assert_int_equal(harness_assert_temp(line), (last ?: seq) + 1);
+        assert_non_null(strstr(line, " 21.500"));
+        close(fd);
+        assert_int_equal(harness_stop(&s, SIGTERM), 0);
+
+        /* Said once when it failed and once when it came back, not at every tick. */
+        n = (int) read(logs[0], log, sizeof(log) - 1);
+        assert_true(n > 0);
+        log[n] = '\0';
+        for (p = log; (p = strstr(p, "gives no reading")); p++)
+                lost++;
+        for (p = log; (p = strstr(p, "gives readings again")); p++)
+                again++;
+        assert_int_equal(lost, 1);
+        assert_int_equal(again, 1);
+        close(logs[0]);
+        close(logs[1]);
+        harness_cleanup(&s);
+}
+
+static void test_get_while_failing_is_503(void **state) {
+        char line[256];
+        ServerProcess s;
+        int fd;
+
+        put(path, "\n");
+        harness_start_activated(&s, (const char *const[]) { "--sensor", "thermal:0", NULL });
+        fd = harness_connect(s.port, 0);
+        read_line(fd, line, sizeof(line));
+        harness_send_str(fd, "GET\n");
+        read_line(fd, line, sizeof(line));
+        assert_string_equal(line, "ERR 503 sensor unavailable");
+        close(fd);
+        harness_cleanup(&s);
+}
+
+static void test_list_sensors(void **state) {
+        char out[1024], err[1024];
+
+        assert_int_equal(harness_run((const char *const[]) { harness_server(), "--list-sensors", NULL }, out,
+                                 sizeof(out), err, sizeof(err)),
+                        0);
+        assert_string_equal(out, "SPEC                             LABEL                    VALUE\n"
+                                 "thermal:0                        cpu-thermal              20.000 °C\n");
+}
+
+static void test_missing_sensor_is_a_usage_error(void **state) {
+        char out[1024], err[1024];
+
+        assert_int_equal(harness_run((const char *const[]) { harness_server(), "--sensor", "hwmon:k10temp", NULL }, out,
+                                 sizeof(out), err, sizeof(err)),
+                        2);
+        assert_non_null(strstr(err, "invalid value 'hwmon:k10temp' for --sensor: no such sensor"));
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_failing_sensor_gives_503_once_logged_and_recovers, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_get_while_failing_is_503, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_list_sensors, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_missing_sensor_is_a_usage_error, setup, teardown),
+        };
+        signal(SIGPIPE, SIG_IGN);
+        return cmocka_run_group_tests(tests, NULL, harness_kill_all);
+}
