@@ -326,6 +326,53 @@ static void test_unix_socket_by_drop_in(void **state) {
         }
 }
 
+static void test_real_sensor_paths_under_the_sandbox(void **state) {
+        char exec[256];
+
+        /* What a sensor is to the server: a file of millidegrees somewhere it may only read. */
+        assert_sys("mkdir -p /run/thermo-sensor && echo 23125 > /run/thermo-sensor/temp && "
+                   "mkdir -p /run/fake-sys/class/thermal/thermal_zone0 && "
+                   "echo cpu-thermal > /run/fake-sys/class/thermal/thermal_zone0/type && "
+                   "echo 48312 > /run/fake-sys/class/thermal/thermal_zone0/temp");
+
+        for (size_t i = 0; i < ELEMENTS(units); i++) {
+                const Unit *u = &units[i];
+
+                snprintf(exec, sizeof(exec),
+                                "[Service]\nExecStart=\nExecStart=/usr/local/bin/%s --sensor=file:/run/thermo-sensor/temp\n",
+                                u->server);
+                drop_in(u, "service", exec);
+                assert_int_equal(sys("systemctl start %s.socket && thermo-client -1 -o csv --no-legend 127.0.0.1:%s",
+                                         u->name, u->port),
+                                0);
+                assert_non_null(strstr(out, ",23.125\n"));
+
+                /* Garbage: no reading; then back. (GET gives the newest reading while it is less than an
+                 * interval old: wait that out.) */
+                assert_sys("echo garbage > /run/thermo-sensor/temp");
+                assert_int_equal(sys("sleep 1.1; thermo-client -1 127.0.0.1:%s", u->port), 75);
+                assert_non_null(strstr(err, "has no reading: sensor unavailable"));
+                assert_sys("echo 23250 > /run/thermo-sensor/temp");
+                assert_int_equal(sys("sleep 1.1; thermo-client -1 -o csv --no-legend 127.0.0.1:%s", u->port), 0);
+                assert_non_null(strstr(out, ",23.250\n"));
+                assert_sys("echo 23125 > /run/thermo-sensor/temp");
+
+                /* A thermal zone, found by its type. */
+                assert_int_equal(sys("systemctl stop %s.socket %s.service", u->name, u->name), 0);
+                snprintf(exec, sizeof(exec),
+                                "[Service]\nEnvironment=THERMO_SYSFS_ROOT=/run/fake-sys\nExecStart=\n"
+                                "ExecStart=/usr/local/bin/%s --sensor=thermal:cpu-thermal\n",
+                                u->server);
+                drop_in(u, "service", exec);
+                assert_int_equal(sys("systemctl start %s.socket && thermo-client -v -1 -o csv --no-legend 127.0.0.1:%s",
+                                         u->name, u->port),
+                                0);
+                assert_non_null(strstr(out, ",48.312\n"));
+                assert_non_null(strstr(err, " sensor=thermal:0"));
+                assert_int_equal(sys("systemctl stop %s.socket %s.service", u->name, u->name), 0);
+        }
+}
+
 static void test_units_verify_and_are_hardened(void **state) {
         for (size_t i = 0; i < ELEMENTS(units); i++) {
                 const Unit *u = &units[i];
@@ -429,6 +476,7 @@ int main(void) {
                 cmocka_unit_test_setup(test_watchdog_kills_a_stopped_server, reset),
                 cmocka_unit_test_setup(test_stop_says_bye_and_leaves_nothing, reset),
                 cmocka_unit_test_setup(test_unix_socket_by_drop_in, reset),
+                cmocka_unit_test_setup(test_real_sensor_paths_under_the_sandbox, reset),
                 cmocka_unit_test_setup(test_units_verify_and_are_hardened, reset),
                 cmocka_unit_test_setup(test_man_pages_are_installed, reset),
                 cmocka_unit_test_setup(test_readme_examples_work, reset),
