@@ -40,13 +40,16 @@ static void read_attribute(const char *path, char *buf, size_t size) {
         fclose(f);
 }
 
-/* Entries of dir starting with prefix and a number, in the order of that number (zone2 before zone10). */
+/* Entries of dir starting with prefix and a number, in the order of that number (zone2 before zone10).
+ * *ret is to be freed with free_entries() whatever the count, 0 included. */
 static int scan(const char *dir, const char *prefix, struct dirent ***ret) {
         int n = scandir(dir, ret, NULL, versionsort);
         int k = 0;
 
-        if (n < 0)
-                return n;
+        if (n < 0) {
+                *ret = NULL;
+                return 0;
+        }
         for (int i = 0; i < n; i++) {
                 const char *name = (*ret)[i]->d_name;
                 size_t len = strlen(prefix);
@@ -90,8 +93,7 @@ static int walk_thermal(found_handler_t handler, void *userdata) {
                 snprintf(f.path, sizeof(f.path), "%s/%s/temp", dir, zones[i]->d_name);
                 r = handler(&f, userdata);
         }
-        if (n > 0)
-                free_entries(zones, n);
+        free_entries(zones, n);
         return r;
 }
 
@@ -134,11 +136,9 @@ static int walk_hwmon(found_handler_t handler, void *userdata) {
                         snprintf(f.path, sizeof(f.path), "%s/%s", chip_dir, name);
                         r = handler(&f, userdata);
                 }
-                if (m > 0)
-                        free_entries(inputs, m);
+                free_entries(inputs, m);
         }
-        if (n > 0)
-                free_entries(chips, n);
+        free_entries(chips, n);
         return r;
 }
 
