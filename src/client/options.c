@@ -34,11 +34,6 @@ static void help(void) {
                program_invocation_short_name);
 }
 
-static int usage_error(const char *option, const char *value, const char *why) {
-        log_error("Invalid value '%s' for %s: %s", value, option, why);
-        return -EINVAL;
-}
-
 int client_parse_destination(const char *s, char **ret_host, char **ret_port) {
         const char *colon = strrchr(s, ':'), *port = CLIENT_PORT_DEFAULT;
         _cleanup_free_ char *host = NULL;
@@ -103,7 +98,7 @@ int client_options_parse(int argc, char *argv[], ClientOptions *ret) {
                         break;
                 case 'n':
                         if (parse_uint64(optarg, 1, PROTOCOL_COUNT_MAX, &o.count) < 0)
-                                return usage_error("--count", optarg, "expected a number from 1 to 4294967295");
+                                return log_invalid_value("--count", optarg, "expected a number from 1 to 4294967295");
                         break;
                 case '1':
                         o.once = true;
@@ -111,19 +106,19 @@ int client_options_parse(int argc, char *argv[], ClientOptions *ret) {
                 case 'o':
                         r = output_format_from_string(optarg);
                         if (r < 0)
-                                return usage_error("--output", optarg, "expected text, json or csv");
+                                return log_invalid_value("--output", optarg, "expected text, json or csv");
                         o.format = (OutputFormat) r;
                         break;
                 case ARG_UNITS:
                         r = unit_from_string(optarg);
                         if (r < 0)
-                                return usage_error("--units", optarg, "expected celsius, fahrenheit or kelvin");
+                                return log_invalid_value("--units", optarg, "expected celsius, fahrenheit or kelvin");
                         o.unit = (Unit) r;
                         break;
                 case 't':
                         if (parse_timespan(optarg, USEC_PER_SEC, &o.timeout) < 0 || o.timeout < USEC_PER_MSEC ||
                                         o.timeout > 24 * 3600 * USEC_PER_SEC)
-                                return usage_error("--timeout", optarg, "expected a time from 1ms to 24h");
+                                return log_invalid_value("--timeout", optarg, "expected a time from 1ms to 24h");
                         break;
                 case 'r':
                         o.retry = true;
@@ -170,7 +165,7 @@ int client_options_parse(int argc, char *argv[], ClientOptions *ret) {
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)
-                        return usage_error("HOST[:PORT]", argv[optind], "expected HOST, HOST:PORT or [IPV6]:PORT");
+                        return log_invalid_value("HOST[:PORT]", argv[optind], "expected HOST, HOST:PORT or [IPV6]:PORT");
         }
 
         *ret = o;

@@ -113,3 +113,8 @@ int log_struct_internal(int level, int error, const char *message_id, const char
 
         return -abs(error);
 }
+
+int log_invalid_value(const char *option, const char *value, const char *why) {
+        fprintf(stderr, "%s: Invalid value '%s' for %s: %s\n", program_invocation_short_name, value, option, why);
+        return -EINVAL;
+}

@@ -42,6 +42,10 @@ int log_struct_internal(int level, int error, const char *message_id, const char
 #define log_error_errno(error, ...) log_full_errno(LOG_ERR, error, __VA_ARGS__)
 #define log_oom() log_full_errno(LOG_ERR, ENOMEM, "Out of memory.")
 
+/* A bad command line, said to the person who typed it (stderr, never the journal):
+ * "<program>: Invalid value '<value>' for <option>: <why>". Returns -EINVAL. */
+int log_invalid_value(const char *option, const char *value, const char *why);
+
 /* A log line with a MESSAGE_ID and extra fields: log_struct(LOG_INFO, 0, ID, LOG_FIELDS(...), fmt, ...) */
 #define log_struct(level, error, message_id, fields, ...) \
         log_struct_internal(level, error, message_id, fields, __VA_ARGS__)

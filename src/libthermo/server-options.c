@@ -30,17 +30,11 @@ static void help(const char *default_listen) {
                program_invocation_short_name, default_listen, SERVER_MAX_CLIENTS_DEFAULT);
 }
 
-static int usage_error(const char *option, const char *value, const char *why) {
-        fprintf(stderr, "%s: invalid value '%s' for %s: %s\n", program_invocation_short_name, value, option,
-                        why);
-        return -EINVAL;
-}
-
 static int add_listen(ServerOptions *o, const char *value) {
         SocketAddress a, *p;
 
         if (socket_address_parse(value, &a) < 0)
-                return usage_error("--listen", value, "expected HOST:PORT, [IPV6]:PORT or /path");
+                return log_invalid_value("--listen", value, "expected HOST:PORT, [IPV6]:PORT or /path");
         p = realloc(o->listen, (o->n_listen + 1) * sizeof(*p));
         if (!p)
                 return -ENOMEM;
@@ -91,7 +85,7 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
                 case 'i':
                         if (parse_timespan(optarg, USEC_PER_MSEC, &o.interval) < 0 || o.interval < USEC_PER_MSEC ||
                                         o.interval > 24 * 3600 * USEC_PER_SEC)
-                                return usage_error("--interval", optarg, "expected a time from 1ms to 24h");
+                                return log_invalid_value("--interval", optarg, "expected a time from 1ms to 24h");
                         break;
                 case 's':
                         sensor = optarg;
@@ -101,21 +95,21 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
                         return r < 0 ? r : 0;
                 case 'm':
                         if (parse_uint64(optarg, 1, 1000000, &o.max_clients) < 0)
-                                return usage_error("--max-clients", optarg, "expected a number from 1 to 1000000");
+                                return log_invalid_value("--max-clients", optarg, "expected a number from 1 to 1000000");
                         break;
                 case 'b':
                         if (parse_size(optarg, &o.buffer_size) < 0 || o.buffer_size < SERVER_BUFFER_SIZE_MIN ||
                                         o.buffer_size > SERVER_BUFFER_SIZE_MAX)
-                                return usage_error("--buffer-size", optarg, "expected a size from 256 to 1G");
+                                return log_invalid_value("--buffer-size", optarg, "expected a size from 256 to 1G");
                         break;
                 case ARG_EXIT_IDLE:
                         if (parse_timespan(optarg, USEC_PER_SEC, &o.exit_idle) < 0)
-                                return usage_error("--exit-idle", optarg, "expected a time such as 60s or 0");
+                                return log_invalid_value("--exit-idle", optarg, "expected a time such as 60s or 0");
                         break;
                 case ARG_LOG_LEVEL:
                         r = log_level_from_string(optarg);
                         if (r < 0)
-                                return usage_error("--log-level", optarg, "expected debug, info, notice, warning or err");
+                                return log_invalid_value("--log-level", optarg, "expected debug, info, notice, warning or err");
                         log_set_max_level(r);
                         break;
                 default:
@@ -124,7 +118,7 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
                 }
 
         if (optind < argc) {
-                fprintf(stderr, "%s: unexpected argument '%s'\n", program_invocation_short_name, argv[optind]);
+                fprintf(stderr, "%s: Unexpected argument '%s'.\n", program_invocation_short_name, argv[optind]);
                 return -EINVAL;
         }
 
@@ -132,7 +126,7 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                return usage_error("--sensor", sensor, error);
+                return log_invalid_value("--sensor", sensor, error);
 
         *ret = o;
         o = (ServerOptions) {};

@@ -159,7 +159,7 @@ static void test_missing_sensor_is_a_usage_error(void **state) {
         assert_int_equal(harness_run((const char *const[]) { harness_server(), "--sensor", "hwmon:k10temp", NULL }, out,
                                  sizeof(out), err, sizeof(err)),
                         2);
-        assert_non_null(strstr(err, "invalid value 'hwmon:k10temp' for --sensor: no such sensor"));
+        assert_non_null(strstr(err, "Invalid value 'hwmon:k10temp' for --sensor: no such sensor"));
 }
 
 int main(void) {

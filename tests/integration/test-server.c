@@ -543,7 +543,7 @@ static void test_bad_option_is_exit_2_with_one_line(void **state) {
 
         assert_int_equal(harness_run(args, out, sizeof(out), err, sizeof(err)), 2);
         assert_string_equal(out, "");
-        assert_non_null(strstr(err, "invalid value '0' for --interval"));
+        assert_non_null(strstr(err, "Invalid value '0' for --interval"));
         assert_int_equal(strchr(err, '\n') - err + 1, (long) strlen(err));
 }
 
