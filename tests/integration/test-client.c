@@ -466,8 +466,11 @@ static void test_plot_needs_a_terminal(void **state) {
 
 /* tmux on a socket of our own, so that no session of anybody else's is touched. */
 static int tmux(const char *const *args) {
-        const char *argv[16] = { "/usr/bin/tmux", "-L", "thermo-test" };
+        static char socket_name[32];
+        const char *argv[16] = { "/usr/bin/tmux", "-L", socket_name };
         size_t n = 3;
+
+        snprintf(socket_name, sizeof(socket_name), "thermo-test-%i", (int) getpid());
 
         for (; *args && n < 15; args++)
                 argv[n++] = *args;
