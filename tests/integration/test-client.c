@@ -180,6 +180,18 @@ static void test_unknown_host_is_unavailable(void **state) {
         assert_non_null(strstr(err, "Failed to resolve 'no-such-host.invalid'"));
 }
 
+static void test_unreachable_is_unavailable(void **state) {
+        /* In a network namespace of its own, with no route at all: connect() fails at once, and no packet
+         * leaves the namespace. 192.0.2.1 is TEST-NET-1, never a real host. */
+        const char *args[] = { "/usr/bin/unshare", "--net", harness_client(), "-1", "192.0.2.1:8888", NULL };
+
+        if (geteuid() != 0 || access(args[0], X_OK) < 0)
+                skip();
+        out[0] = err[0] = '\0';
+        assert_int_equal(harness_run(args, out, sizeof(out), err, sizeof(err)), EX_UNAVAILABLE);
+        assert_string_equal(err, "thermo-client: Failed to connect to 192.0.2.1:8888: Network is unreachable\n");
+}
+
 static void test_usage_errors_exit_64(void **state) {
         assert_int_equal(CLIENT("--count", "0"), EX_USAGE);
         assert_string_equal(err, "thermo-client: Invalid value '0' for --count: expected a number from 1 to 4294967295\n");
@@ -565,6 +577,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_refused_is_unavailable, setup, teardown),
                 cmocka_unit_test_teardown(test_missing_unix_socket_is_unavailable, harness_kill_all),
                 cmocka_unit_test_teardown(test_unknown_host_is_unavailable, harness_kill_all),
+                cmocka_unit_test_teardown(test_unreachable_is_unavailable, harness_kill_all),
                 cmocka_unit_test_teardown(test_usage_errors_exit_64, harness_kill_all),
                 cmocka_unit_test_teardown(test_help_and_version, harness_kill_all),
                 cmocka_unit_test_teardown(test_gap_in_seq_is_reported, harness_kill_all),
