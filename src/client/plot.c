@@ -62,10 +62,6 @@ static const Reading *nth_newest(Plot *p, size_t i) {
         return &p->history[(p->next + PLOT_HISTORY - 1 - i) % PLOT_HISTORY];
 }
 
-static void format_value(char *buf, size_t size, int64_t milli) {
-        protocol_format_milli(buf, size, milli);
-}
-
 static void format_clock(char *buf, size_t size, uint64_t time_ms) {
         time_t sec = (time_t) (time_ms / 1000);
         struct tm tm;
@@ -124,10 +120,10 @@ void plot_redraw(Plot *p) {
         }
 
         if (p->n > 0) {
-                format_value(now, sizeof(now), unit_convert(p->unit, nth_newest(p, 0)->millicelsius));
-                format_value(lo, sizeof(lo), p->min);
-                format_value(hi, sizeof(hi), p->max);
-                format_value(avg, sizeof(avg), p->sum / (int64_t) p->n);
+                protocol_format_milli(now, sizeof(now), unit_convert(p->unit, nth_newest(p, 0)->millicelsius));
+                protocol_format_milli(lo, sizeof(lo), p->min);
+                protocol_format_milli(hi, sizeof(hi), p->max);
+                protocol_format_milli(avg, sizeof(avg), p->sum / (int64_t) p->n);
         }
 
         fputs("\x1b[H", f);
@@ -149,9 +145,9 @@ void plot_redraw(Plot *p) {
                 fprintf(f, "%s%s%s\x1b[K\r\n", p->color ? "\x1b[1;36m" : "", line, p->color ? "\x1b[0m" : "");
         }
 
-        format_value(top, sizeof(top), scale_max);
-        format_value(mid, sizeof(mid), (scale_max + scale_min) / 2);
-        format_value(bottom, sizeof(bottom), scale_min);
+        protocol_format_milli(top, sizeof(top), scale_max);
+        protocol_format_milli(mid, sizeof(mid), (scale_max + scale_min) / 2);
+        protocol_format_milli(bottom, sizeof(bottom), scale_min);
         for (unsigned row = 0; row < rows; row++) {
                 /* Row 0 is the top; each row is (max - min) / rows degrees tall. */
                 const char *label = row == 0 ? top : row == rows - 1 ? bottom : row == rows / 2 ? mid : "";

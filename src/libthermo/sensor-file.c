@@ -54,7 +54,6 @@ static void path_free(Sensor *s) {
 }
 
 static const SensorOps path_ops = {
-        .name = "path",
         .read = path_read,
         .free = path_free,
 };

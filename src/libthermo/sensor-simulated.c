@@ -40,7 +40,6 @@ static void simulated_free(Sensor *s) {
 }
 
 static const SensorOps simulated_ops = {
-        .name = "simulated",
         .read = simulated_read,
         .free = simulated_free,
 };

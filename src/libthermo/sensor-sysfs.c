@@ -23,7 +23,8 @@ typedef struct Found {
 /* Return > 0 to stop the walk there. */
 typedef int (*found_handler_t)(const Found *f, void *userdata);
 
-const char *sensor_sysfs_root(void) {
+/* Where sysfs is: /sys, unless $THERMO_SYSFS_ROOT says otherwise (the tests' fake trees). */
+static const char *sensor_sysfs_root(void) {
         return getenv("THERMO_SYSFS_ROOT") ?: "/sys";
 }
 

@@ -10,7 +10,6 @@
 typedef struct Sensor Sensor;
 
 typedef struct SensorOps {
-        const char *name;
         /* One reading in millidegrees Celsius; a negative errno when the sensor has none to give. */
         int (*read)(Sensor *s, int64_t *ret_millicelsius);
         void (*free)(Sensor *s);
@@ -27,7 +26,6 @@ struct Sensor {
  * reason in *ret_error. */
 int sensor_new(const char *spec, Sensor **ret, const char **ret_error);
 Sensor *sensor_free(Sensor *s);
-DEFINE_TRIVIAL_CLEANUP_FUNC(Sensor *, sensor_free);
 
 static inline int sensor_read(Sensor *s, int64_t *ret_millicelsius) {
         return s->ops->read(s, ret_millicelsius);
@@ -35,9 +33,6 @@ static inline int sensor_read(Sensor *s, int64_t *ret_millicelsius) {
 
 /* Prints every temperature sensor found, with its spec, label and current value. */
 int sensor_list(FILE *f);
-
-/* Where sysfs is: /sys, unless $THERMO_SYSFS_ROOT says otherwise (the tests' fake trees). */
-const char *sensor_sysfs_root(void);
 
 /* Reads a file that holds millidegrees Celsius, as sysfs and 1-Wire drivers write them: -ENOENT when it
  * is gone, the read's own error (EIO, ENODATA), -EBADMSG for anything but a number, -ERANGE for a

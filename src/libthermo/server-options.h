@@ -19,7 +19,6 @@ typedef struct ServerOptions {
         uint64_t exit_idle;     /* usec, 0 never */
 } ServerOptions;
 
-#define SERVER_PORT_DEFAULT 8888
 #define SERVER_MAX_CLIENTS_DEFAULT 4096
 #define SERVER_BUFFER_SIZE_DEFAULT (64 * 1024)
 #define SERVER_EXIT_IDLE_DEFAULT (60 * UINT64_C(1000000))

@@ -143,7 +143,7 @@ static void line_too_long(Session *s) {
 /* The peer half-closed: a streaming session goes on until it ends, an idle one closes. */
 static void eof(Session *s) {
         s->eof = true;
-        if (!session_is_streaming(s))
+        if (!s->subscriber.subscribed)
                 session_close(s, "closed by peer");
 }
 

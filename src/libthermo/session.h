@@ -48,7 +48,3 @@ void session_handle_line(Session *s, const char *line, size_t n);
 bool session_handle_read(Session *s, int r, const char *line, size_t n);
 /* The server stops: BYE, then close. */
 void session_shutdown(Session *s);
-
-static inline bool session_is_streaming(const Session *s) {
-        return s->subscriber.subscribed;
-}

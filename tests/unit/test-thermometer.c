@@ -193,7 +193,7 @@ static void failing_free(Sensor *s) {
         free(s);
 }
 
-static const SensorOps failing_ops = { .name = "failing", .read = failing_read, .free = failing_free };
+static const SensorOps failing_ops = { .read = failing_read, .free = failing_free };
 
 static void test_failed_reading_is_err_503_and_not_numbered(void **state) {
         Thermometer *t = NULL;
