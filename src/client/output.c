@@ -69,7 +69,7 @@ void output_reading(FILE *f, OutputFormat format, Unit unit, const Reading *r, b
         time_t sec = (time_t) (r->time_ms / 1000);
         struct tm tm;
 
-        protocol_format_milli(value, sizeof(value), unit_convert(unit, r->millicelsius));
+        format_millidegrees(value, sizeof(value), unit_convert(unit, r->millicelsius));
 
         switch (format) {
         case OUTPUT_TEXT:
@@ -78,7 +78,7 @@ void output_reading(FILE *f, OutputFormat format, Unit unit, const Reading *r, b
                 break;
         case OUTPUT_JSON:
                 /* "celsius" is always there, so that 'jq .celsius' works whatever --units says. */
-                protocol_format_milli(celsius, sizeof(celsius), r->millicelsius);
+                format_millidegrees(celsius, sizeof(celsius), r->millicelsius);
                 fprintf(f, "{\"seq\":%" PRIu64 ",\"time\":%" PRIu64 ",\"celsius\":%s", r->seq, r->time_ms, celsius);
                 if (unit != UNIT_CELSIUS)
                         fprintf(f, ",\"%s\":%s", unit_names[unit], value);

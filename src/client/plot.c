@@ -120,10 +120,10 @@ void plot_redraw(Plot *p) {
         }
 
         if (p->n > 0) {
-                protocol_format_milli(now, sizeof(now), unit_convert(p->unit, nth_newest(p, 0)->millicelsius));
-                protocol_format_milli(lo, sizeof(lo), p->min);
-                protocol_format_milli(hi, sizeof(hi), p->max);
-                protocol_format_milli(avg, sizeof(avg), p->sum / (int64_t) p->n);
+                format_millidegrees(now, sizeof(now), unit_convert(p->unit, nth_newest(p, 0)->millicelsius));
+                format_millidegrees(lo, sizeof(lo), p->min);
+                format_millidegrees(hi, sizeof(hi), p->max);
+                format_millidegrees(avg, sizeof(avg), p->sum / (int64_t) p->n);
         }
 
         fputs("\x1b[H", f);
@@ -145,9 +145,9 @@ void plot_redraw(Plot *p) {
                 fprintf(f, "%s%s%s\x1b[K\r\n", p->color ? "\x1b[1;36m" : "", line, p->color ? "\x1b[0m" : "");
         }
 
-        protocol_format_milli(top, sizeof(top), scale_max);
-        protocol_format_milli(mid, sizeof(mid), (scale_max + scale_min) / 2);
-        protocol_format_milli(bottom, sizeof(bottom), scale_min);
+        format_millidegrees(top, sizeof(top), scale_max);
+        format_millidegrees(mid, sizeof(mid), (scale_max + scale_min) / 2);
+        format_millidegrees(bottom, sizeof(bottom), scale_min);
         for (unsigned row = 0; row < rows; row++) {
                 /* Row 0 is the top; each row is (max - min) / rows degrees tall. */
                 const char *label = row == 0 ? top : row == rows - 1 ? bottom : row == rows / 2 ? mid : "";

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <net/if.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -117,18 +118,56 @@ void socket_address_format(const SocketAddress *a, char *buf, size_t size) {
         }
 }
 
-void socket_peer_format(int fd, char *buf, size_t size) {
+void peer_address_from_socket(int fd, PeerAddress *ret) {
         SocketAddress a = { .size = sizeof(a.storage) };
         struct ucred cred;
         socklen_t n = sizeof(cred);
 
-        if (getpeername(fd, &a.sa, &a.size) < 0) {
+        assert(ret);
+
+        *ret = (PeerAddress) { .family = AF_UNSPEC };
+        if (getpeername(fd, &a.sa, &a.size) < 0)
+                return;
+        switch (a.sa.sa_family) {
+        case AF_INET:
+                /* ::ffff:a.b.c.d */
+                ret->in6.s6_addr[10] = ret->in6.s6_addr[11] = 0xff;
+                memcpy(&ret->in6.s6_addr[12], &a.in.sin_addr, 4);
+                ret->port = ntohs(a.in.sin_port);
+                ret->family = AF_INET;
+                break;
+        case AF_INET6:
+                ret->in6 = a.in6.sin6_addr;
+                ret->port = ntohs(a.in6.sin6_port);
+                ret->family = AF_INET6;
+                break;
+        case AF_UNIX:
+                if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &n) == 0)
+                        ret->pid = (uint32_t) cred.pid;
+                ret->family = AF_UNIX;
+                break;
+        }
+}
+
+void peer_address_format(const PeerAddress *a, char *buf, size_t size) {
+        char host[INET6_ADDRSTRLEN];
+
+        assert(a);
+        assert(buf);
+
+        switch (a->family) {
+        case AF_INET:
+                inet_ntop(AF_INET, &a->in6.s6_addr[12], host, sizeof(host));
+                snprintf(buf, size, "%s:%u", host, a->port);
+                break;
+        case AF_INET6:
+                inet_ntop(AF_INET6, &a->in6, host, sizeof(host));
+                snprintf(buf, size, "[%s]:%u", host, a->port);
+                break;
+        case AF_UNIX:
+                snprintf(buf, size, "unix:pid=%" PRIu32, a->pid);
+                break;
+        default:
                 snprintf(buf, size, "unknown");
-                return;
         }
-        if (a.sa.sa_family == AF_UNIX && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &n) == 0) {
-                snprintf(buf, size, "unix:pid=%i", (int) cred.pid);
-                return;
-        }
-        socket_address_format(&a, buf, size);
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -25,5 +27,20 @@ int socket_address_parse(const char *s, SocketAddress *ret);
 /* The reverse: what REMOTE_ADDR= and log lines show. A Unix socket without a name shows as "unix". */
 void socket_address_format(const SocketAddress *a, char *buf, size_t size);
 
-/* The address of the peer of a connected socket, formatted; for a Unix socket, with its pid. */
-void socket_peer_format(int fd, char *buf, size_t size);
+/* Who is at the other end of a connection, in 20 bytes: every client keeps one. IPv4 is kept as an
+ * IPv4-mapped IPv6 address; a Unix socket peer by its pid. */
+typedef struct PeerAddress {
+        union {
+                struct in6_addr in6;
+                uint32_t pid;
+        };
+        uint16_t port;          /* host byte order */
+        uint8_t family;         /* AF_INET, AF_INET6, AF_UNIX, or AF_UNSPEC when unknown */
+} PeerAddress;
+
+#define PEER_ADDRESS_STRING_MAX (INET6_ADDRSTRLEN + 8)
+
+/* The peer of a connected socket. */
+void peer_address_from_socket(int fd, PeerAddress *ret);
+/* "127.0.0.1:40312", "[::1]:40312", "unix:pid=4242" or "unknown": what REMOTE_ADDR= and log lines show. */
+void peer_address_format(const PeerAddress *a, char *buf, size_t size);

@@ -9,20 +9,6 @@
 #include "parse.h"
 #include "protocol.h"
 
-int protocol_next_line(const char *buf, size_t n, size_t *ret_length) {
-        const char *nl = memchr(buf, '\n', MIN(n, (size_t) PROTOCOL_LINE_MAX));
-        size_t length;
-
-        if (!nl)
-                return n >= PROTOCOL_LINE_MAX ? -EMSGSIZE : 0;
-
-        length = (size_t) (nl - buf);
-        if (length > 0 && buf[length - 1] == '\r')
-                length--;
-        *ret_length = length;
-        return (int) (nl - buf + 1);
-}
-
 static int is_blank(char c) {
         return c == ' ' || c == '\t';
 }
@@ -96,19 +82,16 @@ int protocol_parse_request(const char *line, size_t n, Request *ret, const char 
         return 0;
 }
 
-size_t protocol_format_milli(char *buf, size_t size, int64_t milli) {
-        /* Negate as unsigned, so that INT64_MIN does not overflow. */
-        uint64_t a = milli < 0 ? -(uint64_t) milli : (uint64_t) milli;
-        int k = snprintf(buf, size, "%s%" PRIu64 ".%03" PRIu64, milli < 0 ? "-" : "", a / 1000, a % 1000);
-
-        return MIN((size_t) k, size - 1);
-}
-
 size_t protocol_format_reading(char *buf, size_t size, const Reading *r) {
         char value[32];
         int k;
 
-        protocol_format_milli(value, sizeof(value), r->millicelsius);
+        assert(buf);
+        assert(r);
+
+        if (r->error < 0)
+                return protocol_format_error(buf, size, 503, "sensor unavailable");
+        format_millidegrees(value, sizeof(value), r->millicelsius);
         k = snprintf(buf, size, "TEMP %" PRIu64 " %" PRIu64 " %s\n", r->seq, r->time_ms, value);
         return MIN((size_t) k, size - 1);
 }

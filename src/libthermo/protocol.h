@@ -4,10 +4,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "line.h"
+#include "reading.h"
+
 /* The wire format of thermo-protocol(7), and nothing else: no I/O here. */
 
 #define PROTOCOL_NAME "thermo/1"
-#define PROTOCOL_LINE_MAX 512     /* a request line, terminator included */
+#define PROTOCOL_LINE_MAX LINE_MAX_BYTES /* a request line, terminator included */
 #define PROTOCOL_REPLY_MAX 256    /* the longest line a server sends */
 #define PROTOCOL_COUNT_MAX UINT32_MAX
 
@@ -38,12 +41,6 @@ typedef enum ReplyType {
         REPLY_ERR,
 } ReplyType;
 
-typedef struct Reading {
-        uint64_t seq;
-        uint64_t time_ms;      /* CLOCK_REALTIME */
-        int64_t millicelsius;
-} Reading;
-
 typedef struct Reply {
         ReplyType type;
         Reading reading;       /* TEMP */
@@ -61,11 +58,6 @@ typedef struct ServerInfo {
         uint64_t uptime_s;
 } ServerInfo;
 
-/* Finds the first line in buf. Returns the bytes it takes, terminator included, and its length without
- * "\n" or "\r\n" in *ret_length; 0 when no line is complete yet; -EMSGSIZE when the line is longer than
- * PROTOCOL_LINE_MAX. */
-int protocol_next_line(const char *buf, size_t n, size_t *ret_length);
-
 /* Parses a request line (without its terminator). On -EBADMSG, *ret_error says why, for ERR 400. */
 int protocol_parse_request(const char *line, size_t n, Request *ret, const char **ret_error);
 
@@ -73,10 +65,8 @@ int protocol_parse_request(const char *line, size_t n, Request *ret, const char 
 int protocol_parse_reply(const char *line, Reply *ret);
 
 /* Each formats a whole line, "\n" included, and returns its length (truncated to fit size). */
+/* "TEMP <seq> <time> <celsius>", or "ERR 503 sensor unavailable" when the reading has an error. */
 size_t protocol_format_reading(char *buf, size_t size, const Reading *r);
 size_t protocol_format_hello(char *buf, size_t size, const ServerInfo *info);
 size_t protocol_format_info(char *buf, size_t size, const ServerInfo *info);
 size_t protocol_format_error(char *buf, size_t size, unsigned code, const char *text);
-
-/* 21375 -> "21.375", -4000 -> "-4.000", -500 -> "-0.500": exactly three decimals, without a float. */
-size_t protocol_format_milli(char *buf, size_t size, int64_t milli);

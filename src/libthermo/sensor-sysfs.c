@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "protocol.h"
+#include "reading.h"
 #include "sensor.h"
 
 #define SYSFS_PATH_MAX 512
@@ -247,7 +248,7 @@ static int print_found(const Found *f, void *userdata) {
         if (r < 0)
                 snprintf(value, sizeof(value), "- (%s)", strerror(-r));
         else {
-                protocol_format_milli(value, sizeof(value), v);
+                format_millidegrees(value, sizeof(value), v);
                 strcat(value, " °C");
         }
         fprintf(out, "%-32s %-24s %s\n", f->spec, f->label, value);

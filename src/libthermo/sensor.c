@@ -29,6 +29,7 @@ int sensor_new(const char *spec, Sensor **ret, const char **ret_error) {
 
 Sensor *sensor_free(Sensor *s) {
         if (s) {
+                free(s->name);
                 free(s->description);
                 free(s->label);
                 s->ops->free(s);

@@ -17,6 +17,7 @@ typedef struct SensorOps {
 
 struct Sensor {
         const SensorOps *ops;
+        char *name;        /* what clients and logs call it; NULL where nobody named it */
         char *description; /* the word HELLO and INFO show after sensor= */
         char *label;       /* what the hardware calls it, for people; may be NULL */
 };

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "parse.h"
 #include "server-options.h"
+#include "macro.h"
 #include "thermometer.h"
 
 static void help(const char *default_listen) {
@@ -30,15 +31,16 @@ static void help(const char *default_listen) {
                program_invocation_short_name, default_listen, SERVER_MAX_CLIENTS_DEFAULT);
 }
 
-static int add_listen(ServerOptions *o, const char *value) {
-        SocketAddress a, *p;
+static int add_listen(ServerOptions *o, const char *option, const char *value, const char *front_end) {
+        ListenAddress *p;
+        SocketAddress a;
 
         if (socket_address_parse(value, &a) < 0)
-                return log_invalid_value("--listen", value, "expected HOST:PORT, [IPV6]:PORT or /path");
-        p = realloc(o->listen, (o->n_listen + 1) * sizeof(*p));
+                return log_invalid_value(option, value, "expected HOST:PORT, [IPV6]:PORT or /path");
+        p = reallocarray(o->listen, o->n_listen + 1, sizeof(*p));
         if (!p)
                 return -ENOMEM;
-        p[o->n_listen++] = a;
+        p[o->n_listen++] = (ListenAddress) { .address = a, .front_end = front_end };
         o->listen = p;
         return 0;
 }
@@ -64,9 +66,13 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
                 .buffer_size = SERVER_BUFFER_SIZE_DEFAULT,
                 .exit_idle = SERVER_EXIT_IDLE_DEFAULT,
                 .default_listen = default_listen,
+                .sensor = "auto",
         };
-        const char *sensor = "auto", *error;
         int c, r;
+
+        assert(argv);
+        assert(default_listen);
+        assert(ret);
 
         optind = 0;
         while ((c = getopt_long(argc, argv, "hl:i:s:m:b:", options, NULL)) >= 0)
@@ -78,7 +84,7 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
                         printf("%s %s\n", program_invocation_short_name, PROJECT_VERSION);
                         return 0;
                 case 'l':
-                        r = add_listen(&o, optarg);
+                        r = add_listen(&o, "--listen", optarg, NULL);
                         if (r < 0)
                                 return r;
                         break;
@@ -88,11 +94,11 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
                                 return log_invalid_value("--interval", optarg, "expected a time from 1ms to 24h");
                         break;
                 case 's':
-                        sensor = optarg;
+                        o.sensor = optarg;
                         break;
                 case ARG_LIST_SENSORS:
-                        r = sensor_list(stdout);
-                        return r < 0 ? r : 0;
+                        o.list_sensors = true;
+                        break;
                 case 'm':
                         if (parse_uint64(optarg, 1, 1000000, &o.max_clients) < 0)
                                 return log_invalid_value("--max-clients", optarg, "expected a number from 1 to 1000000");
@@ -122,20 +128,14 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
                 return -EINVAL;
         }
 
-        r = sensor_new(sensor, &o.sensor, &error);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0)
-                return log_invalid_value("--sensor", sensor, error);
-
         *ret = o;
         o = (ServerOptions) {};
         return 1;
 }
 
 void server_options_done(ServerOptions *o) {
-        free(o->listen);
-        o->listen = NULL;
+        assert(o);
+
+        o->listen = mfree(o->listen);
         o->n_listen = 0;
-        o->sensor = sensor_free(o->sensor);
 }

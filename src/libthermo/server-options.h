@@ -1,18 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "address.h"
-#include "sensor.h"
 
-/* The options both servers take; thermo-server(8) documents each. */
+/* An address to listen on when not socket-activated, and the front end that serves it. */
+typedef struct ListenAddress {
+        SocketAddress address;
+        const char *front_end;  /* its name; NULL for the default front end */
+} ListenAddress;
+
+/* The options both servers take; thermo-server(8) documents each. Parsing only parses: what they name is
+ * built after (server-main.c). */
 typedef struct ServerOptions {
-        SocketAddress *listen;  /* --listen, in the order given */
+        ListenAddress *listen;  /* --listen, in the order given */
         size_t n_listen;
         const char *default_listen; /* when neither --listen nor systemd gives a socket */
-        Sensor *sensor;
+        const char *sensor;     /* --sensor: a spec, see sensor_new() */
+        bool list_sensors;
         uint64_t interval;      /* usec */
         uint64_t max_clients;
         uint64_t buffer_size;   /* bytes */

@@ -2,100 +2,112 @@
 #include <errno.h>
 #include <string.h>
 
-#include "log.h"
-#include "server.h"
+#include "front-end-thermo.h"
 #include "session.h"
 
 #define LINE(s) s, strlen(s)
 
-static int session_write(Session *s, const char *data, size_t n) {
-        return s->ops->write(s->userdata, data, n);
+/* Replies to the request being handled: they may take the queue past --buffer-size by one request's worth
+ * (the flow-control rule takes no further request until the client has read them). */
+static void reply(Session *s, const char *data, size_t n) {
+        (void) connection_write(&s->connection, data, n, thermo_front_end_get_reply_max(s->front_end));
 }
 
 static void session_close(Session *s, const char *why) {
-        if (s->closing)
-                return;
-        s->closing = why;
-        thermometer_unsubscribe(server_get_thermometer(s->server), &s->subscriber);
-        s->ops->close(s->userdata);
+        thermo_front_end_unsubscribe(s->front_end, s);
+        connection_close(&s->connection, why);
 }
 
-static void on_reading(Subscriber *sub, const char *line, size_t length, const Reading *reading) {
-        Session *s = (Session *) ((char *) sub - offsetof(Session, subscriber));
+int session_new(ThermoFrontEnd *fe, int fd, const PeerAddress *address, const ConnectionOps *ops, Session **ret) {
+        _cleanup_(session_freep) Session *s = NULL;
+        char hello[PROTOCOL_REPLY_MAX];
+        ServerInfo info;
+        size_t n;
+        int r;
 
-        /* The thermometer never waits: a reading that does not fit in this client's buffer is skipped for
-         * this client alone, and it sees a gap in the sequence numbers. */
-        if (s->ops->get_buffer_size(s->userdata) + length > server_get_buffer_limit(s->server))
+        assert(fe);
+        assert(address);
+        assert(ops);
+        assert(ret);
+
+        s = calloc(1, sizeof(*s));
+        if (!s) {
+                safe_close(fd);
+                return -ENOMEM;
+        }
+        s->front_end = fe;
+        s->connection.fd = -EBADF;
+
+        r = connection_start(&s->connection, thermo_front_end_get_manager(fe), fd, address, ops);
+        if (r < 0)
+                return r;
+
+        thermo_front_end_get_info(fe, &info);
+        n = protocol_format_hello(hello, sizeof(hello), &info);
+        reply(s, hello, n);
+
+        /* Counted by the manager now, which frees it (PeerOps.free) when it is over. */
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+Session *session_free(Session *s) {
+        if (!s)
+                return NULL;
+        thermo_front_end_unsubscribe(s->front_end, s);
+        connection_done(&s->connection);
+        free(s);
+        return NULL;
+}
+
+void session_deliver(Session *s, const char *data, size_t n, bool reading) {
+        assert(s);
+        assert(data);
+
+        /* The thermometer never waits: a tick that does not fit in this client's buffer is skipped for this
+         * client alone, and it sees a gap in the sequence numbers. */
+        if (!connection_has_room(&s->connection, n))
                 return;
-        if (session_write(s, line, length) < 0 || !reading || s->remaining == 0)
+        if (connection_write(&s->connection, data, n, 0) < 0 || !reading || s->remaining == 0)
                 return;
 
         if (--s->remaining == 0) {
-                thermometer_unsubscribe(server_get_thermometer(s->server), &s->subscriber);
-                session_write(s, LINE("END\n"));
+                thermo_front_end_unsubscribe(s->front_end, s);
+                reply(s, LINE("END\n"));
                 if (s->eof)
                         session_close(s, "closed by peer");
         }
 }
 
-int session_new(Server *server, const SessionOps *ops, void *userdata, const char *peer, Session **ret) {
-        char hello[PROTOCOL_REPLY_MAX];
-        ServerInfo info;
-        Session *s;
+static void handle_get(Session *s) {
+        const Reading *readings = thermometer_get_readings(thermo_front_end_get_thermometer(s->front_end));
+        char line[PROTOCOL_REPLY_MAX];
         size_t n;
 
-        s = calloc(1, sizeof(*s));
-        if (!s)
-                return -ENOMEM;
-        s->peer = strdup(peer);
-        if (!s->peer) {
-                free(s);
-                return -ENOMEM;
-        }
-        s->server = server;
-        s->ops = ops;
-        s->userdata = userdata;
-        s->subscriber.handler = on_reading;
-
-        server_add_session(server, s);
-        server_get_info(server, &info);
-        n = protocol_format_hello(hello, sizeof(hello), &info);
-        session_write(s, hello, n);
-
-        *ret = s;
-        return 0;
-}
-
-Session *session_free(Session *s, int error) {
-        if (!s)
-                return NULL;
-        thermometer_unsubscribe(server_get_thermometer(s->server), &s->subscriber);
-        server_remove_session(s->server, s, error < 0 ? strerror(-error) : s->closing ?: "connection lost");
-        free(s->peer);
-        free(s);
-        return NULL;
+        n = protocol_format_reading(line, sizeof(line), &readings[0]);
+        reply(s, line, n);
 }
 
 static void handle_stream(Session *s, uint32_t count) {
         /* A second STREAM replaces the first: only the count changes. */
         s->remaining = count;
-        session_write(s, LINE("OK STREAM\n"));
-        thermometer_subscribe(server_get_thermometer(s->server), &s->subscriber);
+        reply(s, LINE("OK STREAM\n"));
+        thermo_front_end_subscribe(s->front_end, s);
 }
 
 void session_handle_line(Session *s, const char *line, size_t n) {
-        char reply[PROTOCOL_REPLY_MAX];
-        const char *error, *temp;
+        char text[PROTOCOL_REPLY_MAX];
+        const char *error;
         ServerInfo info;
         Request req;
         size_t k;
 
-        if (s->closing)
-                return;
+        assert(s);
+        assert(line || n == 0);
 
         if (protocol_parse_request(line, n, &req, &error) < 0) {
-                k = protocol_format_error(reply, sizeof(reply), 400, error);
-                session_write(s, reply, k);
+                k = protocol_format_error(text, sizeof(text), 400, error);
+                reply(s, text, k);
                 return;
         }
 
@@ -103,65 +115,53 @@ void session_handle_line(Session *s, const char *line, size_t n) {
         case REQUEST_EMPTY:
                 break;
         case REQUEST_GET:
-                (void) thermometer_get_line(server_get_thermometer(s->server), &temp, &k);
-                session_write(s, temp, k);
+                handle_get(s);
                 break;
         case REQUEST_STREAM:
                 handle_stream(s, req.count);
                 break;
         case REQUEST_STOP:
-                thermometer_unsubscribe(server_get_thermometer(s->server), &s->subscriber);
-                session_write(s, LINE("OK STOP\n"));
+                thermo_front_end_unsubscribe(s->front_end, s);
+                reply(s, LINE("OK STOP\n"));
                 break;
         case REQUEST_PING:
-                session_write(s, LINE("PONG\n"));
+                reply(s, LINE("PONG\n"));
                 break;
         case REQUEST_INFO:
-                server_get_info(s->server, &info);
-                k = protocol_format_info(reply, sizeof(reply), &info);
-                session_write(s, reply, k);
+                thermo_front_end_get_info(s->front_end, &info);
+                k = protocol_format_info(text, sizeof(text), &info);
+                reply(s, text, k);
                 break;
         case REQUEST_QUIT:
-                session_write(s, LINE("BYE\n"));
+                reply(s, LINE("BYE\n"));
                 session_close(s, "QUIT");
                 break;
         }
 }
 
-/* The peer sent a line longer than the protocol allows: ERR 413, then close. */
-static void line_too_long(Session *s) {
-        char reply[PROTOCOL_REPLY_MAX];
+void session_handle_line_too_long(Session *s) {
+        char text[PROTOCOL_REPLY_MAX];
         size_t k;
 
-        if (s->closing)
-                return;
-        k = protocol_format_error(reply, sizeof(reply), 413, "request line too long");
-        session_write(s, reply, k);
+        assert(s);
+
+        k = protocol_format_error(text, sizeof(text), 413, "request line too long");
+        reply(s, text, k);
         session_close(s, "request line too long");
 }
 
-/* The peer half-closed: a streaming session goes on until it ends, an idle one closes. */
-static void eof(Session *s) {
+void session_handle_eof(Session *s) {
+        assert(s);
+
+        /* The peer half-closed: a streaming session goes on until it ends, an idle one closes. */
         s->eof = true;
-        if (!s->subscriber.subscribed)
+        if (!s->subscribed)
                 session_close(s, "closed by peer");
 }
 
-bool session_handle_read(Session *s, int r, const char *line, size_t n) {
-        if (r > 0) {
-                session_handle_line(s, line, n);
-                return true;
-        }
-        if (r == -EMSGSIZE)
-                line_too_long(s);
-        else if (r < 0)
-                eof(s);
-        return false;
-}
-
 void session_shutdown(Session *s) {
-        if (s->closing)
-                return;
-        session_write(s, LINE("BYE\n"));
+        assert(s);
+
+        reply(s, LINE("BYE\n"));
         session_close(s, "server stopping");
 }

@@ -5,46 +5,35 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "macro.h"
-#include "thermometer.h"
+#include "connection.h"
 
-typedef struct Server Server;
+/* One thermo/1 client (thermo-protocol(7)): its connection and what it asked for, in one allocation. */
 typedef struct Session Session;
-
-/* How a session writes: the connection layer it sits on (streams in thermo-server, transport and
- * protocol in thermo-server-proto) provides these. */
-typedef struct SessionOps {
-        /* Queues a whole line; a failed write has already made the layer drop the connection. */
-        int (*write)(void *userdata, const char *data, size_t n);
-        /* Bytes queued and not yet sent. */
-        size_t (*get_buffer_size)(void *userdata);
-        /* Sends what is queued, then closes. The layer frees the session later, never inside this call. */
-        void (*close)(void *userdata);
-} SessionOps;
+typedef struct ThermoFrontEnd ThermoFrontEnd;
 
 struct Session {
-        Server *server;
-        const SessionOps *ops;
-        void *userdata;
-        char *peer;
-
-        Subscriber subscriber;
+        Connection connection;  /* first: the connection's callbacks find the session from it */
+        ThermoFrontEnd *front_end;
+        LIST_FIELDS(Session, subscribers);
         uint32_t remaining;     /* readings before END; 0 streams without end */
-        bool eof;               /* the peer sent all it will send */
-        const char *closing;    /* why we close: logged with the disconnect */
-
-        LIST_FIELDS(Session, sessions);
+        bool subscribed:1;
+        bool eof:1;             /* the peer sent all it will send */
 };
 
-/* Greets the peer and counts it among the server's clients. */
-int session_new(Server *server, const SessionOps *ops, void *userdata, const char *peer, Session **ret);
-/* error: why the connection failed (a negative errno), or 0 when it closed in good order. */
-Session *session_free(Session *s, int error);
+/* Greets the peer; on failure fd is closed. */
+int session_new(ThermoFrontEnd *fe, int fd, const PeerAddress *address, const ConnectionOps *ops, Session **ret);
+Session *session_free(Session *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Session *, session_free);
 
-/* One request line without its terminator. */
+/* What a server's connection layer hands over: one request line (without its terminator), a line too
+ * long for the protocol, or the end of the peer's input. */
 void session_handle_line(Session *s, const char *line, size_t n);
-/* What a connection layer's line reader gave (line_buffer_next() and readers like it): a line is handled,
- * a line too long or the end of input is dealt with. Returns true when the layer may read on. */
-bool session_handle_read(Session *s, int r, const char *line, size_t n);
+void session_handle_line_too_long(Session *s);
+void session_handle_eof(Session *s);
+
+/* One tick's bytes for a streaming session: a reading, or the sensor's error (reading false). Skipped when
+ * the client is too far behind to take them. */
+void session_deliver(Session *s, const char *data, size_t n, bool reading);
+
 /* The server stops: BYE, then close. */
 void session_shutdown(Session *s);

@@ -6,29 +6,23 @@
 #include "log.h"
 #include "thermometer.h"
 
-#define SENSOR_ERROR_LINE "ERR 503 sensor unavailable\n"
 #define TICK_ACCURACY_USEC 1000
 
 struct Thermometer {
         unsigned n_ref;
         sd_event *event;
         sd_event_source *timer;
-        Sensor *sensor;
         uint64_t interval;
 
-        uint64_t seq;
-        Reading reading;         /* newest successful reading, valid when seq > 0 */
-        int error;               /* result of the newest attempt */
-        uint64_t taken;          /* CLOCK_MONOTONIC of the newest attempt, 0 before the first */
-        char line[PROTOCOL_REPLY_MAX];
-        size_t length;
+        Sensor **sensors;       /* the default sensor first */
+        Reading *readings;      /* the newest tick: one per sensor */
+        size_t n_sensors;
+        uint64_t seq;           /* the number of the newest tick that had a reading */
+        uint64_t taken;         /* CLOCK_MONOTONIC of the newest tick, 0 before the first */
 
-        thermometer_observer_t observer;
-        void *observer_userdata;
-
-        Subscriber *subscribers;
-        size_t n_subscribers;
-        Subscriber *dispatch_next; /* lets a handler unsubscribe anyone while we walk the list */
+        ThermometerObserver *observers;
+        size_t n_active;
+        ThermometerObserver *dispatch_next; /* lets a tick remove anyone while we walk the list */
 };
 
 /* The one thermometer of this process (see thermometer_default()). */
@@ -54,6 +48,8 @@ int thermometer_default(Thermometer **ret) {
         _cleanup_(thermometer_unrefp) Thermometer *t = NULL;
         int r;
 
+        assert(ret);
+
         if (thermometer_singleton) {
                 *ret = thermometer_ref(thermometer_singleton);
                 return 0;
@@ -69,12 +65,16 @@ int thermometer_default(Thermometer **ret) {
         if (r < 0)
                 return r;
 
-        /* Created disabled: it ticks only while somebody subscribes. An accuracy of 1ms keeps sd-event
+        /* Created disabled: it ticks only while an observer wants it to. An accuracy of 1ms keeps sd-event
          * from coalescing our ticks with its default 250ms slack. */
         r = sd_event_add_time(t->event, &t->timer, CLOCK_MONOTONIC, 0, TICK_ACCURACY_USEC, on_tick, t);
         if (r < 0)
                 return r;
         r = sd_event_source_set_enabled(t->timer, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
+        /* Ahead of client I/O: however busy the clients keep us, readings are taken on time. */
+        r = sd_event_source_set_priority(t->timer, SD_EVENT_PRIORITY_IMPORTANT);
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(t->timer, "thermometer");
@@ -90,6 +90,14 @@ Thermometer *thermometer_ref(Thermometer *t) {
         return t;
 }
 
+static void free_sensors(Thermometer *t) {
+        for (size_t i = 0; i < t->n_sensors; i++)
+                sensor_free(t->sensors[i]);
+        t->sensors = mfree(t->sensors);
+        t->readings = mfree(t->readings);
+        t->n_sensors = 0;
+}
+
 Thermometer *thermometer_unref(Thermometer *t) {
         if (!t || --t->n_ref > 0)
                 return NULL;
@@ -98,46 +106,56 @@ Thermometer *thermometer_unref(Thermometer *t) {
                 thermometer_singleton = NULL;
         sd_event_source_disable_unref(t->timer);
         sd_event_unref(t->event);
-        sensor_free(t->sensor);
+        free_sensors(t);
         free(t);
         return NULL;
 }
 
-void thermometer_set_sensor(Thermometer *t, Sensor *sensor) {
-        sensor_free(t->sensor);
-        t->sensor = sensor;
+int thermometer_set_sensors(Thermometer *t, Sensor **sensors, size_t n) {
+        Reading *readings;
+
+        assert(t);
+        assert(sensors || n == 0);
+
+        readings = calloc(MAX(n, (size_t) 1), sizeof(Reading));
+        if (!readings)
+                return -ENOMEM;
+        free_sensors(t);
+        t->sensors = sensors;
+        t->readings = readings;
+        t->n_sensors = n;
+        t->taken = 0;
+        return 0;
 }
 
 void thermometer_set_interval(Thermometer *t, uint64_t usec) {
+        assert(t);
+        assert(usec > 0);
         t->interval = usec;
 }
 
-void thermometer_set_observer(Thermometer *t, thermometer_observer_t observer, void *userdata) {
-        t->observer = observer;
-        t->observer_userdata = userdata;
-}
-
 uint64_t thermometer_get_interval(Thermometer *t) {
+        assert(t);
         return t->interval;
 }
 
-const char *thermometer_get_sensor_description(Thermometer *t) {
-        return t->sensor ? t->sensor->description : "none";
+size_t thermometer_get_n_sensors(Thermometer *t) {
+        assert(t);
+        return t->n_sensors;
 }
 
-size_t thermometer_get_subscribers(Thermometer *t) {
-        return t->n_subscribers;
+const Sensor *thermometer_get_sensor(Thermometer *t, size_t i) {
+        assert(t);
+        assert(i < t->n_sensors);
+        return t->sensors[i];
 }
 
 bool thermometer_is_ticking(Thermometer *t) {
         int enabled = SD_EVENT_OFF;
 
+        assert(t);
         (void) sd_event_source_get_enabled(t->timer, &enabled);
         return enabled != SD_EVENT_OFF;
-}
-
-const Reading *thermometer_get_reading(Thermometer *t) {
-        return t->seq > 0 ? &t->reading : NULL;
 }
 
 static void schedule_tick(Thermometer *t, uint64_t when) {
@@ -145,39 +163,46 @@ static void schedule_tick(Thermometer *t, uint64_t when) {
         (void) sd_event_source_set_enabled(t->timer, SD_EVENT_ON);
 }
 
-/* Takes one reading, formats it once and hands the same line to every subscriber. */
-static void take_reading(Thermometer *t) {
+static void read_sensor(Thermometer *t, size_t i, uint64_t time_ms) {
+        Sensor *s = t->sensors[i];
+        Reading *reading = &t->readings[i];
         int64_t millicelsius = 0;
-        int r = -ENODEV;
+        int r;
 
-        if (t->sensor)
-                r = sensor_read(t->sensor, &millicelsius);
+        r = sensor_read(s, &millicelsius);
+        /* Said once when a sensor fails, and once when it is back; not at every tick. */
+        if (r < 0 && reading->error == 0)
+                log_warning_errno(r, "Sensor %s gives no reading: %m", s->description);
+        else if (r >= 0 && reading->error < 0)
+                log_info("Sensor %s gives readings again.", s->description);
+
+        *reading = (Reading) {
+                .sensor = s->name,
+                .time_ms = time_ms,
+                .millicelsius = r < 0 ? 0 : millicelsius,
+                .error = MIN(r, 0),
+        };
+}
+
+/* Reads every sensor, numbers the tick, and hands the readings to every observer. A tick in which no
+ * sensor gave a reading takes no number. */
+static void take_tick(Thermometer *t) {
+        uint64_t time_ms = realtime_ms();
+        bool any = false;
+
+        for (size_t i = 0; i < t->n_sensors; i++) {
+                read_sensor(t, i, time_ms);
+                any = any || t->readings[i].error == 0;
+        }
+        if (any)
+                t->seq++;
+        for (size_t i = 0; i < t->n_sensors; i++)
+                t->readings[i].seq = t->seq;
         t->taken = now_monotonic(t);
 
-        if (r < 0) {
-                /* Said once when the sensor fails, and once when it is back; not at every tick. */
-                if (t->error >= 0)
-                        log_warning_errno(r, "Sensor %s gives no reading: %m",
-                                        thermometer_get_sensor_description(t));
-                memcpy(t->line, SENSOR_ERROR_LINE, strlen(SENSOR_ERROR_LINE));
-                t->length = strlen(SENSOR_ERROR_LINE);
-        } else {
-                if (t->error < 0)
-                        log_info("Sensor %s gives readings again.", thermometer_get_sensor_description(t));
-                t->reading = (Reading) {
-                        .seq = ++t->seq,
-                        .time_ms = realtime_ms(),
-                        .millicelsius = millicelsius,
-                };
-                t->length = protocol_format_reading(t->line, sizeof(t->line), &t->reading);
-        }
-        t->error = r;
-
-        if (t->observer)
-                t->observer(t, t->observer_userdata);
-        for (Subscriber *s = t->subscribers; s; s = t->dispatch_next) {
-                t->dispatch_next = s->subscribers_next;
-                s->handler(s, t->line, t->length, r < 0 ? NULL : &t->reading);
+        for (ThermometerObserver *o = t->observers; o; o = t->dispatch_next) {
+                t->dispatch_next = o->observers_next;
+                o->tick(o, t->readings, t->n_sensors);
         }
         t->dispatch_next = NULL;
 }
@@ -186,53 +211,72 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
         Thermometer *t = userdata;
         uint64_t next = usec + t->interval, now;
 
-        take_reading(t);
+        take_tick(t);
 
         /* Keep to the grid of the first tick, unless we fell behind it (a suspend, a stopped process). */
         now = now_monotonic(t);
         if (next <= now)
                 next = now + t->interval;
-        if (t->n_subscribers > 0)
+        if (t->n_active > 0)
                 schedule_tick(t, next);
         return 0;
 }
 
-int thermometer_subscribe(Thermometer *t, Subscriber *s) {
-        if (s->subscribed)
-                return 0;
+void thermometer_add_observer(Thermometer *t, ThermometerObserver *o) {
+        assert(t);
+        assert(o);
+        assert(o->tick);
+        assert(!o->active);
 
-        LIST_PREPEND(subscribers, t->subscribers, s);
-        s->subscribed = true;
-        if (t->n_subscribers++ == 0) {
+        LIST_PREPEND(observers, t->observers, o);
+}
+
+void thermometer_remove_observer(Thermometer *t, ThermometerObserver *o) {
+        assert(t);
+        assert(o);
+
+        thermometer_set_active(t, o, false);
+        if (t->dispatch_next == o)
+                t->dispatch_next = o->observers_next;
+        LIST_REMOVE(observers, t->observers, o);
+}
+
+void thermometer_set_active(Thermometer *t, ThermometerObserver *o, bool active) {
+        assert(t);
+        assert(o);
+
+        if (o->active == active)
+                return;
+        o->active = active;
+
+        if (!active) {
+                if (--t->n_active == 0)
+                        (void) sd_event_source_set_enabled(t->timer, SD_EVENT_OFF);
+                return;
+        }
+        if (t->n_active++ == 0) {
                 uint64_t now = now_monotonic(t);
 
-                /* The first subscriber wakes the thermometer: a reading now, or one interval after the
+                /* The first to want ticks wakes the thermometer: a tick now, or one interval after the
                  * newest, whichever is later. */
                 schedule_tick(t, t->taken > 0 ? MAX(now, t->taken + t->interval) : now);
         }
-        return 0;
 }
 
-void thermometer_unsubscribe(Thermometer *t, Subscriber *s) {
-        if (!s->subscribed)
-                return;
+const Reading *thermometer_get_readings(Thermometer *t) {
+        assert(t);
 
-        if (t->dispatch_next == s)
-                t->dispatch_next = s->subscribers_next;
-        LIST_REMOVE(subscribers, t->subscribers, s);
-        s->subscribed = false;
-        if (--t->n_subscribers == 0)
-                (void) sd_event_source_set_enabled(t->timer, SD_EVENT_OFF);
-}
-
-int thermometer_get_line(Thermometer *t, const char **ret_line, size_t *ret_length) {
-        if (t->taken == 0 || (t->n_subscribers == 0 && now_monotonic(t) >= t->taken + t->interval)) {
-                take_reading(t);
-                if (t->n_subscribers > 0)
+        if (t->n_sensors == 0)
+                return NULL;
+        if (t->taken == 0 || (t->n_active == 0 && now_monotonic(t) >= t->taken + t->interval)) {
+                take_tick(t);
+                if (t->n_active > 0)
                         schedule_tick(t, t->taken + t->interval);
         }
+        return t->readings;
+}
 
-        *ret_line = t->line;
-        *ret_length = t->length;
-        return t->error;
+const Reading *thermometer_peek_readings(Thermometer *t) {
+        assert(t);
+        return t->taken > 0 ? t->readings : NULL;
 }

@@ -7,21 +7,21 @@
 #include <systemd/sd-event.h>
 
 #include "macro.h"
-#include "protocol.h"
+#include "reading.h"
 #include "sensor.h"
 
-/* The process's one thermometer: a time source on sd_event_default() that takes a reading every interval
- * while anyone subscribes, formats it once, and hands the same bytes to every subscriber. */
+/* The process's one thermometer: a time source on sd_event_default() that reads every sensor at each tick
+ * while any observer wants ticks, and hands its observers the readings as data. */
 typedef struct Thermometer Thermometer;
-typedef struct Subscriber Subscriber;
+typedef struct ThermometerObserver ThermometerObserver;
 
-/* line is a whole "TEMP ...\n" line, or "ERR 503 ...\n" when the sensor failed (then reading is NULL). */
-typedef void (*subscriber_handler_t)(Subscriber *s, const char *line, size_t length, const Reading *reading);
+/* One tick: a reading per sensor, in sensor order (the default sensor first). */
+typedef void (*thermometer_tick_t)(ThermometerObserver *o, const Reading *readings, size_t n);
 
-struct Subscriber {
-        subscriber_handler_t handler;
-        bool subscribed;
-        LIST_FIELDS(Subscriber, subscribers);
+struct ThermometerObserver {
+        thermometer_tick_t tick;
+        bool active;            /* wants ticks: the thermometer runs while any observer does */
+        LIST_FIELDS(ThermometerObserver, observers);
 };
 
 #define THERMOMETER_INTERVAL_DEFAULT (1000 * UINT64_C(1000))
@@ -32,27 +32,23 @@ Thermometer *thermometer_ref(Thermometer *t);
 Thermometer *thermometer_unref(Thermometer *t);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Thermometer *, thermometer_unref);
 
-/* Takes ownership of the sensor. */
-void thermometer_set_sensor(Thermometer *t, Sensor *sensor);
+/* Takes ownership of the sensors (an array of n, the default sensor first) on success. */
+int thermometer_set_sensors(Thermometer *t, Sensor **sensors, size_t n);
 void thermometer_set_interval(Thermometer *t, uint64_t usec);
 uint64_t thermometer_get_interval(Thermometer *t);
-const char *thermometer_get_sensor_description(Thermometer *t);
-size_t thermometer_get_subscribers(Thermometer *t);
+size_t thermometer_get_n_sensors(Thermometer *t);
+const Sensor *thermometer_get_sensor(Thermometer *t, size_t i);
 bool thermometer_is_ticking(Thermometer *t);
 
-/* Called after every reading, before the subscribers get it; unlike a subscriber, it does not keep the
- * thermometer ticking. The server uses it for its sd_notify STATUS=. */
-typedef void (*thermometer_observer_t)(Thermometer *t, void *userdata);
-void thermometer_set_observer(Thermometer *t, thermometer_observer_t observer, void *userdata);
+/* An observer gets every tick from now on, and those taken on demand. Both calls are safe from inside an
+ * observer's tick. */
+void thermometer_add_observer(Thermometer *t, ThermometerObserver *o);
+void thermometer_remove_observer(Thermometer *t, ThermometerObserver *o);
+/* An observer wants ticks, or no longer does. */
+void thermometer_set_active(Thermometer *t, ThermometerObserver *o, bool active);
 
-/* A subscriber gets every reading taken from now on; subscribing twice is a no-op. Either call is safe
- * from inside a subscriber's handler. */
-int thermometer_subscribe(Thermometer *t, Subscriber *s);
-void thermometer_unsubscribe(Thermometer *t, Subscriber *s);
-
-/* The newest reading as a whole line; a reading is taken on demand when there is none yet or when the
- * newest is older than one interval (the thermometer sleeps while nobody subscribes). */
-int thermometer_get_line(Thermometer *t, const char **ret_line, size_t *ret_length);
-
-/* The newest successful reading, or NULL. */
-const Reading *thermometer_get_reading(Thermometer *t);
+/* The newest readings, one per sensor; a tick is taken on demand when there is none yet, or when the
+ * newest is older than one interval (the thermometer sleeps while nobody wants ticks). */
+const Reading *thermometer_get_readings(Thermometer *t);
+/* The newest readings without taking any: NULL before the first tick. */
+const Reading *thermometer_peek_readings(Thermometer *t);

@@ -432,7 +432,7 @@ static void test_status_is_sent_to_systemd(void **state) {
         ServerProcess *p = *state;
         int fd = connect_greeted(p);
 
-        assert_true(harness_wait_notify(p, "STATUS=1 clients", T));
+        assert_true(harness_wait_notify(p, "STATUS=1 client,", T));
         close(fd);
 }
 

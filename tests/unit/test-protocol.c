@@ -84,58 +84,20 @@ static void test_non_printable_bytes_are_rejected(void **state) {
         assert_bad_request("\x1b[A", 3, "invalid byte in request");
 }
 
-static void test_next_line_strips_terminators(void **state) {
-        size_t length = 99;
-
-        assert_int_equal(protocol_next_line("GET\nPING\n", 9, &length), 4);
-        assert_int_equal(length, 3);
-        assert_int_equal(protocol_next_line("GET\r\n", 5, &length), 5);
-        assert_int_equal(length, 3);
-        assert_int_equal(protocol_next_line("\n", 1, &length), 1);
-        assert_int_equal(length, 0);
-        assert_int_equal(protocol_next_line("GE", 2, &length), 0);
-}
-
-static void test_line_of_512_bytes_is_accepted_513_is_not(void **state) {
-        char buf[600];
-        size_t length;
-
-        memset(buf, 'x', sizeof(buf));
-        buf[511] = '\n';
-        assert_int_equal(protocol_next_line(buf, sizeof(buf), &length), 512);
-        assert_int_equal(length, 511);
-
-        buf[511] = 'x';
-        buf[512] = '\n';
-        assert_int_equal(protocol_next_line(buf, sizeof(buf), &length), -EMSGSIZE);
-
-        /* 511 bytes without a terminator may still become a valid line. */
-        assert_int_equal(protocol_next_line(buf, 511, &length), 0);
-        /* 512 bytes and no terminator can only be too long. */
-        assert_int_equal(protocol_next_line(buf, 512, &length), -EMSGSIZE);
-
-        /* CRLF counts: 510 bytes, \r, \n make 512. */
-        memset(buf, 'x', sizeof(buf));
-        buf[510] = '\r';
-        buf[511] = '\n';
-        assert_int_equal(protocol_next_line(buf, 512, &length), 512);
-        assert_int_equal(length, 510);
-}
-
 static void test_format_milli_has_three_decimals(void **state) {
         char buf[32];
 
-        protocol_format_milli(buf, sizeof(buf), 21375);
+        format_millidegrees(buf, sizeof(buf), 21375);
         assert_string_equal(buf, "21.375");
-        protocol_format_milli(buf, sizeof(buf), -4000);
+        format_millidegrees(buf, sizeof(buf), -4000);
         assert_string_equal(buf, "-4.000");
-        protocol_format_milli(buf, sizeof(buf), -500);
+        format_millidegrees(buf, sizeof(buf), -500);
         assert_string_equal(buf, "-0.500");
-        protocol_format_milli(buf, sizeof(buf), 5);
+        format_millidegrees(buf, sizeof(buf), 5);
         assert_string_equal(buf, "0.005");
-        protocol_format_milli(buf, sizeof(buf), 0);
+        format_millidegrees(buf, sizeof(buf), 0);
         assert_string_equal(buf, "0.000");
-        protocol_format_milli(buf, sizeof(buf), INT64_MIN);
+        format_millidegrees(buf, sizeof(buf), INT64_MIN);
         assert_string_equal(buf, "-9223372036854775.808");
 }
 
@@ -145,6 +107,11 @@ static void test_format_reading(void **state) {
 
         assert_int_equal(protocol_format_reading(buf, sizeof(buf), &r), strlen("TEMP 17 1732492130123 21.375\n"));
         assert_string_equal(buf, "TEMP 17 1732492130123 21.375\n");
+
+        /* A reading with an error is the sensor's 503, in place of the TEMP line. */
+        r.error = -EIO;
+        assert_int_equal(protocol_format_reading(buf, sizeof(buf), &r), strlen("ERR 503 sensor unavailable\n"));
+        assert_string_equal(buf, "ERR 503 sensor unavailable\n");
 }
 
 static void test_format_hello_info_error(void **state) {
@@ -202,8 +169,6 @@ int main(void) {
                 cmocka_unit_test(test_count_limits),
                 cmocka_unit_test(test_bad_requests),
                 cmocka_unit_test(test_non_printable_bytes_are_rejected),
-                cmocka_unit_test(test_next_line_strips_terminators),
-                cmocka_unit_test(test_line_of_512_bytes_is_accepted_513_is_not),
                 cmocka_unit_test(test_format_milli_has_three_decimals),
                 cmocka_unit_test(test_format_reading),
                 cmocka_unit_test(test_format_hello_info_error),

@@ -26,7 +26,8 @@ static void test_defaults(void **state) {
         assert_int_equal(o.max_clients, 4096);
         assert_int_equal(o.buffer_size, 65536);
         assert_int_equal(o.exit_idle, 60 * 1000 * 1000);
-        assert_string_equal(o.sensor->description, "simulated");
+        assert_string_equal(o.sensor, "auto");
+        assert_false(o.list_sensors);
         server_options_done(&o);
 }
 
@@ -38,9 +39,11 @@ static void test_every_option(void **state) {
                                  "--buffer-size", "4K", "--exit-idle", "5", "--log-level", "debug"),
                         1);
         assert_int_equal(o.n_listen, 3);
-        assert_int_equal(o.listen[0].sa.sa_family, AF_INET);
-        assert_int_equal(o.listen[1].sa.sa_family, AF_INET6);
-        assert_int_equal(o.listen[2].sa.sa_family, AF_UNIX);
+        assert_int_equal(o.listen[0].address.sa.sa_family, AF_INET);
+        assert_int_equal(o.listen[1].address.sa.sa_family, AF_INET6);
+        assert_int_equal(o.listen[2].address.sa.sa_family, AF_UNIX);
+        assert_null(o.listen[0].front_end);
+        assert_string_equal(o.sensor, "simulated:seed=7");
         assert_int_equal(o.interval, 250 * 1000);
         assert_int_equal(o.max_clients, 10);
         assert_int_equal(o.buffer_size, 4096);
@@ -65,11 +68,20 @@ static void test_invalid_values_are_usage_errors(void **state) {
         assert_int_equal(PARSE(&o, "--buffer-size", "2G"), -EINVAL);
         assert_int_equal(PARSE(&o, "--exit-idle", "soon"), -EINVAL);
         assert_int_equal(PARSE(&o, "--log-level", "loud"), -EINVAL);
-        assert_int_equal(PARSE(&o, "--sensor", "nope"), -EINVAL);
         assert_int_equal(PARSE(&o, "--no-such-option"), -EINVAL);
         assert_int_equal(PARSE(&o, "extra"), -EINVAL);
         assert_int_equal(o.n_listen, 0);
         assert_null(o.sensor);
+}
+
+static void test_list_sensors_only_parses(void **state) {
+        ServerOptions o = {};
+
+        /* Listing is done by the program after parsing, not by the parser. */
+        assert_int_equal(PARSE(&o, "--list-sensors", "--sensor", "nope"), 1);
+        assert_true(o.list_sensors);
+        assert_string_equal(o.sensor, "nope");
+        server_options_done(&o);
 }
 
 static void test_help_and_version_exit_early(void **state) {
@@ -84,6 +96,7 @@ int main(void) {
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_every_option),
                 cmocka_unit_test(test_invalid_values_are_usage_errors),
+                cmocka_unit_test(test_list_sensors_only_parses),
                 cmocka_unit_test(test_help_and_version_exit_early),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

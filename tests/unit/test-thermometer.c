@@ -3,7 +3,9 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "sensor.h"
@@ -12,30 +14,44 @@
 #define INTERVAL_USEC (10 * 1000)
 
 typedef struct Recorder {
-        Subscriber subscriber;
+        ThermometerObserver observer;
         Thermometer *thermometer;
         unsigned calls;
         uint64_t seqs[16];
-        const char *lines[16];
-        char last[PROTOCOL_REPLY_MAX];
-        Subscriber *unsubscribe_on_call; /* someone to drop from inside the handler */
-        Subscriber *subscribe_on_call;   /* someone to add from inside the handler */
+        const Reading *readings[16];
+        Reading last;
+        size_t n;
+        ThermometerObserver *remove_on_call; /* someone to drop from inside the tick */
+        ThermometerObserver *add_on_call;    /* someone to add (and activate) from inside the tick */
 } Recorder;
 
-static void record(Subscriber *s, const char *line, size_t length, const Reading *reading) {
-        Recorder *r = (Recorder *) s;
+static void record(ThermometerObserver *o, const Reading *readings, size_t n) {
+        Recorder *r = container_of(o, Recorder, observer);
 
         if (r->calls < 16) {
-                r->seqs[r->calls] = reading ? reading->seq : 0;
-                r->lines[r->calls] = line;
+                r->seqs[r->calls] = readings[0].seq;
+                r->readings[r->calls] = readings;
         }
         r->calls++;
-        memcpy(r->last, line, length);
-        r->last[length] = '\0';
-        if (r->unsubscribe_on_call)
-                thermometer_unsubscribe(r->thermometer, r->unsubscribe_on_call);
-        if (r->subscribe_on_call)
-                thermometer_subscribe(r->thermometer, r->subscribe_on_call);
+        r->last = readings[0];
+        r->n = n;
+        if (r->remove_on_call) {
+                thermometer_remove_observer(r->thermometer, r->remove_on_call);
+                r->remove_on_call = NULL;
+        }
+        if (r->add_on_call) {
+                thermometer_add_observer(r->thermometer, r->add_on_call);
+                thermometer_set_active(r->thermometer, r->add_on_call, true);
+                r->add_on_call = NULL;
+        }
+}
+
+static void set_sensor(Thermometer *t, Sensor *sensor) {
+        Sensor **sensors = calloc(1, sizeof(Sensor *));
+
+        assert_non_null(sensors);
+        sensors[0] = sensor;
+        assert_int_equal(thermometer_set_sensors(t, sensors, 1), 0);
 }
 
 static Thermometer *new_thermometer(const char *spec) {
@@ -45,12 +61,19 @@ static Thermometer *new_thermometer(const char *spec) {
 
         assert_int_equal(thermometer_default(&t), 0);
         assert_int_equal(sensor_new(spec, &sensor, &error), 0);
-        thermometer_set_sensor(t, sensor);
+        set_sensor(t, sensor);
         thermometer_set_interval(t, INTERVAL_USEC);
         return t;
 }
 
-/* Runs the loop until r has had n readings; bounded, so that a broken thermometer fails, not hangs. */
+static void watch(Recorder *r, Thermometer *t, bool active) {
+        r->observer.tick = record;
+        r->thermometer = t;
+        thermometer_add_observer(t, &r->observer);
+        thermometer_set_active(t, &r->observer, active);
+}
+
+/* Runs the loop until r has had n ticks; bounded, so that a broken thermometer fails, not hangs. */
 static void run_until(Recorder *r, unsigned n) {
         sd_event *e = NULL;
 
@@ -72,116 +95,134 @@ static void test_default_is_a_singleton(void **state) {
 
         /* Once the last reference is gone, the next call makes a fresh one. */
         assert_int_equal(thermometer_default(&c), 0);
-        assert_null(thermometer_get_reading(c));
+        assert_null(thermometer_peek_readings(c));
         thermometer_unref(c);
 }
 
-static void test_ticks_only_while_subscribed(void **state) {
+static void test_ticks_only_while_an_observer_is_active(void **state) {
         Thermometer *t = new_thermometer("simulated:seed=1");
-        Recorder r = { .subscriber.handler = record, .thermometer = t };
+        Recorder r = {}, passive = {};
 
+        watch(&passive, t, false);
         assert_false(thermometer_is_ticking(t));
-        thermometer_subscribe(t, &r.subscriber);
+        watch(&r, t, true);
         assert_true(thermometer_is_ticking(t));
-        assert_int_equal(thermometer_get_subscribers(t), 1);
         run_until(&r, 3);
-        thermometer_unsubscribe(t, &r.subscriber);
+        /* A passive observer sees every tick, without keeping the thermometer awake. */
+        assert_int_equal(passive.calls, r.calls);
+        thermometer_set_active(t, &r.observer, false);
         assert_false(thermometer_is_ticking(t));
-        assert_int_equal(thermometer_get_subscribers(t), 0);
+        thermometer_remove_observer(t, &r.observer);
+        thermometer_remove_observer(t, &passive.observer);
         thermometer_unref(t);
 }
 
-static void test_readings_are_numbered_from_one(void **state) {
+static void test_readings_are_data_numbered_from_one(void **state) {
         Thermometer *t = new_thermometer("simulated:seed=1");
-        Recorder r = { .subscriber.handler = record, .thermometer = t };
+        Recorder r = {};
 
-        thermometer_subscribe(t, &r.subscriber);
+        watch(&r, t, true);
         run_until(&r, 3);
         assert_int_equal(r.seqs[0], 1);
         assert_int_equal(r.seqs[1], 2);
         assert_int_equal(r.seqs[2], 3);
-        assert_int_equal(strncmp(r.last, "TEMP 3 ", 7), 0);
-        assert_int_equal(thermometer_get_reading(t)->seq, r.calls);
-        thermometer_unsubscribe(t, &r.subscriber);
+        assert_int_equal(r.n, 1);
+        assert_int_equal(r.last.error, 0);
+        assert_true(r.last.time_ms > UINT64_C(1600000000000));
+        /* The simulated walk starts at 21 degrees and moves at most a quarter of a degree a step. */
+        assert_true(r.last.millicelsius > 20000 && r.last.millicelsius < 22000);
+        assert_int_equal(thermometer_peek_readings(t)[0].seq, r.calls);
+        thermometer_remove_observer(t, &r.observer);
         thermometer_unref(t);
 }
 
-static void test_every_subscriber_gets_the_same_bytes(void **state) {
+static void test_every_observer_gets_the_same_readings(void **state) {
         Thermometer *t = new_thermometer("simulated:seed=2");
-        Recorder a = { .subscriber.handler = record, .thermometer = t };
-        Recorder b = { .subscriber.handler = record, .thermometer = t };
+        Recorder a = {}, b = {};
 
-        thermometer_subscribe(t, &a.subscriber);
-        thermometer_subscribe(t, &b.subscriber);
+        watch(&a, t, true);
+        watch(&b, t, true);
         run_until(&a, 2);
         assert_int_equal(a.calls, b.calls);
-        /* Formatted once: the very same buffer, not two copies. */
-        assert_ptr_equal(a.lines[0], b.lines[0]);
-        assert_string_equal(a.last, b.last);
-        thermometer_unsubscribe(t, &a.subscriber);
-        thermometer_unsubscribe(t, &b.subscriber);
+        /* Read once: the very same readings, not two copies. */
+        assert_ptr_equal(a.readings[0], b.readings[0]);
+        assert_int_equal(a.last.millicelsius, b.last.millicelsius);
+        thermometer_remove_observer(t, &a.observer);
+        thermometer_remove_observer(t, &b.observer);
         thermometer_unref(t);
 }
 
-static void test_unsubscribe_another_during_a_tick(void **state) {
+static void test_remove_another_during_a_tick(void **state) {
         Thermometer *t = new_thermometer("simulated:seed=3");
-        Recorder victim = { .subscriber.handler = record, .thermometer = t };
-        Recorder killer = { .subscriber.handler = record, .thermometer = t };
+        Recorder victim = {}, killer = {};
 
-        /* Subscribers are called newest first: the killer runs before its victim and drops it. */
-        thermometer_subscribe(t, &victim.subscriber);
-        thermometer_subscribe(t, &killer.subscriber);
-        killer.unsubscribe_on_call = &victim.subscriber;
-        run_until(&killer, 2);
+        /* Observers are called newest first: the killer runs before its victim and drops it. */
+        watch(&victim, t, true);
+        watch(&killer, t, true);
+        killer.remove_on_call = &victim.observer;
+        run_until(&killer, 3);
         assert_int_equal(victim.calls, 0);
-        assert_int_equal(thermometer_get_subscribers(t), 1);
-        thermometer_unsubscribe(t, &killer.subscriber);
+        thermometer_remove_observer(t, &killer.observer);
+        assert_false(thermometer_is_ticking(t));
         thermometer_unref(t);
 }
 
-static void test_unsubscribe_self_during_a_tick(void **state) {
+static void test_remove_self_during_a_tick(void **state) {
         Thermometer *t = new_thermometer("simulated:seed=3");
-        Recorder once = { .subscriber.handler = record, .thermometer = t };
-        Recorder other = { .subscriber.handler = record, .thermometer = t };
+        Recorder once = {}, other = {};
 
-        thermometer_subscribe(t, &other.subscriber);
-        thermometer_subscribe(t, &once.subscriber);
-        once.unsubscribe_on_call = &once.subscriber;
+        watch(&other, t, true);
+        watch(&once, t, true);
+        once.remove_on_call = &once.observer;
         run_until(&other, 3);
         assert_int_equal(once.calls, 1);
         assert_true(other.calls >= 3);
-        thermometer_unsubscribe(t, &other.subscriber);
+        thermometer_remove_observer(t, &other.observer);
         thermometer_unref(t);
 }
 
-static void test_subscribe_during_a_tick_starts_with_the_next(void **state) {
+static void test_added_during_a_tick_starts_with_the_next(void **state) {
         Thermometer *t = new_thermometer("simulated:seed=4");
-        Recorder late = { .subscriber.handler = record, .thermometer = t };
-        Recorder first = { .subscriber.handler = record, .thermometer = t };
+        Recorder late = { .observer.tick = record }, first = {};
 
-        thermometer_subscribe(t, &first.subscriber);
-        first.subscribe_on_call = &late.subscriber;
+        late.thermometer = t;
+        watch(&first, t, true);
+        first.add_on_call = &late.observer;
         run_until(&first, 3);
         assert_int_equal(late.seqs[0], first.seqs[1]);
         assert_int_equal(late.calls, first.calls - 1);
-        thermometer_unsubscribe(t, &first.subscriber);
-        thermometer_unsubscribe(t, &late.subscriber);
+        thermometer_remove_observer(t, &first.observer);
+        thermometer_remove_observer(t, &late.observer);
         thermometer_unref(t);
 }
 
-static void test_get_line_takes_a_reading_on_demand(void **state) {
+static void test_readings_taken_on_demand(void **state) {
         Thermometer *t = new_thermometer("simulated:seed=5");
-        const char *line, *again;
-        size_t n, m;
+        Recorder passive = {};
+        const Reading *r;
 
-        assert_null(thermometer_get_reading(t));
-        assert_int_equal(thermometer_get_line(t, &line, &n), 0);
-        assert_int_equal(strncmp(line, "TEMP 1 ", 7), 0);
-        assert_int_equal(line[n - 1], '\n');
-        /* Within one interval, the newest is fresh enough: no new reading. */
-        assert_int_equal(thermometer_get_line(t, &again, &m), 0);
-        assert_int_equal(strncmp(again, "TEMP 1 ", 7), 0);
+        watch(&passive, t, false);
+        assert_null(thermometer_peek_readings(t));
+        r = thermometer_get_readings(t);
+        assert_non_null(r);
+        assert_int_equal(r[0].seq, 1);
+        assert_int_equal(passive.calls, 1);
+        /* Within one interval, the newest is fresh enough: no new tick. */
+        r = thermometer_get_readings(t);
+        assert_int_equal(r[0].seq, 1);
+        assert_int_equal(passive.calls, 1);
         assert_false(thermometer_is_ticking(t));
+        /* Older than that, and nobody ticking: a new one. */
+        usleep(2 * INTERVAL_USEC);
+        {
+                sd_event *e = NULL;
+                assert_int_equal(sd_event_default(&e), 0);
+                (void) sd_event_run(e, 0); /* sd_event_now() moves on with the loop */
+                sd_event_unref(e);
+        }
+        r = thermometer_get_readings(t);
+        assert_int_equal(r[0].seq, 2);
+        thermometer_remove_observer(t, &passive.observer);
         thermometer_unref(t);
 }
 
@@ -195,25 +236,24 @@ static void failing_free(Sensor *s) {
 
 static const SensorOps failing_ops = { .read = failing_read, .free = failing_free };
 
-static void test_failed_reading_is_err_503_and_not_numbered(void **state) {
+static void test_failed_reading_carries_the_error_and_no_number(void **state) {
         Thermometer *t = NULL;
-        Recorder r = { .subscriber.handler = record };
+        Recorder r = {};
         Sensor *s = calloc(1, sizeof(*s));
 
         assert_non_null(s);
         s->ops = &failing_ops;
         s->description = strdup("failing");
         assert_int_equal(thermometer_default(&t), 0);
-        thermometer_set_sensor(t, s);
+        set_sensor(t, s);
         thermometer_set_interval(t, INTERVAL_USEC);
-        r.thermometer = t;
 
-        thermometer_subscribe(t, &r.subscriber);
+        watch(&r, t, true);
         run_until(&r, 2);
-        assert_string_equal(r.last, "ERR 503 sensor unavailable\n");
-        assert_int_equal(r.seqs[0], 0); /* the handler got no Reading */
-        assert_null(thermometer_get_reading(t));
-        thermometer_unsubscribe(t, &r.subscriber);
+        assert_int_equal(r.last.error, -EIO);
+        assert_int_equal(r.seqs[0], 0);
+        assert_int_equal(r.seqs[1], 0);
+        thermometer_remove_observer(t, &r.observer);
         thermometer_unref(t);
 }
 
@@ -255,14 +295,14 @@ static void test_bad_sensor_specs(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_default_is_a_singleton),
-                cmocka_unit_test(test_ticks_only_while_subscribed),
-                cmocka_unit_test(test_readings_are_numbered_from_one),
-                cmocka_unit_test(test_every_subscriber_gets_the_same_bytes),
-                cmocka_unit_test(test_unsubscribe_another_during_a_tick),
-                cmocka_unit_test(test_unsubscribe_self_during_a_tick),
-                cmocka_unit_test(test_subscribe_during_a_tick_starts_with_the_next),
-                cmocka_unit_test(test_get_line_takes_a_reading_on_demand),
-                cmocka_unit_test(test_failed_reading_is_err_503_and_not_numbered),
+                cmocka_unit_test(test_ticks_only_while_an_observer_is_active),
+                cmocka_unit_test(test_readings_are_data_numbered_from_one),
+                cmocka_unit_test(test_every_observer_gets_the_same_readings),
+                cmocka_unit_test(test_remove_another_during_a_tick),
+                cmocka_unit_test(test_remove_self_during_a_tick),
+                cmocka_unit_test(test_added_during_a_tick_starts_with_the_next),
+                cmocka_unit_test(test_readings_taken_on_demand),
+                cmocka_unit_test(test_failed_reading_carries_the_error_and_no_number),
                 cmocka_unit_test(test_seeded_simulation_is_reproducible),
                 cmocka_unit_test(test_bad_sensor_specs),
         };

@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "connection.h"
+
+/* Reads of one client per wakeup: a client that floods us gets its turn, and so does everyone else. */
+#define READS_PER_WAKEUP 8
+/* How long the last replies may take to be read, and how long we wait for the peer to close after them. */
+#define CLOSE_TIMEOUT_USEC (5 * UINT64_C(1000000))
+#define LINGER_TIMEOUT_USEC (2 * UINT64_C(1000000))
+
+/* Where readable() reads requests: on the stack of the dispatch, so that no client keeps an input buffer.
+ * It holds a partial line at most between reads, and a line is never longer than the buffer. */
+struct Pump {
+        char data[LINE_MAX_BYTES];
+        size_t start, end;      /* the bytes not taken yet */
+        unsigned reads;
+};
+
+static const ConnectionOps *ops(Connection *c) {
+        return container_of(c->peer.ops, ConnectionOps, peer);
+}
+
+static size_t high_water(Connection *c) {
+        return (size_t) manager_get_options(c->peer.manager)->buffer_size;
+}
+
+static void update_events(Connection *c) {
+        uint32_t events = 0;
+
+        if (c->finished)
+                return;
+        if (c->output)
+                events |= EPOLLOUT;
+        if (c->lingering || (!c->closing && !c->eof && !c->paused))
+                events |= EPOLLIN;
+        /* Even with no events asked for, epoll reports a hang-up or an error. */
+        if (events != c->events && poller_modify(manager_get_poller(c->peer.manager), c->fd, events, &c->watch) >= 0)
+                c->events = events;
+}
+
+/* The socket is done with: close it, and let the manager count us out and free us later. */
+static void finish(Connection *c, int error) {
+        if (c->finished)
+                return;
+        c->finished = true;
+        if (error < 0)
+                c->peer.error = (int16_t) error;
+        connection_done(c);
+        manager_remove_peer(c->peer.manager, &c->peer);
+}
+
+static int socket_error(int fd) {
+        int error = 0;
+        socklen_t n = sizeof(error);
+
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &n) < 0 || error == 0)
+                return -ECONNRESET;
+        return -error;
+}
+
+static void keep_input(Connection *c, const Pump *p) {
+        size_t n = p->end - p->start;
+
+        if (n == 0)
+                return;
+        c->input = malloc(n);
+        if (!c->input) {
+                finish(c, -ENOMEM);
+                return;
+        }
+        memcpy(c->input, p->data + p->start, n);
+        c->n_input = (uint16_t) n;
+}
+
+static void dispatch_readable(Connection *c) {
+        Pump pump = {};
+
+        if (c->input) {
+                memcpy(pump.data, c->input, c->n_input);
+                pump.end = c->n_input;
+                c->input = mfree(c->input);
+                c->n_input = 0;
+        }
+        c->pump = &pump;
+        ops(c)->readable(c);
+        c->pump = NULL;
+        if (!c->finished && !c->closing)
+                keep_input(c, &pump);
+}
+
+/* Closing, all sent: shut our side down, and read what the peer still sends until it closes too. */
+static void linger(Connection *c) {
+        char discard[LINE_MAX_BYTES];
+
+        if (!c->lingering) {
+                c->lingering = true;
+                (void) shutdown(c->fd, SHUT_WR);
+                if (c->eof) {
+                        finish(c, 0);
+                        return;
+                }
+                (void) sd_event_source_set_time_relative(c->timer, LINGER_TIMEOUT_USEC);
+        }
+        for (unsigned i = 0; i < READS_PER_WAKEUP; i++) {
+                ssize_t n = recv(c->fd, discard, sizeof(discard), MSG_DONTWAIT);
+
+                if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                        return;
+                if (n <= 0) {
+                        finish(c, 0);
+                        return;
+                }
+        }
+}
+
+static void on_io(PollerWatch *w, uint32_t revents) {
+        Connection *c = container_of(w, Connection, watch);
+        int fd = c->fd;
+        int r;
+
+        /* Gone earlier in this wakeup: the reaper has not run yet, and we have nothing more to do. */
+        if (c->finished)
+                return;
+
+        if (revents & EPOLLERR) {
+                finish(c, socket_error(fd));
+                return;
+        }
+        if (c->output) {
+                r = send_queue_flush(&c->output, fd);
+                if (r < 0) {
+                        finish(c, r);
+                        return;
+                }
+        }
+
+        if (c->closing) {
+                if (!c->output)
+                        linger(c);
+                update_events(c);
+                return;
+        }
+
+        /* Hung up while we read no more: nobody will ever take what we write. */
+        if ((revents & EPOLLHUP) && (c->eof || c->paused)) {
+                finish(c, -EPIPE);
+                return;
+        }
+
+        if (c->paused && send_queue_size(c->output) <= high_water(c) / 4) {
+                c->paused = false;
+                dispatch_readable(c);
+        } else if (revents & (EPOLLIN | EPOLLHUP))
+                dispatch_readable(c);
+        update_events(c);
+        return;
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Connection *c = userdata;
+
+        /* Lingering, the peer had our last line: that it did not close is its business. */
+        finish(c, c->lingering ? 0 : -ETIMEDOUT);
+        return 0;
+}
+
+int connection_start(Connection *c, Manager *m, int fd, const PeerAddress *address, const ConnectionOps *ops) {
+        int r;
+
+        assert(c);
+        assert(m);
+        assert(fd >= 0);
+        assert(address);
+        assert(ops);
+        assert(ops->readable);
+
+        c->fd = fd;
+        c->watch.handler = on_io;
+        c->events = EPOLLIN;
+        r = poller_add(manager_get_poller(m), fd, c->events, &c->watch);
+        if (r < 0) {
+                c->fd = safe_close(c->fd);
+                return r;
+        }
+        manager_add_peer(m, &c->peer, &ops->peer, address);
+        return 0;
+}
+
+void connection_done(Connection *c) {
+        assert(c);
+
+        if (c->fd >= 0)
+                poller_remove(manager_get_poller(c->peer.manager), c->fd);
+        c->timer = sd_event_source_disable_unref(c->timer);
+        c->fd = safe_close(c->fd);
+        c->output = send_queue_free(c->output);
+        c->input = mfree(c->input);
+        c->n_input = 0;
+}
+
+int connection_read_line(Connection *c, const char **ret_line, size_t *ret_length) {
+        Pump *p;
+
+        assert(c);
+        assert(c->pump);
+        assert(ret_line);
+        assert(ret_length);
+
+        p = c->pump;
+        for (;;) {
+                size_t length;
+                ssize_t n;
+                int r;
+
+                if (c->closing || c->finished)
+                        return 0;
+                /* The flow-control rule: the replies to what we took still wait to be sent; take no more
+                 * until they are down to the low-water mark. */
+                if (send_queue_size(c->output) > high_water(c)) {
+                        c->paused = true;
+                        return 0;
+                }
+
+                r = line_next(p->data + p->start, p->end - p->start, &length);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        *ret_line = p->data + p->start;
+                        *ret_length = length;
+                        p->start += (size_t) r;
+                        return 1;
+                }
+
+                if (c->eof) {
+                        size_t left = p->end - p->start;
+
+                        if (left == 0)
+                                return -EPIPE;
+                        /* The last line, without its "\n", as readline() has it. */
+                        *ret_line = p->data + p->start;
+                        *ret_length = left - (p->data[p->end - 1] == '\r');
+                        p->start = p->end;
+                        return 1;
+                }
+
+                /* No whole line: move the partial one to the front, and read after it. The buffer holds
+                 * exactly one line at its longest, so a read either completes it or proves it too long. */
+                memmove(p->data, p->data + p->start, p->end - p->start);
+                p->end -= p->start;
+                p->start = 0;
+                if (p->reads >= READS_PER_WAKEUP)
+                        return 0; /* EPOLLIN is level-triggered: we get our next turn */
+                p->reads++;
+
+                n = recv(c->fd, p->data + p->end, sizeof(p->data) - p->end, MSG_DONTWAIT);
+                if (n < 0) {
+                        if (errno != EAGAIN && errno != EINTR)
+                                finish(c, -errno);
+                        return 0;
+                }
+                if (n == 0)
+                        c->eof = true;
+                p->end += (size_t) n;
+        }
+}
+
+bool connection_has_room(Connection *c, size_t n) {
+        assert(c);
+        return !c->finished && !c->closing && send_queue_size(c->output) + n <= high_water(c);
+}
+
+int connection_write(Connection *c, const void *data, size_t n, size_t extra) {
+        const char *p = data;
+        int r;
+
+        assert(c);
+        assert(data || n == 0);
+
+        if (c->finished || c->closing)
+                return -EPIPE;
+        if (send_queue_size(c->output) + n > high_water(c) + extra)
+                return -ENOBUFS;
+
+        /* With nothing queued, the socket first: most writes never touch a queue. */
+        if (!c->output) {
+                ssize_t k = send(c->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+                if (k < 0 && errno != EAGAIN && errno != EINTR) {
+                        r = -errno;
+                        finish(c, r);
+                        return r;
+                }
+                if (k > 0) {
+                        p += k;
+                        n -= (size_t) k;
+                }
+                if (n == 0)
+                        return 0;
+        }
+
+        r = send_queue_append(&c->output, p, n, high_water(c) + extra);
+        if (r < 0) {
+                /* Only memory can fail here: the room was checked above. */
+                finish(c, r);
+                return r;
+        }
+        update_events(c);
+        return 0;
+}
+
+void connection_close(Connection *c, const char *reason) {
+        int r;
+
+        assert(c);
+        assert(reason);
+
+        if (c->closing || c->finished)
+                return;
+        c->closing = true;
+        c->peer.reason = reason;
+
+        r = sd_event_add_time_relative(manager_get_event(c->peer.manager), &c->timer, CLOCK_MONOTONIC,
+                        CLOSE_TIMEOUT_USEC, 0, on_timer, c);
+        if (r < 0) {
+                finish(c, r);
+                return;
+        }
+        if (!c->output)
+                linger(c);
+        update_events(c);
+}
+
+void connection_abort(Connection *c, int error) {
+        assert(c);
+        assert(error < 0);
+        finish(c, error);
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <systemd/sd-event.h>
+
+#include "line.h"
+#include "manager.h"
+#include "poller.h"
+#include "send-queue.h"
+
+/* A client's socket, as every line-speaking front end shares it: one line pump (the socket is read into a
+ * buffer on the stack, and only a partial line is kept between reads), one output queue that exists only
+ * while the kernel is behind, and one flow-control rule: no more requests are taken from a client while
+ * its replies wait above the high-water mark (--buffer-size), until they are down to a quarter of it.
+ *
+ * It is embedded in the front end's client object, so that a client is one allocation. The object is
+ * freed by the manager's reaper (PeerOps.free), never inside one of its own callbacks. */
+typedef struct Connection Connection;
+typedef struct Pump Pump;
+
+typedef struct ConnectionOps {
+        PeerOps peer;
+        /* Requests may be waiting: take them with connection_read_line(), which works only from here.
+         * Called when the socket has input or has ended, and when the replies have drained after a pause. */
+        void (*readable)(Connection *c);
+} ConnectionOps;
+
+struct Connection {
+        Peer peer;
+        PollerWatch watch;
+        sd_event_source *timer; /* only while closing */
+        SendQueue *output;
+        char *input;            /* what is left of the last read (a partial line, or lines not yet taken);
+                                 * NULL when nothing is */
+        Pump *pump;             /* while readable() runs */
+        int fd;
+        uint32_t events;        /* what the poller watches for */
+        uint16_t n_input;
+        bool eof:1;             /* the peer sends no more */
+        bool paused:1;          /* the flow-control rule holds requests back */
+        bool closing:1;         /* sending the last replies, then waiting for the peer to close */
+        bool lingering:1;       /* all sent and our side shut down: waiting for the peer to close */
+        bool finished:1;        /* the socket is closed; the reaper frees us */
+};
+
+/* c is zeroed memory inside the caller's object. Takes over fd, counts the client, and watches its socket.
+ * On failure fd is closed, the client is not counted, and the caller frees its object. */
+int connection_start(Connection *c, Manager *m, int fd, const PeerAddress *address, const ConnectionOps *ops);
+/* Releases what the connection still holds: for the owner's PeerOps.free. */
+void connection_done(Connection *c);
+
+/* The next request line, without its "\n" or "\r\n", valid until the next call: 1 with a line, 0 when there
+ * is none for now (readable() runs again when there may be), -EMSGSIZE for a line longer than
+ * LINE_MAX_BYTES, -EPIPE once the peer has sent all it will. At the end of input, what is left is the last
+ * line, terminator or not. */
+int connection_read_line(Connection *c, const char **ret_line, size_t *ret_length);
+
+/* Queues all n bytes or none; they go to the socket now when nothing else is waiting. Replies to a request
+ * may take the queue up to --buffer-size plus extra; -ENOBUFS beyond. A write that fails for any other
+ * reason ends the connection. */
+int connection_write(Connection *c, const void *data, size_t n, size_t extra);
+/* Whether n more bytes fit under the high-water mark: what a broadcast checks, to skip a slow client. */
+bool connection_has_room(Connection *c, size_t n);
+
+/* Sends what is queued, then closes gracefully: no more requests, and what the peer still sends is read
+ * and dropped until it closes too, or a few seconds pass, so that it does not lose our last line to a
+ * reset. reason is what the log says. */
+void connection_close(Connection *c, const char *reason);
+/* Closes now, dropping what is queued. */
+void connection_abort(Connection *c, int error);

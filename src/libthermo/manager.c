@@ -1,0 +1,629 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <systemd/sd-daemon.h>
+
+#include "linger.h"
+#include "listen.h"
+#include "log.h"
+#include "manager.h"
+#include "parse.h"
+#include "signals.h"
+
+#define ACCEPT_BATCH 64                          /* connections taken per wakeup, so one busy port can't starve */
+#define ACCEPT_RETRY_USEC (250 * USEC_PER_MSEC)    /* pause after running out of fds */
+#define SHUTDOWN_TIMEOUT_USEC (5 * USEC_PER_SEC)   /* how long goodbyes may take to reach slow clients */
+#define STATUS_INTERVAL_USEC USEC_PER_SEC          /* STATUS= at most this often */
+
+typedef struct Listener {
+        Manager *manager;
+        FrontEnd *front_end;
+        int fd;
+        sd_event_source *io;
+        char *name;
+        SocketAddress address;
+        bool unlink_on_exit;
+} Listener;
+
+struct Manager {
+        const ServerOptions *options;
+        sd_event *event;
+        Poller *poller;
+        Thermometer *thermometer;
+        ThermometerObserver observer; /* for STATUS= */
+
+        FrontEnd **front_ends;  /* the default one first */
+        size_t n_front_ends;
+        Listener **listeners;   /* each on its own: their event sources point at them */
+        size_t n_listeners;
+        bool activated;         /* every listener came from systemd: we may exit on idle */
+
+        Peer *peers;
+        size_t n_peers;
+        Peer *removed;          /* gone, waiting for the reaper to free them */
+        sd_event_source *reaper;
+
+        sd_event_source *idle_timer;
+        sd_event_source *accept_timer;
+        sd_event_source *status_timer;
+        sd_event_source *shutdown_timer;
+        uint64_t started;
+        uint64_t status_sent;
+        bool stopping;
+};
+
+static uint64_t now_usec(Manager *m) {
+        uint64_t now;
+
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        return now;
+}
+
+static void send_status(Manager *m) {
+        const Reading *readings = thermometer_peek_readings(m->thermometer);
+        char value[32];
+
+        m->status_sent = now_usec(m);
+        if (!readings)
+                (void) sd_notifyf(false, "STATUS=%zu client%s, no reading yet", m->n_peers, m->n_peers == 1 ? "" : "s");
+        else if (readings[0].error < 0)
+                (void) sd_notifyf(false, "STATUS=%zu client%s, sensor unavailable", m->n_peers,
+                                m->n_peers == 1 ? "" : "s");
+        else {
+                format_millidegrees(value, sizeof(value), readings[0].millicelsius);
+                (void) sd_notifyf(false, "STATUS=%zu client%s, last reading %s °C (#%" PRIu64 ")", m->n_peers,
+                                m->n_peers == 1 ? "" : "s", value, readings[0].seq);
+        }
+}
+
+static int on_status_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        send_status(userdata);
+        return 0;
+}
+
+/* Something STATUS= shows changed: say so now, or at the end of the current second, so that a busy server
+ * does not write to systemd at every connection. */
+static void status_changed(Manager *m) {
+        uint64_t due = m->status_sent + STATUS_INTERVAL_USEC;
+        int r;
+
+        if (m->stopping)
+                return;
+        if (now_usec(m) >= due) {
+                send_status(m);
+                return;
+        }
+        if (!m->status_timer) {
+                r = sd_event_add_time(m->event, &m->status_timer, CLOCK_MONOTONIC, due, 0, on_status_timer, m);
+                if (r < 0)
+                        return;
+        } else
+                (void) sd_event_source_set_time(m->status_timer, due);
+        (void) sd_event_source_set_enabled(m->status_timer, SD_EVENT_ONESHOT);
+}
+
+static void on_tick(ThermometerObserver *o, const Reading *readings, size_t n) {
+        status_changed(container_of(o, Manager, observer));
+}
+
+static int on_reap(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+
+        while (m->removed) {
+                Peer *p = m->removed;
+
+                LIST_REMOVE(peers, m->removed, p);
+                p->ops->free(p);
+        }
+        return 0;
+}
+
+int manager_new(const ServerOptions *options, Manager **ret) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        int r;
+
+        assert(options);
+        assert(ret);
+
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        m->options = options;
+
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return r;
+        r = poller_new(m->event, SD_EVENT_PRIORITY_NORMAL, &m->poller);
+        if (r < 0)
+                return r;
+        r = thermometer_default(&m->thermometer);
+        if (r < 0)
+                return r;
+        m->observer.tick = on_tick;
+        thermometer_add_observer(m->thermometer, &m->observer);
+
+        /* Made now, enabled when a client goes: freeing a client then needs no memory, and never happens
+         * inside a callback of the client's own. */
+        r = sd_event_add_defer(m->event, &m->reaper, on_reap, m);
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_enabled(m->reaper, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(m->reaper, "reaper");
+
+        m->started = now_usec(m);
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+static void listener_close(Listener *l) {
+        l->io = sd_event_source_disable_unref(l->io);
+        l->fd = safe_close(l->fd);
+        if (l->unlink_on_exit)
+                (void) unlink(l->address.un.sun_path);
+        l->unlink_on_exit = false;
+}
+
+static Listener *listener_free(Listener *l) {
+        if (!l)
+                return NULL;
+        listener_close(l);
+        free(l->name);
+        free(l);
+        return NULL;
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(Listener *, listener_free);
+
+static void free_peers(Peer **list) {
+        while (*list) {
+                Peer *p = *list;
+
+                LIST_REMOVE(peers, *list, p);
+                p->ops->free(p);
+        }
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+
+        for (size_t i = 0; i < m->n_listeners; i++)
+                listener_free(m->listeners[i]);
+        free(m->listeners);
+        /* Clients first: they belong to front ends. */
+        free_peers(&m->peers);
+        free_peers(&m->removed);
+        for (size_t i = 0; i < m->n_front_ends; i++)
+                m->front_ends[i]->ops->free(m->front_ends[i]);
+        free(m->front_ends);
+
+        sd_event_source_disable_unref(m->reaper);
+        sd_event_source_disable_unref(m->idle_timer);
+        sd_event_source_disable_unref(m->accept_timer);
+        sd_event_source_disable_unref(m->status_timer);
+        sd_event_source_disable_unref(m->shutdown_timer);
+        poller_free(m->poller);
+        if (m->thermometer)
+                thermometer_remove_observer(m->thermometer, &m->observer);
+        thermometer_unref(m->thermometer);
+        sd_event_unref(m->event);
+        free(m);
+        return NULL;
+}
+
+int manager_add_front_end(Manager *m, FrontEnd *fe) {
+        FrontEnd **p;
+
+        assert(m);
+        assert(fe);
+        assert(fe->ops && fe->name);
+
+        p = reallocarray(m->front_ends, m->n_front_ends + 1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        fe->manager = m;
+        p[m->n_front_ends++] = fe;
+        m->front_ends = p;
+        return 0;
+}
+
+sd_event *manager_get_event(Manager *m) {
+        assert(m);
+        return m->event;
+}
+
+Poller *manager_get_poller(Manager *m) {
+        assert(m);
+        return m->poller;
+}
+
+Thermometer *manager_get_thermometer(Manager *m) {
+        assert(m);
+        return m->thermometer;
+}
+
+const ServerOptions *manager_get_options(Manager *m) {
+        assert(m);
+        return m->options;
+}
+
+size_t manager_get_clients(Manager *m) {
+        assert(m);
+        return m->n_peers;
+}
+
+uint64_t manager_get_uptime_usec(Manager *m) {
+        assert(m);
+        return now_usec(m) - m->started;
+}
+
+static int on_idle(sd_event_source *source, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        /* systemd keeps the listening sockets: a client that connects from now on waits in their backlog
+         * and starts us again. */
+        log_info("No clients for %" PRIu64 "ms, exiting until the next connection.",
+                        m->options->exit_idle / USEC_PER_MSEC);
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=Exiting on idle.");
+        m->stopping = true;
+        return sd_event_exit(m->event, 0);
+}
+
+static void update_idle_timer(Manager *m) {
+        int r;
+
+        if (!m->activated || m->options->exit_idle == 0 || m->stopping)
+                return;
+
+        if (m->n_peers > 0) {
+                (void) sd_event_source_set_enabled(m->idle_timer, SD_EVENT_OFF);
+                return;
+        }
+        if (!m->idle_timer) {
+                r = sd_event_add_time_relative(m->event, &m->idle_timer, CLOCK_MONOTONIC, m->options->exit_idle, 0,
+                                on_idle, m);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to set up exit on idle, staying up: %m");
+                return;
+        }
+        (void) sd_event_source_set_time_relative(m->idle_timer, m->options->exit_idle);
+        (void) sd_event_source_set_enabled(m->idle_timer, SD_EVENT_ONESHOT);
+}
+
+void manager_add_peer(Manager *m, Peer *p, const PeerOps *ops, const PeerAddress *address) {
+        char addr[PEER_ADDRESS_STRING_MAX], addr_field[PEER_ADDRESS_STRING_MAX + 16], clients[32];
+
+        assert(m);
+        assert(p);
+        assert(ops && ops->shutdown && ops->free);
+        assert(address);
+
+        p->manager = m;
+        p->ops = ops;
+        p->address = *address;
+        LIST_PREPEND(peers, m->peers, p);
+        m->n_peers++;
+
+        peer_address_format(address, addr, sizeof(addr));
+        snprintf(addr_field, sizeof(addr_field), "REMOTE_ADDR=%s", addr);
+        snprintf(clients, sizeof(clients), "CLIENTS=%zu", m->n_peers);
+        log_struct(LOG_INFO, 0, THERMO_MESSAGE_CONNECTED, LOG_FIELDS(addr_field, clients),
+                        "Connection from %s (%zu client%s).", addr, m->n_peers, m->n_peers == 1 ? "" : "s");
+        update_idle_timer(m);
+        status_changed(m);
+}
+
+void manager_remove_peer(Manager *m, Peer *p) {
+        char addr[PEER_ADDRESS_STRING_MAX], addr_field[PEER_ADDRESS_STRING_MAX + 16], clients[32], why[128];
+        const char *reason;
+        int r;
+
+        assert(m);
+        assert(p);
+        assert(!p->removed);
+
+        LIST_REMOVE(peers, m->peers, p);
+        m->n_peers--;
+        p->removed = true;
+        LIST_PREPEND(peers, m->removed, p);
+        r = sd_event_source_set_enabled(m->reaper, SD_EVENT_ONESHOT);
+        if (r < 0)
+                /* It stays on the list: the next client that goes, or the end, frees it. */
+                log_warning_errno(r, "Failed to schedule freeing a client: %m");
+
+        reason = p->error < 0 ? strerror(-p->error) : p->reason ?: "connection lost";
+        peer_address_format(&p->address, addr, sizeof(addr));
+        snprintf(addr_field, sizeof(addr_field), "REMOTE_ADDR=%s", addr);
+        snprintf(clients, sizeof(clients), "CLIENTS=%zu", m->n_peers);
+        snprintf(why, sizeof(why), "REASON=%s", reason);
+        log_struct(LOG_INFO, 0, THERMO_MESSAGE_DISCONNECTED, LOG_FIELDS(addr_field, clients, why),
+                        "Connection from %s closed: %s (%zu client%s).", addr, reason, m->n_peers,
+                        m->n_peers == 1 ? "" : "s");
+
+        if (m->stopping && m->n_peers == 0) {
+                (void) sd_event_exit(m->event, 0);
+                return;
+        }
+        update_idle_timer(m);
+        status_changed(m);
+}
+
+static void refuse(Manager *m, FrontEnd *fe, int fd, const PeerAddress *address) {
+        char addr[PEER_ADDRESS_STRING_MAX], addr_field[PEER_ADDRESS_STRING_MAX + 16];
+
+        fe->ops->refuse(fe, fd);
+        peer_address_format(address, addr, sizeof(addr));
+        snprintf(addr_field, sizeof(addr_field), "REMOTE_ADDR=%s", addr);
+        log_struct(LOG_WARNING, 0, THERMO_MESSAGE_REJECTED, LOG_FIELDS(addr_field),
+                        "Refused connection from %s: already serving %zu clients.", addr, m->n_peers);
+        (void) linger_close(m->event, fd);
+}
+
+static void set_accepting(Manager *m, bool on) {
+        for (size_t i = 0; i < m->n_listeners; i++)
+                if (m->listeners[i]->io)
+                        (void) sd_event_source_set_enabled(m->listeners[i]->io, on ? SD_EVENT_ON : SD_EVENT_OFF);
+}
+
+static int on_accept_retry(sd_event_source *source, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        if (!m->stopping)
+                set_accepting(m, true);
+        return 0;
+}
+
+/* Out of fds or memory: the listening socket stays readable, so stop watching it for a moment rather
+ * than spinning on accept(). */
+static void pause_accepting(Manager *m) {
+        int r;
+
+        set_accepting(m, false);
+        if (!m->accept_timer) {
+                r = sd_event_add_time_relative(m->event, &m->accept_timer, CLOCK_MONOTONIC, ACCEPT_RETRY_USEC, 0,
+                                on_accept_retry, m);
+                if (r < 0)
+                        set_accepting(m, true);
+                return;
+        }
+        (void) sd_event_source_set_time_relative(m->accept_timer, ACCEPT_RETRY_USEC);
+        (void) sd_event_source_set_enabled(m->accept_timer, SD_EVENT_ONESHOT);
+}
+
+static bool accept_error_is_transient(int error) {
+        /* accept(2): errors of the one connection that failed, not of the listening socket. */
+        return IN_SET(error, ECONNABORTED, EPROTO, ENETDOWN, ENOPROTOOPT, EHOSTDOWN, ENONET, EHOSTUNREACH,
+                        EOPNOTSUPP, ENETUNREACH, EPERM, EINTR);
+}
+
+static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+        Listener *l = userdata;
+        Manager *m = l->manager;
+
+        for (int i = 0; i < ACCEPT_BATCH; i++) {
+                char addr[PEER_ADDRESS_STRING_MAX];
+                PeerAddress address;
+                int cfd, r;
+
+                cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                if (cfd < 0) {
+                        if (errno == EAGAIN)
+                                return 0;
+                        if (accept_error_is_transient(errno))
+                                continue;
+                        log_warning_errno(errno, "Failed to accept connection on %s: %m", l->name);
+                        pause_accepting(m);
+                        return 0;
+                }
+
+                peer_address_from_socket(cfd, &address);
+                if (m->n_peers >= m->options->max_clients) {
+                        refuse(m, l->front_end, cfd, &address);
+                        continue;
+                }
+                r = l->front_end->ops->open(l->front_end, cfd, &address);
+                if (r < 0) {
+                        peer_address_format(&address, addr, sizeof(addr));
+                        log_warning_errno(r, "Failed to set up connection from %s: %m", addr);
+                }
+        }
+        return 0;
+}
+
+static FrontEnd *find_front_end(Manager *m, const char *name) {
+        for (size_t i = 0; name && i < m->n_front_ends; i++)
+                if (strcmp(m->front_ends[i]->name, name) == 0)
+                        return m->front_ends[i];
+        return m->front_ends[0];
+}
+
+static int add_listener(Manager *m, int fd, const char *name, FrontEnd *fe, const SocketAddress *address) {
+        _cleanup_(listener_freep) Listener *l = NULL;
+        Listener **p;
+        int r;
+
+        l = calloc(1, sizeof(*l));
+        if (!l) {
+                safe_close(fd);
+                return -ENOMEM;
+        }
+        *l = (Listener) { .manager = m, .front_end = fe, .fd = fd };
+        if (address) {
+                l->address = *address;
+                l->unlink_on_exit = address->sa.sa_family == AF_UNIX && address->un.sun_path[0] != '\0';
+        }
+        l->name = strdup(name);
+        if (!l->name)
+                return -ENOMEM;
+
+        r = sd_event_add_io(m->event, &l->io, fd, EPOLLIN, on_accept, l);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(l->io, "listener");
+
+        p = reallocarray(m->listeners, m->n_listeners + 1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        m->listeners = p;
+        p[m->n_listeners++] = TAKE_PTR(l);
+        return 0;
+}
+
+static int open_listen_address(Manager *m, const SocketAddress *a, FrontEnd *fe) {
+        char name[SOCKET_ADDRESS_STRING_MAX];
+        int fd, r;
+
+        socket_address_format(a, name, sizeof(name));
+        r = listen_open(a, &fd);
+        if (r < 0)
+                return log_error_errno(r, "Failed to listen on %s: %m", name);
+        log_info("Listening on %s (%s).", name, fe->name);
+        return add_listener(m, fd, name, fe, a);
+}
+
+static int setup_listeners(Manager *m) {
+        _cleanup_free_ int *fds = NULL;
+        char **names = NULL;
+        int n, r = 0;
+
+        n = listen_from_systemd(&fds, &names);
+        if (n < 0)
+                return log_error_errno(n, "Failed to take the sockets passed by systemd: %m");
+
+        /* Each socket goes to the front end its FileDescriptorName= names, else to the default one. */
+        for (int i = 0; i < n; i++) {
+                if (r >= 0) {
+                        FrontEnd *fe = find_front_end(m, names[i]);
+
+                        r = add_listener(m, fds[i], names[i], fe, NULL);
+                        if (r >= 0)
+                                log_debug("Listening on socket %s passed by systemd (%s).", names[i], fe->name);
+                } else
+                        safe_close(fds[i]);
+                free(names[i]);
+        }
+        free(names);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch the sockets passed by systemd: %m");
+
+        /* Exiting on idle is safe only when systemd holds every socket we listen on. */
+        m->activated = n > 0 && m->options->n_listen == 0;
+
+        for (size_t i = 0; i < m->options->n_listen; i++) {
+                const ListenAddress *a = &m->options->listen[i];
+
+                r = open_listen_address(m, &a->address, find_front_end(m, a->front_end));
+                if (r < 0)
+                        return r;
+        }
+
+        if (m->n_listeners == 0) {
+                SocketAddress a;
+
+                r = socket_address_parse(m->options->default_listen, &a);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to parse default address %s: %m",
+                                        m->options->default_listen);
+                return open_listen_address(m, &a, m->front_ends[0]);
+        }
+        return 0;
+}
+
+static int on_shutdown_timeout(sd_event_source *source, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        log_warning("%zu client%s did not take their goodbye in time, closing anyway.", m->n_peers,
+                        m->n_peers == 1 ? "" : "s");
+        return sd_event_exit(m->event, 0);
+}
+
+static void manager_shutdown(Manager *m) {
+        Peer *i, *n;
+        int r;
+
+        if (m->stopping)
+                return;
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=Saying goodbye to every client.");
+        m->stopping = true;
+
+        for (size_t k = 0; k < m->n_listeners; k++)
+                listener_close(m->listeners[k]);
+        (void) sd_event_source_set_enabled(m->idle_timer, SD_EVENT_OFF);
+
+        LIST_FOREACH_SAFE(peers, i, n, m->peers)
+                i->ops->shutdown(i);
+
+        if (m->n_peers == 0) {
+                (void) sd_event_exit(m->event, 0);
+                return;
+        }
+        r = sd_event_add_time_relative(m->event, &m->shutdown_timer, CLOCK_MONOTONIC, SHUTDOWN_TIMEOUT_USEC, 0,
+                        on_shutdown_timeout, m);
+        if (r < 0)
+                (void) sd_event_exit(m->event, 0);
+}
+
+static int on_signal(sd_event_source *source, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
+        log_info("Received %s, saying goodbye to %zu client%s.", strsignal((int) si->ssi_signo), m->n_peers,
+                        m->n_peers == 1 ? "" : "s");
+        manager_shutdown(m);
+        return 0;
+}
+
+/* Each client is one fd: the default soft limit of 1024 would cap us well below --max-clients. */
+static void raise_fd_limit(void) {
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                (void) setrlimit(RLIMIT_NOFILE, &rl);
+        }
+}
+
+int manager_run(Manager *m) {
+        const Sensor *sensor;
+        char field[512];
+        int r;
+
+        assert(m);
+        assert(m->n_front_ends > 0);
+        assert(thermometer_get_n_sensors(m->thermometer) > 0);
+
+        raise_fd_limit();
+
+        r = setup_listeners(m);
+        if (r < 0)
+                return r;
+
+        r = signals_add_stop(m->event, on_signal, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch signals: %m");
+
+        r = sd_event_set_watchdog(m->event, true);
+        if (r < 0)
+                return log_error_errno(r, "Failed to enable the watchdog: %m");
+
+        sensor = thermometer_get_sensor(m->thermometer, 0);
+        snprintf(field, sizeof(field), "SENSOR=%s", sensor->description);
+        log_struct(LOG_INFO, 0, THERMO_MESSAGE_STARTED, LOG_FIELDS(field),
+                        "%s %s started: sensor %s, a reading every %" PRIu64 "ms%s.", program_invocation_short_name,
+                        PROJECT_VERSION, sensor->description,
+                        thermometer_get_interval(m->thermometer) / USEC_PER_MSEC,
+                        m->activated ? ", socket-activated" : "");
+
+        (void) sd_notify(false, "READY=1");
+        send_status(m);
+        update_idle_timer(m);
+
+        r = sd_event_loop(m->event);
+        log_struct(LOG_INFO, 0, THERMO_MESSAGE_STOPPED, NULL, "%s stopped.", program_invocation_short_name);
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        return 0;
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "address.h"
+#include "macro.h"
+#include "poller.h"
+#include "server-options.h"
+#include "thermometer.h"
+
+/* One per process, in the shape of systemd-hostnamed's context: the manager owns the event loop, the
+ * thermometer, the listening sockets and every front end, and keeps the registry of clients that all front
+ * ends share. It knows no protocol: a front end greets, serves, refuses and says goodbye in its own words. */
+typedef struct Manager Manager;
+typedef struct Peer Peer;
+typedef struct FrontEnd FrontEnd;
+
+/* What the manager asks of a client of any front end. */
+typedef struct PeerOps {
+        /* The server stops: say goodbye, in the front end's words, then close. */
+        void (*shutdown)(Peer *p);
+        /* Free the object that holds p. The manager's reaper calls it once p is removed and no callback of
+         * p's is on the stack any more. */
+        void (*free)(Peer *p);
+} PeerOps;
+
+/* A client, as the manager counts it (for --max-clients, exit on idle, STATUS= and shutdown). Each front
+ * end embeds one in its own client object. */
+struct Peer {
+        Manager *manager;
+        const PeerOps *ops;
+        LIST_FIELDS(Peer, peers);
+        const char *reason;     /* why it ended, a static string the log shows; set by who closes it */
+        int16_t error;          /* or the error that ended it (a negative errno) */
+        bool removed;
+        PeerAddress address;
+};
+
+typedef struct FrontEndOps {
+        /* Takes over a connected, non-blocking socket and makes a client of it (manager_add_peer()). On
+         * failure, fd is closed. */
+        int (*open)(FrontEnd *fe, int fd, const PeerAddress *address);
+        /* There is no room for one more client: tell it so on its fresh socket, in a line or two that fit
+         * in an empty send buffer. The manager closes the socket after. */
+        void (*refuse)(FrontEnd *fe, int fd);
+        void (*free)(FrontEnd *fe);
+} FrontEndOps;
+
+/* What speaks to clients: thermo/1, HTTP metrics... Each embeds one. */
+struct FrontEnd {
+        const FrontEndOps *ops;
+        /* The FileDescriptorName= of the sockets it serves under socket activation, and the name --listen
+         * options use. */
+        const char *name;
+        Manager *manager;
+};
+
+/* options must outlive the manager; its sensors are built already (see server-main.c). */
+int manager_new(const ServerOptions *options, Manager **ret);
+Manager *manager_free(Manager *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
+
+/* The manager owns fe from now on (on failure, the caller still does). The first front end added is the
+ * default: it serves every socket that no front end claims by name. */
+int manager_add_front_end(Manager *m, FrontEnd *fe);
+
+/* Listens, tells systemd it is ready, and runs until SIGTERM, SIGINT or exit on idle: 0, or a negative
+ * errno when it could not start. */
+int manager_run(Manager *m);
+
+sd_event *manager_get_event(Manager *m);
+/* Where clients' sockets are watched. */
+Poller *manager_get_poller(Manager *m);
+Thermometer *manager_get_thermometer(Manager *m);
+const ServerOptions *manager_get_options(Manager *m);
+size_t manager_get_clients(Manager *m);
+uint64_t manager_get_uptime_usec(Manager *m);
+
+/* Counts p among the clients, from a front end's open(). */
+void manager_add_peer(Manager *m, Peer *p, const PeerOps *ops, const PeerAddress *address);
+/* p is over (p->reason or p->error say why): the manager logs it, stops counting it, and frees it later
+ * from an event of its own. Safe from inside any callback of p's. */
+void manager_remove_peer(Manager *m, Peer *p);
