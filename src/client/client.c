@@ -367,6 +367,9 @@ int client_new(const ClientOptions *options, Client **ret) {
         _cleanup_(client_freep) Client *c = NULL;
         int r;
 
+        assert(options);
+        assert(ret);
+
         c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
@@ -438,6 +441,8 @@ Client *client_free(Client *c) {
 
 int client_run(Client *c) {
         int r;
+
+        assert(c);
 
         if (c->options->unix_path)
                 c->addresses = &c->unix_address;

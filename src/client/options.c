@@ -12,6 +12,7 @@
 #include "terminal.h"
 
 #define CLIENT_PORT_DEFAULT "8888"
+#define CLIENT_TIMEOUT_DEFAULT (10 * UINT64_C(1000000))
 
 static void help(void) {
         printf("%s [OPTIONS...] [HOST[:PORT]]\n\n"
@@ -38,6 +39,10 @@ int client_parse_destination(const char *s, char **ret_host, char **ret_port) {
         const char *colon = strrchr(s, ':'), *port = CLIENT_PORT_DEFAULT;
         _cleanup_free_ char *host = NULL;
         uint64_t v;
+
+        assert(s);
+        assert(ret_host);
+        assert(ret_port);
 
         if (s[0] == '[') {
                 const char *close = strchr(s, ']');
@@ -83,6 +88,9 @@ int client_options_parse(int argc, char *argv[], ClientOptions *ret) {
         };
         _cleanup_(client_options_done) ClientOptions o = { .timeout = CLIENT_TIMEOUT_DEFAULT, .legend = true };
         int c, r;
+
+        assert(argv);
+        assert(ret);
 
         optind = 0;
         while ((c = getopt_long(argc, argv, "hU:n:1o:t:rpqv", options, NULL)) >= 0)
@@ -174,6 +182,8 @@ int client_options_parse(int argc, char *argv[], ClientOptions *ret) {
 }
 
 void client_options_done(ClientOptions *o) {
+        assert(o);
+
         free(o->host);
         free(o->port);
         o->host = o->port = NULL;

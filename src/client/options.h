@@ -20,8 +20,6 @@ typedef struct ClientOptions {
         bool legend;            /* the CSV header */
 } ClientOptions;
 
-#define CLIENT_TIMEOUT_DEFAULT (10 * UINT64_C(1000000))
-
 /* Returns 1 to run, 0 when --help or --version was answered, -EINVAL after printing a usage error. */
 int client_options_parse(int argc, char *argv[], ClientOptions *ret);
 void client_options_done(ClientOptions *o);

@@ -28,10 +28,14 @@ static int lookup(const char *const *names, size_t n, const char *s) {
 }
 
 int output_format_from_string(const char *s) {
+        assert(s);
+
         return lookup(format_names, ELEMENTSOF(format_names), s);
 }
 
 int unit_from_string(const char *s) {
+        assert(s);
+
         return lookup(unit_names, ELEMENTSOF(unit_names), s);
 }
 
@@ -66,9 +70,14 @@ const char *unit_symbol(Unit unit) {
 
 void output_reading(FILE *f, OutputFormat format, Unit unit, const Reading *r, bool *header_done) {
         char value[32], celsius[32], when[64];
-        time_t sec = (time_t) (r->time_ms / 1000);
         struct tm tm;
+        time_t sec;
 
+        assert(f);
+        assert(r);
+        assert(header_done);
+
+        sec = (time_t) (r->time_ms / 1000);
         format_millidegrees(value, sizeof(value), unit_convert(unit, r->millicelsius));
 
         switch (format) {

@@ -28,6 +28,10 @@ struct Plot {
 int plot_new(FILE *f, const char *title, Unit unit, Plot **ret) {
         Plot *p;
 
+        assert(f);
+        assert(title);
+        assert(ret);
+
         p = calloc(1, sizeof(*p));
         if (!p)
                 return -ENOMEM;
@@ -95,8 +99,11 @@ void plot_redraw(Plot *p) {
         char now[32] = "-", lo[32] = "-", hi[32] = "-", avg[32] = "-", top[32], bottom[32], mid[32];
         int64_t scale_min = 0, scale_max = 0;
         size_t shown;
-        FILE *f = p->f;
+        FILE *f;
 
+        assert(p);
+
+        f = p->f;
         (void) terminal_size(fileno(f), &columns, &lines);
         if (lines < 6 || columns < AXIS_WIDTH + 10) {
                 fputs("\x1b[H\x1b[2JWindow too small for the plot.", f);
@@ -189,8 +196,12 @@ void plot_redraw(Plot *p) {
 }
 
 void plot_add(Plot *p, const Reading *r) {
-        int64_t v = unit_convert(p->unit, r->millicelsius);
+        int64_t v;
 
+        assert(p);
+        assert(r);
+
+        v = unit_convert(p->unit, r->millicelsius);
         p->history[p->next] = *r;
         p->next = (p->next + 1) % PLOT_HISTORY;
         p->count = MIN(p->count + 1, (size_t) PLOT_HISTORY);

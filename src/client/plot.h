@@ -14,6 +14,7 @@ typedef struct Plot Plot;
 int plot_new(FILE *f, const char *title, Unit unit, Plot **ret);
 /* Gives the terminal back as it was. */
 Plot *plot_free(Plot *p);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Plot *, plot_free);
 
 void plot_add(Plot *p, const Reading *r);
 /* The window changed size: draw again to fit. */

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -18,6 +19,9 @@ bool terminal_colors(int fd) {
 
 bool terminal_size(int fd, unsigned *ret_columns, unsigned *ret_lines) {
         struct winsize ws;
+
+        assert(ret_columns);
+        assert(ret_lines);
 
         if (ioctl(fd, TIOCGWINSZ, &ws) < 0 || ws.ws_col == 0 || ws.ws_row == 0)
                 return false;

@@ -28,6 +28,9 @@ int socket_address_parse(const char *s, SocketAddress *ret) {
         const char *colon;
         size_t n;
 
+        assert(s);
+        assert(ret);
+
         if (s[0] == '/' || s[0] == '@') {
                 /* A leading '@' is Linux's abstract namespace: a NUL byte at the start of the path. */
                 n = strlen(s);
@@ -93,6 +96,9 @@ int socket_address_parse(const char *s, SocketAddress *ret) {
 void socket_address_format(const SocketAddress *a, char *buf, size_t size) {
         char host[INET6_ADDRSTRLEN];
         size_t path;
+
+        assert(a);
+        assert(buf);
 
         switch (a->sa.sa_family) {
         case AF_INET:

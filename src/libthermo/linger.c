@@ -53,6 +53,8 @@ int linger_close(sd_event *e, int fd) {
         _cleanup_(linger_freep) Linger *l = NULL;
         int r;
 
+        assert(e);
+
         (void) shutdown(fd, SHUT_WR);
 
         l = calloc(1, sizeof(*l));

@@ -12,6 +12,9 @@ int listen_open(const SocketAddress *a, int *ret_fd) {
         _cleanup_close_ int fd = -EBADF;
         int one = 1;
 
+        assert(a);
+        assert(ret_fd);
+
         fd = socket(a->sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return -errno;
@@ -38,6 +41,9 @@ int listen_open(const SocketAddress *a, int *ret_fd) {
 int listen_from_systemd(int **ret_fds, char ***ret_names) {
         char **names = NULL;
         int *fds, n;
+
+        assert(ret_fds);
+        assert(ret_names);
 
         n = sd_listen_fds_with_names(1, &names);
         if (n <= 0) {

@@ -37,6 +37,8 @@ int log_get_max_level(void) {
 }
 
 int log_level_from_string(const char *s) {
+        assert(s);
+
         for (size_t i = 0; i < ELEMENTSOF(level_names); i++)
                 if (strcmp(s, level_names[i]) == 0)
                         return (int) i;
@@ -93,6 +95,8 @@ int log_struct_internal(int level, int error, const char *message_id, const char
         char message[2048];
         va_list ap;
 
+        assert(format);
+
         if (level > log_max_level)
                 return -abs(error);
 
@@ -115,6 +119,10 @@ int log_struct_internal(int level, int error, const char *message_id, const char
 }
 
 int log_invalid_value(const char *option, const char *value, const char *why) {
+        assert(option);
+        assert(value);
+        assert(why);
+
         fprintf(stderr, "%s: Invalid value '%s' for %s: %s\n", program_invocation_short_name, value, option, why);
         return -EINVAL;
 }

@@ -59,6 +59,11 @@ struct FrontEnd {
         Manager *manager;
 };
 
+static inline void front_end_freep(FrontEnd **fe) {
+        if (*fe)
+                (*fe)->ops->free(*fe);
+}
+
 /* options must outlive the manager; its sensors are built already (see server-main.c). */
 int manager_new(const ServerOptions *options, Manager **ret);
 Manager *manager_free(Manager *m);

@@ -28,6 +28,9 @@ int parse_uint64(const char *s, uint64_t min, uint64_t max, uint64_t *ret) {
         uint64_t v;
         int r;
 
+        assert(s);
+        assert(ret);
+
         r = parse_digits(s, &v, &end);
         if (r < 0)
                 return r;
@@ -56,6 +59,9 @@ int parse_timespan(const char *s, uint64_t default_unit_usec, uint64_t *ret) {
         uint64_t whole, frac = 0, frac_scale = 1, unit = default_unit_usec;
         const char *p;
         int r;
+
+        assert(s);
+        assert(ret);
 
         r = parse_digits(s, &whole, &p);
         if (r < 0)
@@ -91,6 +97,9 @@ int parse_size(const char *s, uint64_t *ret) {
         uint64_t v, factor = 1;
         const char *p;
         int r;
+
+        assert(s);
+        assert(ret);
 
         r = parse_digits(s, &v, &p);
         if (r < 0)

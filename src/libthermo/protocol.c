@@ -9,6 +9,8 @@
 #include "parse.h"
 #include "protocol.h"
 
+#define PROTOCOL_NAME "thermo/1"
+
 static int is_blank(char c) {
         return c == ' ' || c == '\t';
 }
@@ -25,6 +27,10 @@ int protocol_parse_request(const char *line, size_t n, Request *ret, const char 
         char words[2][PROTOCOL_LINE_MAX];
         size_t n_words = 0, i = 0;
         Request req = {};
+
+        assert(line || n == 0);
+        assert(ret);
+        assert(ret_error);
 
         for (size_t k = 0; k < n; k++)
                 if (((unsigned char) line[k] < 0x20 || (unsigned char) line[k] > 0x7e) && line[k] != '\t') {
@@ -89,6 +95,9 @@ size_t protocol_format_reading(char *buf, size_t size, const Reading *r) {
         assert(buf);
         assert(r);
 
+        assert(buf);
+        assert(r);
+
         if (r->error < 0)
                 return protocol_format_error(buf, size, 503, "sensor unavailable");
         format_millidegrees(value, sizeof(value), r->millicelsius);
@@ -97,13 +106,23 @@ size_t protocol_format_reading(char *buf, size_t size, const Reading *r) {
 }
 
 size_t protocol_format_hello(char *buf, size_t size, const ServerInfo *info) {
-        int k = snprintf(buf, size, "HELLO " PROTOCOL_NAME " %s %s interval_ms=%" PRIu64 " sensor=%s\n",
-                        info->server, info->version, info->interval_ms, info->sensor);
+        int k;
+
+        assert(buf);
+        assert(info);
+
+        k = snprintf(buf, size, "HELLO " PROTOCOL_NAME " %s %s interval_ms=%" PRIu64 " sensor=%s\n", info->server,
+                        info->version, info->interval_ms, info->sensor);
         return MIN((size_t) k, size - 1);
 }
 
 size_t protocol_format_info(char *buf, size_t size, const ServerInfo *info) {
-        int k = snprintf(buf, size,
+        int k;
+
+        assert(buf);
+        assert(info);
+
+        k = snprintf(buf, size,
                         "INFO server=%s version=%s sensor=%s interval_ms=%" PRIu64 " clients=%" PRIu64
                         " uptime_s=%" PRIu64 "\n",
                         info->server, info->version, info->sensor, info->interval_ms, info->clients,
@@ -112,7 +131,12 @@ size_t protocol_format_info(char *buf, size_t size, const ServerInfo *info) {
 }
 
 size_t protocol_format_error(char *buf, size_t size, unsigned code, const char *text) {
-        int k = snprintf(buf, size, "ERR %u %s\n", code, text);
+        int k;
+
+        assert(buf);
+        assert(text);
+
+        k = snprintf(buf, size, "ERR %u %s\n", code, text);
         return MIN((size_t) k, size - 1);
 }
 
@@ -146,7 +170,7 @@ static int parse_milli(const char *s, int64_t *ret) {
 
 static int parse_reading(const char *s, Reading *ret) {
         char seq[24], time[24], value[32];
-        Reading r;
+        Reading r = {};
 
         if (sscanf(s, "%23s %23s %31s", seq, time, value) != 3)
                 return -EBADMSG;
@@ -166,6 +190,9 @@ int protocol_parse_reply(const char *line, Reply *ret) {
                 { "PONG", REPLY_PONG },           { "BYE", REPLY_BYE },
         };
         Reply reply = {};
+
+        assert(line);
+        assert(ret);
 
         for (size_t i = 0; i < ELEMENTSOF(fixed); i++)
                 if (strcmp(line, fixed[i].line) == 0) {

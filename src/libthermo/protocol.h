@@ -9,7 +9,6 @@
 
 /* The wire format of thermo-protocol(7), and nothing else: no I/O here. */
 
-#define PROTOCOL_NAME "thermo/1"
 #define PROTOCOL_LINE_MAX LINE_MAX_BYTES /* a request line, terminator included */
 #define PROTOCOL_REPLY_MAX 256    /* the longest line a server sends */
 #define PROTOCOL_COUNT_MAX UINT32_MAX

@@ -21,11 +21,15 @@ size_t send_queue_size(const SendQueue *q) {
 }
 
 int send_queue_append(SendQueue **q, const void *data, size_t n, size_t capacity) {
-        SendQueue *p = *q;
-        size_t queued = send_queue_size(p);
+        SendQueue *p;
+        size_t queued;
 
+        assert(q);
         assert(data || n == 0);
         assert(capacity <= UINT32_MAX);
+
+        p = *q;
+        queued = send_queue_size(p);
 
         if (n > capacity - MIN(queued, capacity))
                 return -ENOBUFS;
@@ -57,8 +61,11 @@ int send_queue_append(SendQueue **q, const void *data, size_t n, size_t capacity
 }
 
 int send_queue_flush(SendQueue **q, int fd) {
-        SendQueue *p = *q;
+        SendQueue *p;
 
+        assert(q);
+
+        p = *q;
         while (send_queue_size(p) > 0) {
                 ssize_t k = send(fd, p->data + p->start, send_queue_size(p), MSG_DONTWAIT | MSG_NOSIGNAL);
                 if (k < 0) {

@@ -3,6 +3,8 @@
 
 #include <stddef.h>
 
+#include "macro.h"
+
 /* The bytes a connection could not send yet. A connection holds none while the kernel takes everything
  * (almost always): the queue is allocated when a send() falls short, grows up to a capacity, and is
  * freed as soon as it has drained. */
@@ -19,3 +21,4 @@ int send_queue_append(SendQueue **q, const void *data, size_t n, size_t capacity
 int send_queue_flush(SendQueue **q, int fd);
 
 SendQueue *send_queue_free(SendQueue *q);
+DEFINE_TRIVIAL_CLEANUP_FUNC(SendQueue *, send_queue_free);

@@ -23,6 +23,9 @@ int sensor_read_millidegrees(const char *path, int64_t *ret) {
         long long v;
         ssize_t n;
 
+        assert(path);
+        assert(ret);
+
         /* Opened anew for every reading: sysfs gives a fresh value only to a fresh read. */
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
@@ -61,6 +64,10 @@ static const SensorOps path_ops = {
 int sensor_path_new(const char *path, const char *description, const char *label, Sensor **ret) {
         PathSensor *p;
 
+        assert(path);
+        assert(description);
+        assert(ret);
+
         p = calloc(1, sizeof(*p));
         if (!p)
                 return -ENOMEM;
@@ -80,6 +87,9 @@ int sensor_path_new(const char *path, const char *description, const char *label
 
 int sensor_file_new(const char *args, Sensor **ret, const char **ret_error) {
         char description[4096];
+
+        assert(ret);
+        assert(ret_error);
 
         if (!args || args[0] != '/') {
                 *ret_error = "expected file:/absolute/path";

@@ -48,6 +48,9 @@ int sensor_simulated_new(const char *args, Sensor **ret, const char **ret_error)
         SimulatedSensor *sim;
         uint64_t seed;
 
+        assert(ret);
+        assert(ret_error);
+
         if (args) {
                 if (strncmp(args, "seed=", 5) != 0) {
                         *ret_error = "expected simulated:seed=N";

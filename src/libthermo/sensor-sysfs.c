@@ -200,10 +200,16 @@ static int new_matching(const char *kind, const char *args, Sensor **ret, const 
 }
 
 int sensor_thermal_new(const char *args, Sensor **ret, const char **ret_error) {
+        assert(ret);
+        assert(ret_error);
+
         return new_matching("thermal:", args, ret, ret_error);
 }
 
 int sensor_hwmon_new(const char *args, Sensor **ret, const char **ret_error) {
+        assert(ret);
+        assert(ret_error);
+
         return new_matching("hwmon:", args, ret, ret_error);
 }
 
@@ -221,6 +227,9 @@ static int first_usable(const Found *f, void *userdata) {
 int sensor_auto_new(const char *args, Sensor **ret, const char **ret_error) {
         Match m = {};
         int r;
+
+        assert(ret);
+        assert(ret_error);
 
         if (args) {
                 *ret_error = "auto takes no arguments";
@@ -262,6 +271,8 @@ static int count_found(const Found *f, void *userdata) {
 
 int sensor_list(FILE *f) {
         unsigned n = 0;
+
+        assert(f);
 
         (void) walk(count_found, &n);
         if (n == 0) {

@@ -16,8 +16,15 @@ static const struct {
 };
 
 int sensor_new(const char *spec, Sensor **ret, const char **ret_error) {
-        const char *colon = strchr(spec, ':');
-        size_t len = colon ? (size_t) (colon - spec) : strlen(spec);
+        const char *colon;
+        size_t len;
+
+        assert(spec);
+        assert(ret);
+        assert(ret_error);
+
+        colon = strchr(spec, ':');
+        len = colon ? (size_t) (colon - spec) : strlen(spec);
 
         for (size_t i = 0; i < ELEMENTSOF(backends); i++)
                 if (strlen(backends[i].name) == len && strncmp(spec, backends[i].name, len) == 0)

@@ -27,6 +27,7 @@ struct Sensor {
  * reason in *ret_error. */
 int sensor_new(const char *spec, Sensor **ret, const char **ret_error);
 Sensor *sensor_free(Sensor *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Sensor *, sensor_free);
 
 static inline int sensor_read(Sensor *s, int64_t *ret_millicelsius) {
         return s->ops->read(s, ret_millicelsius);

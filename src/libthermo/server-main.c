@@ -7,41 +7,41 @@
 #include "server-main.h"
 
 static int setup_sensors(Thermometer *t, const ServerOptions *o) {
+        _cleanup_(sensor_freep) Sensor *sensor = NULL;
         _cleanup_free_ Sensor **sensors = NULL;
         const char *error;
         int r;
 
-        sensors = calloc(1, sizeof(Sensor *));
-        if (!sensors)
-                return log_oom();
-        r = sensor_new(o->sensor, &sensors[0], &error);
+        r = sensor_new(o->sensor, &sensor, &error);
         if (r == -ENOMEM)
                 return log_oom();
         if (r < 0)
                 return log_invalid_value("--sensor", o->sensor, error);
 
-        r = thermometer_set_sensors(t, sensors, 1);
-        if (r < 0) {
-                sensor_free(sensors[0]);
+        sensors = calloc(1, sizeof(Sensor *));
+        if (!sensors)
                 return log_oom();
-        }
+        sensors[0] = sensor;
+        r = thermometer_set_sensors(t, sensors, 1);
+        if (r < 0)
+                return log_oom();
+        TAKE_PTR(sensor);
         TAKE_PTR(sensors);
         thermometer_set_interval(t, o->interval);
         return 0;
 }
 
 static int setup_front_ends(Manager *m, const char *name, thermo_handler_t handler) {
-        FrontEnd *fe;
+        _cleanup_(front_end_freep) FrontEnd *fe = NULL;
         int r;
 
         r = thermo_front_end_new(m, name, handler, &fe);
         if (r < 0)
                 return log_oom();
         r = manager_add_front_end(m, fe);
-        if (r < 0) {
-                fe->ops->free(fe);
+        if (r < 0)
                 return log_oom();
-        }
+        TAKE_PTR(fe);
         return 0;
 }
 

@@ -10,6 +10,12 @@
 #include "macro.h"
 #include "thermometer.h"
 
+#define SERVER_MAX_CLIENTS_DEFAULT 4096
+#define SERVER_BUFFER_SIZE_DEFAULT (64 * 1024)
+#define SERVER_EXIT_IDLE_DEFAULT (60 * UINT64_C(1000000))
+#define SERVER_BUFFER_SIZE_MIN 256
+#define SERVER_BUFFER_SIZE_MAX (UINT64_C(1) << 30)
+
 static void help(const char *default_listen) {
         printf("%s [OPTIONS...]\n\n"
                "Stream temperature readings to any number of clients (thermo-protocol(7)).\n\n"

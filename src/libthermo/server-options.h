@@ -27,12 +27,6 @@ typedef struct ServerOptions {
         uint64_t exit_idle;     /* usec, 0 never */
 } ServerOptions;
 
-#define SERVER_MAX_CLIENTS_DEFAULT 4096
-#define SERVER_BUFFER_SIZE_DEFAULT (64 * 1024)
-#define SERVER_EXIT_IDLE_DEFAULT (60 * UINT64_C(1000000))
-#define SERVER_BUFFER_SIZE_MIN 256
-#define SERVER_BUFFER_SIZE_MAX (UINT64_C(1) << 30)
-
 /* Returns 1 to run, 0 when --help or --version was answered, -EINVAL after printing a usage error. */
 int server_options_parse(int argc, char *argv[], const char *default_listen, ServerOptions *ret);
 void server_options_done(ServerOptions *o);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <assert.h>
 #include <errno.h>
 #include <signal.h>
 
@@ -8,6 +9,9 @@ int signals_add_stop(sd_event *e, sd_event_signal_handler_t handler, void *userd
         static const int stop[] = { SIGTERM, SIGINT };
         sigset_t mask;
         int r;
+
+        assert(e);
+        assert(handler);
 
         sigemptyset(&mask);
         for (size_t i = 0; i < sizeof(stop) / sizeof(stop[0]); i++)

@@ -29,6 +29,7 @@ struct Thermometer {
 static Thermometer *thermometer_singleton = NULL;
 
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata);
+static Thermometer *thermometer_ref(Thermometer *t);
 
 static uint64_t realtime_ms(void) {
         struct timespec ts;
@@ -84,7 +85,7 @@ int thermometer_default(Thermometer **ret) {
         return 0;
 }
 
-Thermometer *thermometer_ref(Thermometer *t) {
+static Thermometer *thermometer_ref(Thermometer *t) {
         if (t)
                 t->n_ref++;
         return t;

@@ -28,7 +28,6 @@ struct ThermometerObserver {
 
 /* Returns a new reference to the process's thermometer, creating it on the first call. */
 int thermometer_default(Thermometer **ret);
-Thermometer *thermometer_ref(Thermometer *t);
 Thermometer *thermometer_unref(Thermometer *t);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Thermometer *, thermometer_unref);
 

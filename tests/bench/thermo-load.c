@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* A load generator for the benchmarks: N clients on loopback stream from one server for a bounded time,
- * and it tells what they got. Loopback only, at most 20000 clients and 300 seconds.
+/* The load generator of the benchmarks: CLIENTS clients on loopback connect to a server and stream from it
+ * for SECONDS, and it tells what they got: readings, readings skipped (gaps in seq), and how long a reading
+ * took from being taken (its time in the TEMP line) to reaching a client, p50 and p99. With the server's
+ * PID, also the server's CPU time and resident memory over the same window. The window opens once every
+ * client is connected and what reached them meanwhile has been read and dropped (a settling of 2 s), so
+ * that it measures the steady stream, not the connecting. Loopback only, at most 20000 clients and 300
+ * seconds.
  *
- *   thermo-load PORT CLIENTS SECONDS
- *
- * Prints one line: clients, seconds, readings, readings/s, readings skipped (gaps in seq), errors. */
+ *   thermo-load PORT CLIENTS SECONDS [PID] */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -22,31 +25,120 @@
 
 #define CLIENTS_MAX 20000
 #define SECONDS_MAX 300
+#define BUCKET_US 100           /* latency histogram: 100µs buckets up to 10s */
+#define BUCKETS 100000
+#define SETTLE_US (2 * 1000000)
+
+typedef struct Stats {
+        uint64_t readings, skipped, errors;
+        uint32_t histogram[BUCKETS];
+} Stats;
 
 typedef struct Client {
         int fd;
-        char buf[4096];
+        char buf[1024];
         size_t len;
         uint64_t last_seq;
 } Client;
 
-static uint64_t now_ms(void) {
+static uint64_t now_us(clockid_t clock) {
         struct timespec ts;
 
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+        clock_gettime(clock, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* CPU time (user and system, in ms) and resident memory (KiB) of a process. */
+static void process_usage(long pid, uint64_t *ret_cpu_ms, uint64_t *ret_rss_kb) {
+        unsigned long utime = 0, stime = 0;
+        char path[64], line[256];
+        FILE *f;
+
+        *ret_cpu_ms = *ret_rss_kb = 0;
+        snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+        f = fopen(path, "re");
+        if (!f)
+                return;
+        /* pid (comm) state, then 10 fields, then utime and stime. */
+        if (fscanf(f, "%*d (%*[^)]) %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) == 2)
+                *ret_cpu_ms = (utime + stime) * 1000 / (uint64_t) sysconf(_SC_CLK_TCK);
+        fclose(f);
+        snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+        f = fopen(path, "re");
+        if (!f)
+                return;
+        while (fgets(line, sizeof(line), f))
+                if (sscanf(line, "VmRSS: %" SCNu64, ret_rss_kb) == 1)
+                        break;
+        fclose(f);
+}
+
+static uint64_t percentile(const uint32_t *histogram, uint64_t total, unsigned p) {
+        uint64_t want = (total * p + 99) / 100, seen = 0;
+
+        for (size_t i = 0; i < BUCKETS; i++) {
+                seen += histogram[i];
+                if (seen >= want && want > 0)
+                        return (uint64_t) i * BUCKET_US + BUCKET_US / 2;
+        }
+        return 0;
+}
+
+/* Reads what the clients get until the deadline (0: only what is there now), counting into stats. */
+static void receive(int ep, uint64_t deadline, Stats *stats) {
+        do {
+                struct epoll_event events[256];
+                uint64_t now = now_us(CLOCK_MONOTONIC);
+                int k = epoll_wait(ep, events, 256, deadline > now ? (int) ((deadline - now) / 1000) + 1 : 0);
+
+                for (int e = 0; e < k; e++) {
+                        Client *c = events[e].data.ptr;
+                        ssize_t got = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len - 1, MSG_DONTWAIT);
+                        uint64_t arrived = now_us(CLOCK_REALTIME);
+                        char *line = c->buf, *nl;
+
+                        if (got <= 0) {
+                                stats->errors++;
+                                (void) epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+                                continue;
+                        }
+                        c->len += (size_t) got;
+                        c->buf[c->len] = '\0';
+                        while ((nl = strchr(line, '\n'))) {
+                                Reply reply;
+
+                                *nl = '\0';
+                                if (protocol_parse_reply(line, &reply) == 0 && reply.type == REPLY_TEMP) {
+                                        uint64_t taken = reply.reading.time_ms * 1000;
+                                        uint64_t bucket = arrived > taken ? (arrived - taken) / BUCKET_US : 0;
+
+                                        if (c->last_seq > 0 && reply.reading.seq > c->last_seq + 1)
+                                                stats->skipped += reply.reading.seq - c->last_seq - 1;
+                                        c->last_seq = reply.reading.seq;
+                                        stats->histogram[bucket < BUCKETS ? bucket : BUCKETS - 1]++;
+                                        stats->readings++;
+                                }
+                                line = nl + 1;
+                        }
+                        c->len = strlen(line);
+                        memmove(c->buf, line, c->len);
+                }
+        } while (now_us(CLOCK_MONOTONIC) < deadline);
 }
 
 int main(int argc, char *argv[]) {
-        uint64_t port, n, seconds, readings = 0, skipped = 0, errors = 0, start, end;
+        uint64_t port, n, seconds, pid = 0, cpu0, cpu1, rss, rss0;
         struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        static Stats stats_storage;
+        Stats *stats = &stats_storage;
         struct rlimit rl;
         Client *clients;
         int ep;
 
-        if (argc != 4 || parse_uint64(argv[1], 1, 65535, &port) < 0 || parse_uint64(argv[2], 1, CLIENTS_MAX, &n) < 0 ||
-                        parse_uint64(argv[3], 1, SECONDS_MAX, &seconds) < 0) {
-                fprintf(stderr, "usage: %s PORT CLIENTS(1-%d) SECONDS(1-%d)\n", argv[0], CLIENTS_MAX, SECONDS_MAX);
+        if ((argc != 4 && argc != 5) || parse_uint64(argv[1], 1, 65535, &port) < 0 ||
+                        parse_uint64(argv[2], 1, CLIENTS_MAX, &n) < 0 || parse_uint64(argv[3], 1, SECONDS_MAX, &seconds) < 0 ||
+                        (argc == 5 && parse_uint64(argv[4], 1, INT32_MAX, &pid) < 0)) {
+                fprintf(stderr, "usage: %s PORT CLIENTS(1-%d) SECONDS(1-%d) [PID]\n", argv[0], CLIENTS_MAX, SECONDS_MAX);
                 return 64;
         }
         sa.sin_port = htons((uint16_t) port);
@@ -72,46 +164,24 @@ int main(int argc, char *argv[]) {
                         fprintf(stderr, "client %" PRIu64 ": %s\n", i, strerror(errno));
                         return 69;
                 }
+                /* Keep up with what the first clients get while the others connect. */
+                if (i % 100 == 99)
+                        receive(ep, 0, stats);
         }
 
-        start = now_ms();
-        end = start + seconds * 1000;
-        while (now_ms() < end) {
-                struct epoll_event events[256];
-                int k = epoll_wait(ep, events, 256, (int) (end - now_ms()));
+        /* Settle: what reached the clients while they connected is read and dropped. */
+        receive(ep, now_us(CLOCK_MONOTONIC) + SETTLE_US, stats);
+        memset(stats, 0, sizeof(*stats));
 
-                for (int e = 0; e < k; e++) {
-                        Client *c = events[e].data.ptr;
-                        ssize_t got = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len - 1, MSG_DONTWAIT);
-                        char *line = c->buf, *nl;
+        process_usage((long) pid, &cpu0, &rss0);
+        receive(ep, now_us(CLOCK_MONOTONIC) + seconds * 1000000, stats);
+        process_usage((long) pid, &cpu1, &rss);
 
-                        if (got <= 0) {
-                                errors++;
-                                (void) epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
-                                continue;
-                        }
-                        c->len += (size_t) got;
-                        c->buf[c->len] = '\0';
-                        while ((nl = strchr(line, '\n'))) {
-                                Reply reply;
-
-                                *nl = '\0';
-                                if (protocol_parse_reply(line, &reply) == 0 && reply.type == REPLY_TEMP) {
-                                        if (c->last_seq > 0 && reply.reading.seq > c->last_seq + 1)
-                                                skipped += reply.reading.seq - c->last_seq - 1;
-                                        c->last_seq = reply.reading.seq;
-                                        readings++;
-                                }
-                                line = nl + 1;
-                        }
-                        c->len = strlen(line);
-                        memmove(c->buf, line, c->len);
-                }
-        }
-
-        printf("clients=%" PRIu64 " seconds=%" PRIu64 " readings=%" PRIu64 " per_second=%" PRIu64
-               " skipped=%" PRIu64 " errors=%" PRIu64 "\n",
-               n, seconds, readings, readings / seconds, skipped, errors);
+        printf("clients=%" PRIu64 " seconds=%" PRIu64 " readings=%" PRIu64 " per_second=%" PRIu64 " skipped=%" PRIu64
+               " errors=%" PRIu64 " p50_us=%" PRIu64 " p99_us=%" PRIu64 " cpu_ms=%" PRIu64 " rss_kb=%" PRIu64 "\n",
+               n, seconds, stats->readings, stats->readings / seconds, stats->skipped, stats->errors,
+               percentile(stats->histogram, stats->readings, 50), percentile(stats->histogram, stats->readings, 99),
+               cpu1 - cpu0, rss);
         for (uint64_t i = 0; i < n; i++)
                 close(clients[i].fd);
         free(clients);
