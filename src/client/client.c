@@ -12,10 +12,12 @@
 
 #include "address.h"
 #include "client.h"
+#include "json.h"
 #include "log.h"
 #include "parse.h"
 #include "plot.h"
 #include "signals.h"
+#include "terminal.h"
 
 #define BACKOFF_MIN_USEC (500 * USEC_PER_MSEC)
 #define BACKOFF_MAX_USEC (30 * USEC_PER_SEC)
@@ -23,6 +25,7 @@
 typedef enum ClientState {
         STATE_CONNECTING,
         STATE_GREETING,
+        STATE_LISTING,          /* SENSOR lines until END */
         STATE_RUNNING,
         STATE_ENDING,           /* all readings shown; END is on its way */
         STATE_BACKING_OFF,
@@ -46,11 +49,19 @@ struct Client {
         size_t in_len;
 
         uint64_t interval_ms;   /* from HELLO: how long silence is normal while streaming */
-        uint64_t received;      /* readings shown, over all connections */
+        uint64_t received;      /* ticks shown, over all connections */
         uint64_t last_seq;
-        bool sensor_failing;
-        bool csv_header_done;
+        uint64_t answers;       /* --once: sensors answered on this connection */
+        bool answered_all;      /* --once: every sensor asked for gave a reading */
+        bool unavailable;       /* a sensor was unavailable since the last reading: a gap after it is no news */
+        bool connected_anew;    /* no reading yet on this connection: a lower seq is a restart */
         uint64_t backoff;
+
+        char **names;           /* the sensors asked for (--sensor), or every sensor (--all, from SENSORS) */
+        char **sources;         /* --list: each one's source */
+        size_t n_names;
+        bool *failing;          /* per name, and one more for a line that names none */
+        Output output;
         Plot *plot;
 };
 
@@ -187,16 +198,31 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static int send_request(Client *c) {
-        char request[64];
-        int n;
+        const ClientOptions *o = c->options;
+        char request[2048] = "";
+        int n = 0;
 
-        if (c->options->once)
-                n = snprintf(request, sizeof(request), "GET\n");
-        else if (c->options->count > 0)
-                /* After a reconnect, ask only for what is still missing. */
-                n = snprintf(request, sizeof(request), "STREAM %" PRIu64 "\n", c->options->count - c->received);
-        else
-                n = snprintf(request, sizeof(request), "STREAM\n");
+        /* With --all, the names first: for the columns of the text and the lines of the plot. */
+        if (o->list || (o->all && c->n_names == 0))
+                n += snprintf(request + n, sizeof(request) - n, "SENSORS\n");
+        if (o->list)
+                ;
+        else if (o->once && o->n_sensors > 0)
+                for (size_t i = 0; i < o->n_sensors; i++)
+                        n += snprintf(request + n, sizeof(request) - n, "GET %s\n", o->sensors[i]);
+        else if (o->once)
+                n += snprintf(request + n, sizeof(request) - n, "GET%s\n", o->all ? " *" : "");
+        else {
+                n += snprintf(request + n, sizeof(request) - n, "STREAM");
+                if (o->count > 0)
+                        /* After a reconnect, ask only for what is still missing. */
+                        n += snprintf(request + n, sizeof(request) - n, " %" PRIu64, o->count - c->received);
+                if (o->all)
+                        n += snprintf(request + n, sizeof(request) - n, " *");
+                for (size_t i = 0; i < o->n_sensors; i++)
+                        n += snprintf(request + n, sizeof(request) - n, " %s", o->sensors[i]);
+                n += snprintf(request + n, sizeof(request) - n, "\n");
+        }
 
         /* A request is a few bytes on a fresh connection: the socket buffer takes it whole. */
         if (send(c->fd, request, (size_t) n, MSG_NOSIGNAL | MSG_DONTWAIT) != n)
@@ -205,34 +231,167 @@ static int send_request(Client *c) {
         return 0;
 }
 
-static int handle_reading(Client *c, const Reading *r) {
-        if (c->last_seq > 0 && r->seq > c->last_seq + 1)
-                log_warning("Missed %" PRIu64 " readings (#%" PRIu64 " to #%" PRIu64 "): they were skipped for us.",
-                                r->seq - c->last_seq - 1, c->last_seq + 1, r->seq - 1);
-        else if (c->last_seq > 0 && r->seq <= c->last_seq)
-                log_notice("Readings are numbered from #%" PRIu64 " again: the server restarted.", r->seq);
-        c->last_seq = r->seq;
+/* Where a sensor's failure is kept: its place among the names, or the last for one we did not name. */
+static size_t failing_index(Client *c, const char *name) {
+        for (size_t i = 0; name && i < c->n_names; i++)
+                if (strcmp(c->names[i], name) == 0)
+                        return i;
+        return c->n_names;
+}
 
-        if (c->sensor_failing)
-                log_notice("The sensor gives readings again.");
-        c->sensor_failing = false;
+/* "localhost:8888" or "localhost:8888's sensor cpu", for what is said about a sensor. */
+static void describe(Client *c, const char *name, char *buf, size_t size) {
+        if (name)
+                snprintf(buf, size, "%s's sensor %s", c->destination, name);
+        else
+                snprintf(buf, size, "%s", c->destination);
+}
+
+/* --once: every sensor asked for has answered. */
+static int once_done(Client *c) {
+        if (!c->answered_all)
+                return fail(c, EX_TEMPFAIL, -ENODATA, "%s has no reading of every sensor asked for", c->destination);
+        return finish(c, EX_OK);
+}
+
+static int handle_reading(Client *c, const Reading *r) {
+        size_t k = failing_index(c, r->sensor);
+        bool new_tick = c->last_seq == 0 || r->seq != c->last_seq || c->connected_anew;
+        char who[sizeof(c->destination) + 64];
+
+        if (new_tick) {
+                /* A gap after a sensor was unavailable is the ticks it missed: said already. */
+                if (c->last_seq > 0 && r->seq > c->last_seq + 1 && !c->unavailable)
+                        log_warning("Missed %" PRIu64 " readings (#%" PRIu64 " to #%" PRIu64 "): they were skipped for us.",
+                                        r->seq - c->last_seq - 1, c->last_seq + 1, r->seq - 1);
+                else if (c->last_seq > 0 && (r->seq < c->last_seq || (c->connected_anew && r->seq <= c->last_seq)))
+                        log_notice("Readings are numbered from #%" PRIu64 " again: the server restarted.", r->seq);
+                if (c->options->count > 0 && c->received >= c->options->count)
+                        /* The server ends after as many ticks as we asked for: this is none of ours. */
+                        return finish(c, EX_OK);
+                c->received++;
+        }
+        c->last_seq = r->seq;
+        c->unavailable = false;
+        c->connected_anew = false;
+
+        if (c->failing[k]) {
+                describe(c, r->sensor, who, sizeof(who));
+                log_notice("%s gives readings again.", who);
+        }
+        c->failing[k] = false;
 
         if (c->plot)
                 plot_add(c->plot, r);
         else
-                output_reading(stdout, c->options->format, c->options->unit, r, &c->csv_header_done);
-        c->received++;
-        if (c->options->once)
-                return finish(c, EX_OK);
-        if (c->options->count > 0 && c->received >= c->options->count) {
-                /* Wait for END, so that the server sees us leave in good order rather than a reset. */
+                output_reading(&c->output, r);
+        if (c->options->once && !c->options->all && ++c->answers >= MAX(c->options->n_sensors, (size_t) 1))
+                return once_done(c);
+        if (new_tick && c->options->count > 0 && c->received >= c->options->count) {
+                /* Wait for END (the rest of this tick's lines come first), so that the server sees us leave in
+                 * good order rather than a reset. */
                 c->state = STATE_ENDING;
                 set_timer(c, c->options->timeout);
         }
         return 0;
 }
 
-static int handle_line(Client *c, const char *line) {
+static int handle_unavailable(Client *c, const Reply *reply) {
+        size_t k = failing_index(c, reply->reading.sensor);
+        char who[sizeof(c->destination) + 64];
+
+        describe(c, reply->reading.sensor, who, sizeof(who));
+        c->unavailable = true;
+        if (c->options->once && !c->options->all && c->options->n_sensors <= 1)
+                return fail(c, EX_TEMPFAIL, -ENODATA, "%s has no reading: %s", who, reply->text);
+        if (!c->failing[k])
+                log_warning("%s has no reading: %s", who, reply->text);
+        c->failing[k] = true;
+        if (c->options->once) {
+                c->answered_all = false;
+                if (!c->options->all && ++c->answers >= c->options->n_sensors)
+                        return once_done(c);
+        }
+        return 0;
+}
+
+/* Keeps a name (and its source, for --list) from a SENSOR line. */
+static int add_name(Client *c, const char *name, const char *source) {
+        char **names, **sources;
+        bool *failing;
+
+        names = reallocarray(c->names, c->n_names + 1, sizeof(char *));
+        if (names)
+                c->names = names;
+        sources = reallocarray(c->sources, c->n_names + 1, sizeof(char *));
+        if (sources)
+                c->sources = sources;
+        failing = reallocarray(c->failing, c->n_names + 2, sizeof(bool));
+        if (failing)
+                c->failing = failing;
+        if (!names || !sources || !failing)
+                return -ENOMEM;
+        c->names[c->n_names] = strdup(name);
+        c->sources[c->n_names] = strdup(source);
+        if (!c->names[c->n_names] || !c->sources[c->n_names]) {
+                free(c->names[c->n_names]);
+                free(c->sources[c->n_names]);
+                return -ENOMEM;
+        }
+        c->n_names++;
+        c->failing[c->n_names - 1] = c->failing[c->n_names] = false;
+        return 0;
+}
+
+static int print_list(Client *c) {
+        size_t width = strlen("NAME");
+
+        for (size_t i = 0; i < c->n_names; i++)
+                width = MAX(width, strlen(c->names[i]));
+        if (c->options->format == OUTPUT_JSON) {
+                fputc('[', stdout);
+                for (size_t i = 0; i < c->n_names; i++) {
+                        fprintf(stdout, "%s{\"name\":\"%s\",\"source\":", i > 0 ? "," : "", c->names[i]);
+                        json_write_string(stdout, c->sources[i]);
+                        fputc('}', stdout);
+                }
+                fputs("]\n", stdout);
+        } else {
+                if (c->options->legend)
+                        printf("%-*s %s\n", (int) width, "NAME", "SOURCE");
+                for (size_t i = 0; i < c->n_names; i++)
+                {
+                        printf("%-*s ", (int) width, c->names[i]);
+                        terminal_write_safe(stdout, c->sources[i]);
+                        fputc('\n', stdout);
+                }
+        }
+        fflush(stdout);
+        return finish(c, EX_OK);
+}
+
+/* The names are known: the text's column for them, and the plot's lines. */
+static int sensors_known(Client *c) {
+        size_t width = 0;
+        int r;
+
+        if (c->n_names > 1)
+                for (size_t i = 0; i < c->n_names; i++)
+                        width = MAX(width, strlen(c->names[i]));
+        c->output.name_width = width;
+        if (c->options->plot && !c->plot) {
+                char title[sizeof(c->destination) + 64];
+
+                snprintf(title, sizeof(title), "thermo-client: %s", c->destination);
+                r = plot_new(stdout, title, c->options->unit, (const char *const *) c->names,
+                                client_options_named(c->options) ? c->n_names : 0, &c->plot);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int handle_line(Client *c, char *line) {
         Reply reply;
         int r;
 
@@ -252,31 +411,49 @@ static int handle_line(Client *c, const char *line) {
                 log_info("Connected to %s: %s", c->destination, reply.text);
                 c->interval_ms = reply.interval_ms;
                 c->backoff = 0;
+                c->answers = 0;
+                c->answered_all = true;
+                c->connected_anew = true;
+                c->state = c->options->list || (c->options->all && c->n_names == 0) ? STATE_LISTING : STATE_RUNNING;
                 r = send_request(c);
                 if (r < 0)
                         return fail(c, EX_TEMPFAIL, r, "Failed to send request to %s: %m", c->destination);
-                c->state = STATE_RUNNING;
                 return 0;
         }
 
-        if (c->state == STATE_ENDING)
-                return finish(c, EX_OK);
         if (r < 0)
-                return fail(c, EX_PROTOCOL, r, "Unexpected line from %s: %s", c->destination, line);
+                return c->state == STATE_ENDING ? finish(c, EX_OK) :
+                                                  fail(c, EX_PROTOCOL, r, "Unexpected line from %s: %s", c->destination, line);
+
+        if (c->state == STATE_LISTING) {
+                if (reply.type == REPLY_SENSOR) {
+                        r = add_name(c, reply.reading.sensor, reply.text);
+                        return r < 0 ? fail(c, EX_OSERR, r, "Failed to keep the sensors' names: %m") : 0;
+                }
+                if (reply.type != REPLY_END)
+                        return fail(c, EX_PROTOCOL, -EBADMSG, "Unexpected line from %s: %s", c->destination, line);
+                if (c->options->list)
+                        return print_list(c);
+                r = sensors_known(c);
+                if (r < 0)
+                        return fail(c, EX_OSERR, r, "Failed to set up the plot: %m");
+                c->state = STATE_RUNNING;
+                return 0;
+        }
 
         switch (reply.type) {
         case REPLY_TEMP:
                 return handle_reading(c, &reply.reading);
         case REPLY_ERR:
+                if (reply.error == 404)
+                        return fail(c, EX_USAGE, -ENOENT, "%s has no such sensor (thermo-client --list shows them)",
+                                        c->destination);
                 if (reply.error != 503)
                         return fail(c, EX_PROTOCOL, -EBADMSG, "%s says: %s", c->destination, line);
-                if (c->options->once)
-                        return fail(c, EX_TEMPFAIL, -ENODATA, "%s has no reading: %s", c->destination, reply.text);
-                if (!c->sensor_failing)
-                        log_warning("%s has no reading: %s", c->destination, reply.text);
-                c->sensor_failing = true;
-                return 0;
+                return handle_unavailable(c, &reply);
         case REPLY_END:
+                if (c->options->once)
+                        return once_done(c);
                 return finish(c, EX_OK);
         case REPLY_BYE:
                 return fail(c, EX_TEMPFAIL, -ECONNRESET, "%s is going away (BYE)", c->destination);
@@ -375,7 +552,21 @@ int client_new(const ClientOptions *options, Client **ret) {
                 return -ENOMEM;
         c->options = options;
         c->fd = -EBADF;
-        c->csv_header_done = !options->legend;
+        c->output = (Output) {
+                .f = stdout,
+                .format = options->format,
+                .unit = options->unit,
+                .named = client_options_named(options),
+                .header_done = !options->legend,
+        };
+        c->failing = calloc(1, sizeof(bool));
+        if (!c->failing)
+                return -ENOMEM;
+        for (size_t i = 0; i < options->n_sensors; i++) {
+                r = add_name(c, options->sensors[i], "");
+                if (r < 0)
+                        return r;
+        }
 
         if (options->unix_path) {
                 r = socket_address_parse(options->unix_path, &c->unix_sockaddr);
@@ -406,7 +597,6 @@ int client_new(const ClientOptions *options, Client **ret) {
                 return r;
 
         if (options->plot) {
-                char title[sizeof(c->destination) + 64];
                 sigset_t mask;
 
                 sigemptyset(&mask);
@@ -416,8 +606,10 @@ int client_new(const ClientOptions *options, Client **ret) {
                 r = sd_event_add_signal(c->event, NULL, SIGWINCH, on_resize, c);
                 if (r < 0)
                         return r;
-                snprintf(title, sizeof(title), "thermo-client: %s", c->destination);
-                r = plot_new(stdout, title, options->unit, &c->plot);
+        }
+        /* With --all, the names come from the server. */
+        if (!options->all && !options->list) {
+                r = sensors_known(c);
                 if (r < 0)
                         return r;
         }
@@ -431,6 +623,13 @@ Client *client_free(Client *c) {
                 return NULL;
         disconnect(c);
         plot_free(c->plot);
+        for (size_t i = 0; i < c->n_names; i++) {
+                free(c->names[i]);
+                free(c->sources[i]);
+        }
+        free(c->names);
+        free(c->sources);
+        free(c->failing);
         sd_event_source_disable_unref(c->timer);
         if (c->addresses && c->addresses != &c->unix_address)
                 freeaddrinfo(c->addresses);

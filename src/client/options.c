@@ -20,6 +20,10 @@ static void help(void) {
                "  -h --help               Show this help\n"
                "     --version            Show package version\n"
                "  -U --unix=PATH          Connect to a Unix socket instead of HOST:PORT\n"
+               "  -s --sensor=NAME        Show this sensor's readings (repeatable; default: the\n"
+               "                          server's default sensor)\n"
+               "  -a --all                Show every sensor's readings\n"
+               "     --list               List the server's sensors and exit\n"
                "  -n --count=N            Stop after N readings\n"
                "  -1 --once               Show the newest reading and exit\n"
                "  -o --output=FORMAT      text, json (one object a line) or csv\n"
@@ -28,7 +32,7 @@ static void help(void) {
                "                          long (default 10s; bare number: s)\n"
                "  -r --retry              Reconnect with backoff when the connection fails\n"
                "  -p --plot               Draw a live chart of the stream in the terminal\n"
-               "     --no-legend          Leave out the CSV header\n"
+               "     --no-legend          Leave out the CSV and --list header\n"
                "  -q --quiet              Show errors only\n"
                "  -v --verbose            Show what happens on the connection\n"
                "\nSee the thermo-client(1) man page for details.\n",
@@ -69,11 +73,14 @@ int client_parse_destination(const char *s, char **ret_host, char **ret_port) {
 }
 
 int client_options_parse(int argc, char *argv[], ClientOptions *ret) {
-        enum { ARG_VERSION = 0x100, ARG_UNITS, ARG_NO_LEGEND };
+        enum { ARG_VERSION = 0x100, ARG_UNITS, ARG_NO_LEGEND, ARG_LIST };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "unix", required_argument, NULL, 'U' },
+                { "sensor", required_argument, NULL, 's' },
+                { "all", no_argument, NULL, 'a' },
+                { "list", no_argument, NULL, ARG_LIST },
                 { "count", required_argument, NULL, 'n' },
                 { "once", no_argument, NULL, '1' },
                 { "output", required_argument, NULL, 'o' },
@@ -93,7 +100,7 @@ int client_options_parse(int argc, char *argv[], ClientOptions *ret) {
         assert(ret);
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, "hU:n:1o:t:rpqv", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hU:s:an:1o:t:rpqv", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help();
@@ -103,6 +110,25 @@ int client_options_parse(int argc, char *argv[], ClientOptions *ret) {
                         return 0;
                 case 'U':
                         o.unix_path = optarg;
+                        break;
+                case 's': {
+                        const char **p;
+
+                        if (!protocol_name_is_valid(optarg, strlen(optarg)))
+                                return log_invalid_value("--sensor", optarg,
+                                                "a name is 1 to 32 of a-z, 0-9, '_', '.' and '-', starting with a letter");
+                        p = reallocarray(o.sensors, o.n_sensors + 1, sizeof(*p));
+                        if (!p)
+                                return -ENOMEM;
+                        p[o.n_sensors++] = optarg;
+                        o.sensors = p;
+                        break;
+                }
+                case 'a':
+                        o.all = true;
+                        break;
+                case ARG_LIST:
+                        o.list = true;
                         break;
                 case 'n':
                         if (parse_uint64(optarg, 1, PROTOCOL_COUNT_MAX, &o.count) < 0)
@@ -148,6 +174,18 @@ int client_options_parse(int argc, char *argv[], ClientOptions *ret) {
                         return -EINVAL;
                 }
 
+        if (o.all && o.n_sensors > 0) {
+                log_error("--all and --sensor cannot be combined.");
+                return -EINVAL;
+        }
+        if (o.list && (o.once || o.count > 0 || o.plot || o.all || o.n_sensors > 0)) {
+                log_error("--list lists the sensors: it goes with none of --once, --count, --plot, --all and --sensor.");
+                return -EINVAL;
+        }
+        if (o.list && o.format == OUTPUT_CSV) {
+                log_error("--list shows text or json.");
+                return -EINVAL;
+        }
         if (o.once && o.count > 0) {
                 log_error("--once and --count cannot be combined.");
                 return -EINVAL;
@@ -187,4 +225,6 @@ void client_options_done(ClientOptions *o) {
         free(o->host);
         free(o->port);
         o->host = o->port = NULL;
+        o->sensors = mfree(o->sensors);
+        o->n_sensors = 0;
 }

@@ -17,8 +17,17 @@ typedef struct ClientOptions {
         uint64_t timeout;       /* usec */
         bool retry;
         bool plot;
-        bool legend;            /* the CSV header */
+        bool legend;            /* the CSV and --list header */
+        const char **sensors;   /* --sensor, in the order given; none: the server's default sensor */
+        size_t n_sensors;
+        bool all;               /* every sensor */
+        bool list;              /* list the server's sensors */
 } ClientOptions;
+
+/* Whether readings name their sensor: some were asked for by name. */
+static inline bool client_options_named(const ClientOptions *o) {
+        return o->all || o->n_sensors > 0;
+}
 
 /* Returns 1 to run, 0 when --help or --version was answered, -EINVAL after printing a usage error. */
 int client_options_parse(int argc, char *argv[], ClientOptions *ret);

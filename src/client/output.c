@@ -68,37 +68,54 @@ const char *unit_symbol(Unit unit) {
         }
 }
 
-void output_reading(FILE *f, OutputFormat format, Unit unit, const Reading *r, bool *header_done) {
+void output_reading(Output *o, const Reading *r) {
         char value[32], celsius[32], when[64];
+        const char *name;
         struct tm tm;
+        Unit unit;
+        FILE *f;
         time_t sec;
 
-        assert(f);
+        assert(o);
+        assert(o->f);
         assert(r);
-        assert(header_done);
 
+        f = o->f;
+        unit = o->unit;
+        name = r->sensor ?: "";
         sec = (time_t) (r->time_ms / 1000);
         format_millidegrees(value, sizeof(value), unit_convert(unit, r->millicelsius));
 
-        switch (format) {
+        switch (o->format) {
         case OUTPUT_TEXT:
                 strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&sec, &tm));
-                fprintf(f, "%s.%03u %s %s\n", when, (unsigned) (r->time_ms % 1000), value, unit_symbol(unit));
+                if (o->name_width > 0)
+                        fprintf(f, "%s.%03u %-*s %s %s\n", when, (unsigned) (r->time_ms % 1000), (int) o->name_width,
+                                        name, value, unit_symbol(unit));
+                else
+                        fprintf(f, "%s.%03u %s %s\n", when, (unsigned) (r->time_ms % 1000), value, unit_symbol(unit));
                 break;
         case OUTPUT_JSON:
                 /* "celsius" is always there, so that 'jq .celsius' works whatever --units says. */
                 format_millidegrees(celsius, sizeof(celsius), r->millicelsius);
-                fprintf(f, "{\"seq\":%" PRIu64 ",\"time\":%" PRIu64 ",\"celsius\":%s", r->seq, r->time_ms, celsius);
+                fprintf(f, "{\"seq\":%" PRIu64 ",\"time\":%" PRIu64, r->seq, r->time_ms);
+                /* A name is a-z, 0-9, _ . -: nothing to escape. */
+                if (r->sensor)
+                        fprintf(f, ",\"sensor\":\"%s\"", r->sensor);
+                fprintf(f, ",\"celsius\":%s", celsius);
                 if (unit != UNIT_CELSIUS)
                         fprintf(f, ",\"%s\":%s", unit_names[unit], value);
                 fputs("}\n", f);
                 break;
         case OUTPUT_CSV:
-                if (!*header_done) {
-                        fprintf(f, "seq,time,%s\n", unit_names[unit]);
-                        *header_done = true;
+                if (!o->header_done) {
+                        fprintf(f, "seq,time,%s%s\n", o->named ? "sensor," : "", unit_names[unit]);
+                        o->header_done = true;
                 }
-                fprintf(f, "%" PRIu64 ",%" PRIu64 ",%s\n", r->seq, r->time_ms, value);
+                if (o->named)
+                        fprintf(f, "%" PRIu64 ",%" PRIu64 ",%s,%s\n", r->seq, r->time_ms, name, value);
+                else
+                        fprintf(f, "%" PRIu64 ",%" PRIu64 ",%s\n", r->seq, r->time_ms, value);
                 break;
         default:
                 break;

@@ -29,5 +29,15 @@ int64_t unit_convert(Unit unit, int64_t millicelsius);
 /* "°C", "°F", "K"; "C" and "F" where the locale is not UTF-8. */
 const char *unit_symbol(Unit unit);
 
+/* How readings are printed. */
+typedef struct Output {
+        FILE *f;
+        OutputFormat format;
+        Unit unit;
+        bool named;             /* readings name their sensor: a CSV column, a JSON field */
+        size_t name_width;      /* text: the names' column, 0 for none (one sensor) */
+        bool header_done;       /* CSV */
+} Output;
+
 /* Prints one reading as a whole line (CSV: with the header before the first). */
-void output_reading(FILE *f, OutputFormat format, Unit unit, const Reading *r, bool *header_done);
+void output_reading(Output *o, const Reading *r);

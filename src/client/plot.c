@@ -8,8 +8,21 @@
 #include "plot.h"
 #include "terminal.h"
 
-#define PLOT_HISTORY 1024  /* readings kept: more than any terminal is wide */
+#define PLOT_HISTORY 1024  /* ticks kept: more than any terminal is wide */
 #define AXIS_WIDTH 10      /* "-123.456 ┤" */
+
+/* One sensor's line, and what the top line says of it. */
+typedef struct Series {
+        char *name;             /* NULL: the one unnamed series */
+        uint64_t n;             /* readings so far, for the average */
+        int64_t sum, min, max, last; /* in the chosen unit, thousandths */
+} Series;
+
+/* One column: a tick, and what each series read at it. */
+typedef struct Column {
+        uint64_t seq;
+        uint64_t time_ms;
+} Column;
 
 struct Plot {
         FILE *f;
@@ -18,27 +31,49 @@ struct Plot {
         bool utf8;
         bool color;
 
-        Reading history[PLOT_HISTORY]; /* a ring: the newest at (next - 1) */
-        size_t next, count;
+        Series *series;
+        size_t n_series;
 
-        uint64_t n;                    /* all readings so far, for the average */
-        int64_t sum, min, max;         /* in the chosen unit, thousandths */
+        Column columns[PLOT_HISTORY]; /* a ring: the newest at (next - 1) */
+        size_t next, count;
+        int64_t *values;        /* PLOT_HISTORY × n_series */
+        bool *have;             /* the same: a value is there */
 };
 
-int plot_new(FILE *f, const char *title, Unit unit, Plot **ret) {
+static Plot *plot_free_series(Plot *p) {
+        for (size_t i = 0; i < p->n_series; i++)
+                free(p->series[i].name);
+        free(p->series);
+        free(p->values);
+        free(p->have);
+        free(p->title);
+        free(p);
+        return NULL;
+}
+
+int plot_new(FILE *f, const char *title, Unit unit, const char *const *names, size_t n_names, Plot **ret) {
+        size_t n = MAX(n_names, (size_t) 1);
         Plot *p;
 
         assert(f);
         assert(title);
+        assert(names || n_names == 0);
         assert(ret);
 
         p = calloc(1, sizeof(*p));
         if (!p)
                 return -ENOMEM;
         p->title = strdup(title);
-        if (!p->title) {
-                free(p);
-                return -ENOMEM;
+        p->series = calloc(n, sizeof(Series));
+        p->values = calloc(PLOT_HISTORY * n, sizeof(int64_t));
+        p->have = calloc(PLOT_HISTORY * n, sizeof(bool));
+        if (!p->title || !p->series || !p->values || !p->have)
+                return plot_free_series(p), -ENOMEM;
+        p->n_series = n;
+        for (size_t i = 0; i < n_names; i++) {
+                p->series[i].name = strdup(names[i]);
+                if (!p->series[i].name)
+                        return plot_free_series(p), -ENOMEM;
         }
         p->f = f;
         p->unit = unit;
@@ -57,13 +92,21 @@ Plot *plot_free(Plot *p) {
                 return NULL;
         fputs("\x1b[?25h\x1b[?1049l", p->f);
         fflush(p->f);
-        free(p->title);
-        free(p);
-        return NULL;
+        return plot_free_series(p);
 }
 
-static const Reading *nth_newest(Plot *p, size_t i) {
-        return &p->history[(p->next + PLOT_HISTORY - 1 - i) % PLOT_HISTORY];
+/* The slot of the i-th newest column. */
+static size_t slot(const Plot *p, size_t i) {
+        return (p->next + PLOT_HISTORY - 1 - i) % PLOT_HISTORY;
+}
+
+static bool value_at(const Plot *p, size_t age, size_t series, int64_t *ret) {
+        size_t k = slot(p, age) * p->n_series + series;
+
+        if (!p->have[k])
+                return false;
+        *ret = p->values[k];
+        return true;
 }
 
 static void format_clock(char *buf, size_t size, uint64_t time_ms) {
@@ -94,10 +137,85 @@ static const char *cell(Plot *p, int64_t eighths) {
         return p->utf8 ? blocks[eighths] : ascii[eighths];
 }
 
+/* Each series of several its colour, and its mark where colour is off or runs out. */
+static const char *series_color(size_t i) {
+        static const char *const colors[] = { "\x1b[33m", "\x1b[36m", "\x1b[35m", "\x1b[32m", "\x1b[31m", "\x1b[34m" };
+        return colors[i % ELEMENTSOF(colors)];
+}
+
+static const char *series_mark(const Plot *p, size_t i) {
+        static const char *const marks[] = { "●", "▲", "■", "◆", "✚", "✱" };
+        static const char *const ascii[] = { "*", "+", "o", "x", "#", "@" };
+        return p->utf8 ? marks[i % ELEMENTSOF(marks)] : ascii[i % ELEMENTSOF(ascii)];
+}
+
+/* The top line: for one series its value now, min, max, average and count; for several, each one's mark,
+ * name and value now. What fits in the width, in this order. */
+static void draw_summary(Plot *p, unsigned columns) {
+        char line[4096] = "";
+        size_t used = 0, at = 0;
+
+        for (size_t i = 0; i < p->n_series; i++) {
+                const Series *s = &p->series[i];
+                char parts[5][128], value[32] = "-";
+                size_t n_parts;
+
+                if (s->n > 0)
+                        format_millidegrees(value, sizeof(value), s->last);
+                if (p->n_series == 1) {
+                        char lo[32] = "-", hi[32] = "-", avg[32] = "-";
+
+                        if (s->n > 0) {
+                                format_millidegrees(lo, sizeof(lo), s->min);
+                                format_millidegrees(hi, sizeof(hi), s->max);
+                                format_millidegrees(avg, sizeof(avg), s->sum / (int64_t) s->n);
+                        }
+                        snprintf(parts[0], sizeof(parts[0]), "now %s %s", value, unit_symbol(p->unit));
+                        snprintf(parts[1], sizeof(parts[1]), "   min %s", lo);
+                        snprintf(parts[2], sizeof(parts[2]), "   max %s", hi);
+                        snprintf(parts[3], sizeof(parts[3]), "   avg %s", avg);
+                        snprintf(parts[4], sizeof(parts[4]), "   (%" PRIu64 " readings)", s->n);
+                        n_parts = 5;
+                } else {
+                        snprintf(parts[0], sizeof(parts[0]), "%s%s %s %s", i > 0 ? "   " : "", series_mark(p, i), s->name,
+                                        value);
+                        n_parts = 1;
+                }
+                for (size_t k = 0; k < n_parts && used + display_width(parts[k]) <= columns; k++) {
+                        if (p->color && p->n_series > 1)
+                                at += (size_t) snprintf(line + at, sizeof(line) - at, "%s", series_color(i));
+                        at += (size_t) snprintf(line + at, sizeof(line) - at, "%s", parts[k]);
+                        used += display_width(parts[k]);
+                }
+        }
+        fprintf(p->f, "%s%s%s\x1b[K\r\n", p->color ? "\x1b[1;36m" : "", line, p->color ? "\x1b[0m" : "");
+}
+
+/* The range the chart spans: what it shows, with a little room; a flat line sits in the middle. */
+static void scale(Plot *p, size_t shown, int64_t *ret_min, int64_t *ret_max) {
+        int64_t lo = 0, hi = 0, v;
+        bool any = false;
+
+        for (size_t age = 0; age < shown; age++)
+                for (size_t i = 0; i < p->n_series; i++)
+                        if (value_at(p, age, i, &v)) {
+                                lo = any ? MIN(lo, v) : v;
+                                hi = any ? MAX(hi, v) : v;
+                                any = true;
+                        }
+        if (hi - lo < 1000) {
+                int64_t middle = lo / 2 + hi / 2;
+                lo = middle - 500;
+                hi = middle + 500;
+        }
+        *ret_min = lo;
+        *ret_max = hi;
+}
+
 void plot_redraw(Plot *p) {
         unsigned columns = 80, lines = 24, rows, width;
-        char now[32] = "-", lo[32] = "-", hi[32] = "-", avg[32] = "-", top[32], bottom[32], mid[32];
-        int64_t scale_min = 0, scale_max = 0;
+        char top[32], bottom[32], mid[32];
+        int64_t scale_min, scale_max;
         size_t shown;
         FILE *f;
 
@@ -113,68 +231,50 @@ void plot_redraw(Plot *p) {
         rows = lines - 4;                 /* title, values, chart..., axis, times */
         width = columns - AXIS_WIDTH;
         shown = MIN(p->count, (size_t) width);
-
-        /* The chart spans what it shows, with a little room; a flat line sits in the middle. */
-        for (size_t i = 0; i < shown; i++) {
-                int64_t v = unit_convert(p->unit, nth_newest(p, i)->millicelsius);
-                scale_min = i == 0 ? v : MIN(scale_min, v);
-                scale_max = i == 0 ? v : MAX(scale_max, v);
-        }
-        if (scale_max - scale_min < 1000) {
-                int64_t middle = (scale_max + scale_min) / 2;
-                scale_min = middle - 500;
-                scale_max = middle + 500;
-        }
-
-        if (p->n > 0) {
-                format_millidegrees(now, sizeof(now), unit_convert(p->unit, nth_newest(p, 0)->millicelsius));
-                format_millidegrees(lo, sizeof(lo), p->min);
-                format_millidegrees(hi, sizeof(hi), p->max);
-                format_millidegrees(avg, sizeof(avg), p->sum / (int64_t) p->n);
-        }
+        scale(p, shown, &scale_min, &scale_max);
 
         fputs("\x1b[H", f);
         fprintf(f, "%s%.*s%s\x1b[K\r\n", p->color ? "\x1b[1m" : "", (int) columns, p->title, p->color ? "\x1b[0m" : "");
-        {
-                char parts[5][64], line[512] = "";
-                size_t used = 0;
-
-                snprintf(parts[0], sizeof(parts[0]), "now %s %s", now, unit_symbol(p->unit));
-                snprintf(parts[1], sizeof(parts[1]), "   min %s", lo);
-                snprintf(parts[2], sizeof(parts[2]), "   max %s", hi);
-                snprintf(parts[3], sizeof(parts[3]), "   avg %s", avg);
-                snprintf(parts[4], sizeof(parts[4]), "   (%" PRIu64 " readings)", p->n);
-                /* What fits in the width, in this order: a narrow window loses the count first. */
-                for (size_t i = 0; i < ELEMENTSOF(parts) && used + display_width(parts[i]) <= columns; i++) {
-                        strcat(line, parts[i]);
-                        used += display_width(parts[i]);
-                }
-                fprintf(f, "%s%s%s\x1b[K\r\n", p->color ? "\x1b[1;36m" : "", line, p->color ? "\x1b[0m" : "");
-        }
+        draw_summary(p, columns);
 
         format_millidegrees(top, sizeof(top), scale_max);
-        format_millidegrees(mid, sizeof(mid), (scale_max + scale_min) / 2);
+        format_millidegrees(mid, sizeof(mid), scale_min / 2 + scale_max / 2);
         format_millidegrees(bottom, sizeof(bottom), scale_min);
         for (unsigned row = 0; row < rows; row++) {
                 /* Row 0 is the top; each row is (max - min) / rows degrees tall. */
                 const char *label = row == 0 ? top : row == rows - 1 ? bottom : row == rows / 2 ? mid : "";
 
                 fprintf(f, "%*s %s", AXIS_WIDTH - 2, label, p->utf8 ? "┤" : "|");
-                if (p->color)
+                if (p->color && p->n_series == 1)
                         fputs("\x1b[33m", f);
                 for (unsigned col = 0; col < width; col++) {
-                        /* The newest reading at the right edge. */
-                        size_t age = width - 1 - col;
-                        int64_t v, eighths;
+                        /* The newest tick at the right edge. */
+                        size_t age = width - 1 - col, drawn = SIZE_MAX;
+                        int64_t v;
 
-                        if (age >= shown) {
-                                fputc(' ', f);
-                                continue;
+                        for (size_t i = 0; age < shown && i < p->n_series; i++) {
+                                int64_t eighths;
+
+                                if (!value_at(p, age, i, &v))
+                                        continue;
+                                /* Height above the bottom of this row, in eighths of a row. */
+                                eighths = ((v - scale_min) * 8 * (int64_t) rows / (scale_max - scale_min)) -
+                                                8 * (int64_t) (rows - 1 - row);
+                                if (p->n_series == 1) {
+                                        fputs(cell(p, MAX(eighths, (int64_t) (row == rows - 1))), f);
+                                        drawn = i;
+                                } else if (eighths > 0 && eighths <= 8)
+                                        /* Several: each series a mark in the row its value falls in. */
+                                        drawn = i;
                         }
-                        v = unit_convert(p->unit, nth_newest(p, age)->millicelsius);
-                        /* Height of this column above the bottom of this row, in eighths of a row. */
-                        eighths = ((v - scale_min) * 8 * rows / (scale_max - scale_min)) - 8 * (rows - 1 - row);
-                        fputs(cell(p, MAX(eighths, (int64_t) (row == rows - 1))), f);
+                        if (p->n_series == 1 && drawn != SIZE_MAX)
+                                continue;
+                        if (drawn == SIZE_MAX)
+                                fputc(' ', f);
+                        else if (p->color)
+                                fprintf(f, "%s%s\x1b[0m", series_color(drawn), series_mark(p, drawn));
+                        else
+                                fputs(series_mark(p, drawn), f);
                 }
                 fputs(p->color ? "\x1b[0m\x1b[K\r\n" : "\x1b[K\r\n", f);
         }
@@ -187,28 +287,53 @@ void plot_redraw(Plot *p) {
         if (shown > 0) {
                 char first[16], last[16];
 
-                format_clock(first, sizeof(first), nth_newest(p, shown - 1)->time_ms);
-                format_clock(last, sizeof(last), nth_newest(p, 0)->time_ms);
+                format_clock(first, sizeof(first), p->columns[slot(p, shown - 1)].time_ms);
+                format_clock(last, sizeof(last), p->columns[slot(p, 0)].time_ms);
                 fprintf(f, "%*s%-*s%s", AXIS_WIDTH, "", (int) (width > 8 ? width - 8 : 0), first, last);
         }
         fputs("\x1b[K\x1b[J", f);
         fflush(f);
 }
 
+static int series_of(const Plot *p, const char *name) {
+        if (p->n_series == 1 && !p->series[0].name)
+                return 0;
+        for (size_t i = 0; name && i < p->n_series; i++)
+                if (strcmp(p->series[i].name, name) == 0)
+                        return (int) i;
+        return -ENOENT;
+}
+
 void plot_add(Plot *p, const Reading *r) {
+        Series *s;
+        size_t k;
         int64_t v;
+        int i;
 
         assert(p);
         assert(r);
 
-        v = unit_convert(p->unit, r->millicelsius);
-        p->history[p->next] = *r;
-        p->next = (p->next + 1) % PLOT_HISTORY;
-        p->count = MIN(p->count + 1, (size_t) PLOT_HISTORY);
+        i = series_of(p, r->sensor);
+        if (i < 0)
+                return;
+        /* A new tick starts a new column; the readings of one tick share it. */
+        if (p->count == 0 || p->columns[slot(p, 0)].seq != r->seq) {
+                p->columns[p->next] = (Column) { .seq = r->seq, .time_ms = r->time_ms };
+                memset(p->have + p->next * p->n_series, 0, p->n_series * sizeof(bool));
+                p->next = (p->next + 1) % PLOT_HISTORY;
+                p->count = MIN(p->count + 1, (size_t) PLOT_HISTORY);
+        }
 
-        p->min = p->n == 0 ? v : MIN(p->min, v);
-        p->max = p->n == 0 ? v : MAX(p->max, v);
-        p->sum += v;
-        p->n++;
+        v = unit_convert(p->unit, r->millicelsius);
+        k = slot(p, 0) * p->n_series + (size_t) i;
+        p->values[k] = v;
+        p->have[k] = true;
+
+        s = &p->series[i];
+        s->min = s->n == 0 ? v : MIN(s->min, v);
+        s->max = s->n == 0 ? v : MAX(s->max, v);
+        s->sum += v;
+        s->last = v;
+        s->n++;
         plot_redraw(p);
 }

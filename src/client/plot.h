@@ -6,12 +6,14 @@
 #include "macro.h"
 #include "output.h"
 
-/* thermo-client --plot: a live block chart of the stream, sized to the terminal and redrawn in place, with
- * the current, minimum, maximum and average values and a time axis. */
+/* thermo-client --plot: a live chart of the stream, sized to the terminal and redrawn in place, with a time
+ * axis: for one sensor a block chart, with its current, minimum, maximum and average values; for several,
+ * each one's line in marks of its colour, with their current values. */
 typedef struct Plot Plot;
 
-/* Takes over the terminal on f (alternate screen, no cursor) until plot_free(). */
-int plot_new(FILE *f, const char *title, Unit unit, Plot **ret);
+/* Takes over the terminal on f (alternate screen, no cursor) until plot_free(). Each name is a series of
+ * its own, drawn in its colour with a legend; with none, one series, of readings that name no sensor. */
+int plot_new(FILE *f, const char *title, Unit unit, const char *const *names, size_t n_names, Plot **ret);
 /* Gives the terminal back as it was. */
 Plot *plot_free(Plot *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Plot *, plot_free);

@@ -29,3 +29,11 @@ bool terminal_size(int fd, unsigned *ret_columns, unsigned *ret_lines) {
         *ret_lines = ws.ws_row;
         return true;
 }
+
+void terminal_write_safe(FILE *f, const char *s) {
+        assert(f);
+        assert(s);
+
+        for (; *s; s++)
+                fputc((unsigned char) *s < 0x20 || *s == 0x7f ? '?' : *s, f);
+}

@@ -34,7 +34,7 @@ static void update_events(Connection *c) {
                 return;
         if (c->output)
                 events |= EPOLLOUT;
-        if (c->lingering || (!c->closing && !c->eof && !c->paused))
+        if (c->lingering || (!c->closing && !c->eof && !c->paused && !c->held))
                 events |= EPOLLIN;
         /* Even with no events asked for, epoll reports a hang-up or an error. */
         if (events != c->events && poller_modify(manager_get_poller(c->peer.manager), c->fd, events, &c->watch) >= 0)
@@ -215,7 +215,7 @@ int connection_read_line(Connection *c, const char **ret_line, size_t *ret_lengt
                 ssize_t n;
                 int r;
 
-                if (c->closing || c->finished)
+                if (c->closing || c->finished || c->held)
                         return 0;
                 /* The flow-control rule: the replies to what we took still wait to be sent; take no more
                  * until they are down to the low-water mark. */
@@ -272,43 +272,76 @@ bool connection_has_room(Connection *c, size_t n) {
         return !c->finished && !c->closing && send_queue_size(c->output) + n <= high_water(c);
 }
 
-int connection_write(Connection *c, const void *data, size_t n, size_t extra) {
-        const char *p = data;
+int connection_writev(Connection *c, const struct iovec *iov, size_t n_iov, size_t extra) {
+        size_t n = 0, sent = 0;
         int r;
 
         assert(c);
-        assert(data || n == 0);
+        assert(iov || n_iov == 0);
 
         if (c->finished || c->closing)
                 return -EPIPE;
+        for (size_t i = 0; i < n_iov; i++)
+                n += iov[i].iov_len;
         if (send_queue_size(c->output) + n > high_water(c) + extra)
                 return -ENOBUFS;
 
         /* With nothing queued, the socket first: most writes never touch a queue. */
         if (!c->output) {
-                ssize_t k = send(c->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+                struct msghdr msg = { .msg_iov = (struct iovec *) iov, .msg_iovlen = n_iov };
+                ssize_t k = sendmsg(c->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
 
                 if (k < 0 && errno != EAGAIN && errno != EINTR) {
                         r = -errno;
                         finish(c, r);
                         return r;
                 }
-                if (k > 0) {
-                        p += k;
-                        n -= (size_t) k;
-                }
-                if (n == 0)
+                sent = k > 0 ? (size_t) k : 0;
+                if (sent == n)
                         return 0;
         }
 
-        r = send_queue_append(&c->output, p, n, high_water(c) + extra);
-        if (r < 0) {
-                /* Only memory can fail here: the room was checked above. */
-                finish(c, r);
-                return r;
+        /* What the socket did not take, queued in order; the room was checked above, so only memory can
+         * fail here. */
+        for (size_t i = 0; i < n_iov; i++) {
+                size_t skip = MIN(sent, iov[i].iov_len);
+
+                sent -= skip;
+                r = send_queue_append(&c->output, (const char *) iov[i].iov_base + skip, iov[i].iov_len - skip,
+                                high_water(c) + extra);
+                if (r < 0) {
+                        finish(c, r);
+                        return r;
+                }
         }
         update_events(c);
         return 0;
+}
+
+int connection_write(Connection *c, const void *data, size_t n, size_t extra) {
+        struct iovec iov = { .iov_base = (void *) data, .iov_len = n };
+
+        assert(data || n == 0);
+        return connection_writev(c, &iov, 1, extra);
+}
+
+void connection_hold(Connection *c) {
+        assert(c);
+
+        c->held = true;
+        update_events(c);
+}
+
+void connection_release(Connection *c) {
+        assert(c);
+
+        if (!c->held)
+                return;
+        c->held = false;
+        if (!c->finished && !c->closing) {
+                dispatch_readable(c);
+                update_events(c);
+        }
 }
 
 void connection_close(Connection *c, const char *reason) {

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/uio.h>
 #include <systemd/sd-event.h>
 
 #include "line.h"
@@ -42,6 +43,7 @@ struct Connection {
         bool paused:1;          /* the flow-control rule holds requests back */
         bool closing:1;         /* sending the last replies, then waiting for the peer to close */
         bool lingering:1;       /* all sent and our side shut down: waiting for the peer to close */
+        bool held:1;            /* the owner takes no request for now */
         bool finished:1;        /* the socket is closed; the reaper frees us */
 };
 
@@ -61,8 +63,15 @@ int connection_read_line(Connection *c, const char **ret_line, size_t *ret_lengt
  * may take the queue up to --buffer-size plus extra; -ENOBUFS beyond. A write that fails for any other
  * reason ends the connection. */
 int connection_write(Connection *c, const void *data, size_t n, size_t extra);
+/* The same, for bytes in several places: what one write of preformatted lines takes. */
+int connection_writev(Connection *c, const struct iovec *iov, size_t n_iov, size_t extra);
 /* Whether n more bytes fit under the high-water mark: what a broadcast checks, to skip a slow client. */
 bool connection_has_room(Connection *c, size_t n);
+
+/* The owner can take no request for now (it waits for something): connection_read_line() gives none
+ * until connection_release(), which hands over what has come meanwhile. */
+void connection_hold(Connection *c);
+void connection_release(Connection *c);
 
 /* Sends what is queued, then closes gracefully: no more requests, and what the peer still sends is read
  * and dropped until it closes too, or a few seconds pass, so that it does not lose our last line to a

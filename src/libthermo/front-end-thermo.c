@@ -10,9 +10,21 @@ struct ThermoFrontEnd {
         const char *server_name;
         thermo_handler_t handler;
         ThermometerObserver observer;
+        size_t n_sensors;
+        size_t reply_max;
 
         Session *subscribers;
-        size_t reply_max;
+        Session **waiting;      /* sessions whose GET waits for the next tick */
+        size_t n_waiting;
+
+        /* The tick's lines, formatted once: the default sensor's without its name, then every sensor's with
+         * its name, back to back in sensor order, so that "STREAM *" is one write and a set of names one
+         * writev() of some of them. */
+        char default_line[PROTOCOL_REPLY_MAX];
+        size_t default_length;
+        char *lines;
+        size_t *offsets;        /* n_sensors + 1 */
+        struct iovec *iov;      /* room for a subset's lines */
 };
 
 static Session *session_of(Connection *c) {
@@ -61,6 +73,10 @@ static void front_end_free(FrontEnd *fe) {
         ThermoFrontEnd *t = thermo_of(fe);
 
         thermometer_remove_observer(manager_get_thermometer(fe->manager), &t->observer);
+        free(t->waiting);
+        free(t->lines);
+        free(t->offsets);
+        free(t->iov);
         free(t);
 }
 
@@ -70,39 +86,103 @@ static const FrontEndOps thermo_front_end_ops = {
         .free = front_end_free,
 };
 
-/* Each tick is formatted once, and the same bytes go to every session that streams. */
+static void format_tick(ThermoFrontEnd *t, const Reading *readings, size_t n) {
+        size_t at = 0;
+
+        t->default_length = protocol_format_reading(t->default_line, sizeof(t->default_line), &readings[0], false);
+        for (size_t i = 0; i < n; i++) {
+                t->offsets[i] = at;
+                at += protocol_format_reading(t->lines + at, PROTOCOL_REPLY_MAX, &readings[i], true);
+        }
+        t->offsets[n] = at;
+}
+
+/* One tick to a streaming session: its lines, all or none, and whether any was a reading. */
+static void deliver(ThermoFrontEnd *t, Session *s, const Reading *readings) {
+        size_t n_iov = 0, total = 0;
+        bool reading = false;
+
+        if (s->all) {
+                t->iov[n_iov++] = (struct iovec) { t->lines, t->offsets[t->n_sensors] };
+                for (size_t i = 0; i < t->n_sensors; i++)
+                        reading = reading || readings[i].error == 0;
+        } else if (s->subset) {
+                for (size_t i = 0; i < t->n_sensors; i++)
+                        if (session_streams(s, i)) {
+                                t->iov[n_iov++] = (struct iovec) { t->lines + t->offsets[i], t->offsets[i + 1] - t->offsets[i] };
+                                reading = reading || readings[i].error == 0;
+                        }
+        } else {
+                t->iov[n_iov++] = (struct iovec) { t->default_line, t->default_length };
+                reading = readings[0].error == 0;
+        }
+        for (size_t i = 0; i < n_iov; i++)
+                total += t->iov[i].iov_len;
+        session_deliver(s, t->iov, n_iov, total, reading);
+}
+
+static void answer_waiting(ThermoFrontEnd *t, const Reading *readings) {
+        Session **waiting = t->waiting;
+        size_t n = t->n_waiting;
+
+        /* Answering may make a session wait again (a slow sensor still not ready): a list of its own. */
+        t->waiting = NULL;
+        t->n_waiting = 0;
+        for (size_t i = 0; i < n; i++)
+                session_answer_get(waiting[i], readings);
+        free(waiting);
+}
+
 static void on_tick(ThermometerObserver *o, const Reading *readings, size_t n) {
         ThermoFrontEnd *t = container_of(o, ThermoFrontEnd, observer);
-        char line[PROTOCOL_REPLY_MAX];
         Session *i, *next;
-        size_t length;
 
-        if (!t->subscribers)
-                return;
-        length = protocol_format_reading(line, sizeof(line), &readings[0]);
-        LIST_FOREACH_SAFE(subscribers, i, next, t->subscribers)
-                session_deliver(i, line, length, readings[0].error == 0);
+        assert(n == t->n_sensors);
+
+        if (t->subscribers) {
+                format_tick(t, readings, n);
+                LIST_FOREACH_SAFE(subscribers, i, next, t->subscribers)
+                        deliver(t, i, readings);
+        }
+        if (t->n_waiting > 0)
+                answer_waiting(t, readings);
 }
 
 int thermo_front_end_new(Manager *m, const char *server_name, thermo_handler_t handler, FrontEnd **ret) {
+        _cleanup_(front_end_freep) FrontEnd *fe = NULL;
+        Thermometer *thermometer;
         ThermoFrontEnd *t;
+        size_t n;
 
         assert(m);
         assert(server_name);
         assert(handler);
         assert(ret);
 
+        thermometer = manager_get_thermometer(m);
+        n = thermometer_get_n_sensors(thermometer);
+        assert(n > 0);
+
         t = calloc(1, sizeof(*t));
         if (!t)
                 return -ENOMEM;
         t->front_end = (FrontEnd) { .ops = &thermo_front_end_ops, .name = "thermo", .manager = m };
+        t->observer.tick = on_tick;
+        thermometer_add_observer(thermometer, &t->observer);
+        fe = &t->front_end;
+
         t->server_name = server_name;
         t->handler = handler;
-        /* A reply line, and the END or OK line that may follow it. */
-        t->reply_max = 2 * PROTOCOL_REPLY_MAX;
-        t->observer.tick = on_tick;
-        thermometer_add_observer(manager_get_thermometer(m), &t->observer);
-        *ret = &t->front_end;
+        t->n_sensors = n;
+        /* The longest reply is a line per sensor and END: SENSORS, or GET *. */
+        t->reply_max = (n + 2) * PROTOCOL_REPLY_MAX;
+        t->lines = malloc(n * PROTOCOL_REPLY_MAX);
+        t->offsets = calloc(n + 1, sizeof(size_t));
+        t->iov = calloc(n, sizeof(struct iovec));
+        if (!t->lines || !t->offsets || !t->iov)
+                return -ENOMEM;
+
+        *ret = TAKE_PTR(fe);
         return 0;
 }
 
@@ -129,9 +209,35 @@ void thermo_front_end_unsubscribe(ThermoFrontEnd *t, Session *s) {
                 thermometer_set_active(manager_get_thermometer(t->front_end.manager), &t->observer, false);
 }
 
+int thermo_front_end_wait(ThermoFrontEnd *t, Session *s) {
+        Session **p;
+
+        assert(t);
+        assert(s);
+
+        p = reallocarray(t->waiting, t->n_waiting + 1, sizeof(Session *));
+        if (!p)
+                return -ENOMEM;
+        p[t->n_waiting++] = s;
+        t->waiting = p;
+        return 0;
+}
+
+void thermo_front_end_stop_waiting(ThermoFrontEnd *t, Session *s) {
+        assert(t);
+        assert(s);
+
+        for (size_t i = 0; i < t->n_waiting; i++)
+                if (t->waiting[i] == s) {
+                        memmove(t->waiting + i, t->waiting + i + 1, (t->n_waiting - i - 1) * sizeof(Session *));
+                        t->n_waiting--;
+                        return;
+                }
+}
+
 void thermo_front_end_get_info(ThermoFrontEnd *t, ServerInfo *ret) {
-        Manager *m;
         Thermometer *thermometer;
+        Manager *m;
 
         assert(t);
         assert(ret);
@@ -141,7 +247,8 @@ void thermo_front_end_get_info(ThermoFrontEnd *t, ServerInfo *ret) {
         *ret = (ServerInfo) {
                 .server = t->server_name,
                 .version = PROJECT_VERSION,
-                .sensor = thermometer_get_sensor(thermometer, 0)->description,
+                .sensor = thermometer_get_sensor(thermometer, 0)->source,
+                .sensors = t->n_sensors,
                 .interval_ms = thermometer_get_interval(thermometer) / 1000,
                 .clients = manager_get_clients(m),
                 .uptime_s = manager_get_uptime_usec(m) / 1000000,

@@ -6,16 +6,19 @@
 #include "session.h"
 
 /* The thermo/1 front end (thermo-protocol(7)), shared by both servers. Its clients are sessions; at each
- * tick the line is formatted once, and the same bytes go to every session that streams. The servers
- * differ only in their handler: how a session's requests are taken from its connection. */
+ * tick the lines are formatted once, and the same bytes go to every session that streams them. The
+ * servers differ only in their handler: how a session's requests are taken from its connection. */
 typedef void (*thermo_handler_t)(Session *s);
 
-/* Observes m's thermometer from now on; hand it to m with manager_add_front_end(). */
+/* Observes m's thermometer, whose sensors are set, from now on; hand it to m with manager_add_front_end(). */
 int thermo_front_end_new(Manager *m, const char *server_name, thermo_handler_t handler, FrontEnd **ret);
 
 /* For the sessions (session.c). */
 void thermo_front_end_subscribe(ThermoFrontEnd *fe, Session *s);
 void thermo_front_end_unsubscribe(ThermoFrontEnd *fe, Session *s);
+/* s's GET is answered at the next tick (session_answer_get()). */
+int thermo_front_end_wait(ThermoFrontEnd *fe, Session *s);
+void thermo_front_end_stop_waiting(ThermoFrontEnd *fe, Session *s);
 void thermo_front_end_get_info(ThermoFrontEnd *fe, ServerInfo *ret);
 Manager *thermo_front_end_get_manager(ThermoFrontEnd *fe);
 Thermometer *thermo_front_end_get_thermometer(ThermoFrontEnd *fe);

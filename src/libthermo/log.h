@@ -14,6 +14,8 @@
 #define THERMO_MESSAGE_CONNECTED "caa6a5b986af4e949c810cff0e0a76a7"
 #define THERMO_MESSAGE_DISCONNECTED "55c68309aadf41c9ba76928ac7c21bd2"
 #define THERMO_MESSAGE_REJECTED "81be728ab9684781ac2ad5aab0809aa6"
+#define THERMO_MESSAGE_SENSOR_FAILED "6a7c863dbdf4436fa8d877ece8c20d7f"
+#define THERMO_MESSAGE_SENSOR_RECOVERED "f3d552726c4541d090c3a802a6682346"
 
 /* A NULL-terminated list of extra "KEY=value" journal fields. */
 #define LOG_FIELDS(...) ((const char *const[]) { __VA_ARGS__, NULL })

@@ -62,21 +62,36 @@ static uint64_t now_usec(Manager *m) {
         return now;
 }
 
+#define STATUS_SENSORS_MAX 4 /* sensors STATUS= names; then how many more there are */
+
 static void send_status(Manager *m) {
         const Reading *readings = thermometer_peek_readings(m->thermometer);
-        char value[32];
+        size_t n = thermometer_get_n_sensors(m->thermometer), at;
+        char text[512];
 
         m->status_sent = now_usec(m);
-        if (!readings)
-                (void) sd_notifyf(false, "STATUS=%zu client%s, no reading yet", m->n_peers, m->n_peers == 1 ? "" : "s");
-        else if (readings[0].error < 0)
-                (void) sd_notifyf(false, "STATUS=%zu client%s, sensor unavailable", m->n_peers,
-                                m->n_peers == 1 ? "" : "s");
-        else {
-                format_millidegrees(value, sizeof(value), readings[0].millicelsius);
-                (void) sd_notifyf(false, "STATUS=%zu client%s, last reading %s °C (#%" PRIu64 ")", m->n_peers,
-                                m->n_peers == 1 ? "" : "s", value, readings[0].seq);
+        at = (size_t) snprintf(text, sizeof(text), "STATUS=%zu client%s, ", m->n_peers, m->n_peers == 1 ? "" : "s");
+        if (!readings) {
+                (void) sd_notifyf(false, "%sno reading yet", text);
+                return;
         }
+        at += (size_t) snprintf(text + at, sizeof(text) - at, "last reading #%" PRIu64 ":", readings[0].seq);
+        for (size_t i = 0; i < MIN(n, (size_t) STATUS_SENSORS_MAX) && at < sizeof(text); i++) {
+                char value[32];
+
+                /* A sensor without a reading says so: never its last good value as if it were new. */
+                if (readings[i].error < 0)
+                        snprintf(value, sizeof(value), "unavailable");
+                else {
+                        format_millidegrees(value, sizeof(value) - 4, readings[i].millicelsius);
+                        strcat(value, " °C");
+                }
+                at += (size_t) snprintf(text + at, sizeof(text) - at, "%s %s %s", i > 0 ? "," : "",
+                                readings[i].sensor, value);
+        }
+        if (n > STATUS_SENSORS_MAX && at < sizeof(text))
+                snprintf(text + at, sizeof(text) - at, " (+%zu more)", n - STATUS_SENSORS_MAX);
+        (void) sd_notify(false, text);
 }
 
 static int on_status_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -587,8 +602,9 @@ static void raise_fd_limit(void) {
 }
 
 int manager_run(Manager *m) {
+        char field[256], sensors[32];
         const Sensor *sensor;
-        char field[512];
+        size_t n;
         int r;
 
         assert(m);
@@ -610,12 +626,19 @@ int manager_run(Manager *m) {
                 return log_error_errno(r, "Failed to enable the watchdog: %m");
 
         sensor = thermometer_get_sensor(m->thermometer, 0);
-        snprintf(field, sizeof(field), "SENSOR=%s", sensor->description);
-        log_struct(LOG_INFO, 0, THERMO_MESSAGE_STARTED, LOG_FIELDS(field),
-                        "%s %s started: sensor %s, a reading every %" PRIu64 "ms%s.", program_invocation_short_name,
-                        PROJECT_VERSION, sensor->description,
-                        thermometer_get_interval(m->thermometer) / USEC_PER_MSEC,
+        n = thermometer_get_n_sensors(m->thermometer);
+        snprintf(field, sizeof(field), "SENSOR=%s", sensor->source);
+        snprintf(sensors, sizeof(sensors), "SENSORS=%zu", n);
+        log_struct(LOG_INFO, 0, THERMO_MESSAGE_STARTED, LOG_FIELDS(field, sensors),
+                        "%s %s started: %zu sensor%s (the default %s, %s), a reading every %" PRIu64 "ms%s.",
+                        program_invocation_short_name, PROJECT_VERSION, n, n == 1 ? "" : "s", sensor->name,
+                        sensor->source, thermometer_get_interval(m->thermometer) / USEC_PER_MSEC,
                         m->activated ? ", socket-activated" : "");
+        for (size_t i = 0; i < n; i++)
+                log_debug("Sensor %s: %s.", thermometer_get_sensor(m->thermometer, i)->name,
+                                thermometer_get_sensor(m->thermometer, i)->source);
+        /* A sensor that gives no reading is said now, not at the first client. */
+        thermometer_check(m->thermometer);
 
         (void) sd_notify(false, "READY=1");
         send_status(m);

@@ -19,89 +19,164 @@ static const struct {
         const char *word;
         RequestType type;
 } commands[] = {
-        { "GET", REQUEST_GET },   { "STREAM", REQUEST_STREAM }, { "STOP", REQUEST_STOP },
-        { "PING", REQUEST_PING }, { "INFO", REQUEST_INFO },     { "QUIT", REQUEST_QUIT },
+        { "GET", REQUEST_GET },   { "STREAM", REQUEST_STREAM }, { "STOP", REQUEST_STOP },       { "PING", REQUEST_PING },
+        { "INFO", REQUEST_INFO }, { "QUIT", REQUEST_QUIT },     { "SENSORS", REQUEST_SENSORS },
 };
 
+static bool is_lower(char c) {
+        return c >= 'a' && c <= 'z';
+}
+
+static bool is_digit(char c) {
+        return c >= '0' && c <= '9';
+}
+
+bool protocol_name_is_valid(const char *s, size_t n) {
+        assert(s || n == 0);
+
+        if (n == 0 || n > PROTOCOL_NAME_MAX || !is_lower(s[0]))
+                return false;
+        for (size_t i = 1; i < n; i++)
+                if (!is_lower(s[i]) && !is_digit(s[i]) && !IN_SET(s[i], '_', '.', '-'))
+                        return false;
+        return true;
+}
+
+/* The arguments of GET and STREAM: "STREAM [count] <name>..." or "STREAM [count] *", "GET [<name>|*]". A
+ * word that starts with a digit or a sign is a count; one that starts with a letter, a name. */
+static int parse_arguments(const char *line, RequestName *words, size_t n_words, Request *req, const char **ret_error) {
+        size_t i = 0;
+
+        if (req->type == REQUEST_STREAM && n_words > 0 &&
+                        (is_digit(line[words[0].at]) || IN_SET(line[words[0].at], '-', '+'))) {
+                char count[24];
+                uint64_t v;
+
+                if (words[0].length >= sizeof(count)) {
+                        *ret_error = "invalid count";
+                        return -EBADMSG;
+                }
+                memcpy(count, line + words[0].at, words[0].length);
+                count[words[0].length] = '\0';
+                if (parse_uint64(count, 1, PROTOCOL_COUNT_MAX, &v) < 0) {
+                        *ret_error = "invalid count";
+                        return -EBADMSG;
+                }
+                req->count = (uint32_t) v;
+                i++;
+        }
+        if (req->type == REQUEST_GET && n_words > 1) {
+                *ret_error = "unexpected argument";
+                return -EBADMSG;
+        }
+
+        for (; i < n_words; i++) {
+                const char *w = line + words[i].at;
+
+                if (words[i].length == 1 && w[0] == '*') {
+                        req->all = true;
+                        continue;
+                }
+                if (!is_lower(w[0]) && !(w[0] >= 'A' && w[0] <= 'Z')) {
+                        *ret_error = "unexpected argument";
+                        return -EBADMSG;
+                }
+                if (!protocol_name_is_valid(w, words[i].length)) {
+                        *ret_error = "invalid sensor name";
+                        return -EBADMSG;
+                }
+                req->names[req->n_names++] = words[i];
+        }
+        if (req->all && req->n_names > 0) {
+                *ret_error = "unexpected argument";
+                return -EBADMSG;
+        }
+        return 0;
+}
+
 int protocol_parse_request(const char *line, size_t n, Request *ret, const char **ret_error) {
-        char words[2][PROTOCOL_LINE_MAX];
-        size_t n_words = 0, i = 0;
-        Request req = {};
+        RequestName words[PROTOCOL_NAMES_MAX + 1];
+        size_t n_words = 0, i = 0, k;
+        int r;
 
         assert(line || n == 0);
         assert(ret);
         assert(ret_error);
 
-        for (size_t k = 0; k < n; k++)
+        for (k = 0; k < n; k++)
                 if (((unsigned char) line[k] < 0x20 || (unsigned char) line[k] > 0x7e) && line[k] != '\t') {
                         *ret_error = "invalid byte in request";
                         return -EBADMSG;
                 }
+        if (n >= PROTOCOL_LINE_MAX) {
+                *ret_error = "request line too long";
+                return -EBADMSG;
+        }
 
         for (;;) {
-                size_t start, len;
+                size_t start;
 
                 while (i < n && is_blank(line[i]))
                         i++;
                 if (i >= n)
                         break;
-                if (n_words >= ELEMENTSOF(words)) {
-                        *ret_error = "too many arguments";
-                        return -EBADMSG;
-                }
                 for (start = i; i < n && !is_blank(line[i]); i++)
                         ;
-                len = i - start;
-                memcpy(words[n_words], line + start, len);
-                words[n_words++][len] = '\0';
+                /* Words are separated, so a line of 511 bytes holds 256 at most. */
+                assert(n_words < ELEMENTSOF(words));
+                words[n_words++] = (RequestName) { .at = (uint16_t) start, .length = (uint8_t) MIN(i - start, (size_t) UINT8_MAX) };
         }
 
-        if (n_words == 0) {
-                *ret = (Request) { .type = REQUEST_EMPTY };
+        *ret = (Request) { .type = REQUEST_EMPTY };
+        if (n_words == 0)
                 return 0;
-        }
 
-        for (i = 0; i < ELEMENTSOF(commands); i++)
-                if (strcasecmp(words[0], commands[i].word) == 0)
+        for (k = 0; k < ELEMENTSOF(commands); k++)
+                if (strlen(commands[k].word) == words[0].length &&
+                                strncasecmp(line + words[0].at, commands[k].word, words[0].length) == 0)
                         break;
-        if (i >= ELEMENTSOF(commands)) {
+        if (k >= ELEMENTSOF(commands)) {
                 *ret_error = "unknown command";
                 return -EBADMSG;
         }
-        req.type = commands[i].type;
+        ret->type = commands[k].type;
 
-        if (n_words > 1) {
-                uint64_t count;
-
-                if (req.type != REQUEST_STREAM) {
-                        *ret_error = "unexpected argument";
-                        return -EBADMSG;
-                }
-                if (parse_uint64(words[1], 1, PROTOCOL_COUNT_MAX, &count) < 0) {
-                        *ret_error = "invalid count";
-                        return -EBADMSG;
-                }
-                req.count = (uint32_t) count;
+        if (n_words > 1 && !IN_SET((int) ret->type, REQUEST_GET, REQUEST_STREAM)) {
+                *ret_error = "unexpected argument";
+                return -EBADMSG;
         }
-
-        *ret = req;
-        return 0;
+        r = parse_arguments(line, words + 1, n_words - 1, ret, ret_error);
+        if (r < 0)
+                *ret = (Request) { .type = REQUEST_EMPTY };
+        return r;
 }
 
-size_t protocol_format_reading(char *buf, size_t size, const Reading *r) {
+size_t protocol_format_reading(char *buf, size_t size, const Reading *r, bool named) {
+        const char *name = named && r->sensor ? r->sensor : NULL;
         char value[32];
         int k;
 
         assert(buf);
         assert(r);
 
-        assert(buf);
-        assert(r);
-
         if (r->error < 0)
-                return protocol_format_error(buf, size, 503, "sensor unavailable");
-        format_millidegrees(value, sizeof(value), r->millicelsius);
-        k = snprintf(buf, size, "TEMP %" PRIu64 " %" PRIu64 " %s\n", r->seq, r->time_ms, value);
+                k = snprintf(buf, size, "ERR 503 sensor unavailable%s%s\n", name ? " " : "", strempty(name));
+        else {
+                format_millidegrees(value, sizeof(value), r->millicelsius);
+                k = snprintf(buf, size, "TEMP %" PRIu64 " %" PRIu64 " %s%s%s\n", r->seq, r->time_ms, value,
+                                name ? " " : "", strempty(name));
+        }
+        return MIN((size_t) k, size - 1);
+}
+
+size_t protocol_format_sensor(char *buf, size_t size, const char *name, const char *source) {
+        int k;
+
+        assert(buf);
+        assert(name);
+        assert(source);
+
+        k = snprintf(buf, size, "SENSOR %s %s\n", name, source);
         return MIN((size_t) k, size - 1);
 }
 
@@ -111,8 +186,8 @@ size_t protocol_format_hello(char *buf, size_t size, const ServerInfo *info) {
         assert(buf);
         assert(info);
 
-        k = snprintf(buf, size, "HELLO " PROTOCOL_NAME " %s %s interval_ms=%" PRIu64 " sensor=%s\n", info->server,
-                        info->version, info->interval_ms, info->sensor);
+        k = snprintf(buf, size, "HELLO " PROTOCOL_NAME " %s %s interval_ms=%" PRIu64 " sensor=%s sensors=%" PRIu64 "\n",
+                        info->server, info->version, info->interval_ms, info->sensor, info->sensors);
         return MIN((size_t) k, size - 1);
 }
 
@@ -124,9 +199,9 @@ size_t protocol_format_info(char *buf, size_t size, const ServerInfo *info) {
 
         k = snprintf(buf, size,
                         "INFO server=%s version=%s sensor=%s interval_ms=%" PRIu64 " clients=%" PRIu64
-                        " uptime_s=%" PRIu64 "\n",
+                        " uptime_s=%" PRIu64 " sensors=%" PRIu64 "\n",
                         info->server, info->version, info->sensor, info->interval_ms, info->clients,
-                        info->uptime_s);
+                        info->uptime_s, info->sensors);
         return MIN((size_t) k, size - 1);
 }
 
@@ -168,20 +243,27 @@ static int parse_milli(const char *s, int64_t *ret) {
         return 0;
 }
 
+/* "<seq> <time> <celsius> [<name>]" */
 static int parse_reading(const char *s, Reading *ret) {
         char seq[24], time[24], value[32];
         Reading r = {};
+        int end = 0;
 
-        if (sscanf(s, "%23s %23s %31s", seq, time, value) != 3)
+        if (sscanf(s, "%23s %23s %31s%n", seq, time, value, &end) != 3)
                 return -EBADMSG;
         if (parse_uint64(seq, 0, UINT64_MAX, &r.seq) < 0 || parse_uint64(time, 0, UINT64_MAX, &r.time_ms) < 0 ||
                         parse_milli(value, &r.millicelsius) < 0)
                 return -EBADMSG;
+        if (s[end] != '\0') {
+                if (s[end] != ' ' || !protocol_name_is_valid(s + end + 1, strlen(s + end + 1)))
+                        return -EBADMSG;
+                r.sensor = s + end + 1;
+        }
         *ret = r;
         return 0;
 }
 
-int protocol_parse_reply(const char *line, Reply *ret) {
+int protocol_parse_reply(char *line, Reply *ret) {
         static const struct {
                 const char *line;
                 ReplyType type;
@@ -205,7 +287,7 @@ int protocol_parse_reply(const char *line, Reply *ret) {
                 if (parse_reading(line + 5, &reply.reading) < 0)
                         return -EBADMSG;
         } else if (strncmp(line, "HELLO ", 6) == 0) {
-                const char *p = line + 6, *interval;
+                const char *p = line + 6, *interval, *sensors;
 
                 if (strncmp(p, PROTOCOL_NAME, strlen(PROTOCOL_NAME)) != 0 ||
                                 (p[strlen(PROTOCOL_NAME)] != ' ' && p[strlen(PROTOCOL_NAME)] != '\0'))
@@ -215,6 +297,9 @@ int protocol_parse_reply(const char *line, Reply *ret) {
                 interval = strstr(p, " interval_ms=");
                 if (interval && sscanf(interval, " interval_ms=%" SCNu64, &reply.interval_ms) != 1)
                         reply.interval_ms = 0;
+                sensors = strstr(p, " sensors=");
+                if (sensors && sscanf(sensors, " sensors=%" SCNu64, &reply.sensors) != 1)
+                        reply.sensors = 0;
         } else if (strncmp(line, "INFO ", 5) == 0) {
                 reply.type = REPLY_INFO;
                 reply.text = line + 5;
@@ -225,6 +310,19 @@ int protocol_parse_reply(const char *line, Reply *ret) {
                 if (sscanf(line + 4, "%3u %n", &reply.error, &consumed) != 1 || consumed == 0)
                         return -EBADMSG;
                 reply.text = line + 4 + consumed;
+                /* A sensor's failure names the sensor, where the request named it. */
+                if (reply.error == 503 && startswith(reply.text, "sensor unavailable ") &&
+                                protocol_name_is_valid(reply.text + 19, strlen(reply.text + 19)))
+                        reply.reading.sensor = reply.text + 19;
+        } else if (strncmp(line, "SENSOR ", 7) == 0) {
+                char *name = line + 7, *blank = strchr(name, ' ');
+
+                if (!blank || !protocol_name_is_valid(name, (size_t) (blank - name)) || blank[1] == '\0')
+                        return -EBADMSG;
+                *blank = '\0';
+                reply.type = REPLY_SENSOR;
+                reply.reading.sensor = name;
+                reply.text = blank + 1;
         } else
                 return -EBADMSG;
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,6 +13,9 @@
 #define PROTOCOL_LINE_MAX LINE_MAX_BYTES /* a request line, terminator included */
 #define PROTOCOL_REPLY_MAX 256    /* the longest line a server sends */
 #define PROTOCOL_COUNT_MAX UINT32_MAX
+#define PROTOCOL_NAME_MAX 32      /* a sensor's name: 1 to 32 of a-z 0-9 _ . -, starting with a letter */
+#define PROTOCOL_SOURCE_MAX 160   /* a sensor's source, as HELLO and SENSOR lines show it */
+#define PROTOCOL_NAMES_MAX (PROTOCOL_LINE_MAX / 2) /* the most names a request line can hold */
 
 typedef enum RequestType {
         REQUEST_EMPTY,
@@ -21,11 +25,21 @@ typedef enum RequestType {
         REQUEST_PING,
         REQUEST_INFO,
         REQUEST_QUIT,
+        REQUEST_SENSORS,
 } RequestType;
+
+/* A sensor name in a request line: where it starts, and its length. */
+typedef struct RequestName {
+        uint16_t at;
+        uint8_t length;
+} RequestName;
 
 typedef struct Request {
         RequestType type;
-        uint32_t count; /* STREAM: readings before END, 0 for no end */
+        uint32_t count;         /* STREAM: readings before END, 0 for no end */
+        bool all;               /* GET, STREAM: "*", every sensor */
+        size_t n_names;         /* GET, STREAM: the sensors named; none is the default sensor */
+        RequestName names[PROTOCOL_NAMES_MAX];
 } Request;
 
 typedef enum ReplyType {
@@ -38,34 +52,44 @@ typedef enum ReplyType {
         REPLY_INFO,
         REPLY_BYE,
         REPLY_ERR,
+        REPLY_SENSOR,
 } ReplyType;
 
 typedef struct Reply {
         ReplyType type;
-        Reading reading;       /* TEMP */
+        Reading reading;       /* TEMP, and ERR 503 for a sensor: reading.sensor names it, or is NULL */
         uint64_t interval_ms;  /* HELLO, 0 if it did not say */
+        uint64_t sensors;      /* HELLO, 0 if it did not say */
         unsigned error;        /* ERR */
-        const char *text;      /* ERR: the text; HELLO, INFO: what follows the first word */
+        const char *text;      /* ERR: the text; HELLO, INFO: what follows the first word; SENSOR: the source */
 } Reply;
 
 typedef struct ServerInfo {
         const char *server;
         const char *version;
-        const char *sensor;
+        const char *sensor;     /* the default sensor's source */
+        uint64_t sensors;
         uint64_t interval_ms;
         uint64_t clients;
         uint64_t uptime_s;
 } ServerInfo;
 
+/* Whether s (n bytes) is a sensor name the protocol allows. */
+bool protocol_name_is_valid(const char *s, size_t n);
+
 /* Parses a request line (without its terminator). On -EBADMSG, *ret_error says why, for ERR 400. */
 int protocol_parse_request(const char *line, size_t n, Request *ret, const char **ret_error);
 
-/* Parses a line (without its terminator, NUL-terminated) that a server sent. */
-int protocol_parse_reply(const char *line, Reply *ret);
+/* Parses a line that a server sent (without its terminator, NUL-terminated); words it returns pointers to
+ * are split off with NULs in place. */
+int protocol_parse_reply(char *line, Reply *ret);
 
 /* Each formats a whole line, "\n" included, and returns its length (truncated to fit size). */
-/* "TEMP <seq> <time> <celsius>", or "ERR 503 sensor unavailable" when the reading has an error. */
-size_t protocol_format_reading(char *buf, size_t size, const Reading *r);
+/* "TEMP <seq> <time> <celsius>", or "ERR 503 sensor unavailable" when the reading has an error; with
+ * named, the sensor's name is the last word of either. */
+size_t protocol_format_reading(char *buf, size_t size, const Reading *r, bool named);
+/* "SENSOR <name> <source>" */
+size_t protocol_format_sensor(char *buf, size_t size, const char *name, const char *source);
 size_t protocol_format_hello(char *buf, size_t size, const ServerInfo *info);
 size_t protocol_format_info(char *buf, size_t size, const ServerInfo *info);
 size_t protocol_format_error(char *buf, size_t size, unsigned code, const char *text);

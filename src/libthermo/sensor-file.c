@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include "parse.h"
+#include "protocol.h"
 #include "sensor.h"
 
 /* The coldest a thermometer can say, and a bound no room, board or CPU reaches: beyond either, the
@@ -14,22 +17,28 @@
 
 typedef struct PathSensor {
         Sensor sensor;
-        char *path;
 } PathSensor;
 
 int sensor_read_millidegrees(const char *path, int64_t *ret) {
         _cleanup_close_ int fd = -EBADF;
         char buf[32], *end;
+        struct stat st;
         long long v;
         ssize_t n;
 
         assert(path);
         assert(ret);
 
-        /* Opened anew for every reading: sysfs gives a fresh value only to a fresh read. */
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* Opened anew for every reading: sysfs gives a fresh value only to a fresh read. Never waiting
+         * to open (a FIFO without a writer), and only a regular file is read: sysfs attributes and 1-Wire
+         * files are; a FIFO, a tty or a device could block the reader for good. */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
         n = read(fd, buf, sizeof(buf) - 1);
         if (n < 0)
                 return -errno;
@@ -48,12 +57,11 @@ int sensor_read_millidegrees(const char *path, int64_t *ret) {
 }
 
 static int path_read(Sensor *s, int64_t *ret) {
-        return sensor_read_millidegrees(((PathSensor *) s)->path, ret);
+        return sensor_read_millidegrees(s->path, ret);
 }
 
 static void path_free(Sensor *s) {
-        free(((PathSensor *) s)->path);
-        free(s);
+        free(container_of(s, PathSensor, sensor));
 }
 
 static const SensorOps path_ops = {
@@ -61,45 +69,80 @@ static const SensorOps path_ops = {
         .free = path_free,
 };
 
-int sensor_path_new(const char *path, const char *description, const char *label, Sensor **ret) {
+int sensor_path_new(const char *path, const char *name, const char *source, const char *label, bool slow,
+                Sensor **ret) {
+        _cleanup_(sensor_freep) Sensor *s = NULL;
         PathSensor *p;
 
         assert(path);
-        assert(description);
+        assert(name);
+        assert(source);
         assert(ret);
 
         p = calloc(1, sizeof(*p));
         if (!p)
                 return -ENOMEM;
-        p->sensor.ops = &path_ops;
-        p->path = strdup(path);
-        p->sensor.description = strdup(description);
-        p->sensor.label = label ? strdup(label) : NULL;
-        if (!p->path || !p->sensor.description || (label && !p->sensor.label)) {
-                free(p->sensor.description);
-                free(p->sensor.label);
-                path_free(&p->sensor);
+        s = &p->sensor;
+        s->ops = &path_ops;
+        s->slow = slow;
+        s->path = strdup(path);
+        s->name = strdup(name);
+        s->source = strdup(source);
+        s->label = label ? strdup(label) : NULL;
+        if (!s->path || !s->name || !s->source || (label && !s->label))
                 return -ENOMEM;
-        }
-        *ret = &p->sensor;
+        *ret = TAKE_PTR(s);
         return 0;
 }
 
-int sensor_file_new(const char *args, Sensor **ret, const char **ret_error) {
-        char description[4096];
+/* A name from the path: the file's own name, or for the usual names of a reading (temperature,
+ * temp1_input, w1_slave) its directory's, as a 1-Wire device's address: file-28-000005e2fdc3. */
+static void name_from_path(const char *path, char name[static PROTOCOL_NAME_MAX + 1]) {
+        static const char *const generic_names[] = { "temperature", "temp", "w1_slave", "input", "value" };
+        const char *base = strrchr(path, '/') + 1, *dir = base - 1;
+        bool generic = startswith(base, "temp") && strstr(base, "_input");
+        char word[PATH_MAX];
+
+        while (dir > path && dir[-1] != '/')
+                dir--;
+        for (size_t k = 0; !generic && k < ELEMENTSOF(generic_names); k++)
+                generic = strcmp(base, generic_names[k]) == 0;
+        if (generic && dir < base - 1)
+                snprintf(word, sizeof(word), "%.*s", (int) (base - 1 - dir), dir);
+        else
+                snprintf(word, sizeof(word), "%s", base);
+        sensor_name_from(name, PROTOCOL_NAME_MAX + 1, "file-", word);
+}
+
+int sensor_file_new(const char *args, Sensor **ret, char error[static SENSOR_ERROR_MAX]) {
+        char source[PROTOCOL_SOURCE_MAX + 1], name[PROTOCOL_NAME_MAX + 1];
+        struct stat st;
 
         assert(ret);
-        assert(ret_error);
+        assert(error);
 
-        if (!args || args[0] != '/') {
-                *ret_error = "expected file:/absolute/path";
+        if (!args || args[0] != '/' || args[1] == '\0' || args[strlen(args) - 1] == '/') {
+                snprintf(error, SENSOR_ERROR_MAX, "expected file:/absolute/path");
                 return -EINVAL;
         }
-        /* A word in HELLO: no blanks in it. */
-        if (strpbrk(args, " \t")) {
-                *ret_error = "the path may not contain blanks";
+        /* One word in HELLO and in logs, and a line of its own in SENSORS: nothing that would break them. */
+        for (const char *p = args; *p; p++)
+                if ((unsigned char) *p <= ' ' || (unsigned char) *p >= 0x7f) {
+                        snprintf(error, SENSOR_ERROR_MAX, "the path may hold no blanks, control or non-ASCII characters");
+                        return -EINVAL;
+                }
+        if (snprintf(source, sizeof(source), "file:%s", args) >= (int) sizeof(source)) {
+                snprintf(error, SENSOR_ERROR_MAX, "the path is longer than %zu characters",
+                                sizeof(source) - 1 - strlen("file:"));
                 return -EINVAL;
         }
-        snprintf(description, sizeof(description), "file:%s", args);
-        return sensor_path_new(args, description, NULL, ret);
+        /* Checked now, to say so at start: a file that is there and no regular file stays refused. */
+        if (stat(args, &st) == 0 && !S_ISREG(st.st_mode)) {
+                snprintf(error, SENSOR_ERROR_MAX, "not a regular file (a FIFO or a device could block the reader)");
+                return -EINVAL;
+        }
+
+        name_from_path(args, name);
+        /* Any file may be slow (a DS18B20 converts for 750ms): read it off the event loop. */
+        return sensor_path_new(args, name, source, NULL, true, ret);
 }

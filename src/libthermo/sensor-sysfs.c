@@ -1,39 +1,84 @@
 /* SPDX-License-Identifier: MIT */
-/* The temperature sensors Linux shows under /sys: thermal zones (/sys/class/thermal/thermal_zone<N>/temp,
- * named by their 'type') and hwmon chips (/sys/class/hwmon/hwmon<N>/temp<M>_input, named by the chip's
- * 'name' and each input's 'temp<M>_label'). */
+/* The temperature sensors Linux shows under /sys, named for what the hardware is, the same on every boot:
+ *
+ * - thermal zones (class/thermal/thermal_zone<N>), by their type: x86_pkg_temp, cpu-thermal; zones of the
+ *   same type by the device they belong to (acpitz-lnxtherm_00);
+ * - the temperature inputs of hwmon chips (class/hwmon/hwmon<N>/temp<M>_input), by the chip as lm-sensors
+ *   names it, its driver and the bus address of the device it sits on (nvme-pci-0100: two identical
+ *   drives differ), then by the input's label or number: nvme-pci-0100-composite.
+ *
+ * A thermal zone also shows as an hwmon chip whose device is the zone: that one is the zone, and is served
+ * once. The numbers N of thermal_zone<N> and hwmon<N> come from the order the kernel found things in and
+ * are in no name. */
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "log.h"
 #include "protocol.h"
-#include "reading.h"
 #include "sensor.h"
 
-#define SYSFS_PATH_MAX 512
+/* snprintf() that says whether all of it fit: a path that does not is none of ours, and a name or label is
+ * cut where it must be. */
+_printf_(3, 4) static bool format(char *buf, size_t size, const char *fmt, ...) {
+        va_list ap;
+        int k;
 
-/* One sensor found: its spec (what --sensor takes), a label for people, and the file to read. */
+        va_start(ap, fmt);
+        k = vsnprintf(buf, size, fmt, ap);
+        va_end(ap);
+        return k >= 0 && (size_t) k < size;
+}
+
+typedef enum FoundKind {
+        FOUND_THERMAL,
+        FOUND_HWMON,
+} FoundKind;
+
 typedef struct Found {
-        char spec[128];
-        char label[300];
-        char path[4 * SYSFS_PATH_MAX];
+        FoundKind kind;
+        unsigned zone;          /* thermal_zone<N>: for the old spec thermal:<N> only */
+        char type[64];          /* thermal: the zone's type; hwmon: the chip's driver */
+        char chip[64];          /* thermal: the zone's name; hwmon: <driver>-<bus>-<address> */
+        char device[64];        /* thermal: what the zone's device is called, to tell zones of one type apart */
+        char input[16];         /* hwmon: temp<M> */
+        char label[128];
+        char name[PROTOCOL_NAME_MAX + 1];
+        char path[PATH_MAX];
+        bool slow;
 } Found;
 
-/* Return > 0 to stop the walk there. */
-typedef int (*found_handler_t)(const Found *f, void *userdata);
+typedef struct FoundList {
+        Found *items;
+        size_t n;
+} FoundList;
 
-/* Where sysfs is: /sys, unless $THERMO_SYSFS_ROOT says otherwise (the tests' fake trees). */
-static const char *sensor_sysfs_root(void) {
-        return getenv("THERMO_SYSFS_ROOT") ?: "/sys";
+static void found_list_done(FoundList *l) {
+        l->items = mfree(l->items);
+        l->n = 0;
+}
+
+static Found *found_list_add(FoundList *l) {
+        Found *p = reallocarray(l->items, l->n + 1, sizeof(Found));
+
+        if (!p)
+                return NULL;
+        l->items = p;
+        p[l->n] = (Found) {};
+        return &p[l->n++];
 }
 
 /* The first line of a small sysfs attribute, without its newline; "" when it cannot be read. */
-static void read_attribute(const char *path, char *buf, size_t size) {
-        FILE *f = fopen(path, "re");
+static void read_attribute(const char *dir, const char *attribute, char *buf, size_t size) {
+        char path[PATH_MAX];
+        FILE *f;
 
         buf[0] = '\0';
+        if (!format(path, sizeof(path), "%s/%s", dir, attribute))
+                return;
+        f = fopen(path, "re");
         if (!f)
                 return;
         if (!fgets(buf, (int) size, f))
@@ -42,8 +87,7 @@ static void read_attribute(const char *path, char *buf, size_t size) {
         fclose(f);
 }
 
-/* Entries of dir starting with prefix and a number, in the order of that number (zone2 before zone10).
- * *ret is to be freed with free_entries() whatever the count, 0 included. */
+/* Entries of dir that are prefix and a number, in the order of that number (zone2 before zone10). */
 static int scan(const char *dir, const char *prefix, struct dirent ***ret) {
         int n = scandir(dir, ret, NULL, versionsort);
         int k = 0;
@@ -70,215 +114,399 @@ static void free_entries(struct dirent **entries, int n) {
         free(entries);
 }
 
-/* HELLO and the spec are words: no blanks. */
-static void wordify(char *s) {
-        for (; *s; s++)
-                if (*s == ' ' || *s == '\t')
-                        *s = '_';
+static const char *last_component(const char *path) {
+        const char *slash = strrchr(path, '/');
+        return slash ? slash + 1 : path;
 }
 
-static int walk_thermal(found_handler_t handler, void *userdata) {
-        char dir[SYSFS_PATH_MAX], type[64];
+static int thermal_zones(FoundList *l) {
+        char dir[PATH_MAX], zone[PATH_MAX], device[PATH_MAX];
         struct dirent **zones;
-        int n, r = 0;
+        int n;
 
-        snprintf(dir, sizeof(dir), "%s/class/thermal", sensor_sysfs_root());
+        (void) format(dir, sizeof(dir), "%s/class/thermal", sensor_sysfs_root());
         n = scan(dir, "thermal_zone", &zones);
-        for (int i = 0; i < n && r == 0; i++) {
-                Found f;
-                char path[SYSFS_PATH_MAX + 300];
+        for (int i = 0; i < n; i++) {
+                Found *f;
 
-                snprintf(path, sizeof(path), "%s/%s/type", dir, zones[i]->d_name);
-                read_attribute(path, type, sizeof(type));
-                snprintf(f.spec, sizeof(f.spec), "thermal:%s", zones[i]->d_name + strlen("thermal_zone"));
-                snprintf(f.label, sizeof(f.label), "%s", type[0] ? type : zones[i]->d_name);
-                snprintf(f.path, sizeof(f.path), "%s/%s/temp", dir, zones[i]->d_name);
-                r = handler(&f, userdata);
+                if (!format(zone, sizeof(zone), "%s/%s/device", dir, zones[i]->d_name))
+                        continue;
+                f = found_list_add(l);
+                if (!f) {
+                        free_entries(zones, n);
+                        return -ENOMEM;
+                }
+                if (realpath(zone, device))
+                        (void) format(f->device, sizeof(f->device), "%s", last_component(device));
+                *strrchr(zone, '/') = '\0';
+                f->kind = FOUND_THERMAL;
+                f->zone = (unsigned) strtoul(zones[i]->d_name + strlen("thermal_zone"), NULL, 10);
+                read_attribute(zone, "type", f->type, sizeof(f->type));
+                if (!f->type[0])
+                        (void) format(f->type, sizeof(f->type), "thermal");
+                (void) format(f->label, sizeof(f->label), "%s", f->type);
+                (void) format(f->path, sizeof(f->path), "%s/temp", zone);
         }
         free_entries(zones, n);
-        return r;
+        return 0;
 }
 
-static int walk_hwmon(found_handler_t handler, void *userdata) {
-        char dir[SYSFS_PATH_MAX], chip[64];
+/* Names zones by type; where several share one, by their device (an ACPI thermal zone's LNXTHERM:00), or
+ * failing that by their place among those of the type. */
+static void name_thermal_zones(FoundList *l) {
+        for (size_t i = 0; i < l->n; i++) {
+                Found *f = &l->items[i];
+                size_t same = 0, before = 0, same_device = 0;
+
+                if (f->kind != FOUND_THERMAL)
+                        continue;
+                for (size_t k = 0; k < l->n; k++) {
+                        const Found *g = &l->items[k];
+
+                        if (g->kind != FOUND_THERMAL || strcmp(g->type, f->type) != 0)
+                                continue;
+                        same++;
+                        before += k < i;
+                        same_device += strcmp(g->device, f->device) == 0;
+                }
+                if (same == 1)
+                        sensor_name_from(f->name, sizeof(f->name), "thermal-", f->type);
+                else {
+                        char word[sizeof(f->type) + sizeof(f->device) + 16];
+
+                        if (f->device[0] && same_device == 1)
+                                (void) format(word, sizeof(word), "%s-%s", f->type, f->device);
+                        else
+                                (void) format(word, sizeof(word), "%s-%zu", f->type, before);
+                        sensor_name_from(f->name, sizeof(f->name), "thermal-", word);
+                }
+                (void) format(f->chip, sizeof(f->chip), "%s", f->name);
+        }
+}
+
+/* "<bus>-<address>" of the device an hwmon chip sits on, as lm-sensors says it: pci-0100 (domain, bus,
+ * slot, function), isa-0000 (a platform device), i2c-1-48, acpi-0, scsi-0-0; a class device (nvme0) sits on
+ * its parent's bus. Sets *ret_thermal for a chip that is a thermal zone's own. */
+static void chip_bus(const char *hwmon_dir, char *buf, size_t size, bool *ret_thermal) {
+        char path[PATH_MAX], device[PATH_MAX], target[PATH_MAX];
+        unsigned a, b, c, d;
+
+        *ret_thermal = false;
+        (void) format(buf, size, "virtual-0");
+        if (!format(path, sizeof(path), "%s/device", hwmon_dir) || !realpath(path, device))
+                return;
+
+        for (int depth = 0; depth < 8; depth++) {
+                const char *name = last_component(device), *subsystem;
+                ssize_t n;
+
+                if (!format(path, sizeof(path), "%s/subsystem", device))
+                        return;
+                n = readlink(path, target, sizeof(target) - 1);
+                if (n < 0) {
+                        /* A directory that groups devices (nvme/ of nvme0): what it is in is the device. */
+                        *strrchr(device, '/') = '\0';
+                        if (strcmp(last_component(device), "devices") == 0)
+                                return;
+                        continue;
+                }
+                target[n] = '\0';
+                subsystem = last_component(target);
+
+                if (strcmp(subsystem, "thermal") == 0 && startswith(name, "thermal_zone")) {
+                        *ret_thermal = true;
+                        return;
+                }
+                if (!strstr(target, "/class/")) {
+                        if (strcmp(subsystem, "pci") == 0 && sscanf(name, "%x:%x:%x.%x", &a, &b, &c, &d) == 4)
+                                (void) format(buf, size, "pci-%04x", (a << 16) + (b << 8) + (c << 3) + d);
+                        else if (strcmp(subsystem, "platform") == 0 || strcmp(subsystem, "of_platform") == 0)
+                                (void) format(buf, size, "isa-%04x", sscanf(strchr(name, '.') ?: "", ".%u", &a) == 1 ? a : 0);
+                        else if (strcmp(subsystem, "i2c") == 0 && sscanf(name, "%u-%x", &a, &b) == 2)
+                                (void) format(buf, size, "i2c-%u-%02x", a, b);
+                        else if (strcmp(subsystem, "spi") == 0 && sscanf(name, "spi%u.%u", &a, &b) == 2)
+                                (void) format(buf, size, "spi-%u-%u", a, b);
+                        else if (strcmp(subsystem, "acpi") == 0)
+                                (void) format(buf, size, "acpi-0");
+                        else if (strcmp(subsystem, "scsi") == 0 && sscanf(name, "%u:%u:%u:%u", &a, &b, &c, &d) == 4)
+                                (void) format(buf, size, "scsi-%u-%u", a, c);
+                        else if (strcmp(subsystem, "hid") == 0 && sscanf(name, "%x:%x:%x.%x", &a, &b, &c, &d) == 4)
+                                (void) format(buf, size, "hid-%u-%x", a, d);
+                        else
+                                (void) format(buf, size, "%s-%s", subsystem, name);
+                        return;
+                }
+                /* A class device: what it sits on is its parent. */
+                *strrchr(device, '/') = '\0';
+        }
+}
+
+/* "<chip>-<input>", within a name's length: the label where it fits, else temp<M>, else a shorter chip. */
+static void name_input(Found *f) {
+        char input[sizeof(f->label)];
+        size_t room;
+
+        if (f->label[0] && strlen(f->chip) + 1 + strlen(f->label) <= PROTOCOL_NAME_MAX)
+                (void) format(input, sizeof(input), "%s", f->label);
+        else
+                (void) format(input, sizeof(input), "%s", f->input);
+        room = PROTOCOL_NAME_MAX - MIN(strlen(input) + 1, (size_t) PROTOCOL_NAME_MAX - 1);
+        {
+                char word[sizeof(f->chip) + sizeof(input) + 2];
+
+                (void) format(word, sizeof(word), "%.*s-%s", (int) room, f->chip, input);
+                sensor_name_from(f->name, sizeof(f->name), "hwmon-", word);
+        }
+}
+
+/* How many chips of this driver with no device to tell them apart came before. */
+static unsigned virtual_chips_before(const FoundList *l, const char *chip_prefix) {
+        unsigned n = 0;
+
+        for (size_t i = 0; i < l->n; i++)
+                if (l->items[i].kind == FOUND_HWMON && startswith(l->items[i].chip, chip_prefix) &&
+                                (i == 0 || strcmp(l->items[i - 1].chip, l->items[i].chip) != 0))
+                        n++;
+        return n;
+}
+
+static int hwmon_chip(FoundList *l, const char *chip_dir) {
+        char driver[64], bus[64], path[PATH_MAX], chip[sizeof(driver) + sizeof(bus) + 2];
+        struct dirent **inputs;
+        bool thermal;
+        int m;
+
+        read_attribute(chip_dir, "name", driver, sizeof(driver));
+        if (!driver[0])
+                return 0;
+        chip_bus(chip_dir, bus, sizeof(bus), &thermal);
+        if (thermal)
+                return 0; /* a thermal zone's, served as that zone */
+
+        (void) format(chip, sizeof(chip), "%s-%s", driver, bus);
+        sensor_name_from(chip, sizeof(chip), "hwmon-", chip);
+        if (strcmp(bus, "virtual-0") == 0) {
+                /* No device: lm-sensors says virtual-0 for each; ours differ by their place among them. */
+                char prefix[sizeof(chip)];
+
+                (void) format(prefix, sizeof(prefix), "%.*s", (int) (strlen(chip) - 1), chip);
+                (void) format(chip + strlen(chip) - 1, sizeof(chip) - strlen(chip) + 1, "%u",
+                                virtual_chips_before(l, prefix));
+        }
+
+        m = scan(chip_dir, "temp", &inputs);
+        for (int k = 0; k < m; k++) {
+                const char *name = inputs[k]->d_name;
+                size_t digits = strspn(name + 4, "0123456789");
+                Found *f;
+
+                /* temp<M>_input only: temp<M>_label, _max, _crit are not readings. */
+                if (strcmp(name + 4 + digits, "_input") != 0)
+                        continue;
+                f = found_list_add(l);
+                if (!f) {
+                        free_entries(inputs, m);
+                        return -ENOMEM;
+                }
+                f->kind = FOUND_HWMON;
+                f->slow = strcmp(driver, "drivetemp") == 0; /* through the SCSI layer, to the disk */
+                (void) format(f->type, sizeof(f->type), "%s", driver);
+                (void) format(f->input, sizeof(f->input), "temp%.*s", (int) digits, name + 4);
+                (void) format(path, sizeof(path), "%s_label", f->input);
+                read_attribute(chip_dir, path, f->label, sizeof(f->label));
+                (void) format(f->path, sizeof(f->path), "%s/%s", chip_dir, name);
+                (void) format(f->chip, sizeof(f->chip), "%s", chip);
+                name_input(f);
+        }
+        free_entries(inputs, m);
+        return 0;
+}
+
+static int hwmon_chips(FoundList *l) {
+        char dir[PATH_MAX], chip_dir[PATH_MAX];
         struct dirent **chips;
         int n, r = 0;
 
-        snprintf(dir, sizeof(dir), "%s/class/hwmon", sensor_sysfs_root());
+        (void) format(dir, sizeof(dir), "%s/class/hwmon", sensor_sysfs_root());
         n = scan(dir, "hwmon", &chips);
-        for (int i = 0; i < n && r == 0; i++) {
-                char chip_dir[SYSFS_PATH_MAX + 300], path[SYSFS_PATH_MAX + 600];
-                struct dirent **inputs;
-                int m;
-
-                snprintf(chip_dir, sizeof(chip_dir), "%s/%s", dir, chips[i]->d_name);
-                snprintf(path, sizeof(path), "%s/name", chip_dir);
-                read_attribute(path, chip, sizeof(chip));
-                if (!chip[0])
+        for (int i = 0; i < n && r >= 0; i++) {
+                if (!format(chip_dir, sizeof(chip_dir), "%s/%s", dir, chips[i]->d_name))
                         continue;
-                wordify(chip);
-
-                m = scan(chip_dir, "temp", &inputs);
-                for (int k = 0; k < m && r == 0; k++) {
-                        const char *name = inputs[k]->d_name;
-                        size_t digits = strspn(name + 4, "0123456789");
-                        char label[96];
-                        Found f;
-
-                        /* temp<M>_input only: temp<M>_label, _max, _crit are not readings. */
-                        if (strcmp(name + 4 + digits, "_input") != 0)
-                                continue;
-                        snprintf(path, sizeof(path), "%s/temp%.*s_label", chip_dir, (int) digits, name + 4);
-                        read_attribute(path, label, sizeof(label));
-                        snprintf(f.spec, sizeof(f.spec), "hwmon:%s/temp%.*s", chip, (int) digits, name + 4);
-                        if (label[0])
-                                snprintf(f.label, sizeof(f.label), "%s", label);
-                        else
-                                snprintf(f.label, sizeof(f.label), "%s temp%.*s", chip, (int) digits, name + 4);
-                        snprintf(f.path, sizeof(f.path), "%s/%s", chip_dir, name);
-                        r = handler(&f, userdata);
-                }
-                free_entries(inputs, m);
+                r = hwmon_chip(l, chip_dir);
         }
         free_entries(chips, n);
         return r;
 }
 
-static int walk(found_handler_t handler, void *userdata) {
-        int r = walk_thermal(handler, userdata);
-        return r != 0 ? r : walk_hwmon(handler, userdata);
+static bool name_taken(const FoundList *l, size_t i, const char *name) {
+        for (size_t k = 0; k < i; k++)
+                if (strcmp(l->items[k].name, name) == 0)
+                        return true;
+        return false;
 }
 
-typedef struct Match {
-        const char *kind;   /* "thermal:" or "hwmon:" */
-        const char *want;   /* what follows it in the spec */
-        Found found;
-        bool ok;
-} Match;
+/* Every sensor found, each with a name no other has. */
+static int discover(FoundList *l) {
+        int r;
 
-static int match(const Found *f, void *userdata) {
-        Match *m = userdata;
-        const char *spec = f->spec + strlen(m->kind);
-        size_t chip_len;
+        r = thermal_zones(l);
+        if (r < 0)
+                return r;
+        name_thermal_zones(l);
+        r = hwmon_chips(l);
+        if (r < 0)
+                return r;
 
-        if (strncmp(f->spec, m->kind, strlen(m->kind)) != 0)
-                return 0;
+        /* Two names alike by now come of labels alike within a chip, or of shortening: number the later. */
+        for (size_t i = 0; i < l->n; i++) {
+                char base[sizeof(l->items[i].name)];
 
-        if (strcmp(m->kind, "thermal:") == 0) {
-                /* thermal:<N> or thermal:<type> */
-                if (strcmp(spec, m->want) != 0 && strcmp(f->label, m->want) != 0)
-                        return 0;
-        } else {
-                /* hwmon:<chip>, hwmon:<chip>/temp<M> or hwmon:<chip>/<label> */
-                const char *slash = strchr(m->want, '/');
+                (void) format(base, sizeof(base), "%s", l->items[i].name);
+                for (unsigned suffix = 2; name_taken(l, i, l->items[i].name); suffix++) {
+                        char number[16];
 
-                chip_len = slash ? (size_t) (slash - m->want) : strlen(m->want);
-                if (strncmp(spec, m->want, chip_len) != 0 || spec[chip_len] != '/')
-                        return 0;
-                if (slash && strcmp(spec + chip_len + 1, slash + 1) != 0 && strcmp(f->label, slash + 1) != 0)
-                        return 0;
+                        (void) format(number, sizeof(number), "-%u", suffix);
+                        (void) format(l->items[i].name, sizeof(l->items[i].name), "%.*s%s",
+                                        (int) MIN(strlen(base), PROTOCOL_NAME_MAX - strlen(number)), base, number);
+                }
         }
-        m->found = *f;
-        m->ok = true;
-        return 1;
+        return 0;
 }
 
-static int new_matching(const char *kind, const char *args, Sensor **ret, const char **ret_error) {
-        Match m = { .kind = kind, .want = args };
+/* What --sensor takes for f, and SENSOR lines show. */
+static void found_source(const Found *f, char source[static PROTOCOL_SOURCE_MAX + 1]) {
+        if (f->kind == FOUND_THERMAL)
+                (void) format(source, PROTOCOL_SOURCE_MAX + 1, "thermal:%s", f->chip);
+        else
+                (void) format(source, PROTOCOL_SOURCE_MAX + 1, "hwmon:%s/%s", f->chip, f->input);
+}
+
+static int found_new(const Found *f, Sensor **ret) {
+        char source[PROTOCOL_SOURCE_MAX + 1];
+
+        found_source(f, source);
+        return sensor_path_new(f->path, f->name, source, f->label[0] ? f->label : NULL, f->slow, ret);
+}
+
+static bool thermal_matches(const Found *f, const char *want) {
+        char number[16];
+
+        (void) format(number, sizeof(number), "%u", f->zone);
+        return strcmp(want, number) == 0 || strcmp(want, f->type) == 0 || strcmp(want, f->chip) == 0 ||
+                        strcmp(want, f->name) == 0;
+}
+
+/* hwmon:<chip>[/<input>]: the chip by its name (nvme-pci-0100) or, where there is only one, its driver's
+ * (nvme); the input by its number (temp1) or its label ("Package id 0"); the first input without one. */
+static bool hwmon_matches(const Found *f, const char *want, bool *first_only) {
+        const char *slash = strchr(want, '/');
+        size_t chip_len = slash ? (size_t) (slash - want) : strlen(want);
+        char driver[sizeof(f->type)];
+
+        sensor_name_from(driver, sizeof(driver), "hwmon-", f->type);
+        if (!(strlen(f->chip) == chip_len && strncmp(want, f->chip, chip_len) == 0) &&
+                        !(strlen(f->type) == chip_len && strncmp(want, f->type, chip_len) == 0) &&
+                        !(strlen(driver) == chip_len && strncmp(want, driver, chip_len) == 0))
+                return false;
+        *first_only = !slash;
+        return !slash || strcmp(slash + 1, f->input) == 0 || strcmp(slash + 1, f->label) == 0;
+}
+
+static int new_matching(FoundKind kind, const char *args, Sensor **ret, char error[static SENSOR_ERROR_MAX]) {
+        _cleanup_(found_list_done) FoundList l = {};
+        const Found *match = NULL;
+        size_t n_matches = 0;
+        int r;
 
         if (!args || !args[0]) {
-                *ret_error = strcmp(kind, "thermal:") == 0 ? "expected thermal:<zone number or type>" :
-                                                             "expected hwmon:<chip>[/<label>]";
+                snprintf(error, SENSOR_ERROR_MAX, kind == FOUND_THERMAL ? "expected thermal:<zone>" :
+                                                                          "expected hwmon:<chip>[/<input>]");
                 return -EINVAL;
         }
-        (void) walk(match, &m);
-        if (!m.ok) {
-                *ret_error = "no such sensor (see --list-sensors)";
+        r = discover(&l);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < l.n; i++) {
+                const Found *f = &l.items[i];
+                bool first_only = false;
+
+                if (f->kind != kind || (kind == FOUND_THERMAL ? !thermal_matches(f, args) : !hwmon_matches(f, args, &first_only)))
+                        continue;
+                /* Without an input, a chip's first: one match per chip. */
+                if (first_only && match && strcmp(match->chip, f->chip) == 0)
+                        continue;
+                if (n_matches++ == 0)
+                        match = f;
+                else if (n_matches == 2) {
+                        char a[PROTOCOL_SOURCE_MAX + 1], b[PROTOCOL_SOURCE_MAX + 1];
+
+                        found_source(match, a);
+                        found_source(f, b);
+                        (void) format(error, SENSOR_ERROR_MAX, "more than one sensor matches, such as %s and %s", a, b);
+                }
+        }
+        if (n_matches == 0) {
+                snprintf(error, SENSOR_ERROR_MAX, "no such sensor (see --list-sensors)");
                 return -ENOENT;
         }
-        return sensor_path_new(m.found.path, m.found.spec, m.found.label, ret);
-}
-
-int sensor_thermal_new(const char *args, Sensor **ret, const char **ret_error) {
-        assert(ret);
-        assert(ret_error);
-
-        return new_matching("thermal:", args, ret, ret_error);
-}
-
-int sensor_hwmon_new(const char *args, Sensor **ret, const char **ret_error) {
-        assert(ret);
-        assert(ret_error);
-
-        return new_matching("hwmon:", args, ret, ret_error);
-}
-
-static int first_usable(const Found *f, void *userdata) {
-        Match *m = userdata;
-        int64_t v;
-
-        if (sensor_read_millidegrees(f->path, &v) < 0)
-                return 0;
-        m->found = *f;
-        m->ok = true;
-        return 1;
-}
-
-int sensor_auto_new(const char *args, Sensor **ret, const char **ret_error) {
-        Match m = {};
-        int r;
-
-        assert(ret);
-        assert(ret_error);
-
-        if (args) {
-                *ret_error = "auto takes no arguments";
+        if (n_matches > 1)
                 return -EINVAL;
-        }
-        /* Thermal zones first, then hwmon, as walk() goes: the first that gives a reading now. */
-        (void) walk(first_usable, &m);
-        if (m.ok) {
-                r = sensor_path_new(m.found.path, m.found.spec, m.found.label, ret);
-                if (r >= 0)
-                        log_info("Sensor auto: %s (%s).", m.found.spec, m.found.label);
-                return r;
-        }
-        log_info("Sensor auto: no temperature sensor under %s, simulating one.", sensor_sysfs_root());
-        return sensor_simulated_new(NULL, ret, ret_error);
+        return found_new(match, ret);
 }
 
-static int print_found(const Found *f, void *userdata) {
-        FILE *out = userdata;
-        char value[32];
+int sensor_thermal_new(const char *args, Sensor **ret, char error[static SENSOR_ERROR_MAX]) {
+        assert(ret);
+        assert(error);
+
+        return new_matching(FOUND_THERMAL, args, ret, error);
+}
+
+int sensor_hwmon_new(const char *args, Sensor **ret, char error[static SENSOR_ERROR_MAX]) {
+        assert(ret);
+        assert(error);
+
+        return new_matching(FOUND_HWMON, args, ret, error);
+}
+
+int sensor_discover(Sensor ***ret) {
+        _cleanup_(found_list_done) FoundList l = {};
+        Sensor **sensors;
+        size_t first = 0;
         int64_t v;
         int r;
 
-        r = sensor_read_millidegrees(f->path, &v);
+        assert(ret);
+
+        r = discover(&l);
         if (r < 0)
-                snprintf(value, sizeof(value), "- (%s)", strerror(-r));
-        else {
-                format_millidegrees(value, sizeof(value), v);
-                strcat(value, " °C");
-        }
-        fprintf(out, "%-32s %-24s %s\n", f->spec, f->label, value);
-        return 0;
-}
-
-static int count_found(const Found *f, void *userdata) {
-        (*(unsigned *) userdata)++;
-        return 0;
-}
-
-int sensor_list(FILE *f) {
-        unsigned n = 0;
-
-        assert(f);
-
-        (void) walk(count_found, &n);
-        if (n == 0) {
-                fprintf(f, "No temperature sensors under %s: --sensor=auto simulates one.\n", sensor_sysfs_root());
+                return r;
+        if (l.n == 0) {
+                *ret = NULL;
                 return 0;
         }
-        fprintf(f, "%-32s %-24s %s\n", "SPEC", "LABEL", "VALUE");
-        return walk(print_found, f);
+
+        /* The default, as ever: the first that gives a reading now, thermal zones before hwmon inputs. */
+        for (size_t i = 0; i < l.n; i++)
+                if (!l.items[i].slow && sensor_read_millidegrees(l.items[i].path, &v) >= 0) {
+                        first = i;
+                        break;
+                }
+
+        sensors = calloc(l.n, sizeof(Sensor *));
+        if (!sensors)
+                return -ENOMEM;
+        for (size_t i = 0, k = 0; i < l.n; i++) {
+                size_t from = i == 0 ? first : i <= first ? i - 1 : i;
+
+                r = found_new(&l.items[from], &sensors[k++]);
+                if (r < 0) {
+                        while (k > 0)
+                                sensor_free(sensors[--k]);
+                        free(sensors);
+                        return r;
+                }
+        }
+        *ret = sensors;
+        return (int) l.n;
 }

@@ -1,45 +1,88 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "protocol.h"
 #include "sensor.h"
 
 static const struct {
-        const char *name;
-        int (*new)(const char *args, Sensor **ret, const char **ret_error);
+        const char *type;
+        int (*new)(const char *args, Sensor **ret, char error[static SENSOR_ERROR_MAX]);
 } backends[] = {
-        { "auto", sensor_auto_new },
         { "simulated", sensor_simulated_new },
         { "thermal", sensor_thermal_new },
         { "hwmon", sensor_hwmon_new },
         { "file", sensor_file_new },
 };
 
-int sensor_new(const char *spec, Sensor **ret, const char **ret_error) {
+int sensor_new(const char *spec, Sensor **ret, char error[static SENSOR_ERROR_MAX]) {
         const char *colon;
         size_t len;
 
         assert(spec);
         assert(ret);
-        assert(ret_error);
+        assert(error);
 
         colon = strchr(spec, ':');
         len = colon ? (size_t) (colon - spec) : strlen(spec);
-
         for (size_t i = 0; i < ELEMENTSOF(backends); i++)
-                if (strlen(backends[i].name) == len && strncmp(spec, backends[i].name, len) == 0)
-                        return backends[i].new(colon ? colon + 1 : NULL, ret, ret_error);
+                if (strlen(backends[i].type) == len && strncmp(spec, backends[i].type, len) == 0)
+                        return backends[i].new(colon ? colon + 1 : NULL, ret, error);
 
-        *ret_error = "unknown sensor type";
+        snprintf(error, SENSOR_ERROR_MAX, "unknown sensor type (auto, simulated, thermal, hwmon or file)");
         return -EINVAL;
 }
 
 Sensor *sensor_free(Sensor *s) {
-        if (s) {
-                free(s->name);
-                free(s->description);
-                free(s->label);
-                s->ops->free(s);
-        }
+        if (!s)
+                return NULL;
+        free(s->name);
+        free(s->source);
+        free(s->label);
+        free(s->path);
+        s->ops->free(s);
         return NULL;
+}
+
+int sensor_set_name(Sensor *s, const char *name) {
+        char *copy;
+
+        assert(s);
+        assert(name);
+        assert(protocol_name_is_valid(name, strlen(name)));
+
+        copy = strdup(name);
+        if (!copy)
+                return -ENOMEM;
+        free(s->name);
+        s->name = copy;
+        return 0;
+}
+
+void sensor_name_from(char *buf, size_t size, const char *prefix, const char *s) {
+        size_t n = 0;
+
+        assert(buf);
+        assert(size > 1);
+        assert(prefix);
+        assert(s);
+
+        if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z'))
+                for (; *prefix && n + 1 < size; prefix++)
+                        buf[n++] = *prefix;
+        for (; *s && n + 1 < size; s++) {
+                char c = *s;
+
+                if (c >= 'A' && c <= 'Z')
+                        c = (char) (c - 'A' + 'a');
+                else if (!(c >= 'a' && c <= 'z') && !(c >= '0' && c <= '9') && !IN_SET(c, '.', '-'))
+                        c = '_';
+                buf[n++] = c;
+        }
+        buf[n] = '\0';
+}
+
+const char *sensor_sysfs_root(void) {
+        return getenv("THERMO_SYSFS_ROOT") ?: "/sys";
 }

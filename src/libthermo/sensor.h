@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -10,43 +11,61 @@
 typedef struct Sensor Sensor;
 
 typedef struct SensorOps {
-        /* One reading in millidegrees Celsius; a negative errno when the sensor has none to give. */
+        /* One reading in millidegrees Celsius; a negative errno when the sensor has none to give. A slow
+         * sensor's read may take long: it is called from a thread of its own (sensor-reader.c). */
         int (*read)(Sensor *s, int64_t *ret_millicelsius);
         void (*free)(Sensor *s);
 } SensorOps;
 
 struct Sensor {
         const SensorOps *ops;
-        char *name;        /* what clients and logs call it; NULL where nobody named it */
-        char *description; /* the word HELLO and INFO show after sensor= */
+        char *name;        /* what clients and logs call it: stable for the same hardware */
+        char *source;      /* where it reads, as --sensor takes it: what HELLO and SENSOR lines show */
         char *label;       /* what the hardware calls it, for people; may be NULL */
+        char *path;        /* the file it reads; NULL for a simulated one */
+        bool slow;         /* may take long to read: read off the event loop */
 };
 
-/* "auto", "simulated[:seed=N]", "thermal:<zone>", "hwmon:<chip>[/<label>]" or "file:<path>": see
- * thermo-server(8). -EINVAL for a spec it cannot parse, -ENOENT for a sensor that is not there, with a
- * reason in *ret_error. */
-int sensor_new(const char *spec, Sensor **ret, const char **ret_error);
+/* What an error message may take. */
+#define SENSOR_ERROR_MAX 256
+
+/* One sensor from a spec: "simulated[:seed=N][,delay=TIME]", "thermal:ZONE", "hwmon:CHIP[/INPUT]" or
+ * "file:PATH" (see thermo-server(8)), named as the hardware is. -EINVAL for a spec it cannot parse, -ENOENT
+ * for a sensor that is not there, with the reason in error. "auto" is sensor_discover()'s. */
+int sensor_new(const char *spec, Sensor **ret, char error[static SENSOR_ERROR_MAX]);
 Sensor *sensor_free(Sensor *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Sensor *, sensor_free);
+
+/* Every temperature sensor of the machine: thermal zones, then hwmon inputs, a sensor the kernel shows both
+ * ways only once. The one the default should be (the first that gives a reading now) comes first. Returns
+ * the count, 0 when there is none. */
+int sensor_discover(Sensor ***ret);
 
 static inline int sensor_read(Sensor *s, int64_t *ret_millicelsius) {
         return s->ops->read(s, ret_millicelsius);
 }
 
-/* Prints every temperature sensor found, with its spec, label and current value. */
-int sensor_list(FILE *f);
+/* Takes a name (valid per thermo-protocol(7)) for the sensor instead of its own. */
+int sensor_set_name(Sensor *s, const char *name);
 
 /* Reads a file that holds millidegrees Celsius, as sysfs and 1-Wire drivers write them: -ENOENT when it
- * is gone, the read's own error (EIO, ENODATA), -EBADMSG for anything but a number, -ERANGE for a
- * number no thermometer gives. */
+ * is gone, -EBADFD when it is no regular file (a FIFO, a device: it could block), the read's own error
+ * (EIO, ENODATA), -EBADMSG for anything but a number, -ERANGE for a number no thermometer gives. */
 int sensor_read_millidegrees(const char *path, int64_t *ret);
 
-/* A sensor that reads the file at path; description is what HELLO says, label what a person reads. */
-int sensor_path_new(const char *path, const char *description, const char *label, Sensor **ret);
+/* A sensor that reads the file at path. */
+int sensor_path_new(const char *path, const char *name, const char *source, const char *label, bool slow,
+                Sensor **ret);
+
+/* s as a name: lowercase, [a-z0-9_.-] only (anything else becomes "_"), at most size - 1 bytes, starting
+ * with a letter (prefix is put first where s does not). */
+void sensor_name_from(char *buf, size_t size, const char *prefix, const char *s);
+
+/* Where sysfs is: /sys, unless $THERMO_SYSFS_ROOT says otherwise (the tests' fake trees). */
+const char *sensor_sysfs_root(void);
 
 /* Backends */
-int sensor_simulated_new(const char *args, Sensor **ret, const char **ret_error);
-int sensor_file_new(const char *args, Sensor **ret, const char **ret_error);
-int sensor_thermal_new(const char *args, Sensor **ret, const char **ret_error);
-int sensor_hwmon_new(const char *args, Sensor **ret, const char **ret_error);
-int sensor_auto_new(const char *args, Sensor **ret, const char **ret_error);
+int sensor_simulated_new(const char *args, Sensor **ret, char error[static SENSOR_ERROR_MAX]);
+int sensor_file_new(const char *args, Sensor **ret, char error[static SENSOR_ERROR_MAX]);
+int sensor_thermal_new(const char *args, Sensor **ret, char error[static SENSOR_ERROR_MAX]);
+int sensor_hwmon_new(const char *args, Sensor **ret, char error[static SENSOR_ERROR_MAX]);

@@ -4,32 +4,8 @@
 #include <stdlib.h>
 
 #include "log.h"
+#include "sensor-list.h"
 #include "server-main.h"
-
-static int setup_sensors(Thermometer *t, const ServerOptions *o) {
-        _cleanup_(sensor_freep) Sensor *sensor = NULL;
-        _cleanup_free_ Sensor **sensors = NULL;
-        const char *error;
-        int r;
-
-        r = sensor_new(o->sensor, &sensor, &error);
-        if (r == -ENOMEM)
-                return log_oom();
-        if (r < 0)
-                return log_invalid_value("--sensor", o->sensor, error);
-
-        sensors = calloc(1, sizeof(Sensor *));
-        if (!sensors)
-                return log_oom();
-        sensors[0] = sensor;
-        r = thermometer_set_sensors(t, sensors, 1);
-        if (r < 0)
-                return log_oom();
-        TAKE_PTR(sensor);
-        TAKE_PTR(sensors);
-        thermometer_set_interval(t, o->interval);
-        return 0;
-}
 
 static int setup_front_ends(Manager *m, const char *name, thermo_handler_t handler) {
         _cleanup_(front_end_freep) FrontEnd *fe = NULL;
@@ -47,7 +23,9 @@ static int setup_front_ends(Manager *m, const char *name, thermo_handler_t handl
 
 int server_main(int argc, char *argv[], const char *name, const char *default_listen, thermo_handler_t handler) {
         _cleanup_(server_options_done) ServerOptions options = {};
+        _cleanup_(sensor_list_done) SensorList sensors = {};
         _cleanup_(manager_freep) Manager *m = NULL;
+        Thermometer *t;
         int r;
 
         assert(argv);
@@ -61,18 +39,26 @@ int server_main(int argc, char *argv[], const char *name, const char *default_li
         if (r <= 0)
                 return r == 0 ? EXIT_SUCCESS : 2; /* 2: usage, as in LSB and systemd's daemons */
 
+        r = sensor_list_build(&sensors, options.sensors, options.n_sensors);
+        if (r == -EINVAL)
+                return 2;
+        if (r < 0)
+                return EXIT_FAILURE;
         if (options.list_sensors)
-                return sensor_list(stdout) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+                return sensor_list_print(&sensors, stdout, options.legend, options.list_json) < 0 ? EXIT_FAILURE :
+                                                                                                      EXIT_SUCCESS;
 
         r = manager_new(&options, &m);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the server: %m"), EXIT_FAILURE;
 
-        r = setup_sensors(manager_get_thermometer(m), &options);
-        if (r == -EINVAL)
-                return 2;
+        t = manager_get_thermometer(m);
+        r = thermometer_set_sensors(t, sensors.sensors, sensors.n);
         if (r < 0)
-                return EXIT_FAILURE;
+                return log_error_errno(r, "Failed to set up the sensors: %m"), EXIT_FAILURE;
+        sensors = (SensorList) {};
+        thermometer_set_interval(t, options.interval);
+
         r = setup_front_ends(m, name, handler);
         if (r < 0)
                 return EXIT_FAILURE;

@@ -24,10 +24,12 @@ static void help(const char *default_listen) {
                "  -l --listen=ADDRESS      Listen on HOST:PORT, [IPV6]:PORT or a Unix socket path\n"
                "                           when not socket-activated (repeatable; default %s)\n"
                "  -i --interval=TIME       Time between readings (default 1000ms; bare number: ms)\n"
-               "  -s --sensor=SPEC         Where readings come from: auto (the default),\n"
-               "                           thermal:ZONE, hwmon:CHIP[/LABEL], file:PATH,\n"
-               "                           simulated[:seed=N]\n"
-               "     --list-sensors        List the temperature sensors found and exit\n"
+               "  -s --sensor=[NAME=]SPEC  A sensor to serve (repeatable): auto (the default: every\n"
+               "                           sensor found), thermal:ZONE, hwmon:CHIP[/INPUT],\n"
+               "                           file:PATH, simulated[:seed=N,delay=TIME]\n"
+               "     --list-sensors        List the sensors that would be served, and exit\n"
+               "  -o --output=FORMAT       text or json, for --list-sensors\n"
+               "     --no-legend           Leave out the header of --list-sensors\n"
                "  -m --max-clients=N       Clients served at once (default %u)\n"
                "  -b --buffer-size=BYTES   Output buffer of each client (default 64K)\n"
                "     --exit-idle=TIME      Exit after this long without clients when socket-activated\n"
@@ -52,7 +54,7 @@ static int add_listen(ServerOptions *o, const char *option, const char *value, c
 }
 
 int server_options_parse(int argc, char *argv[], const char *default_listen, ServerOptions *ret) {
-        enum { ARG_VERSION = 0x100, ARG_EXIT_IDLE, ARG_LOG_LEVEL, ARG_LIST_SENSORS };
+        enum { ARG_VERSION = 0x100, ARG_EXIT_IDLE, ARG_LOG_LEVEL, ARG_LIST_SENSORS, ARG_NO_LEGEND };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -60,6 +62,8 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
                 { "interval", required_argument, NULL, 'i' },
                 { "sensor", required_argument, NULL, 's' },
                 { "list-sensors", no_argument, NULL, ARG_LIST_SENSORS },
+                { "output", required_argument, NULL, 'o' },
+                { "no-legend", no_argument, NULL, ARG_NO_LEGEND },
                 { "max-clients", required_argument, NULL, 'm' },
                 { "buffer-size", required_argument, NULL, 'b' },
                 { "exit-idle", required_argument, NULL, ARG_EXIT_IDLE },
@@ -72,7 +76,7 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
                 .buffer_size = SERVER_BUFFER_SIZE_DEFAULT,
                 .exit_idle = SERVER_EXIT_IDLE_DEFAULT,
                 .default_listen = default_listen,
-                .sensor = "auto",
+                .legend = true,
         };
         int c, r;
 
@@ -81,7 +85,7 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
         assert(ret);
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, "hl:i:s:m:b:", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hl:i:s:m:b:o:", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help(default_listen);
@@ -99,11 +103,25 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
                                         o.interval > 24 * 3600 * USEC_PER_SEC)
                                 return log_invalid_value("--interval", optarg, "expected a time from 1ms to 24h");
                         break;
-                case 's':
-                        o.sensor = optarg;
+                case 's': {
+                        const char **p = reallocarray(o.sensors, o.n_sensors + 1, sizeof(*p));
+
+                        if (!p)
+                                return -ENOMEM;
+                        p[o.n_sensors++] = optarg;
+                        o.sensors = p;
                         break;
+                }
                 case ARG_LIST_SENSORS:
                         o.list_sensors = true;
+                        break;
+                case 'o':
+                        if (strcmp(optarg, "text") != 0 && strcmp(optarg, "json") != 0)
+                                return log_invalid_value("--output", optarg, "expected text or json");
+                        o.list_json = strcmp(optarg, "json") == 0;
+                        break;
+                case ARG_NO_LEGEND:
+                        o.legend = false;
                         break;
                 case 'm':
                         if (parse_uint64(optarg, 1, 1000000, &o.max_clients) < 0)
@@ -144,4 +162,6 @@ void server_options_done(ServerOptions *o) {
 
         o->listen = mfree(o->listen);
         o->n_listen = 0;
+        o->sensors = mfree(o->sensors);
+        o->n_sensors = 0;
 }

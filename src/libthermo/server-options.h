@@ -19,8 +19,11 @@ typedef struct ServerOptions {
         ListenAddress *listen;  /* --listen, in the order given */
         size_t n_listen;
         const char *default_listen; /* when neither --listen nor systemd gives a socket */
-        const char *sensor;     /* --sensor: a spec, see sensor_new() */
+        const char **sensors;   /* --sensor, in the order given: "[NAME=]SPEC" */
+        size_t n_sensors;
         bool list_sensors;
+        bool list_json;         /* --output=json, for --list-sensors */
+        bool legend;            /* not --no-legend */
         uint64_t interval;      /* usec */
         uint64_t max_clients;
         uint64_t buffer_size;   /* bytes */

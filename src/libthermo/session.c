@@ -13,8 +13,26 @@ static void reply(Session *s, const char *data, size_t n) {
         (void) connection_write(&s->connection, data, n, thermo_front_end_get_reply_max(s->front_end));
 }
 
-static void session_close(Session *s, const char *why) {
+static void reply_error(Session *s, unsigned code, const char *text) {
+        char line[PROTOCOL_REPLY_MAX];
+        size_t k;
+
+        k = protocol_format_error(line, sizeof(line), code, text);
+        reply(s, line, k);
+}
+
+static Thermometer *thermometer(Session *s) {
+        return thermo_front_end_get_thermometer(s->front_end);
+}
+
+static void unsubscribe(Session *s) {
         thermo_front_end_unsubscribe(s->front_end, s);
+        s->subset = mfree(s->subset);
+        s->all = false;
+}
+
+static void session_close(Session *s, const char *why) {
+        unsubscribe(s);
         connection_close(&s->connection, why);
 }
 
@@ -37,6 +55,7 @@ int session_new(ThermoFrontEnd *fe, int fd, const PeerAddress *address, const Co
         }
         s->front_end = fe;
         s->connection.fd = -EBADF;
+        s->get = -1;
 
         r = connection_start(&s->connection, thermo_front_end_get_manager(fe), fd, address, ops);
         if (r < 0)
@@ -54,45 +73,160 @@ int session_new(ThermoFrontEnd *fe, int fd, const PeerAddress *address, const Co
 Session *session_free(Session *s) {
         if (!s)
                 return NULL;
-        thermo_front_end_unsubscribe(s->front_end, s);
+        unsubscribe(s);
+        if (s->get_waits)
+                thermo_front_end_stop_waiting(s->front_end, s);
         connection_done(&s->connection);
         free(s);
         return NULL;
 }
 
-void session_deliver(Session *s, const char *data, size_t n, bool reading) {
+void session_deliver(Session *s, const struct iovec *iov, size_t n_iov, size_t n, bool reading) {
         assert(s);
-        assert(data);
+        assert(iov);
 
         /* The thermometer never waits: a tick that does not fit in this client's buffer is skipped for this
-         * client alone, and it sees a gap in the sequence numbers. */
+         * client alone, all its lines together, and it sees a gap in the sequence numbers. */
         if (!connection_has_room(&s->connection, n))
                 return;
-        if (connection_write(&s->connection, data, n, 0) < 0 || !reading || s->remaining == 0)
+        if (connection_writev(&s->connection, iov, n_iov, 0) < 0 || !reading || s->remaining == 0)
                 return;
 
         if (--s->remaining == 0) {
-                thermo_front_end_unsubscribe(s->front_end, s);
+                unsubscribe(s);
                 reply(s, LINE("END\n"));
                 if (s->eof)
                         session_close(s, "closed by peer");
         }
 }
 
-static void handle_get(Session *s) {
-        const Reading *readings = thermometer_get_readings(thermo_front_end_get_thermometer(s->front_end));
+/* The readings a GET asked for, from the default sensor's alone (unnamed, as thermo/1 always had it) to
+ * every sensor's, then END. */
+static void reply_readings(Session *s, const Reading *readings, bool all, int index) {
         char line[PROTOCOL_REPLY_MAX];
         size_t n;
 
-        n = protocol_format_reading(line, sizeof(line), &readings[0]);
-        reply(s, line, n);
+        if (!all) {
+                n = protocol_format_reading(line, sizeof(line), &readings[MAX(index, 0)], index >= 0);
+                reply(s, line, n);
+                return;
+        }
+        for (size_t i = 0; i < thermometer_get_n_sensors(thermometer(s)); i++) {
+                n = protocol_format_reading(line, sizeof(line), &readings[i], true);
+                reply(s, line, n);
+        }
+        reply(s, LINE("END\n"));
 }
 
-static void handle_stream(Session *s, uint32_t count) {
-        /* A second STREAM replaces the first: only the count changes. */
-        s->remaining = count;
+/* Whether what a GET asks for takes a slow sensor: then it waits for a fresh reading. */
+static bool get_is_slow(Session *s, bool all, int index) {
+        Thermometer *t = thermometer(s);
+
+        if (!all)
+                return thermometer_get_sensor(t, (size_t) MAX(index, 0))->slow;
+        for (size_t i = 0; i < thermometer_get_n_sensors(t); i++)
+                if (thermometer_get_sensor(t, i)->slow)
+                        return true;
+        return false;
+}
+
+static void handle_get(Session *s, bool all, int index) {
+        const Reading *readings = thermometer_get_readings(thermometer(s), get_is_slow(s, all, index));
+
+        if (readings) {
+                reply_readings(s, readings, all, index);
+                return;
+        }
+        /* A slow sensor is reading: answer at the next tick, and take no request before. */
+        if (thermo_front_end_wait(s->front_end, s) < 0) {
+                connection_abort(&s->connection, -ENOMEM);
+                return;
+        }
+        s->get_waits = true;
+        s->get_all = all;
+        s->get = (int16_t) index;
+        connection_hold(&s->connection);
+}
+
+/* Whether the readings hold a reading, or an error, for each sensor a GET asks for: not a slow one's "not
+ * ready". */
+static bool get_is_ready(Session *s, const Reading *readings, bool all, int index) {
+        for (size_t i = 0; i < thermometer_get_n_sensors(thermometer(s)); i++)
+                if ((all || i == (size_t) MAX(index, 0)) && readings[i].error == -EINPROGRESS)
+                        return false;
+        return true;
+}
+
+void session_answer_get(Session *s, const Reading *readings) {
+        bool all = s->get_all;
+        int index = s->get;
+
+        assert(s);
+        assert(s->get_waits);
+        assert(readings);
+
+        /* A tick that came while slow sensors still read (another client's GET took it): on waiting. Once
+         * the wait is over, what did not answer is unavailable. */
+        if (!get_is_ready(s, readings, all, index) && thermometer_is_waiting(thermometer(s))) {
+                if (thermo_front_end_wait(s->front_end, s) < 0)
+                        connection_abort(&s->connection, -ENOMEM);
+                return;
+        }
+        s->get_waits = false;
+        reply_readings(s, readings, all, index);
+        connection_release(&s->connection);
+}
+
+/* The sensors a request names, as indexes: -ENOENT (and ERR 404 said) when the server has no such one. */
+static int find_sensors(Session *s, const char *line, const Request *req, int *indexes) {
+        for (size_t i = 0; i < req->n_names; i++) {
+                indexes[i] = thermometer_find_sensor(thermometer(s), line + req->names[i].at, req->names[i].length);
+                if (indexes[i] < 0) {
+                        reply_error(s, 404, "no such sensor");
+                        return -ENOENT;
+                }
+        }
+        return 0;
+}
+
+static void handle_stream(Session *s, const char *line, const Request *req) {
+        size_t n = thermometer_get_n_sensors(thermometer(s));
+        int indexes[PROTOCOL_NAMES_MAX];
+        uint64_t *subset = NULL;
+
+        if (find_sensors(s, line, req, indexes) < 0)
+                return;
+        if (req->n_names > 0) {
+                subset = calloc((n + 63) / 64, sizeof(uint64_t));
+                if (!subset) {
+                        connection_abort(&s->connection, -ENOMEM);
+                        return;
+                }
+                for (size_t i = 0; i < req->n_names; i++)
+                        subset[indexes[i] / 64] |= UINT64_C(1) << (indexes[i] % 64);
+        }
+
+        /* A second STREAM replaces the first: the sensors and the count. */
+        free(s->subset);
+        s->subset = subset;
+        s->all = req->all;
+        s->remaining = req->count;
         reply(s, LINE("OK STREAM\n"));
         thermo_front_end_subscribe(s->front_end, s);
+}
+
+static void handle_sensors(Session *s) {
+        Thermometer *t = thermometer(s);
+        char line[PROTOCOL_REPLY_MAX];
+        size_t n;
+
+        for (size_t i = 0; i < thermometer_get_n_sensors(t); i++) {
+                const Sensor *sensor = thermometer_get_sensor(t, i);
+
+                n = protocol_format_sensor(line, sizeof(line), sensor->name, sensor->source);
+                reply(s, line, n);
+        }
+        reply(s, LINE("END\n"));
 }
 
 void session_handle_line(Session *s, const char *line, size_t n) {
@@ -100,14 +234,14 @@ void session_handle_line(Session *s, const char *line, size_t n) {
         const char *error;
         ServerInfo info;
         Request req;
+        int index;
         size_t k;
 
         assert(s);
         assert(line || n == 0);
 
         if (protocol_parse_request(line, n, &req, &error) < 0) {
-                k = protocol_format_error(text, sizeof(text), 400, error);
-                reply(s, text, k);
+                reply_error(s, 400, error);
                 return;
         }
 
@@ -115,14 +249,19 @@ void session_handle_line(Session *s, const char *line, size_t n) {
         case REQUEST_EMPTY:
                 break;
         case REQUEST_GET:
-                handle_get(s);
+                if (find_sensors(s, line, &req, &index) < 0)
+                        break;
+                handle_get(s, req.all, req.n_names > 0 ? index : -1);
                 break;
         case REQUEST_STREAM:
-                handle_stream(s, req.count);
+                handle_stream(s, line, &req);
                 break;
         case REQUEST_STOP:
-                thermo_front_end_unsubscribe(s->front_end, s);
+                unsubscribe(s);
                 reply(s, LINE("OK STOP\n"));
+                break;
+        case REQUEST_SENSORS:
+                handle_sensors(s);
                 break;
         case REQUEST_PING:
                 reply(s, LINE("PONG\n"));
@@ -140,22 +279,19 @@ void session_handle_line(Session *s, const char *line, size_t n) {
 }
 
 void session_handle_line_too_long(Session *s) {
-        char text[PROTOCOL_REPLY_MAX];
-        size_t k;
-
         assert(s);
 
-        k = protocol_format_error(text, sizeof(text), 413, "request line too long");
-        reply(s, text, k);
+        reply_error(s, 413, "request line too long");
         session_close(s, "request line too long");
 }
 
 void session_handle_eof(Session *s) {
         assert(s);
 
-        /* The peer half-closed: a streaming session goes on until it ends, an idle one closes. */
+        /* The peer half-closed: a streaming session goes on until it ends, a GET waiting is answered, an
+         * idle one closes. */
         s->eof = true;
-        if (!s->subscribed)
+        if (!s->subscribed && !s->get_waits)
                 session_close(s, "closed by peer");
 }
 

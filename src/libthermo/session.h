@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "connection.h"
 
@@ -15,8 +16,13 @@ struct Session {
         Connection connection;  /* first: the connection's callbacks find the session from it */
         ThermoFrontEnd *front_end;
         LIST_FIELDS(Session, subscribers);
+        uint64_t *subset;       /* STREAM <name>...: a bit for each sensor streamed; NULL otherwise */
         uint32_t remaining;     /* readings before END; 0 streams without end */
+        int16_t get;            /* a GET waiting for the next tick: the sensor it named, or -1 for none */
         bool subscribed:1;
+        bool all:1;             /* STREAM *: every sensor */
+        bool get_waits:1;
+        bool get_all:1;         /* that GET is GET * */
         bool eof:1;             /* the peer sent all it will send */
 };
 
@@ -31,9 +37,16 @@ void session_handle_line(Session *s, const char *line, size_t n);
 void session_handle_line_too_long(Session *s);
 void session_handle_eof(Session *s);
 
-/* One tick's bytes for a streaming session: a reading, or the sensor's error (reading false). Skipped when
- * the client is too far behind to take them. */
-void session_deliver(Session *s, const char *data, size_t n, bool reading);
+/* Whether a session streams sensor i by name. */
+static inline bool session_streams(const Session *s, size_t i) {
+        return s->subset && (s->subset[i / 64] & (UINT64_C(1) << (i % 64)));
+}
+
+/* One tick's lines for a streaming session, n bytes in all; reading: any of them is a reading, not an
+ * error. All skipped when the client is too far behind to take them. */
+void session_deliver(Session *s, const struct iovec *iov, size_t n_iov, size_t n, bool reading);
+/* A tick has come, for a GET that waits. */
+void session_answer_get(Session *s, const Reading *readings);
 
 /* The server stops: BYE, then close. */
 void session_shutdown(Session *s);

@@ -1,24 +1,42 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "log.h"
+#include "sensor-reader.h"
 #include "thermometer.h"
 
 #define TICK_ACCURACY_USEC 1000
+/* The longest a tick waits for slow sensors: a DS18B20 converts for 750ms. */
+#define SLOW_WAIT_USEC (2 * UINT64_C(1000000))
+
+/* One sensor, as the thermometer keeps it. */
+typedef struct Slot {
+        Sensor *sensor;
+        SensorReader *reader;   /* slow sensors only */
+        SensorResult result;    /* slow: the newest result */
+        bool fresh;             /* slow: that result came while readings were wanted, and no tick has
+                                 * reported it yet */
+        int logged;             /* what the log said last: 0 (fine) or the error */
+} Slot;
 
 struct Thermometer {
         unsigned n_ref;
         sd_event *event;
         sd_event_source *timer;
+        sd_event_source *wait_timer;
         uint64_t interval;
 
-        Sensor **sensors;       /* the default sensor first */
+        Slot *slots;            /* the default sensor first */
         Reading *readings;      /* the newest tick: one per sensor */
         size_t n_sensors;
+        size_t n_slow;
         uint64_t seq;           /* the number of the newest tick that had a reading */
         uint64_t taken;         /* CLOCK_MONOTONIC of the newest tick, 0 before the first */
+        bool waiting;           /* a tick waits for slow sensors to answer */
 
         ThermometerObserver *observers;
         size_t n_active;
@@ -29,7 +47,7 @@ struct Thermometer {
 static Thermometer *thermometer_singleton = NULL;
 
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata);
-static Thermometer *thermometer_ref(Thermometer *t);
+static int on_wait_over(sd_event_source *s, uint64_t usec, void *userdata);
 
 static uint64_t realtime_ms(void) {
         struct timespec ts;
@@ -52,7 +70,8 @@ int thermometer_default(Thermometer **ret) {
         assert(ret);
 
         if (thermometer_singleton) {
-                *ret = thermometer_ref(thermometer_singleton);
+                thermometer_singleton->n_ref++;
+                *ret = thermometer_singleton;
                 return 0;
         }
 
@@ -80,23 +99,28 @@ int thermometer_default(Thermometer **ret) {
                 return r;
         (void) sd_event_source_set_description(t->timer, "thermometer");
 
+        r = sd_event_add_time(t->event, &t->wait_timer, CLOCK_MONOTONIC, 0, TICK_ACCURACY_USEC, on_wait_over, t);
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_enabled(t->wait_timer, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(t->wait_timer, "thermometer-wait");
+
         thermometer_singleton = t;
         *ret = TAKE_PTR(t);
         return 0;
 }
 
-static Thermometer *thermometer_ref(Thermometer *t) {
-        if (t)
-                t->n_ref++;
-        return t;
-}
-
 static void free_sensors(Thermometer *t) {
-        for (size_t i = 0; i < t->n_sensors; i++)
-                sensor_free(t->sensors[i]);
-        t->sensors = mfree(t->sensors);
+        for (size_t i = 0; i < t->n_sensors; i++) {
+                /* The reader first: its thread may still be reading the sensor. */
+                sensor_reader_free(t->slots[i].reader);
+                sensor_free(t->slots[i].sensor);
+        }
+        t->slots = mfree(t->slots);
         t->readings = mfree(t->readings);
-        t->n_sensors = 0;
+        t->n_sensors = t->n_slow = 0;
 }
 
 Thermometer *thermometer_unref(Thermometer *t) {
@@ -105,26 +129,189 @@ Thermometer *thermometer_unref(Thermometer *t) {
 
         if (thermometer_singleton == t)
                 thermometer_singleton = NULL;
-        sd_event_source_disable_unref(t->timer);
-        sd_event_unref(t->event);
         free_sensors(t);
+        sd_event_source_disable_unref(t->timer);
+        sd_event_source_disable_unref(t->wait_timer);
+        sd_event_unref(t->event);
         free(t);
         return NULL;
 }
 
+/* Says once that a sensor failed, with a hint where the service's sandbox is the likely cause, and once
+ * that it is back; not at every tick. */
+static void note_health(Thermometer *t, Slot *slot, int error) {
+        const Sensor *s = slot->sensor;
+        char field[64]; /* SENSOR= and a name of 32 at most */
+        const char *hint = "";
+
+        if (error == slot->logged)
+                return;
+        snprintf(field, sizeof(field), "SENSOR=%s", s->name);
+        if (error == 0) {
+                log_struct(LOG_INFO, 0, THERMO_MESSAGE_SENSOR_RECOVERED, LOG_FIELDS(field),
+                                "Sensor %s (%s) gives readings again.", s->name, s->source);
+                slot->logged = 0;
+                return;
+        }
+        if (slot->logged != 0 && error != 0) {
+                /* Failing still, another way: not worth another line. */
+                slot->logged = error;
+                return;
+        }
+        /* Under systemd (INVOCATION_ID), a path the sandbox hides shows as missing or forbidden. */
+        if (s->path && getenv("INVOCATION_ID") && IN_SET(-error, ENOENT, EACCES, EPERM, EROFS)) {
+                if (startswith(s->path, "/tmp/") || startswith(s->path, "/var/tmp/"))
+                        hint = " (the service has a /tmp of its own under PrivateTmp=: is the file in the host's?)";
+                else if (startswith(s->path, "/home/") || startswith(s->path, "/root/") || startswith(s->path, "/run/user/"))
+                        hint = " (the service cannot see home directories under ProtectHome=)";
+        }
+        log_struct(LOG_WARNING, error, THERMO_MESSAGE_SENSOR_FAILED, LOG_FIELDS(field),
+                        "Sensor %s (%s) gives no reading: %m%s", s->name, s->source, hint);
+        slot->logged = error;
+}
+
+static void schedule_tick(Thermometer *t, uint64_t when) {
+        (void) sd_event_source_set_time(t->timer, when);
+        (void) sd_event_source_set_enabled(t->timer, SD_EVENT_ON);
+}
+
+/* Reads every sensor, numbers the tick, and hands the readings to every observer. A tick in which no
+ * sensor gave a reading takes no number. */
+static void take_tick(Thermometer *t) {
+        bool any = false;
+        uint64_t time_ms = realtime_ms();
+
+        for (size_t i = 0; i < t->n_sensors; i++) {
+                Slot *slot = &t->slots[i];
+                Reading *r = &t->readings[i];
+
+                if (!slot->reader) {
+                        int64_t millicelsius = 0;
+                        int k = sensor_read(slot->sensor, &millicelsius);
+
+                        note_health(t, slot, MIN(k, 0));
+                        *r = (Reading) { .sensor = slot->sensor->name, .time_ms = time_ms, .millicelsius = millicelsius,
+                                         .error = MIN(k, 0) };
+                } else {
+                        /* A slow sensor's newest result, with the time it was read at, once; if it is not
+                         * ready, unavailable for this tick. It reads again for the next. */
+                        if (slot->fresh)
+                                *r = (Reading) { .sensor = slot->sensor->name, .time_ms = slot->result.time_ms,
+                                                 .millicelsius = slot->result.millicelsius, .error = slot->result.error };
+                        else
+                                *r = (Reading) { .sensor = slot->sensor->name, .time_ms = time_ms, .error = -EINPROGRESS };
+                        slot->fresh = false;
+                        (void) sensor_reader_request(slot->reader);
+                }
+                any = any || r->error == 0;
+        }
+        if (any)
+                t->seq++;
+        for (size_t i = 0; i < t->n_sensors; i++)
+                t->readings[i].seq = t->seq;
+        t->taken = now_monotonic(t);
+
+        for (ThermometerObserver *o = t->observers; o; o = t->dispatch_next) {
+                t->dispatch_next = o->observers_next;
+                o->tick(o, t->readings, t->n_sensors);
+        }
+        t->dispatch_next = NULL;
+}
+
+/* Whether every slow sensor has a fresh result. */
+static bool slow_all_fresh(Thermometer *t) {
+        for (size_t i = 0; i < t->n_sensors; i++)
+                if (t->slots[i].reader && !t->slots[i].fresh)
+                        return false;
+        return true;
+}
+
+/* A tick is wanted now, and slow sensors have no fresh reading: ask them, and tick when they have all
+ * answered, or the wait is over. */
+static void wait_for_slow(Thermometer *t) {
+        if (t->waiting)
+                return;
+        t->waiting = true;
+        for (size_t i = 0; i < t->n_sensors; i++)
+                if (t->slots[i].reader && !t->slots[i].fresh)
+                        (void) sensor_reader_request(t->slots[i].reader);
+        (void) sd_event_source_set_time(t->wait_timer, now_monotonic(t) + MAX(t->interval, SLOW_WAIT_USEC));
+        (void) sd_event_source_set_enabled(t->wait_timer, SD_EVENT_ONESHOT);
+}
+
+static void tick_after_wait(Thermometer *t) {
+        t->waiting = false;
+        (void) sd_event_source_set_enabled(t->wait_timer, SD_EVENT_OFF);
+        take_tick(t);
+        if (t->n_active > 0)
+                schedule_tick(t, t->taken + t->interval);
+}
+
+static int on_wait_over(sd_event_source *s, uint64_t usec, void *userdata) {
+        Thermometer *t = userdata;
+
+        /* Those that have not answered are unavailable for this tick. */
+        if (t->waiting)
+                tick_after_wait(t);
+        return 0;
+}
+
+static void on_result(SensorReader *reader, const SensorResult *result, void *userdata) {
+        Thermometer *t = userdata;
+
+        for (size_t i = 0; i < t->n_sensors; i++) {
+                Slot *slot = &t->slots[i];
+
+                if (slot->reader != reader)
+                        continue;
+                slot->result = *result;
+                /* Read while nobody wanted readings (at the start, or after a GET): only the log hears of
+                 * it, and no later tick reports it as new. */
+                slot->fresh = t->n_active > 0 || t->waiting;
+                note_health(t, slot, result->error);
+        }
+        if (t->waiting && slow_all_fresh(t))
+                tick_after_wait(t);
+}
+
 int thermometer_set_sensors(Thermometer *t, Sensor **sensors, size_t n) {
         Reading *readings;
+        Slot *slots;
+        int r;
 
         assert(t);
         assert(sensors || n == 0);
 
         readings = calloc(MAX(n, (size_t) 1), sizeof(Reading));
-        if (!readings)
+        slots = calloc(MAX(n, (size_t) 1), sizeof(Slot));
+        if (!readings || !slots) {
+                free(readings);
+                free(slots);
                 return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+                slots[i].sensor = sensors[i];
+                if (!sensors[i]->slow)
+                        continue;
+                r = sensor_reader_new(t->event, sensors[i], on_result, t, &slots[i].reader);
+                if (r < 0) {
+                        while (i > 0) {
+                                i--;
+                                sensor_reader_free(slots[i].reader);
+                        }
+                        free(readings);
+                        free(slots);
+                        return r;
+                }
+        }
+
         free_sensors(t);
-        t->sensors = sensors;
+        free(sensors);
+        t->slots = slots;
         t->readings = readings;
         t->n_sensors = n;
+        for (size_t i = 0; i < n; i++)
+                t->n_slow += !!slots[i].reader;
         t->taken = 0;
         return 0;
 }
@@ -148,7 +335,22 @@ size_t thermometer_get_n_sensors(Thermometer *t) {
 const Sensor *thermometer_get_sensor(Thermometer *t, size_t i) {
         assert(t);
         assert(i < t->n_sensors);
-        return t->sensors[i];
+        return t->slots[i].sensor;
+}
+
+int thermometer_find_sensor(Thermometer *t, const char *name, size_t n) {
+        assert(t);
+        assert(name);
+
+        for (size_t i = 0; i < t->n_sensors; i++)
+                if (strlen(t->slots[i].sensor->name) == n && memcmp(t->slots[i].sensor->name, name, n) == 0)
+                        return (int) i;
+        return -ENOENT;
+}
+
+bool thermometer_is_waiting(Thermometer *t) {
+        assert(t);
+        return t->waiting;
 }
 
 bool thermometer_is_ticking(Thermometer *t) {
@@ -156,56 +358,21 @@ bool thermometer_is_ticking(Thermometer *t) {
 
         assert(t);
         (void) sd_event_source_get_enabled(t->timer, &enabled);
-        return enabled != SD_EVENT_OFF;
+        return enabled != SD_EVENT_OFF || t->waiting;
 }
 
-static void schedule_tick(Thermometer *t, uint64_t when) {
-        (void) sd_event_source_set_time(t->timer, when);
-        (void) sd_event_source_set_enabled(t->timer, SD_EVENT_ON);
-}
-
-static void read_sensor(Thermometer *t, size_t i, uint64_t time_ms) {
-        Sensor *s = t->sensors[i];
-        Reading *reading = &t->readings[i];
-        int64_t millicelsius = 0;
-        int r;
-
-        r = sensor_read(s, &millicelsius);
-        /* Said once when a sensor fails, and once when it is back; not at every tick. */
-        if (r < 0 && reading->error == 0)
-                log_warning_errno(r, "Sensor %s gives no reading: %m", s->description);
-        else if (r >= 0 && reading->error < 0)
-                log_info("Sensor %s gives readings again.", s->description);
-
-        *reading = (Reading) {
-                .sensor = s->name,
-                .time_ms = time_ms,
-                .millicelsius = r < 0 ? 0 : millicelsius,
-                .error = MIN(r, 0),
-        };
-}
-
-/* Reads every sensor, numbers the tick, and hands the readings to every observer. A tick in which no
- * sensor gave a reading takes no number. */
-static void take_tick(Thermometer *t) {
-        uint64_t time_ms = realtime_ms();
-        bool any = false;
+void thermometer_check(Thermometer *t) {
+        assert(t);
 
         for (size_t i = 0; i < t->n_sensors; i++) {
-                read_sensor(t, i, time_ms);
-                any = any || t->readings[i].error == 0;
-        }
-        if (any)
-                t->seq++;
-        for (size_t i = 0; i < t->n_sensors; i++)
-                t->readings[i].seq = t->seq;
-        t->taken = now_monotonic(t);
+                Slot *slot = &t->slots[i];
+                int64_t v;
 
-        for (ThermometerObserver *o = t->observers; o; o = t->dispatch_next) {
-                t->dispatch_next = o->observers_next;
-                o->tick(o, t->readings, t->n_sensors);
+                if (slot->reader)
+                        (void) sensor_reader_request(slot->reader);
+                else
+                        note_health(t, slot, MIN(sensor_read(slot->sensor, &v), 0));
         }
-        t->dispatch_next = NULL;
 }
 
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -214,10 +381,15 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
 
         take_tick(t);
 
-        /* Keep to the grid of the first tick, unless we fell behind it (a suspend, a stopped process). */
+        /* Keep to the grid of the first tick, unless we fell behind it (a suspend, a stopped process, more
+         * clients than one interval can serve): then say so, once in a while. */
         now = now_monotonic(t);
-        if (next <= now)
+        if (next <= now) {
+                log_full_errno(now > next + 10 * t->interval ? LOG_WARNING : LOG_DEBUG, 0,
+                                "Readings fell behind by %" PRIu64 "ms: taking the next in one interval.",
+                                (now - next) / 1000 + t->interval / 1000);
                 next = now + t->interval;
+        }
         if (t->n_active > 0)
                 schedule_tick(t, next);
         return 0;
@@ -259,21 +431,46 @@ void thermometer_set_active(Thermometer *t, ThermometerObserver *o, bool active)
                 uint64_t now = now_monotonic(t);
 
                 /* The first to want ticks wakes the thermometer: a tick now, or one interval after the
-                 * newest, whichever is later. */
-                schedule_tick(t, t->taken > 0 ? MAX(now, t->taken + t->interval) : now);
+                 * newest, whichever is later. Slow sensors read first, so that a stream does not begin
+                 * with them unavailable: a tick now waits for them. */
+                for (size_t i = 0; i < t->n_sensors; i++)
+                        if (t->slots[i].reader && !t->slots[i].fresh)
+                                (void) sensor_reader_request(t->slots[i].reader);
+                if (t->taken > 0 && now < t->taken + t->interval)
+                        schedule_tick(t, t->taken + t->interval);
+                else if (!slow_all_fresh(t))
+                        wait_for_slow(t);
+                else
+                        schedule_tick(t, now);
         }
 }
 
-const Reading *thermometer_get_readings(Thermometer *t) {
+const Reading *thermometer_get_readings(Thermometer *t, bool slow) {
+        uint64_t now;
+
         assert(t);
 
         if (t->n_sensors == 0)
                 return NULL;
-        if (t->taken == 0 || (t->n_active == 0 && now_monotonic(t) >= t->taken + t->interval)) {
-                take_tick(t);
-                if (t->n_active > 0)
-                        schedule_tick(t, t->taken + t->interval);
+        now = now_monotonic(t);
+        if (t->taken > 0 && (t->n_active > 0 || now < t->taken + t->interval)) {
+                bool ready = true;
+
+                /* Fresh, unless a slow sensor asked for was not ready at that tick. */
+                for (size_t i = 0; slow && i < t->n_sensors; i++)
+                        ready = ready && !(t->slots[i].reader && t->readings[i].error == -EINPROGRESS);
+                if (ready)
+                        return t->readings;
         }
+        if (t->waiting)
+                return NULL;
+        if (slow && t->n_slow > 0 && !slow_all_fresh(t)) {
+                wait_for_slow(t);
+                return NULL;
+        }
+        take_tick(t);
+        if (t->n_active > 0)
+                schedule_tick(t, t->taken + t->interval);
         return t->readings;
 }
 

@@ -11,7 +11,9 @@
 #include "sensor.h"
 
 /* The process's one thermometer: a time source on sd_event_default() that reads every sensor at each tick
- * while any observer wants ticks, and hands its observers the readings as data. */
+ * while any observer wants ticks, and hands its observers the readings as data. A slow sensor is read by a
+ * thread of its own (sensor-reader.c); a tick reports its newest result when that is fresh, and the sensor
+ * as unavailable when it is not: never an old value as a new one, and never a wait for it. */
 typedef struct Thermometer Thermometer;
 typedef struct ThermometerObserver ThermometerObserver;
 
@@ -37,7 +39,14 @@ void thermometer_set_interval(Thermometer *t, uint64_t usec);
 uint64_t thermometer_get_interval(Thermometer *t);
 size_t thermometer_get_n_sensors(Thermometer *t);
 const Sensor *thermometer_get_sensor(Thermometer *t, size_t i);
+/* The index of the sensor with that name (n bytes), or -ENOENT. */
+int thermometer_find_sensor(Thermometer *t, const char *name, size_t n);
 bool thermometer_is_ticking(Thermometer *t);
+/* Whether a tick waits for slow sensors to answer (thermometer_get_readings()). */
+bool thermometer_is_waiting(Thermometer *t);
+
+/* Reads every sensor once, to say at start which gives no reading (slow ones say so when they have read). */
+void thermometer_check(Thermometer *t);
 
 /* An observer gets every tick from now on, and those taken on demand. Both calls are safe from inside an
  * observer's tick. */
@@ -46,8 +55,9 @@ void thermometer_remove_observer(Thermometer *t, ThermometerObserver *o);
 /* An observer wants ticks, or no longer does. */
 void thermometer_set_active(Thermometer *t, ThermometerObserver *o, bool active);
 
-/* The newest readings, one per sensor; a tick is taken on demand when there is none yet, or when the
- * newest is older than one interval (the thermometer sleeps while nobody wants ticks). */
-const Reading *thermometer_get_readings(Thermometer *t);
+/* The newest readings, one per sensor, when they are fresh: taken within one interval, or on demand now.
+ * Where slow is set and a slow sensor has no fresh reading, it is asked for one and NULL is returned: the
+ * readings come with the next tick, once it has answered (or a few seconds have passed). */
+const Reading *thermometer_get_readings(Thermometer *t, bool slow);
 /* The newest readings without taking any: NULL before the first tick. */
 const Reading *thermometer_peek_readings(Thermometer *t);

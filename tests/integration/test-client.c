@@ -565,6 +565,118 @@ static void test_plot_draws_resizes_and_restores_the_terminal(void **state) {
         harness_cleanup(&p);
 }
 
+/* A server with several sensors: what the client lists, asks for and prints. */
+static void start_several(ServerProcess *p) {
+        harness_start_activated(p, (const char *const[]) { "--interval", "20ms", "--sensor", "cpu=simulated:seed=1",
+                                                "--sensor", "nvme-pci-0100-composite=simulated:seed=2", "--sensor",
+                                                "cellar=simulated:seed=3", NULL });
+}
+
+static void test_list_shows_the_servers_sensors(void **state) {
+        ServerProcess p;
+
+        start_several(&p);
+        assert_int_equal(CLIENT("--list", destination(p.port)), 0);
+        assert_string_equal(out, "NAME                    SOURCE\n"
+                                 "cpu                     simulated\n"
+                                 "nvme-pci-0100-composite simulated\n"
+                                 "cellar                  simulated\n");
+        assert_int_equal(CLIENT("--list", "--no-legend", destination(p.port)), 0);
+        assert_int_equal(count_lines(out), 3);
+        assert_int_equal(CLIENT("--list", "-o", "json", destination(p.port)), 0);
+        assert_string_equal(out, "[{\"name\":\"cpu\",\"source\":\"simulated\"},{\"name\":\"nvme-pci-0100-composite\","
+                                 "\"source\":\"simulated\"},{\"name\":\"cellar\",\"source\":\"simulated\"}]\n");
+        assert_int_equal(CLIENT("--list", "--once", destination(p.port)), EX_USAGE);
+        harness_cleanup(&p);
+}
+
+static void test_sensors_by_name_come_in_the_servers_order(void **state) {
+        char *line, *save = NULL;
+        uint64_t seq[4];
+        char name[4][40];
+        int n = 0;
+        ServerProcess p;
+
+        start_several(&p);
+        /* Two readings of two sensors: four lines, the server's order, one seq per reading. */
+        assert_int_equal(CLIENT("-s", "cellar", "--sensor", "cpu", "-n", "2", "-o", "csv", destination(p.port)), 0);
+        assert_string_equal(err, "");
+        line = strtok_r(out, "\n", &save);
+        assert_string_equal(line, "seq,time,sensor,celsius");
+        for (line = strtok_r(NULL, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++) {
+                assert_true(n < 4);
+                assert_int_equal(sscanf(line, "%" SCNu64 ",%*u,%39[^,],", &seq[n], name[n]), 2);
+        }
+        assert_int_equal(n, 4);
+        assert_string_equal(name[0], "cpu");
+        assert_string_equal(name[1], "cellar");
+        assert_string_equal(name[2], "cpu");
+        assert_string_equal(name[3], "cellar");
+        assert_int_equal(seq[0], seq[1]);
+        assert_int_equal(seq[2], seq[0] + 1);
+        assert_int_equal(seq[3], seq[2]);
+
+        /* JSON says the sensor; text names it where there are several, in a column. */
+        assert_int_equal(CLIENT("-s", "cpu", "-1", "-o", "json", destination(p.port)), 0);
+        assert_non_null(strstr(out, ",\"sensor\":\"cpu\",\"celsius\":"));
+        assert_int_equal(CLIENT("-s", "cpu", "-1", destination(p.port)), 0);
+        assert_null(strstr(out, "cpu"));
+        assert_int_equal(CLIENT("--all", "-1", destination(p.port)), 0);
+        assert_int_equal(count_lines(out), 3);
+        assert_non_null(strstr(out, " cpu                     "));
+        assert_non_null(strstr(out, " nvme-pci-0100-composite "));
+        assert_non_null(strstr(out, " cellar                  "));
+        harness_cleanup(&p);
+}
+
+static void test_no_such_sensor_is_a_usage_error(void **state) {
+        ServerProcess p;
+
+        start_several(&p);
+        assert_int_equal(CLIENT("-s", "gpu", "-n", "1", destination(p.port)), EX_USAGE);
+        assert_non_null(strstr(err, "has no such sensor (thermo-client --list shows them)"));
+        assert_int_equal(CLIENT("-s", "Gpu", destination(p.port)), EX_USAGE);
+        assert_non_null(strstr(err, "Invalid value 'Gpu' for --sensor"));
+        assert_int_equal(CLIENT("--all", "-s", "cpu", destination(p.port)), EX_USAGE);
+        harness_cleanup(&p);
+}
+
+/* Several sensors, one of them failing: --once gets what there is, says what is missing, and fails. */
+static void test_once_with_a_failing_sensor_fails(void **state) {
+        char spec[128], path[64];
+        ServerProcess p;
+
+        snprintf(path, sizeof(path), "/tmp/thermo-client-gone-%i", (int) getpid());
+        snprintf(spec, sizeof(spec), "gone=file:%s", path);
+        harness_start_activated(&p, (const char *const[]) { "--sensor", "cpu=simulated:seed=1", "--sensor", spec, NULL });
+        assert_int_equal(CLIENT("-s", "cpu", "-s", "gone", "-1", destination(p.port)), EX_TEMPFAIL);
+        assert_int_equal(count_lines(out), 1);
+        assert_non_null(strstr(err, "'s sensor gone has no reading: sensor unavailable gone"));
+        assert_int_equal(CLIENT("-s", "cpu", "-1", destination(p.port)), 0);
+        harness_cleanup(&p);
+}
+
+static void test_plot_draws_several_sensors_with_a_legend(void **state) {
+        ServerProcess p;
+        char command[512];
+
+        if (access("/usr/bin/tmux", X_OK) < 0)
+                skip();
+        start_several(&p);
+        snprintf(command, sizeof(command), "LANG=C.UTF-8 TERM=xterm %s --plot --all 127.0.0.1:%i; echo EXIT=$?; sleep 60",
+                        harness_client(), p.port);
+        (void) TMUX("kill-server");
+        assert_int_equal(TMUX("new-session", "-d", "-s", "plot", "-x", "100", "-y", "20", command), 0);
+        assert_true(screen_shows("● cpu "));
+        assert_true(screen_shows("▲ nvme-pci-0100-composite "));
+        assert_true(screen_shows("■ cellar "));
+        assert_screen_fits(100, 20);
+        assert_int_equal(TMUX("send-keys", "-t", "plot", "C-c", ""), 0);
+        assert_true(screen_shows("EXIT=0"));
+        (void) TMUX("kill-server");
+        harness_cleanup(&p);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_count_prints_that_many_readings, setup, teardown),
@@ -593,6 +705,11 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_errors_are_red_on_a_terminal_unless_no_color, setup, teardown),
                 cmocka_unit_test_teardown(test_plot_needs_a_terminal, harness_kill_all),
                 cmocka_unit_test_teardown(test_plot_draws_resizes_and_restores_the_terminal, harness_kill_all),
+                cmocka_unit_test_teardown(test_list_shows_the_servers_sensors, harness_kill_all),
+                cmocka_unit_test_teardown(test_sensors_by_name_come_in_the_servers_order, harness_kill_all),
+                cmocka_unit_test_teardown(test_no_such_sensor_is_a_usage_error, harness_kill_all),
+                cmocka_unit_test_teardown(test_once_with_a_failing_sensor_fails, harness_kill_all),
+                cmocka_unit_test_teardown(test_plot_draws_several_sensors_with_a_legend, harness_kill_all),
         };
         signal(SIGPIPE, SIG_IGN);
         return cmocka_run_group_tests(tests, NULL, harness_kill_all);

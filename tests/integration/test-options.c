@@ -130,13 +130,16 @@ static void test_client_help_and_man_page_agree(void **state) {
 static const char *complete(const char *words) {
         static char out[8192], err[1024];
         const char *script = getenv("THERMO_BASH_COMPLETION");
-        char command[2048];
+        char command[4096], client_dir[1024];
 
         assert_non_null(script);
+        /* The completion asks thermo-client for sensor names: the one under test. */
+        snprintf(client_dir, sizeof(client_dir), "%s", harness_client());
+        *strrchr(client_dir, '/') = '\0';
         snprintf(command, sizeof(command),
-                        "source '%s' && COMP_WORDS=(%s) && COMP_CWORD=$((${#COMP_WORDS[@]} - 1)) && _thermo_client && "
-                        "printf '%%s\\n' \"${COMPREPLY[@]}\" | sort",
-                        script, words);
+                        "export PATH='%s':$PATH && source '%s' && COMP_WORDS=(%s) && COMP_CWORD=$((${#COMP_WORDS[@]} - 1)) && "
+                        "_thermo_client && printf '%%s\\n' \"${COMPREPLY[@]}\" | sort",
+                        client_dir, script, words);
         assert_int_equal(harness_run((const char *const[]) { "/bin/bash", "-c", command, NULL }, out, sizeof(out), err,
                                  sizeof(err)),
                         0);
@@ -172,12 +175,27 @@ static void test_completion_of_values(void **state) {
         assert_string_equal(complete("thermo-client --no"), "--no-legend\n");
 }
 
+static void test_completion_of_sensor_names(void **state) {
+        char words[256];
+        ServerProcess p;
+
+        harness_start_listening(&p, (const char *const[]) { "--sensor", "cpu=simulated:seed=1", "--sensor",
+                                                "cellar=simulated:seed=2", "--sensor", "case=simulated:seed=3", NULL });
+        /* The names the server on the command line has, as they begin. */
+        snprintf(words, sizeof(words), "thermo-client 127.0.0.1:%i -s c", p.port);
+        assert_string_equal(complete(words), "case\ncellar\ncpu\n");
+        snprintf(words, sizeof(words), "thermo-client --sensor=cel 127.0.0.1:%i --sensor ce", p.port);
+        assert_string_equal(complete(words), "cellar\n");
+        harness_cleanup(&p);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_server_help_and_man_page_agree),
                 cmocka_unit_test(test_client_help_and_man_page_agree),
                 cmocka_unit_test(test_completion_offers_every_option_of_help),
                 cmocka_unit_test(test_completion_of_values),
+                cmocka_unit_test_teardown(test_completion_of_sensor_names, harness_kill_all),
         };
         return cmocka_run_group_tests(tests, NULL, harness_kill_all);
 }

@@ -72,7 +72,7 @@ static void test_failing_sensor_gives_503_once_logged_and_recovers(void **state)
                         &(HarnessOptions) { .stderr_fd = logs[1] });
         fd = harness_connect(s.port, 0);
         read_line(fd, line, sizeof(line));
-        assert_non_null(strstr(line, " sensor=thermal:0"));
+        assert_non_null(strstr(line, " sensor=thermal:cpu-thermal sensors=1"));
 
         harness_send_str(fd, "STREAM\n");
         read_line(fd, line, sizeof(line));
@@ -149,8 +149,51 @@ static void test_list_sensors(void **state) {
         assert_int_equal(harness_run((const char *const[]) { harness_server(), "--list-sensors", NULL }, out,
                                  sizeof(out), err, sizeof(err)),
                         0);
-        assert_string_equal(out, "SPEC                             LABEL                    VALUE\n"
-                                 "thermal:0                        cpu-thermal              20.000 °C\n");
+        assert_string_equal(out, "NAME        SOURCE              LABEL       VALUE\n"
+                                 "cpu-thermal thermal:cpu-thermal cpu-thermal 20.000 °C\n");
+
+        /* What a configuration would serve, without a header, or as JSON. */
+        assert_int_equal(harness_run((const char *const[]) { harness_server(), "--list-sensors", "--no-legend", "--sensor",
+                                             "auto", "--sensor", "sim=simulated:seed=1", NULL },
+                                 out, sizeof(out), err, sizeof(err)),
+                        0);
+        assert_string_equal(out, "cpu-thermal thermal:cpu-thermal cpu-thermal 20.000 °C\n"
+                                 "sim         simulated           -           21.031 °C\n");
+        assert_int_equal(harness_run((const char *const[]) { harness_server(), "--list-sensors", "-o", "json", NULL }, out,
+                                 sizeof(out), err, sizeof(err)),
+                        0);
+        assert_string_equal(out, "[{\"name\":\"cpu-thermal\",\"source\":\"thermal:cpu-thermal\",\"label\":\"cpu-thermal\","
+                                 "\"celsius\":20.000}]\n");
+}
+
+/* A sensor that fails is said at start, before any client; under systemd with a hint at the sandbox
+ * where the path is one it hides. */
+static void test_failure_is_said_at_start_with_a_sandbox_hint(void **state) {
+        char log[4096], spec[128];
+        int logs[2], n;
+        ServerProcess s;
+
+        assert_int_equal(pipe2(logs, O_CLOEXEC | O_NONBLOCK), 0);
+        snprintf(spec, sizeof(spec), "gone=file:/tmp/thermo-no-such-sensor-%i", (int) getpid());
+        setenv("INVOCATION_ID", "0123456789abcdef0123456789abcdef", 1);
+        harness_start_activated_with(&s, (const char *const[]) { "--sensor", spec, NULL },
+                        &(HarnessOptions) { .stderr_fd = logs[1] });
+        unsetenv("INVOCATION_ID");
+        /* The slow reader answers soon after READY=1. */
+        for (int i = 0; i < 50; i++) {
+                n = (int) read(logs[0], log, sizeof(log) - 1);
+                if (n > 0 && (log[n] = '\0', strstr(log, "gives no reading")))
+                        break;
+                usleep(20 * 1000);
+        }
+        assert_true(n > 0);
+        assert_non_null(strstr(log, "Sensor gone (file:/tmp/thermo-no-such-sensor-"));
+        assert_non_null(strstr(log, "gives no reading: No such file or directory (the service has a /tmp of its own "
+                                    "under PrivateTmp="));
+        assert_int_equal(harness_stop(&s, SIGTERM), 0);
+        close(logs[0]);
+        close(logs[1]);
+        harness_cleanup(&s);
 }
 
 static void test_missing_sensor_is_a_usage_error(void **state) {
@@ -167,6 +210,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_failing_sensor_gives_503_once_logged_and_recovers, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_get_while_failing_is_503, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_list_sensors, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_failure_is_said_at_start_with_a_sandbox_hint, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_missing_sensor_is_a_usage_error, setup, teardown),
         };
         signal(SIGPIPE, SIG_IGN);

@@ -38,7 +38,7 @@ static int connect_greeted(ServerProcess *p) {
         int fd = harness_connect(p->port, 0);
 
         assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
-        snprintf(expected, sizeof(expected), "HELLO thermo/1 %s %s interval_ms=50 sensor=simulated",
+        snprintf(expected, sizeof(expected), "HELLO thermo/1 %s %s interval_ms=50 sensor=simulated sensors=1",
                         harness_server_name(), PROJECT_VERSION);
         assert_string_equal(line, expected);
         return fd;
@@ -91,6 +91,7 @@ static void test_ping_info_quit(void **state) {
         snprintf(prefix, sizeof(prefix), "INFO server=%s version=%s sensor=simulated interval_ms=50 clients=1 uptime_s=",
                         harness_server_name(), PROJECT_VERSION);
         assert_int_equal(strncmp(line, prefix, strlen(prefix)), 0);
+        assert_non_null(strstr(line, " sensors=1"));
 
         harness_send_str(fd, "QUIT\n");
         expect_line(fd, "BYE");
@@ -170,8 +171,11 @@ static void test_bad_requests_get_err_400_and_the_connection_stays(void **state)
         expect_line(fd, "ERR 400 invalid count");
         harness_send_str(fd, "STREAM 4294967296\n");
         expect_line(fd, "ERR 400 invalid count");
-        harness_send_str(fd, "STREAM many\n");
+        harness_send_str(fd, "STREAM 5x\n");
         expect_line(fd, "ERR 400 invalid count");
+        /* A word that is not a count names a sensor; this server has no such one. */
+        harness_send_str(fd, "STREAM many\n");
+        expect_line(fd, "ERR 404 no such sensor");
         harness_send_str(fd, "GET 1\n");
         expect_line(fd, "ERR 400 unexpected argument");
         harness_send_str(fd, "P\xc3\xafNG\n");
@@ -547,6 +551,378 @@ static void test_bad_option_is_exit_2_with_one_line(void **state) {
         assert_int_equal(strchr(err, '\n') - err + 1, (long) strlen(err));
 }
 
+/* The section "Several sensors": a server with three, the default first. */
+static char sensor_dir[64], room_path[128];
+
+static void put_room(const char *content) {
+        char tmp[160];
+        FILE *f;
+
+        /* Whole or not at all, as sysfs gives it. */
+        snprintf(tmp, sizeof(tmp), "%s.new", room_path);
+        f = fopen(tmp, "we");
+        assert_non_null(f);
+        fputs(content, f);
+        fclose(f);
+        assert_int_equal(rename(tmp, room_path), 0);
+}
+
+static int setup_several(void **state) {
+        ServerProcess *p = calloc(1, sizeof(*p));
+        char room[160];
+
+        snprintf(sensor_dir, sizeof(sensor_dir), "/tmp/thermo-several-XXXXXX");
+        assert_non_null(mkdtemp(sensor_dir));
+        snprintf(room_path, sizeof(room_path), "%s/room", sensor_dir);
+        put_room("23125\n");
+        snprintf(room, sizeof(room), "room=file:%s", room_path);
+        harness_start_activated(p, (const char *const[]) { "--interval", "50ms", "--sensor", "simulated:seed=1", "--sensor",
+                                                   "b=simulated:seed=2", "--sensor", room, NULL });
+        *state = p;
+        return 0;
+}
+
+static int teardown_several(void **state) {
+        char command[128];
+
+        teardown(state);
+        snprintf(command, sizeof(command), "rm -rf '%s'", sensor_dir);
+        assert_int_equal(system(command), 0);
+        return 0;
+}
+
+static int connect_several(ServerProcess *p) {
+        char line[600];
+        int fd = harness_connect(p->port, 0);
+
+        assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
+        assert_int_equal(strncmp(line, "HELLO thermo/1 ", 15), 0);
+        /* The greeting ends with the count; sensor= is the default sensor's source. */
+        assert_non_null(strstr(line, " sensor=simulated sensors=3"));
+        assert_string_equal(line + strlen(line) - strlen(" sensors=3"), " sensors=3");
+        return fd;
+}
+
+typedef struct Line {
+        uint64_t seq;
+        char name[40];          /* "" for an unnamed line */
+        bool unavailable;       /* ERR 503 */
+        uint64_t time_ms;
+        char value[32];
+} Line;
+
+/* A reading line, named or not: "TEMP <seq> <time> <celsius> [<name>]" or "ERR 503 sensor unavailable [<name>]". */
+static Line read_reading(int fd) {
+        char line[600], tail;
+        Line l = {};
+        unsigned long long seq, when;
+        int n;
+
+        assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
+        if (strncmp(line, "ERR 503 sensor unavailable", 26) == 0) {
+                l.unavailable = true;
+                if (line[26] == ' ') {
+                        assert_true(strlen(line + 27) < sizeof(l.name));
+                        memcpy(l.name, line + 27, strlen(line + 27) + 1);
+                } else
+                        assert_int_equal(line[26], '\0');
+                return l;
+        }
+        n = sscanf(line, "TEMP %llu %llu %31s %39s%c", &seq, &when, l.value, l.name, &tail);
+        if (n != 3 && n != 4)
+                fail_msg("not a reading line: '%s'", line);
+        /* The first four words are a thermo/1 TEMP line, checked strictly. */
+        {
+                char head[600];
+                snprintf(head, sizeof(head), "TEMP %llu %llu %s", seq, when, l.value);
+                (void) harness_assert_temp(head);
+        }
+        l.seq = seq;
+        l.time_ms = when;
+        return l;
+}
+
+static void test_several_greeting_sensors_and_info(void **state) {
+        ServerProcess *p = *state;
+        char line[600], expected[200];
+        int fd = connect_several(p);
+
+        harness_send_str(fd, "SENSORS\n");
+        expect_line(fd, "SENSOR simulated simulated");
+        expect_line(fd, "SENSOR b simulated");
+        snprintf(expected, sizeof(expected), "SENSOR room file:%s", room_path);
+        expect_line(fd, expected);
+        expect_line(fd, "END");
+
+        harness_send_str(fd, "info\n");
+        assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
+        assert_int_equal(strncmp(line, "INFO ", 5), 0);
+        assert_non_null(strstr(line, " sensors=3"));
+        close(fd);
+}
+
+static void test_several_get_by_name_and_star(void **state) {
+        int fd = connect_several(*state);
+        Line l, all[3];
+
+        harness_send_str(fd, "GET b\n");
+        l = read_reading(fd);
+        assert_string_equal(l.name, "b");
+
+        harness_send_str(fd, "GET room\n");
+        l = read_reading(fd);
+        assert_string_equal(l.name, "room");
+        assert_string_equal(l.value, "23.125");
+
+        /* GET *: one line per sensor, in SENSORS order, all of one tick, then END. */
+        harness_send_str(fd, "GET *\n");
+        for (int i = 0; i < 3; i++)
+                all[i] = read_reading(fd);
+        expect_line(fd, "END");
+        assert_string_equal(all[0].name, "simulated");
+        assert_string_equal(all[1].name, "b");
+        assert_string_equal(all[2].name, "room");
+        assert_int_equal(all[0].seq, all[1].seq);
+        assert_int_equal(all[1].seq, all[2].seq);
+
+        /* Naming no sensor: thermo/1 as ever, the default sensor's line without a name. */
+        harness_send_str(fd, "GET\n");
+        l = read_reading(fd);
+        assert_string_equal(l.name, "");
+
+        harness_send_str(fd, "GET nope\nGET Room\nPING\n");
+        expect_line(fd, "ERR 404 no such sensor");
+        expect_line(fd, "ERR 400 invalid sensor name");
+        expect_line(fd, "PONG");
+        close(fd);
+}
+
+static void test_several_stream_names_in_sensors_order(void **state) {
+        int fd = connect_several(*state);
+
+        /* Named in another order: the lines come in SENSORS order, a pair per tick, one seq per tick. */
+        harness_send_str(fd, "STREAM 2 room b\n");
+        expect_line(fd, "OK STREAM");
+        for (int tick = 0; tick < 2; tick++) {
+                Line first = read_reading(fd), second = read_reading(fd);
+
+                assert_string_equal(first.name, "b");
+                assert_string_equal(second.name, "room");
+                assert_int_equal(first.seq, second.seq);
+        }
+        expect_line(fd, "END");
+        harness_send_str(fd, "PING\n");
+        expect_line(fd, "PONG");
+        close(fd);
+}
+
+static void test_several_stream_star(void **state) {
+        int fd = connect_several(*state);
+        uint64_t seq = 0;
+
+        harness_send_str(fd, "STREAM 2 *\n");
+        expect_line(fd, "OK STREAM");
+        for (int tick = 0; tick < 2; tick++) {
+                const char *names[] = { "simulated", "b", "room" };
+
+                for (int i = 0; i < 3; i++) {
+                        Line l = read_reading(fd);
+
+                        assert_string_equal(l.name, names[i]);
+                        if (i == 0) {
+                                assert_true(l.seq > seq);
+                                seq = l.seq;
+                        } else
+                                assert_int_equal(l.seq, seq);
+                }
+        }
+        expect_line(fd, "END");
+        close(fd);
+}
+
+static void test_several_unknown_name_changes_nothing(void **state) {
+        int fd = connect_several(*state);
+        Line l;
+
+        harness_send_str(fd, "STREAM b\n");
+        expect_line(fd, "OK STREAM");
+        l = read_reading(fd);
+        assert_string_equal(l.name, "b");
+
+        /* 404, and the stream goes on as it was: b, and b alone. */
+        harness_send_str(fd, "STREAM b nope\n");
+        for (int i = 0; i < 20; i++) {
+                char line[600];
+
+                assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
+                if (strcmp(line, "ERR 404 no such sensor") == 0)
+                        break;
+                assert_non_null(strstr(line, " b"));
+                assert_true(i < 19);
+        }
+        for (int i = 0; i < 3; i++) {
+                l = read_reading(fd);
+                assert_string_equal(l.name, "b");
+        }
+        harness_send_str(fd, "STOP\n");
+        expect_reply(fd, "OK STOP");
+        close(fd);
+}
+
+static void test_several_second_stream_replaces_set_and_count(void **state) {
+        int fd = connect_several(*state);
+
+        harness_send_str(fd, "STREAM b\n");
+        expect_line(fd, "OK STREAM");
+        (void) read_reading(fd);
+        harness_send_str(fd, "STREAM 1 room\n");
+        /* Up to the OK, b; after it, room alone, once, then END. */
+        for (int i = 0; i < 20; i++) {
+                char line[600];
+
+                assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
+                if (strcmp(line, "OK STREAM") == 0)
+                        break;
+                assert_true(i < 19);
+        }
+        assert_string_equal(read_reading(fd).name, "room");
+        expect_line(fd, "END");
+        harness_send_str(fd, "PING\n");
+        expect_line(fd, "PONG");
+        close(fd);
+}
+
+static void test_several_failing_sensor_is_503_in_its_place(void **state) {
+        int fd = connect_several(*state);
+        bool failed = false, back = false;
+
+        harness_send_str(fd, "STREAM room b\n");
+        expect_line(fd, "OK STREAM");
+        put_room("garbage\n");
+        for (int tick = 0; tick < 100 && !back; tick++) {
+                Line b = read_reading(fd), room = read_reading(fd);
+
+                /* In SENSORS order: b, then room's line, a reading or its 503, named. */
+                assert_string_equal(b.name, "b");
+                assert_false(b.unavailable);
+                assert_string_equal(room.name, "room");
+                if (room.unavailable && !failed) {
+                        failed = true;
+                        put_room("24000\n");
+                } else if (failed && !room.unavailable) {
+                        assert_int_equal(room.seq, b.seq);
+                        assert_string_equal(room.value, "24.000");
+                        back = true;
+                }
+        }
+        assert_true(failed && back);
+        put_room("23125\n");
+        close(fd);
+}
+
+static void test_several_default_client_sees_thermo1(void **state) {
+        int fd = connect_several(*state);
+        uint64_t first;
+        Line l;
+
+        harness_send_str(fd, "STREAM 2\n");
+        expect_line(fd, "OK STREAM");
+        l = read_reading(fd);
+        assert_string_equal(l.name, "");
+        first = l.seq;
+        l = read_reading(fd);
+        assert_string_equal(l.name, "");
+        assert_int_equal(l.seq, first + 1);
+        expect_line(fd, "END");
+        close(fd);
+}
+
+/* A client that does not read: what it misses, it misses a whole tick at a time. */
+static void test_several_slow_client_skips_whole_ticks(void **state) {
+        ServerProcess p;
+        uint64_t seq = 0, gaps = 0;
+        char line[200];
+        int slow;
+
+        harness_start_activated_with(&p, (const char *const[]) { "--interval", "1ms", "--buffer-size", "1K", "--sensor",
+                                                 "simulated:seed=1", "--sensor", "b=simulated:seed=2", NULL },
+                        &(HarnessOptions) { .sndbuf = 4096 });
+        slow = harness_connect(p.port, 1024);
+        assert_true(harness_read_line(slow, line, sizeof(line), T) > 0);
+        harness_send_str(slow, "STREAM *\n");
+        usleep(1500 * 1000);
+
+        expect_line(slow, "OK STREAM");
+        for (int i = 0; i < 3000 && gaps == 0; i++) {
+                Line first = read_reading(slow), second = read_reading(slow);
+
+                assert_string_equal(first.name, "simulated");
+                assert_string_equal(second.name, "b");
+                assert_int_equal(first.seq, second.seq);
+                if (seq > 0 && first.seq != seq + 1) {
+                        assert_true(first.seq > seq + 1);
+                        gaps++;
+                }
+                seq = first.seq;
+        }
+        assert_true(gaps > 0);
+        close(slow);
+        harness_cleanup(&p);
+}
+
+/* A slow sensor (simulated:delay=) is read off the loop: the other sensor gets every tick, the slow one is
+ * unavailable for a tick where it is not ready, and never shows an old value as a new one. */
+static void test_slow_sensor_never_delays_the_others(void **state) {
+        ServerProcess p;
+        uint64_t seq = 0, slow_time = 0;
+        int fd, slow_readings = 0, slow_unavailable = 0;
+        char line[200];
+        Line l;
+
+        harness_start_activated(&p, (const char *const[]) { "--interval", "50ms", "--sensor", "fast=simulated:seed=1",
+                                                 "--sensor", "slow=simulated:seed=2,delay=120ms", NULL });
+        fd = harness_connect(p.port, 0);
+        assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
+
+        /* GET of the slow one waits for its reading: a value, not a 503. */
+        harness_send_str(fd, "GET slow\nPING\n");
+        l = read_reading(fd);
+        assert_string_equal(l.name, "slow");
+        assert_false(l.unavailable);
+        expect_line(fd, "PONG");
+
+        harness_send_str(fd, "STREAM 30 *\n");
+        expect_line(fd, "OK STREAM");
+        for (int tick = 0; tick < 30; tick++) {
+                Line fast = read_reading(fd), slow = read_reading(fd);
+
+                assert_string_equal(fast.name, "fast");
+                assert_false(fast.unavailable);
+                /* Every tick, numbered on without a gap: the slow sensor holds no one up. */
+                if (seq > 0)
+                        assert_int_equal(fast.seq, seq + 1);
+                seq = fast.seq;
+
+                assert_string_equal(slow.name, "slow");
+                if (slow.unavailable) {
+                        slow_unavailable++;
+                        continue;
+                }
+                assert_int_equal(slow.seq, fast.seq);
+                /* A reading of its own, taken after the one before: never the last value again. */
+                assert_true(slow.time_ms > slow_time);
+                assert_true(slow.time_ms <= fast.time_ms);
+                slow_time = slow.time_ms;
+                slow_readings++;
+        }
+        /* 120ms to read, a tick each 50ms: a reading every third tick or so, the others unavailable. */
+        assert_true(slow_readings >= 5);
+        assert_true(slow_unavailable >= 10);
+        expect_line(fd, "END");
+        close(fd);
+        harness_cleanup(&p);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_greeting_comes_first, setup, teardown),
@@ -577,6 +953,18 @@ int main(void) {
                 cmocka_unit_test_teardown(test_slow_client_skips_readings_others_get_every_one, harness_kill_all),
                 cmocka_unit_test_teardown(test_activation_with_several_sockets, harness_kill_all),
                 cmocka_unit_test_teardown(test_bad_option_is_exit_2_with_one_line, harness_kill_all),
+                cmocka_unit_test_setup_teardown(test_several_greeting_sensors_and_info, setup_several, teardown_several),
+                cmocka_unit_test_setup_teardown(test_several_get_by_name_and_star, setup_several, teardown_several),
+                cmocka_unit_test_setup_teardown(test_several_stream_names_in_sensors_order, setup_several, teardown_several),
+                cmocka_unit_test_setup_teardown(test_several_stream_star, setup_several, teardown_several),
+                cmocka_unit_test_setup_teardown(test_several_unknown_name_changes_nothing, setup_several, teardown_several),
+                cmocka_unit_test_setup_teardown(test_several_second_stream_replaces_set_and_count, setup_several,
+                                teardown_several),
+                cmocka_unit_test_setup_teardown(test_several_failing_sensor_is_503_in_its_place, setup_several,
+                                teardown_several),
+                cmocka_unit_test_setup_teardown(test_several_default_client_sees_thermo1, setup_several, teardown_several),
+                cmocka_unit_test_teardown(test_several_slow_client_skips_whole_ticks, harness_kill_all),
+                cmocka_unit_test_teardown(test_slow_sensor_never_delays_the_others, harness_kill_all),
         };
         signal(SIGPIPE, SIG_IGN);
         return cmocka_run_group_tests(tests, NULL, harness_kill_all);

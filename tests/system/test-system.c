@@ -368,7 +368,52 @@ static void test_real_sensor_paths_under_the_sandbox(void **state) {
                                          u->name, u->port),
                                 0);
                 assert_non_null(strstr(out, ",48.312\n"));
-                assert_non_null(strstr(err, " sensor=thermal:0"));
+                assert_non_null(strstr(err, " sensor=thermal:cpu-thermal sensors=1"));
+                assert_int_equal(sys("systemctl stop %s.socket %s.service", u->name, u->name), 0);
+        }
+}
+
+/* A unit with several sensors: every one served by name, one failing said once in the journal with its
+ * name and the catalog's words, and STATUS= naming them. */
+static void test_several_sensors_under_the_sandbox(void **state) {
+        char exec[512];
+
+        assert_sys("mkdir -p /run/thermo-sensor /run/fake-sys/class/thermal/thermal_zone0 && "
+                   "echo 23125 > /run/thermo-sensor/temp && echo cpu-thermal > /run/fake-sys/class/thermal/thermal_zone0/type && "
+                   "echo 48312 > /run/fake-sys/class/thermal/thermal_zone0/temp");
+        for (size_t i = 0; i < ELEMENTS(units); i++) {
+                const Unit *u = &units[i];
+
+                snprintf(exec, sizeof(exec),
+                                "[Service]\nEnvironment=THERMO_SYSFS_ROOT=/run/fake-sys\nExecStart=\n"
+                                "ExecStart=/usr/local/bin/%s --interval=200ms --sensor=auto --sensor=room=file:/run/thermo-sensor/temp "
+                                "--sensor=gone=file:/run/thermo-sensor/gone\n",
+                                u->server);
+                drop_in(u, "service", exec);
+                assert_int_equal(sys("systemctl start %s.socket && thermo-client --list --no-legend 127.0.0.1:%s", u->name,
+                                         u->port),
+                                0);
+                assert_string_equal(out, "cpu-thermal thermal:cpu-thermal\n"
+                                         "room        file:/run/thermo-sensor/temp\n"
+                                         "gone        file:/run/thermo-sensor/gone\n");
+                assert_int_equal(sys("thermo-client -q -s cpu-thermal -s room -n 2 -o csv --no-legend 127.0.0.1:%s", u->port), 0);
+                assert_int_equal(count_lines(out), 4);
+                assert_non_null(strstr(out, ",cpu-thermal,48.312\n"));
+                assert_non_null(strstr(out, ",room,23.125\n"));
+
+                /* The missing one, said at start with its name, once, and explained. */
+                assert_true(sys_until(5000, u == &units[0] ? "journalctl --sync; journalctl -u thermo.service -o json | grep -q '\"SENSOR\":\"gone\"'"
+                                                            : "journalctl --sync; journalctl -u thermo-proto.service -o json | grep -q '\"SENSOR\":\"gone\"'"));
+                assert_int_equal(sys("journalctl -u %s.service -o json --output-fields=MESSAGE_ID,SENSOR | grep -c '\"SENSOR\":\"gone\"'",
+                                         u->name),
+                                0);
+                assert_string_equal(out, "1\n");
+                assert_int_equal(sys("journalctl -x -u %s.service --no-pager", u->name), 0);
+                assert_non_null(strstr(out, "Sensor gone gave no reading"));
+                /* STATUS= comes at most once a second, the newest last. */
+                snprintf(exec, sizeof(exec), "systemctl show -P StatusText %s.service | "
+                                             "grep -q 'cpu-thermal 48.312 °C, room 23.125 °C, gone unavailable'", u->name);
+                assert_true(sys_until(5000, exec));
                 assert_int_equal(sys("systemctl stop %s.socket %s.service", u->name, u->name), 0);
         }
 }
@@ -477,6 +522,7 @@ int main(void) {
                 cmocka_unit_test_setup(test_stop_says_bye_and_leaves_nothing, reset),
                 cmocka_unit_test_setup(test_unix_socket_by_drop_in, reset),
                 cmocka_unit_test_setup(test_real_sensor_paths_under_the_sandbox, reset),
+                cmocka_unit_test_setup(test_several_sensors_under_the_sandbox, reset),
                 cmocka_unit_test_setup(test_units_verify_and_are_hardened, reset),
                 cmocka_unit_test_setup(test_man_pages_are_installed, reset),
                 cmocka_unit_test_setup(test_readme_examples_work, reset),

@@ -10,17 +10,20 @@
 
 #include "output.h"
 
-static void assert_output(OutputFormat format, Unit unit, const Reading *r, const char *expected) {
+static void assert_output_as(Output o, const Reading *r, const char *expected) {
         char *text = NULL;
         size_t size = 0;
-        bool header = false;
-        FILE *f = open_memstream(&text, &size);
 
-        assert_non_null(f);
-        output_reading(f, format, unit, r, &header);
-        fclose(f);
+        o.f = open_memstream(&text, &size);
+        assert_non_null(o.f);
+        output_reading(&o, r);
+        fclose(o.f);
         assert_string_equal(text, expected);
         free(text);
+}
+
+static void assert_output(OutputFormat format, Unit unit, const Reading *r, const char *expected) {
+        assert_output_as((Output) { .format = format, .unit = unit }, r, expected);
 }
 
 static void test_unit_conversion_rounds(void **state) {
@@ -47,15 +50,39 @@ static void test_csv_has_a_header_once(void **state) {
         Reading r = { .seq = 3, .time_ms = 1000, .millicelsius = 20000 };
         char *text = NULL;
         size_t size = 0;
-        bool header = false;
-        FILE *f = open_memstream(&text, &size);
+        Output o = { .format = OUTPUT_CSV, .unit = UNIT_KELVIN, .f = open_memstream(&text, &size) };
 
-        output_reading(f, OUTPUT_CSV, UNIT_KELVIN, &r, &header);
+        output_reading(&o, &r);
         r.seq = 4;
-        output_reading(f, OUTPUT_CSV, UNIT_KELVIN, &r, &header);
-        fclose(f);
+        output_reading(&o, &r);
+        fclose(o.f);
         assert_string_equal(text, "seq,time,kelvin\n3,1000,293.150\n4,1000,293.150\n");
         free(text);
+}
+
+static void test_named_readings_say_their_sensor(void **state) {
+        Reading r = { .sensor = "cpu", .seq = 3, .time_ms = UINT64_C(1732492130123), .millicelsius = 45000 };
+        char *text = NULL;
+        size_t size = 0;
+        Output o = { .format = OUTPUT_CSV, .unit = UNIT_CELSIUS, .named = true, .f = open_memstream(&text, &size) };
+
+        output_reading(&o, &r);
+        r.sensor = "nvme-pci-0100-composite";
+        output_reading(&o, &r);
+        fclose(o.f);
+        assert_string_equal(text, "seq,time,sensor,celsius\n3,1732492130123,cpu,45.000\n"
+                                  "3,1732492130123,nvme-pci-0100-composite,45.000\n");
+        free(text);
+
+        assert_output(OUTPUT_JSON, UNIT_CELSIUS, &r,
+                        "{\"seq\":3,\"time\":1732492130123,\"sensor\":\"nvme-pci-0100-composite\",\"celsius\":45.000}\n");
+
+        /* Text names the sensor, in a column as wide as the longest name, where there are several. */
+        setenv("TZ", "UTC", 1);
+        setlocale(LC_ALL, "C");
+        r.sensor = "cpu";
+        assert_output_as((Output) { .format = OUTPUT_TEXT, .name_width = 5 }, &r,
+                        "2024-11-24 23:48:50.123 cpu   45.000 C\n");
 }
 
 static void test_text_shows_local_time_and_value(void **state) {
@@ -79,6 +106,7 @@ int main(void) {
                 cmocka_unit_test(test_unit_conversion_rounds),
                 cmocka_unit_test(test_json_lines),
                 cmocka_unit_test(test_csv_has_a_header_once),
+                cmocka_unit_test(test_named_readings_say_their_sensor),
                 cmocka_unit_test(test_text_shows_local_time_and_value),
                 cmocka_unit_test(test_names),
         };

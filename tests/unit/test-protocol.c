@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -64,16 +65,72 @@ static void test_count_limits(void **state) {
         assert_bad_request("STREAM 4294967296", 17, "invalid count");
         assert_bad_request("STREAM 99999999999999999999999", 29, "invalid count");
         assert_bad_request("STREAM +5", 9, "invalid count");
-        assert_bad_request("STREAM five", 11, "invalid count");
         assert_bad_request("STREAM 5x", 9, "invalid count");
+}
+
+/* The section "Several sensors": names, "*", and where a count may stand. */
+static void assert_names(const char *line, RequestType type, uint32_t count, bool all, const char *names) {
+        char got[PROTOCOL_LINE_MAX] = "";
+        const char *error = NULL;
+        Request req;
+
+        assert_int_equal(parse(line, &req, &error), 0);
+        assert_int_equal(req.type, type);
+        assert_int_equal(req.count, count);
+        assert_int_equal(req.all, all);
+        for (size_t i = 0; i < req.n_names; i++)
+                snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%.*s", i > 0 ? "," : "",
+                                (int) req.names[i].length, line + req.names[i].at);
+        assert_string_equal(got, names);
+}
+
+static void test_sensor_names_and_star(void **state) {
+        assert_names("SENSORS", REQUEST_SENSORS, 0, false, "");
+        assert_names("sensors", REQUEST_SENSORS, 0, false, "");
+        assert_names("GET cpu", REQUEST_GET, 0, false, "cpu");
+        assert_names("GET *", REQUEST_GET, 0, true, "");
+        assert_names("STREAM *", REQUEST_STREAM, 0, true, "");
+        assert_names("STREAM 5 *", REQUEST_STREAM, 5, true, "");
+        assert_names("stream 3 cpu nvme-pci-0100-composite\tw1.28-0000", REQUEST_STREAM, 3, false,
+                        "cpu,nvme-pci-0100-composite,w1.28-0000");
+        /* A word that is not a count is a name: "five" may be a sensor's. */
+        assert_names("STREAM five", REQUEST_STREAM, 0, false, "five");
+        assert_names("GET now", REQUEST_GET, 0, false, "now");
+        assert_names("STREAM abcdefghijklmnopqrstuvwxyz012345", REQUEST_STREAM, 0, false,
+                        "abcdefghijklmnopqrstuvwxyz012345");
+
+        assert_bad_request("STREAM abcdefghijklmnopqrstuvwxyz0123456", strlen("STREAM abcdefghijklmnopqrstuvwxyz0123456"), "invalid sensor name");
+        assert_bad_request("STREAM Cpu", strlen("STREAM Cpu"), "invalid sensor name");
+        assert_bad_request("GET cpu/0", strlen("GET cpu/0"), "invalid sensor name");
+        assert_bad_request("STREAM * cpu", strlen("STREAM * cpu"), "unexpected argument");
+        assert_bad_request("STREAM cpu *", strlen("STREAM cpu *"), "unexpected argument");
+        assert_bad_request("STREAM cpu 5", strlen("STREAM cpu 5"), "unexpected argument");
+        assert_bad_request("STREAM _cpu", strlen("STREAM _cpu"), "unexpected argument");
+        assert_bad_request("GET cpu gpu", strlen("GET cpu gpu"), "unexpected argument");
+        assert_bad_request("SENSORS cpu", strlen("SENSORS cpu"), "unexpected argument");
+}
+
+static void test_a_line_of_names_to_its_end(void **state) {
+        char line[PROTOCOL_LINE_MAX];
+        const char *error;
+        Request req;
+        size_t n;
+
+        /* 511 bytes: "STREAM" and 252 one-letter names. */
+        n = (size_t) snprintf(line, sizeof(line), "STREAM");
+        while (n + 2 < PROTOCOL_LINE_MAX)
+                n += (size_t) snprintf(line + n, sizeof(line) - n, " a");
+        assert_int_equal(protocol_parse_request(line, n, &req, &error), 0);
+        assert_int_equal(req.n_names, (n - 6) / 2);
 }
 
 static void test_bad_requests(void **state) {
         assert_bad_request("HELLO", 5, "unknown command");
         assert_bad_request("GETS", 4, "unknown command");
-        assert_bad_request("GET now", 7, "unexpected argument");
+        assert_bad_request("GET 1", 5, "unexpected argument");
         assert_bad_request("PING 1", 6, "unexpected argument");
-        assert_bad_request("STREAM 1 2", 10, "too many arguments");
+        assert_bad_request("PING now", 8, "unexpected argument");
+        assert_bad_request("STREAM 1 2", 10, "unexpected argument");
 }
 
 static void test_non_printable_bytes_are_rejected(void **state) {
@@ -102,33 +159,50 @@ static void test_format_milli_has_three_decimals(void **state) {
 }
 
 static void test_format_reading(void **state) {
-        Reading r = { .seq = 17, .time_ms = UINT64_C(1732492130123), .millicelsius = 21375 };
+        Reading r = { .sensor = "cpu", .seq = 17, .time_ms = UINT64_C(1732492130123), .millicelsius = 21375 };
         char buf[PROTOCOL_REPLY_MAX];
 
-        assert_int_equal(protocol_format_reading(buf, sizeof(buf), &r), strlen("TEMP 17 1732492130123 21.375\n"));
+        /* Unnamed, as thermo/1 always had it; named, for a request that named sensors. */
+        assert_int_equal(protocol_format_reading(buf, sizeof(buf), &r, false), strlen("TEMP 17 1732492130123 21.375\n"));
         assert_string_equal(buf, "TEMP 17 1732492130123 21.375\n");
+        protocol_format_reading(buf, sizeof(buf), &r, true);
+        assert_string_equal(buf, "TEMP 17 1732492130123 21.375 cpu\n");
 
         /* A reading with an error is the sensor's 503, in place of the TEMP line. */
         r.error = -EIO;
-        assert_int_equal(protocol_format_reading(buf, sizeof(buf), &r), strlen("ERR 503 sensor unavailable\n"));
+        assert_int_equal(protocol_format_reading(buf, sizeof(buf), &r, false), strlen("ERR 503 sensor unavailable\n"));
         assert_string_equal(buf, "ERR 503 sensor unavailable\n");
+        protocol_format_reading(buf, sizeof(buf), &r, true);
+        assert_string_equal(buf, "ERR 503 sensor unavailable cpu\n");
+
+        protocol_format_sensor(buf, sizeof(buf), "cpu", "hwmon:coretemp-isa-0000/temp1");
+        assert_string_equal(buf, "SENSOR cpu hwmon:coretemp-isa-0000/temp1\n");
 }
 
 static void test_format_hello_info_error(void **state) {
         ServerInfo info = {
                 .server = "thermo-server", .version = "0.1.0", .sensor = "simulated",
-                .interval_ms = 1000, .clients = 3, .uptime_s = 42,
+                .interval_ms = 1000, .clients = 3, .uptime_s = 42, .sensors = 1,
         };
         char buf[PROTOCOL_REPLY_MAX];
 
         protocol_format_hello(buf, sizeof(buf), &info);
-        assert_string_equal(buf, "HELLO thermo/1 thermo-server 0.1.0 interval_ms=1000 sensor=simulated\n");
+        assert_string_equal(buf, "HELLO thermo/1 thermo-server 0.1.0 interval_ms=1000 sensor=simulated sensors=1\n");
         protocol_format_info(buf, sizeof(buf), &info);
         assert_string_equal(buf, "INFO server=thermo-server version=0.1.0 sensor=simulated interval_ms=1000 "
-                                 "clients=3 uptime_s=42\n");
+                                 "clients=3 uptime_s=42 sensors=1\n");
         protocol_format_error(buf, sizeof(buf), 400, "unknown command");
         assert_string_equal(buf, "ERR 400 unknown command\n");
 }
+
+/* The parser splits words in place: a copy of the literal. */
+static int parse_reply(const char *line, Reply *ret) {
+        static char copy[PROTOCOL_REPLY_MAX * 2];
+
+        snprintf(copy, sizeof(copy), "%s", line);
+        return protocol_parse_reply(copy, ret);
+}
+#define protocol_parse_reply parse_reply
 
 static void test_parse_replies(void **state) {
         Reply reply;
@@ -155,6 +229,23 @@ static void test_parse_replies(void **state) {
         assert_int_equal(protocol_parse_reply("BYE", &reply), 0);
         assert_int_equal(reply.type, REPLY_BYE);
 
+        assert_int_equal(protocol_parse_reply("TEMP 5 1732492130123 21.375 nvme-pci-0100-composite", &reply), 0);
+        assert_string_equal(reply.reading.sensor, "nvme-pci-0100-composite");
+        assert_int_equal(reply.reading.millicelsius, 21375);
+        assert_int_equal(protocol_parse_reply("ERR 503 sensor unavailable cpu", &reply), 0);
+        assert_string_equal(reply.reading.sensor, "cpu");
+        assert_int_equal(protocol_parse_reply("ERR 503 sensor unavailable", &reply), 0);
+        assert_null(reply.reading.sensor);
+        assert_int_equal(protocol_parse_reply("SENSOR cpu hwmon:coretemp/Package id 0", &reply), 0);
+        assert_int_equal(reply.type, REPLY_SENSOR);
+        assert_string_equal(reply.reading.sensor, "cpu");
+        assert_string_equal(reply.text, "hwmon:coretemp/Package id 0");
+        assert_int_equal(protocol_parse_reply("HELLO thermo/1 x 1 interval_ms=250 sensor=s sensors=7", &reply), 0);
+        assert_int_equal(reply.sensors, 7);
+
+        assert_int_equal(protocol_parse_reply("TEMP 1 2 3.000 Cpu", &reply), -EBADMSG);
+        assert_int_equal(protocol_parse_reply("TEMP 1 2 3.000 cpu gpu", &reply), -EBADMSG);
+        assert_int_equal(protocol_parse_reply("SENSOR cpu", &reply), -EBADMSG);
         assert_int_equal(protocol_parse_reply("TEMP 1 2", &reply), -EBADMSG);
         assert_int_equal(protocol_parse_reply("TEMP 1 2 21.3754", &reply), -EBADMSG);
         assert_int_equal(protocol_parse_reply("WHAT", &reply), -EBADMSG);
@@ -168,6 +259,8 @@ int main(void) {
                 cmocka_unit_test(test_empty_and_blank_lines_are_ignored),
                 cmocka_unit_test(test_count_limits),
                 cmocka_unit_test(test_bad_requests),
+                cmocka_unit_test(test_sensor_names_and_star),
+                cmocka_unit_test(test_a_line_of_names_to_its_end),
                 cmocka_unit_test(test_non_printable_bytes_are_rejected),
                 cmocka_unit_test(test_format_milli_has_three_decimals),
                 cmocka_unit_test(test_format_reading),

@@ -26,8 +26,10 @@ static void test_defaults(void **state) {
         assert_int_equal(o.max_clients, 4096);
         assert_int_equal(o.buffer_size, 65536);
         assert_int_equal(o.exit_idle, 60 * 1000 * 1000);
-        assert_string_equal(o.sensor, "auto");
+        assert_int_equal(o.n_sensors, 0);
         assert_false(o.list_sensors);
+        assert_true(o.legend);
+        assert_false(o.list_json);
         server_options_done(&o);
 }
 
@@ -43,7 +45,8 @@ static void test_every_option(void **state) {
         assert_int_equal(o.listen[1].address.sa.sa_family, AF_INET6);
         assert_int_equal(o.listen[2].address.sa.sa_family, AF_UNIX);
         assert_null(o.listen[0].front_end);
-        assert_string_equal(o.sensor, "simulated:seed=7");
+        assert_int_equal(o.n_sensors, 1);
+        assert_string_equal(o.sensors[0], "simulated:seed=7");
         assert_int_equal(o.interval, 250 * 1000);
         assert_int_equal(o.max_clients, 10);
         assert_int_equal(o.buffer_size, 4096);
@@ -70,17 +73,24 @@ static void test_invalid_values_are_usage_errors(void **state) {
         assert_int_equal(PARSE(&o, "--log-level", "loud"), -EINVAL);
         assert_int_equal(PARSE(&o, "--no-such-option"), -EINVAL);
         assert_int_equal(PARSE(&o, "extra"), -EINVAL);
+        assert_int_equal(PARSE(&o, "--output", "yaml"), -EINVAL);
         assert_int_equal(o.n_listen, 0);
-        assert_null(o.sensor);
+        assert_null(o.sensors);
 }
 
 static void test_list_sensors_only_parses(void **state) {
         ServerOptions o = {};
 
-        /* Listing is done by the program after parsing, not by the parser. */
-        assert_int_equal(PARSE(&o, "--list-sensors", "--sensor", "nope"), 1);
+        /* Listing is done by the program after parsing, not by the parser; --sensor is repeatable. */
+        assert_int_equal(PARSE(&o, "--list-sensors", "--sensor", "nope", "-s", "cpu=thermal:0", "-o", "json",
+                                 "--no-legend"),
+                        1);
         assert_true(o.list_sensors);
-        assert_string_equal(o.sensor, "nope");
+        assert_true(o.list_json);
+        assert_false(o.legend);
+        assert_int_equal(o.n_sensors, 2);
+        assert_string_equal(o.sensors[0], "nope");
+        assert_string_equal(o.sensors[1], "cpu=thermal:0");
         server_options_done(&o);
 }
 

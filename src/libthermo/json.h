@@ -1,0 +1,7 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdio.h>
+
+/* Writes s as a JSON string, quotes included: what a label or a path holds cannot break the document. */
+void json_write_string(FILE *f, const char *s);

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <string.h>
+
+#include "json.h"
+#include "log.h"
+#include "protocol.h"
+#include "reading.h"
+#include "sensor-list.h"
+
+void sensor_list_done(SensorList *l) {
+        assert(l);
+
+        for (size_t i = 0; i < l->n; i++)
+                sensor_free(l->sensors[i]);
+        l->sensors = mfree(l->sensors);
+        l->n = 0;
+}
+
+static int add(SensorList *l, Sensor *s) {
+        Sensor **p = reallocarray(l->sensors, l->n + 1, sizeof(Sensor *));
+
+        if (!p) {
+                sensor_free(s);
+                return -ENOMEM;
+        }
+        p[l->n++] = s;
+        l->sensors = p;
+        return 0;
+}
+
+static bool has_path(const SensorList *l, const char *path) {
+        for (size_t i = 0; path && i < l->n; i++)
+                if (l->sensors[i]->path && strcmp(l->sensors[i]->path, path) == 0)
+                        return true;
+        return false;
+}
+
+/* Every sensor found, but those given already. */
+static int add_discovered(SensorList *l) {
+        Sensor **found;
+        int n, r = 0;
+
+        n = sensor_discover(&found);
+        if (n < 0)
+                return n;
+        for (int i = 0; i < n; i++) {
+                if (r < 0 || has_path(l, found[i]->path))
+                        sensor_free(found[i]);
+                else
+                        r = add(l, found[i]);
+        }
+        free(found);
+        return r;
+}
+
+/* "NAME=SPEC": a name is what comes before an "=" that comes before any ":". */
+static int split_name(const char *spec, char name[static PROTOCOL_NAME_MAX + 1], const char **ret_spec) {
+        const char *eq = strchr(spec, '='), *colon = strchr(spec, ':');
+
+        name[0] = '\0';
+        *ret_spec = spec;
+        if (!eq || (colon && colon < eq))
+                return 0;
+        if (!protocol_name_is_valid(spec, (size_t) (eq - spec)))
+                return -EINVAL;
+        memcpy(name, spec, (size_t) (eq - spec));
+        name[eq - spec] = '\0';
+        *ret_spec = eq + 1;
+        return 1;
+}
+
+int sensor_list_build(SensorList *l, const char *const *specs, size_t n_specs) {
+        static const char *const automatic = "auto";
+        int r;
+
+        assert(l);
+        assert(specs || n_specs == 0);
+
+        if (n_specs == 0) {
+                specs = &automatic;
+                n_specs = 1;
+        }
+        for (size_t i = 0; i < n_specs; i++) {
+                char name[PROTOCOL_NAME_MAX + 1], error[SENSOR_ERROR_MAX];
+                const char *spec;
+                Sensor *s;
+                size_t k;
+
+                if (split_name(specs[i], name, &spec) < 0)
+                        return log_invalid_value("--sensor", specs[i],
+                                        "a name is 1 to 32 of a-z, 0-9, '_', '.' and '-', starting with a letter");
+                if (strcmp(spec, "auto") == 0) {
+                        if (name[0])
+                                return log_invalid_value("--sensor", specs[i], "auto is every sensor: it takes no name");
+                        r = add_discovered(l);
+                        if (r < 0)
+                                return log_oom();
+                        continue;
+                }
+
+                r = sensor_new(spec, &s, error);
+                if (r == -ENOMEM)
+                        return log_oom();
+                if (r < 0)
+                        return log_invalid_value("--sensor", specs[i], error);
+                if (name[0] && sensor_set_name(s, name) < 0) {
+                        sensor_free(s);
+                        return log_oom();
+                }
+                for (k = 0; k < l->n && strcmp(l->sensors[k]->name, s->name) != 0; k++)
+                        ;
+                if (k < l->n) {
+                        snprintf(error, sizeof(error), "another sensor is called %s already: name this one (NAME=%s)",
+                                        s->name, spec);
+                        sensor_free(s);
+                        return log_invalid_value("--sensor", specs[i], error);
+                }
+                r = add(l, s);
+                if (r < 0)
+                        return log_oom();
+        }
+
+        if (l->n == 0) {
+                char error[SENSOR_ERROR_MAX];
+                Sensor *s;
+
+                log_info("No temperature sensor under %s: simulating one.", sensor_sysfs_root());
+                r = sensor_simulated_new(NULL, &s, error);
+                if (r < 0)
+                        return log_oom();
+                r = add(l, s);
+                if (r < 0)
+                        return log_oom();
+        }
+        return 0;
+}
+
+static void print_json(FILE *f, Sensor *s, int r, int64_t v) {
+        char value[32];
+
+        fputs("{\"name\":", f);
+        json_write_string(f, s->name);
+        fputs(",\"source\":", f);
+        json_write_string(f, s->source);
+        fputs(",\"label\":", f);
+        if (s->label)
+                json_write_string(f, s->label);
+        else
+                fputs("null", f);
+        if (r < 0) {
+                fputs(",\"celsius\":null,\"error\":", f);
+                json_write_string(f, strerror(-r));
+        } else {
+                format_millidegrees(value, sizeof(value), v);
+                fprintf(f, ",\"celsius\":%s", value);
+        }
+        fputc('}', f);
+}
+
+int sensor_list_print(const SensorList *l, FILE *f, bool legend, bool json) {
+        size_t name_width = strlen("NAME"), source_width = strlen("SOURCE"), label_width = strlen("LABEL");
+        Sensor *const *sensors;
+        size_t n;
+
+        assert(l);
+        assert(f);
+
+        sensors = l->sensors;
+        n = l->n;
+
+        for (size_t i = 0; i < n; i++) {
+                name_width = MAX(name_width, strlen(sensors[i]->name));
+                source_width = MAX(source_width, strlen(sensors[i]->source));
+                label_width = MAX(label_width, strlen(strempty(sensors[i]->label)));
+        }
+
+        if (json)
+                fputc('[', f);
+        else if (legend)
+                fprintf(f, "%-*s %-*s %-*s %s\n", (int) name_width, "NAME", (int) source_width, "SOURCE",
+                                (int) label_width, "LABEL", "VALUE");
+        for (size_t i = 0; i < n; i++) {
+                char value[64];
+                int64_t v = 0;
+                int r;
+
+                r = sensor_read(sensors[i], &v);
+                if (json) {
+                        if (i > 0)
+                                fputc(',', f);
+                        print_json(f, sensors[i], r, v);
+                        continue;
+                }
+                if (r < 0)
+                        snprintf(value, sizeof(value), "- (%s)", strerror(-r));
+                else {
+                        format_millidegrees(value, sizeof(value), v);
+                        strcat(value, " °C");
+                }
+                fprintf(f, "%-*s %-*s %-*s %s\n", (int) name_width, sensors[i]->name, (int) source_width,
+                                sensors[i]->source, (int) label_width, sensors[i]->label ?: "-", value);
+        }
+        if (json)
+                fputs("]\n", f);
+        return fflush(f) == 0 ? 0 : -errno;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "sensor.h"
+
+/* The sensors a server serves, the default first: built from its --sensor options, shown by
+ * --list-sensors. */
+typedef struct SensorList {
+        Sensor **sensors;
+        size_t n;
+} SensorList;
+
+/* Each spec is "[NAME=]SPEC"; "auto" is every sensor found but those already given; with nothing found,
+ * one simulated sensor. A bad spec, a bad name or a name taken twice is said (as a usage error) and gives
+ * -EINVAL. */
+int sensor_list_build(SensorList *l, const char *const *specs, size_t n_specs);
+void sensor_list_done(SensorList *l);
+
+/* Each sensor's name, source, label and value now, as a table (legend: with its header) or a JSON array.
+ * Slow sensors are read too: it takes them as long as it takes. */
+int sensor_list_print(const SensorList *l, FILE *f, bool legend, bool json);
