@@ -99,26 +99,25 @@ static void format_tick(ThermoFrontEnd *t, const Reading *readings, size_t n) {
 
 /* One tick to a streaming session: its lines, all or none, and whether any was a reading. */
 static void deliver(ThermoFrontEnd *t, Session *s, const Reading *readings) {
-        size_t n_iov = 0, total = 0;
-        bool reading = false;
+        size_t n_iov = 0, total = 0, n_readings = 0;
 
         if (s->all) {
                 t->iov[n_iov++] = (struct iovec) { t->lines, t->offsets[t->n_sensors] };
                 for (size_t i = 0; i < t->n_sensors; i++)
-                        reading = reading || readings[i].error == 0;
+                        n_readings += readings[i].error == 0;
         } else if (s->subset) {
                 for (size_t i = 0; i < t->n_sensors; i++)
                         if (session_streams(s, i)) {
                                 t->iov[n_iov++] = (struct iovec) { t->lines + t->offsets[i], t->offsets[i + 1] - t->offsets[i] };
-                                reading = reading || readings[i].error == 0;
+                                n_readings += readings[i].error == 0;
                         }
         } else {
                 t->iov[n_iov++] = (struct iovec) { t->default_line, t->default_length };
-                reading = readings[0].error == 0;
+                n_readings = readings[0].error == 0;
         }
         for (size_t i = 0; i < n_iov; i++)
                 total += t->iov[i].iov_len;
-        session_deliver(s, t->iov, n_iov, total, reading);
+        session_deliver(s, t->iov, n_iov, total, n_readings);
 }
 
 static void answer_waiting(ThermoFrontEnd *t, const Reading *readings) {

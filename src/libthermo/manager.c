@@ -52,6 +52,7 @@ struct Manager {
         sd_event_source *shutdown_timer;
         uint64_t started;
         uint64_t status_sent;
+        uint64_t skipped;
         bool stopping;
 };
 
@@ -276,6 +277,16 @@ uint64_t manager_get_uptime_usec(Manager *m) {
         return now_usec(m) - m->started;
 }
 
+void manager_count_skipped(Manager *m, uint64_t n) {
+        assert(m);
+        m->skipped += n;
+}
+
+uint64_t manager_get_skipped(Manager *m) {
+        assert(m);
+        return m->skipped;
+}
+
 static int on_idle(sd_event_source *source, uint64_t usec, void *userdata) {
         Manager *m = userdata;
 
@@ -326,7 +337,7 @@ void manager_add_peer(Manager *m, Peer *p, const PeerOps *ops, const PeerAddress
         peer_address_format(address, addr, sizeof(addr));
         snprintf(addr_field, sizeof(addr_field), "REMOTE_ADDR=%s", addr);
         snprintf(clients, sizeof(clients), "CLIENTS=%zu", m->n_peers);
-        log_struct(LOG_INFO, 0, THERMO_MESSAGE_CONNECTED, LOG_FIELDS(addr_field, clients),
+        log_struct(ops->quiet ? LOG_DEBUG : LOG_INFO, 0, THERMO_MESSAGE_CONNECTED, LOG_FIELDS(addr_field, clients),
                         "Connection from %s (%zu client%s).", addr, m->n_peers, m->n_peers == 1 ? "" : "s");
         update_idle_timer(m);
         status_changed(m);
@@ -355,7 +366,7 @@ void manager_remove_peer(Manager *m, Peer *p) {
         snprintf(addr_field, sizeof(addr_field), "REMOTE_ADDR=%s", addr);
         snprintf(clients, sizeof(clients), "CLIENTS=%zu", m->n_peers);
         snprintf(why, sizeof(why), "REASON=%s", reason);
-        log_struct(LOG_INFO, 0, THERMO_MESSAGE_DISCONNECTED, LOG_FIELDS(addr_field, clients, why),
+        log_struct(p->ops->quiet ? LOG_DEBUG : LOG_INFO, 0, THERMO_MESSAGE_DISCONNECTED, LOG_FIELDS(addr_field, clients, why),
                         "Connection from %s closed: %s (%zu client%s).", addr, reason, m->n_peers,
                         m->n_peers == 1 ? "" : "s");
 
@@ -500,6 +511,13 @@ static int open_listen_address(Manager *m, const SocketAddress *a, FrontEnd *fe)
         return add_listener(m, fd, name, fe, a);
 }
 
+static bool listens_for(Manager *m, FrontEnd *fe) {
+        for (size_t i = 0; i < m->n_listeners; i++)
+                if (m->listeners[i]->front_end == fe)
+                        return true;
+        return false;
+}
+
 static int setup_listeners(Manager *m) {
         _cleanup_free_ int *fds = NULL;
         char **names = NULL;
@@ -536,7 +554,9 @@ static int setup_listeners(Manager *m) {
                         return r;
         }
 
-        if (m->n_listeners == 0) {
+        /* Started by hand: thermo/1 on its default address, unless told where (--listen-metrics alone
+         * adds HTTP beside it). Under socket activation, the sockets systemd passes say it all. */
+        if (n == 0 && !listens_for(m, m->front_ends[0])) {
                 SocketAddress a;
 
                 r = socket_address_parse(m->options->default_listen, &a);

@@ -26,6 +26,8 @@ typedef struct PeerOps {
         /* Free the object that holds p. The manager's reaper calls it once p is removed and no callback of
          * p's is on the stack any more. */
         void (*free)(Peer *p);
+        /* Its comings and goings are routine (a scrape every few seconds): logged at debug level. */
+        bool quiet;
 } PeerOps;
 
 /* A client, as the manager counts it (for --max-clients, exit on idle, STATUS= and shutdown). Each front
@@ -84,6 +86,9 @@ Thermometer *manager_get_thermometer(Manager *m);
 const ServerOptions *manager_get_options(Manager *m);
 size_t manager_get_clients(Manager *m);
 uint64_t manager_get_uptime_usec(Manager *m);
+/* Readings a front end skipped for a client too slow to take them: counted here for every front end. */
+void manager_count_skipped(Manager *m, uint64_t n);
+uint64_t manager_get_skipped(Manager *m);
 
 /* Counts p among the clients, from a front end's open(). */
 void manager_add_peer(Manager *m, Peer *p, const PeerOps *ops, const PeerAddress *address);

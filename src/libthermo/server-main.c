@@ -3,22 +3,36 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "front-end-metrics.h"
 #include "log.h"
 #include "sensor-list.h"
 #include "server-main.h"
 
-static int setup_front_ends(Manager *m, const char *name, thermo_handler_t handler) {
-        _cleanup_(front_end_freep) FrontEnd *fe = NULL;
+static int add_front_end(Manager *m, FrontEnd **fe) {
         int r;
 
-        r = thermo_front_end_new(m, name, handler, &fe);
+        r = manager_add_front_end(m, *fe);
         if (r < 0)
                 return log_oom();
-        r = manager_add_front_end(m, fe);
-        if (r < 0)
-                return log_oom();
-        TAKE_PTR(fe);
+        *fe = NULL;
         return 0;
+}
+
+/* thermo/1 first, the default for any socket; then HTTP metrics, for the sockets named so. */
+static int setup_front_ends(Manager *m, const char *name, thermo_handler_t handler) {
+        _cleanup_(front_end_freep) FrontEnd *thermo = NULL, *metrics = NULL;
+        int r;
+
+        r = thermo_front_end_new(m, name, handler, &thermo);
+        if (r < 0)
+                return log_oom();
+        r = add_front_end(m, &thermo);
+        if (r < 0)
+                return r;
+        r = metrics_front_end_new(m, name, &metrics);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the metrics front end: %m");
+        return add_front_end(m, &metrics);
 }
 
 int server_main(int argc, char *argv[], const char *name, const char *default_listen, thermo_handler_t handler) {

@@ -23,6 +23,8 @@ static void help(const char *default_listen) {
                "     --version             Show package version\n"
                "  -l --listen=ADDRESS      Listen on HOST:PORT, [IPV6]:PORT or a Unix socket path\n"
                "                           when not socket-activated (repeatable; default %s)\n"
+               "     --listen-metrics=ADDRESS\n"
+               "                           Serve Prometheus metrics over HTTP there (repeatable)\n"
                "  -i --interval=TIME       Time between readings (default 1000ms; bare number: ms)\n"
                "  -s --sensor=[NAME=]SPEC  A sensor to serve (repeatable): auto (the default: every\n"
                "                           sensor found), thermal:ZONE, hwmon:CHIP[/INPUT],\n"
@@ -54,11 +56,12 @@ static int add_listen(ServerOptions *o, const char *option, const char *value, c
 }
 
 int server_options_parse(int argc, char *argv[], const char *default_listen, ServerOptions *ret) {
-        enum { ARG_VERSION = 0x100, ARG_EXIT_IDLE, ARG_LOG_LEVEL, ARG_LIST_SENSORS, ARG_NO_LEGEND };
+        enum { ARG_VERSION = 0x100, ARG_EXIT_IDLE, ARG_LOG_LEVEL, ARG_LIST_SENSORS, ARG_NO_LEGEND, ARG_LISTEN_METRICS };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "listen", required_argument, NULL, 'l' },
+                { "listen-metrics", required_argument, NULL, ARG_LISTEN_METRICS },
                 { "interval", required_argument, NULL, 'i' },
                 { "sensor", required_argument, NULL, 's' },
                 { "list-sensors", no_argument, NULL, ARG_LIST_SENSORS },
@@ -95,6 +98,11 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
                         return 0;
                 case 'l':
                         r = add_listen(&o, "--listen", optarg, NULL);
+                        if (r < 0)
+                                return r;
+                        break;
+                case ARG_LISTEN_METRICS:
+                        r = add_listen(&o, "--listen-metrics", optarg, "metrics");
                         if (r < 0)
                                 return r;
                         break;

@@ -81,15 +81,17 @@ Session *session_free(Session *s) {
         return NULL;
 }
 
-void session_deliver(Session *s, const struct iovec *iov, size_t n_iov, size_t n, bool reading) {
+void session_deliver(Session *s, const struct iovec *iov, size_t n_iov, size_t n, size_t readings) {
         assert(s);
         assert(iov);
 
         /* The thermometer never waits: a tick that does not fit in this client's buffer is skipped for this
          * client alone, all its lines together, and it sees a gap in the sequence numbers. */
-        if (!connection_has_room(&s->connection, n))
+        if (!connection_has_room(&s->connection, n)) {
+                manager_count_skipped(thermo_front_end_get_manager(s->front_end), readings);
                 return;
-        if (connection_writev(&s->connection, iov, n_iov, 0) < 0 || !reading || s->remaining == 0)
+        }
+        if (connection_writev(&s->connection, iov, n_iov, 0) < 0 || readings == 0 || s->remaining == 0)
                 return;
 
         if (--s->remaining == 0) {

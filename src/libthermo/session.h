@@ -42,9 +42,9 @@ static inline bool session_streams(const Session *s, size_t i) {
         return s->subset && (s->subset[i / 64] & (UINT64_C(1) << (i % 64)));
 }
 
-/* One tick's lines for a streaming session, n bytes in all; reading: any of them is a reading, not an
- * error. All skipped when the client is too far behind to take them. */
-void session_deliver(Session *s, const struct iovec *iov, size_t n_iov, size_t n, bool reading);
+/* One tick's lines for a streaming session, n bytes in all, of which readings are readings (the rest
+ * errors). All skipped when the client is too far behind to take them. */
+void session_deliver(Session *s, const struct iovec *iov, size_t n_iov, size_t n, size_t readings);
 /* A tick has come, for a GET that waits. */
 void session_answer_get(Session *s, const Reading *readings);
 

@@ -35,6 +35,7 @@ struct Thermometer {
         size_t n_sensors;
         size_t n_slow;
         uint64_t seq;           /* the number of the newest tick that had a reading */
+        uint64_t readings_total; /* readings the sensors gave, all told */
         uint64_t taken;         /* CLOCK_MONOTONIC of the newest tick, 0 before the first */
         bool waiting;           /* a tick waits for slow sensors to answer */
 
@@ -204,6 +205,7 @@ static void take_tick(Thermometer *t) {
                         (void) sensor_reader_request(slot->reader);
                 }
                 any = any || r->error == 0;
+                t->readings_total += r->error == 0;
         }
         if (any)
                 t->seq++;
@@ -346,6 +348,11 @@ int thermometer_find_sensor(Thermometer *t, const char *name, size_t n) {
                 if (strlen(t->slots[i].sensor->name) == n && memcmp(t->slots[i].sensor->name, name, n) == 0)
                         return (int) i;
         return -ENOENT;
+}
+
+uint64_t thermometer_get_readings_total(Thermometer *t) {
+        assert(t);
+        return t->readings_total;
 }
 
 bool thermometer_is_waiting(Thermometer *t) {

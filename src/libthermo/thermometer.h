@@ -42,6 +42,8 @@ const Sensor *thermometer_get_sensor(Thermometer *t, size_t i);
 /* The index of the sensor with that name (n bytes), or -ENOENT. */
 int thermometer_find_sensor(Thermometer *t, const char *name, size_t n);
 bool thermometer_is_ticking(Thermometer *t);
+/* Readings the sensors have given since the start, all told. */
+uint64_t thermometer_get_readings_total(Thermometer *t);
 /* Whether a tick waits for slow sensors to answer (thermometer_get_readings()). */
 bool thermometer_is_waiting(Thermometer *t);
 

@@ -96,9 +96,15 @@ const char *harness_server_name(void) {
         return s;
 }
 
+static void server_process_reset(ServerProcess *p) {
+        *p = (ServerProcess) { .listen_fd = -1, .metrics_fd = -1, .notify_fd = -1, .stderr_fd = -1 };
+}
+
+/* Also resets everything else in p. */
 static void open_notify_socket(ServerProcess *p) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
+        server_process_reset(p);
         snprintf(p->dir, sizeof(p->dir), "/tmp/thermo-test-XXXXXX");
         assert_non_null(mkdtemp(p->dir));
         snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", p->dir);
@@ -157,16 +163,14 @@ static void spawn(ServerProcess *p, const char *const *extra, const char *const 
                 }
                 unsetenv("LISTEN_FDS");
                 if (activated) {
-                        /* Exactly what systemd does: the socket on fd 3, the environment naming our pid. */
-                        if (p->listen_fd != 3) {
-                                if (dup2(p->listen_fd, 3) < 0)
-                                        _exit(126);
-                        } else
-                                (void) fcntl(3, F_SETFD, 0);
+                        /* Exactly what systemd does: the sockets from fd 3 on, the environment naming our
+                         * pid. Both our copies are above 4 (see harness_start_activated_with()). */
+                        if (dup2(p->listen_fd, 3) < 0 || (p->metrics_fd >= 0 && dup2(p->metrics_fd, 4) < 0))
+                                _exit(126);
                         snprintf(pid, sizeof(pid), "%i", (int) getpid());
                         setenv("LISTEN_PID", pid, 1);
-                        setenv("LISTEN_FDS", "1", 1);
-                        setenv("LISTEN_FDNAMES", "thermo", 1);
+                        setenv("LISTEN_FDS", p->metrics_fd >= 0 ? "2" : "1", 1);
+                        setenv("LISTEN_FDNAMES", p->metrics_fd >= 0 ? "thermo:metrics" : "thermo", 1);
                 }
                 execv(argv[0], (char *const *) argv);
                 _exit(127);
@@ -174,10 +178,23 @@ static void spawn(ServerProcess *p, const char *const *extra, const char *const 
         assert_true(harness_wait_notify(p, "READY=1", HARNESS_TIMEOUT_MS));
 }
 
+/* Moves fd above 4, where dup2() onto 3 and 4 in the child cannot clobber it. */
+static int above_passed_fds(int fd) {
+        int moved;
+
+        if (fd > 4)
+                return fd;
+        moved = fcntl(fd, F_DUPFD_CLOEXEC, 5);
+        assert_true(moved > 4);
+        close(fd);
+        return moved;
+}
+
 void harness_start_activated_with(ServerProcess *p, const char *const *args, const HarnessOptions *o) {
-        *p = (ServerProcess) { .listen_fd = -1, .notify_fd = -1, .stderr_fd = -1 };
         open_notify_socket(p);
-        p->listen_fd = listen_on_free_port(&p->port);
+        p->listen_fd = above_passed_fds(listen_on_free_port(&p->port));
+        if (o && o->metrics)
+                p->metrics_fd = above_passed_fds(listen_on_free_port(&p->metrics_port));
         if (o && o->sndbuf > 0)
                 assert_int_equal(setsockopt(p->listen_fd, SOL_SOCKET, SO_SNDBUF, &o->sndbuf, sizeof(o->sndbuf)), 0);
         if (o && o->stderr_fd > 0) {
@@ -195,15 +212,18 @@ void harness_restart_activated(ServerProcess *p, const char *const *args) {
         spawn(p, NULL, args, true);
 }
 
+int harness_free_port(void) {
+        int port;
+
+        close(listen_on_free_port(&port));
+        return port;
+}
+
 void harness_start_listening(ServerProcess *p, const char *const *args) {
         char address[64];
-        int fd;
 
-        *p = (ServerProcess) { .listen_fd = -1, .notify_fd = -1, .stderr_fd = -1 };
         open_notify_socket(p);
-        /* Find a free port, then let go of it for the server to take. */
-        fd = listen_on_free_port(&p->port);
-        close(fd);
+        p->port = harness_free_port();
         snprintf(address, sizeof(address), "127.0.0.1:%i", p->port);
         spawn(p, (const char *const[]) { "--listen", address, NULL }, args, false);
 }
@@ -259,12 +279,14 @@ void harness_cleanup(ServerProcess *p) {
                 (void) harness_stop(p, SIGKILL);
         if (p->listen_fd >= 0)
                 close(p->listen_fd);
+        if (p->metrics_fd >= 0)
+                close(p->metrics_fd);
         if (p->notify_fd >= 0)
                 close(p->notify_fd);
         snprintf(path, sizeof(path), "%s/notify", p->dir);
         (void) unlink(path);
         (void) rmdir(p->dir);
-        *p = (ServerProcess) { .listen_fd = -1, .notify_fd = -1, .stderr_fd = -1 };
+        server_process_reset(p);
 }
 
 int harness_connect(int port, int rcvbuf) {
@@ -427,4 +449,12 @@ int harness_run(const char *const *args, char *out, size_t out_size, char *err, 
         close(out_pipe[0]);
         close(err_pipe[0]);
         return status;
+}
+
+void harness_remove_tree(const char *dir) {
+        char out[256], err[256];
+
+        assert_int_equal(harness_run((const char *const[]) { "/bin/rm", "-rf", "--", dir, NULL }, out, sizeof(out), err,
+                                         sizeof(err)),
+                        0);
 }

@@ -15,6 +15,8 @@ typedef struct ServerProcess {
         pid_t pid;
         int port;          /* TCP port on 127.0.0.1 */
         int listen_fd;     /* socket activation: our copy, as systemd keeps its own */
+        int metrics_port;  /* with HarnessOptions.metrics: the HTTP socket's TCP port on 127.0.0.1 */
+        int metrics_fd;
         int notify_fd;     /* where the server's sd_notify() messages arrive */
         int stderr_fd;     /* the server's stderr, or -1 to share ours */
         bool journal_stream; /* JOURNAL_STREAM names stderr */
@@ -29,14 +31,18 @@ typedef struct HarnessOptions {
          * when it connects stderr to journald. */
         int stderr_fd;
         bool journal_stream;
+        /* A second socket, on fd 4 and named "metrics", as thermo-metrics.socket passes it. */
+        bool metrics;
 } HarnessOptions;
 
-/* A server with a listening socket on fd 3 and LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES set, as under
- * socket activation. args end with NULL. Waits for READY=1. */
+/* A server with a listening socket on fd 3 (and with HarnessOptions.metrics, one on fd 4) and LISTEN_FDS,
+ * LISTEN_PID, LISTEN_FDNAMES set, as under socket activation. args end with NULL. Waits for READY=1. */
 void harness_start_activated(ServerProcess *p, const char *const *args);
 void harness_start_activated_with(ServerProcess *p, const char *const *args, const HarnessOptions *o);
 /* Starts the same server again on the socket it had (as systemd would on the next connection). */
 void harness_restart_activated(ServerProcess *p, const char *const *args);
+/* A TCP port on 127.0.0.1 that was free a moment ago, for a server to take. */
+int harness_free_port(void);
 /* A server started by hand with --listen 127.0.0.1:<free port>. Waits for READY=1. */
 void harness_start_listening(ServerProcess *p, const char *const *args);
 /* Sends sig and waits for the exit; returns the exit status (or 128+signal). */
@@ -72,6 +78,9 @@ int harness_kill_all(void **state);
 /* Runs a program (args end with NULL) with a bounded run time; captures stdout and stderr. Returns the
  * exit status, or 128+signal. */
 int harness_run(const char *const *args, char *out, size_t out_size, char *err, size_t err_size);
+
+/* Removes a directory a test made, with all in it. */
+void harness_remove_tree(const char *dir);
 
 /* The programs under test, from the environment meson test sets: the paths, and the name the server
  * gives itself in HELLO and INFO. */

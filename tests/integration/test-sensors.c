@@ -48,10 +48,7 @@ static int setup(void **state) {
 }
 
 static int teardown(void **state) {
-        char command[128];
-
-        snprintf(command, sizeof(command), "rm -rf '%s'", root);
-        assert_int_equal(system(command), 0);
+        harness_remove_tree(root);
         return harness_kill_all(state);
 }
 

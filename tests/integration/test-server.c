@@ -583,11 +583,8 @@ static int setup_several(void **state) {
 }
 
 static int teardown_several(void **state) {
-        char command[128];
-
         teardown(state);
-        snprintf(command, sizeof(command), "rm -rf '%s'", sensor_dir);
-        assert_int_equal(system(command), 0);
+        harness_remove_tree(sensor_dir);
         return 0;
 }
 

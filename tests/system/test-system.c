@@ -28,11 +28,12 @@ typedef struct Unit {
         const char *name;   /* thermo, thermo-proto */
         const char *server; /* thermo-server, thermo-server-proto */
         const char *port;
+        const char *metrics_port;
 } Unit;
 
 static const Unit units[] = {
-        { "thermo", "thermo-server", "8888" },
-        { "thermo-proto", "thermo-server-proto", "8889" },
+        { "thermo", "thermo-server", "8888", "8890" },
+        { "thermo-proto", "thermo-server-proto", "8889", "8891" },
 };
 
 /* The namespace's PID 1 as the host sees it, and the unshare process in front of it. */
@@ -146,12 +147,13 @@ static int shutdown_system(void **state) {
         return 0;
 }
 
-/* Each test begins with both units stopped and no drop-ins. */
+/* Each test begins with every unit stopped and no drop-ins. */
 static int reset(void **state) {
         for (size_t i = 0; i < ELEMENTS(units); i++)
-                (void) sys("systemctl stop %s.socket %s.service; rm -rf /run/systemd/system/%s.service.d "
-                           "/run/systemd/system/%s.socket.d; systemctl reset-failed %s.service",
-                                units[i].name, units[i].name, units[i].name, units[i].name, units[i].name);
+                (void) sys("u=%s; systemctl stop $u.socket $u-metrics.socket $u.service; "
+                           "rm -rf /run/systemd/system/$u.service.d /run/systemd/system/$u.socket.d; "
+                           "systemctl reset-failed $u.service",
+                                units[i].name);
         return sys("systemctl daemon-reload") == 0 ? 0 : -1;
 }
 
@@ -418,13 +420,69 @@ static void test_several_sensors_under_the_sandbox(void **state) {
         }
 }
 
+static void test_a_scrape_starts_the_service(void **state) {
+        for (size_t i = 0; i < ELEMENTS(units); i++) {
+                const Unit *u = &units[i];
+                char want[128];
+                int pid;
+
+                /* The metrics socket alone: a scrape starts the service, and with it the stream socket. */
+                assert_int_equal(sys("systemctl start %s-metrics.socket", u->name), 0);
+                assert_int_equal(sys("systemctl is-active %s.service", u->name), 3);
+                assert_int_equal(sys("curl -sSf http://127.0.0.1:%s/metrics", u->metrics_port), 0);
+                snprintf(want, sizeof(want), "thermo_build_info{server=\"%s\",", u->server);
+                assert_non_null(strstr(out, want));
+                assert_non_null(strstr(out, "thermo_sensor_up{sensor=\"simulated\"} 1\n"));
+                assert_int_equal(sys("systemctl is-active %s.service %s.socket", u->name, u->name), 0);
+                assert_int_equal(sys("systemctl show -P MainPID %s.service", u->name), 0);
+                pid = atoi(out);
+                assert_true(pid > 0);
+
+                /* One server for both: the stream socket reaches the same process, over IPv6 too. */
+                assert_int_equal(sys("thermo-client -1 127.0.0.1:%s && curl -sSf 'http://[::1]:%s/metrics'", u->port,
+                                         u->metrics_port),
+                                0);
+                assert_non_null(strstr(out, "thermo_clients 1\n"));
+                assert_int_equal(sys("systemctl show -P MainPID %s.service", u->name), 0);
+                assert_int_equal(atoi(out), pid);
+
+                /* Scrapes are routine: not in the journal at the default level, unlike stream clients. */
+                assert_int_equal(sys("journalctl --sync; journalctl -o cat MESSAGE_ID=" MESSAGE_CONNECTED
+                                     " _SYSTEMD_INVOCATION_ID=$(systemctl show -P InvocationID %s.service) | wc -l",
+                                         u->name),
+                                0);
+                assert_int_equal(atoi(out), 1);
+
+                /* Stopping the stream socket takes the metrics socket with it. */
+                assert_int_equal(sys("systemctl stop %s.socket", u->name), 0);
+                assert_int_equal(sys("systemctl is-active %s-metrics.socket", u->name), 3);
+        }
+}
+
+static void test_the_first_stream_client_brings_metrics_along(void **state) {
+        for (size_t i = 0; i < ELEMENTS(units); i++) {
+                const Unit *u = &units[i];
+
+                /* As enabled: the stream socket; the service wants the metrics socket, passed in at start. */
+                assert_int_equal(sys("systemctl start %s.socket", u->name), 0);
+                assert_int_equal(sys("thermo-client -o csv 127.0.0.1:%s >/dev/null & sleep 1; "
+                                     "curl -sSf http://127.0.0.1:%s/metrics; kill $!",
+                                         u->port, u->metrics_port),
+                                0);
+                assert_non_null(strstr(out, "thermo_clients 2\n"));
+                assert_int_equal(sys("systemctl is-active %s-metrics.socket", u->name), 0);
+        }
+}
+
 static void test_units_verify_and_are_hardened(void **state) {
         for (size_t i = 0; i < ELEMENTS(units); i++) {
                 const Unit *u = &units[i];
                 double exposure = 10;
                 char *p;
 
-                assert_int_equal(sys("systemd-analyze verify %s.socket %s.service", u->name, u->name), 0);
+                assert_int_equal(sys("systemd-analyze verify %s.socket %s-metrics.socket %s.service", u->name, u->name,
+                                         u->name),
+                                0);
                 assert_string_equal(err, "");
                 assert_int_equal(sys("systemd-analyze security --offline=yes %s.service", u->name), 0);
                 p = strstr(out, "Overall exposure level for");
@@ -523,6 +581,8 @@ int main(void) {
                 cmocka_unit_test_setup(test_unix_socket_by_drop_in, reset),
                 cmocka_unit_test_setup(test_real_sensor_paths_under_the_sandbox, reset),
                 cmocka_unit_test_setup(test_several_sensors_under_the_sandbox, reset),
+                cmocka_unit_test_setup(test_a_scrape_starts_the_service, reset),
+                cmocka_unit_test_setup(test_the_first_stream_client_brings_metrics_along, reset),
                 cmocka_unit_test_setup(test_units_verify_and_are_hardened, reset),
                 cmocka_unit_test_setup(test_man_pages_are_installed, reset),
                 cmocka_unit_test_setup(test_readme_examples_work, reset),

@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: MIT */
+/* The HTTP /metrics front end, for Prometheus. libmicrohttpd parses HTTP, on our event loop and without a
+ * thread of its own: its epoll instance is one io source, its timeouts one timer. The connections are the
+ * manager's: it accepts them, counts them as clients (for --max-clients, exit on idle, STATUS= and
+ * shutdown) and hands them to libmicrohttpd here. */
+#include <errno.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "front-end-metrics.h"
+#include "log.h"
+#include "metrics.h"
+#include "parse.h"
+
+#define HTTP_TIMEOUT_SECONDS 10         /* a client that sends slowly, or never finishes, or idles */
+#define HTTP_MEMORY_LIMIT (16 * 1024)   /* a request, headers and all: anything larger is refused */
+
+typedef struct MetricsFrontEnd MetricsFrontEnd;
+typedef struct Scrape Scrape;
+
+/* One HTTP connection, as the manager counts it. */
+struct Scrape {
+        Peer peer;
+        MetricsFrontEnd *front_end;
+        struct MHD_Connection *connection;  /* NULL once libmicrohttpd has closed it */
+        void **context;                     /* libmicrohttpd's pointer to us, cleared when we go first */
+        LIST_FIELDS(Scrape, waiting);
+        bool waits;                         /* suspended until the next tick */
+};
+
+struct MetricsFrontEnd {
+        FrontEnd front_end;
+        const char *server_name;
+        struct MHD_Daemon *daemon;
+        sd_event_source *io;
+        sd_event_source *timer;
+        ThermometerObserver observer;
+        Scrape *waiting;
+        bool stopping;
+};
+
+static MetricsFrontEnd *metrics_of(FrontEnd *fe) {
+        return container_of(fe, MetricsFrontEnd, front_end);
+}
+
+/* After every call into libmicrohttpd: when it wants to run next, at the latest. */
+static void update_timer(MetricsFrontEnd *m) {
+        MHD_UNSIGNED_LONG_LONG ms;
+
+        if (MHD_get_timeout(m->daemon, &ms) != MHD_YES) {
+                (void) sd_event_source_set_enabled(m->timer, SD_EVENT_OFF);
+                return;
+        }
+        (void) sd_event_source_set_time_relative(m->timer, (uint64_t) ms * 1000);
+        (void) sd_event_source_set_enabled(m->timer, SD_EVENT_ONESHOT);
+}
+
+static void run(MetricsFrontEnd *m) {
+        if (MHD_run(m->daemon) != MHD_YES)
+                log_debug("libmicrohttpd could not process its connections.");
+        update_timer(m);
+}
+
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        run(userdata);
+        return 0;
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        run(userdata);
+        return 0;
+}
+
+static Scrape *scrape_of(Peer *p) {
+        return container_of(p, Scrape, peer);
+}
+
+static void stop_waiting(Scrape *s) {
+        if (!s->waits)
+                return;
+        LIST_REMOVE(waiting, s->front_end->waiting, s);
+        s->waits = false;
+}
+
+static void scrape_shutdown(Peer *p) {
+        Scrape *s = scrape_of(p);
+
+        /* The goodbye of HTTP: no further request on this connection. A scrape under way is answered
+         * (with "Connection: close"); an idle connection is closed within a second. */
+        s->front_end->stopping = true;
+        if (s->connection)
+                (void) MHD_set_connection_option(s->connection, MHD_CONNECTION_OPTION_TIMEOUT, 1);
+        update_timer(s->front_end);
+}
+
+static void scrape_free(Peer *p) {
+        Scrape *s = scrape_of(p);
+
+        stop_waiting(s);
+        /* Freed at the end while libmicrohttpd still holds the connection: it must not call us about it. */
+        if (s->context)
+                *s->context = NULL;
+        free(s);
+}
+
+static const PeerOps scrape_ops = {
+        .shutdown = scrape_shutdown,
+        .free = scrape_free,
+        .quiet = true,
+};
+
+static void on_connection(void *userdata, struct MHD_Connection *connection, void **context,
+                enum MHD_ConnectionNotificationCode code) {
+        MetricsFrontEnd *m = userdata;
+        const union MHD_ConnectionInfo *info;
+        PeerAddress address;
+        Scrape *s;
+
+        if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+                s = *context;
+                if (!s)
+                        return;
+                stop_waiting(s);
+                s->connection = NULL;
+                s->context = NULL;
+                *context = NULL;
+                s->peer.reason = "HTTP connection closed";
+                manager_remove_peer(m->front_end.manager, &s->peer);
+                return;
+        }
+
+        s = calloc(1, sizeof(*s));
+        if (!s) {
+                log_oom();
+                return;
+        }
+        s->front_end = m;
+        s->connection = connection;
+        s->context = context;
+        info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+        peer_address_from_socket(info ? info->connect_fd : -EBADF, &address);
+        manager_add_peer(m->front_end.manager, &s->peer, &scrape_ops, &address);
+        *context = s;
+}
+
+static enum MHD_Result respond(MetricsFrontEnd *m, struct MHD_Connection *connection, unsigned status,
+                const char *type, char *body, size_t size, bool allow) {
+        struct MHD_Response *r;
+        enum MHD_Result ret;
+
+        r = MHD_create_response_from_buffer(size, body, MHD_RESPMEM_MUST_FREE);
+        if (!r) {
+                free(body);
+                return MHD_NO;
+        }
+        (void) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+        if (allow)
+                (void) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+        if (m->stopping)
+                (void) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+        ret = MHD_queue_response(connection, status, r);
+        MHD_destroy_response(r);
+        return ret;
+}
+
+static enum MHD_Result respond_text(MetricsFrontEnd *m, struct MHD_Connection *connection, unsigned status,
+                const char *text, bool allow) {
+        char *body = strdup(text);
+
+        if (!body)
+                return MHD_NO;
+        return respond(m, connection, status, "text/plain; charset=utf-8", body, strlen(body), allow);
+}
+
+static enum MHD_Result on_request(void *userdata, struct MHD_Connection *connection, const char *url,
+                const char *method, const char *version, const char *upload_data, size_t *upload_data_size,
+                void **request) {
+        MetricsFrontEnd *m = userdata;
+        Thermometer *t = manager_get_thermometer(m->front_end.manager);
+        const union MHD_ConnectionInfo *info;
+        const Reading *readings;
+        MetricsFormat format;
+        char *body = NULL;
+        size_t size = 0;
+        Scrape *s;
+        FILE *f;
+
+        /* A connection we could not count (out of memory in on_connection()) is not served. */
+        info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        s = info ? info->socket_context : NULL;
+        if (!s)
+                return MHD_NO;
+
+        /* Refused at the first call, which comes with the headers, before any body: the answer closes the
+         * connection, the body unread. */
+        if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+                return respond_text(m, connection, MHD_HTTP_METHOD_NOT_ALLOWED, "Method not allowed: GET or HEAD.\n", true);
+        /* Anything else is answered at the last call, with the whole request in: answered at the first,
+         * the connection could not be kept for a next request. */
+        if (!*request) {
+                *request = connection;
+                return MHD_YES;
+        }
+        if (*upload_data_size > 0) {
+                /* A GET with a body: ignored, as HTTP allows; the answer comes once it is all in. */
+                *upload_data_size = 0;
+                return MHD_YES;
+        }
+        if (strcmp(url, "/metrics") != 0)
+                return respond_text(m, connection, MHD_HTTP_NOT_FOUND, "Not found: the metrics are at /metrics.\n", false);
+
+        /* A fresh reading on demand when nothing streams, as GET does: at most one of each sensor for any
+         * number of scrapes. A slow sensor answers at the next tick: wait for it. */
+        readings = thermometer_get_readings(t, true);
+        if (!readings) {
+                MHD_suspend_connection(connection);
+                LIST_PREPEND(waiting, m->waiting, s);
+                s->waits = true;
+                return MHD_YES;
+        }
+
+        format = metrics_format_from_accept(MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT));
+        f = open_memstream(&body, &size);
+        if (!f)
+                return MHD_NO;
+        if (metrics_write(f, format, &(MetricsInfo) {
+                                .version = PROJECT_VERSION,
+                                .server = m->server_name,
+                                .readings = readings,
+                                .n_readings = thermometer_get_n_sensors(t),
+                                .readings_total = thermometer_get_readings_total(t),
+                                .skipped_total = manager_get_skipped(m->front_end.manager),
+                                .clients = manager_get_clients(m->front_end.manager),
+                        }) < 0) {
+                fclose(f);
+                free(body);
+                return MHD_NO;
+        }
+        if (fclose(f) != 0) {
+                free(body);
+                return MHD_NO;
+        }
+        return respond(m, connection, MHD_HTTP_OK, format == METRICS_OPENMETRICS ? METRICS_OPENMETRICS_TYPE : METRICS_TEXT_TYPE,
+                        body, size, false);
+}
+
+/* A tick: scrapes that waited for it are taken up again. */
+static void on_tick(ThermometerObserver *o, const Reading *readings, size_t n) {
+        MetricsFrontEnd *m = container_of(o, MetricsFrontEnd, observer);
+
+        if (!m->waiting)
+                return;
+        while (m->waiting) {
+                Scrape *s = m->waiting;
+
+                stop_waiting(s);
+                MHD_resume_connection(s->connection);
+        }
+        /* Without a thread of its own, libmicrohttpd takes resumed connections up at its next run, and its
+         * timeout does not count them: run it from the loop, not from here (a tick taken on demand runs
+         * inside its request callback). */
+        (void) sd_event_source_set_time_relative(m->timer, 0);
+        (void) sd_event_source_set_enabled(m->timer, SD_EVENT_ONESHOT);
+}
+
+_printf_(2, 0) static void on_log(void *userdata, const char *format, va_list ap) {
+        char message[512];
+
+        vsnprintf(message, sizeof(message), format, ap);
+        message[strcspn(message, "\n")] = '\0';
+        log_debug("HTTP: %s", message);
+}
+
+static int front_end_open(FrontEnd *fe, int fd, const PeerAddress *address) {
+        MetricsFrontEnd *m = metrics_of(fe);
+        struct sockaddr_storage sa;
+        socklen_t n = sizeof(sa);
+        int r;
+
+        if (getpeername(fd, (struct sockaddr *) &sa, &n) < 0) {
+                r = -errno;
+                safe_close(fd);
+                return r;
+        }
+        /* The client is counted when libmicrohttpd takes it (on_connection()); it closes fd on failure. */
+        if (MHD_add_connection(m->daemon, fd, (struct sockaddr *) &sa, n) != MHD_YES)
+                return errno > 0 ? -errno : -ENOMEM;
+        update_timer(m);
+        return 0;
+}
+
+static void front_end_refuse(FrontEnd *fe, int fd) {
+        static const char response[] = "HTTP/1.1 503 Service Unavailable\r\n"
+                                       "Content-Type: text/plain; charset=utf-8\r\n"
+                                       "Content-Length: 17\r\n"
+                                       "Retry-After: 1\r\n"
+                                       "Connection: close\r\n"
+                                       "\r\n"
+                                       "Too many clients\n";
+
+        /* A new socket's send buffer is empty: the whole answer fits without waiting. */
+        (void) send(fd, response, strlen(response), MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+static void front_end_free(FrontEnd *fe) {
+        MetricsFrontEnd *m = metrics_of(fe);
+
+        thermometer_remove_observer(manager_get_thermometer(fe->manager), &m->observer);
+        sd_event_source_disable_unref(m->io);
+        sd_event_source_disable_unref(m->timer);
+        if (m->daemon)
+                MHD_stop_daemon(m->daemon);
+        free(m);
+}
+
+static const FrontEndOps metrics_front_end_ops = {
+        .open = front_end_open,
+        .refuse = front_end_refuse,
+        .free = front_end_free,
+};
+
+int metrics_front_end_new(Manager *m, const char *server_name, FrontEnd **ret) {
+        _cleanup_(front_end_freep) FrontEnd *fe = NULL;
+        const union MHD_DaemonInfo *info;
+        MetricsFrontEnd *mf;
+        sd_event *e;
+        int r;
+
+        assert(m);
+        assert(server_name);
+        assert(ret);
+
+        mf = calloc(1, sizeof(*mf));
+        if (!mf)
+                return -ENOMEM;
+        mf->front_end = (FrontEnd) { .ops = &metrics_front_end_ops, .name = "metrics", .manager = m };
+        mf->server_name = server_name;
+        mf->observer.tick = on_tick;
+        thermometer_add_observer(manager_get_thermometer(m), &mf->observer);
+        fe = &mf->front_end;
+
+        mf->daemon = MHD_start_daemon(MHD_USE_NO_LISTEN_SOCKET | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+                        0, NULL, NULL, on_request, mf,
+                        MHD_OPTION_EXTERNAL_LOGGER, on_log, mf,
+                        MHD_OPTION_NOTIFY_CONNECTION, on_connection, mf,
+                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) HTTP_TIMEOUT_SECONDS,
+                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) HTTP_MEMORY_LIMIT,
+                        /* The manager counts clients (--max-clients); libmicrohttpd's own limit, 1020 by
+                         * default, must not refuse those it lets in. */
+                        MHD_OPTION_CONNECTION_LIMIT, (unsigned) manager_get_options(m)->max_clients,
+                        MHD_OPTION_END);
+        if (!mf->daemon)
+                return -ENOMEM;
+
+        info = MHD_get_daemon_info(mf->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+        if (!info)
+                return -EINVAL;
+        e = manager_get_event(m);
+        r = sd_event_add_io(e, &mf->io, info->epoll_fd, EPOLLIN, on_io, mf);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(mf->io, "http");
+        /* An accuracy of 1ms, not sd-event's default 250ms: "run again now" is a timeout of 0 here, and
+         * libmicrohttpd may want many runs in a row (a large request is read a little at a time). */
+        r = sd_event_add_time_relative(e, &mf->timer, CLOCK_MONOTONIC, 0, USEC_PER_MSEC, on_timer, mf);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(mf->timer, SD_EVENT_OFF);
+        (void) sd_event_source_set_description(mf->timer, "http-timeout");
+
+        *ret = TAKE_PTR(fe);
+        return 0;
+}

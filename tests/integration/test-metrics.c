@@ -1,0 +1,477 @@
+/* SPDX-License-Identifier: MIT */
+/* The HTTP /metrics front end, over real sockets: the socket systemd names "metrics" (and --listen-metrics)
+ * speaks HTTP/1.1 while the other speaks thermo/1; what a scrape shows, in both formats; what HTTP clients
+ * get wrong, and slow or idle ones; --max-clients and shutdown. Real sensors are files here, with values
+ * the test chooses. */
+#include <errno.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define T HARNESS_TIMEOUT_MS
+
+typedef struct Response {
+        int status;
+        char headers[2048];     /* each "Name: value\n", as sent */
+        char body[16384];
+        size_t length;          /* of the body */
+} Response;
+
+static char dir[64], room[128], missing[128];
+
+static int setup(void **state) {
+        FILE *f;
+
+        snprintf(dir, sizeof(dir), "/tmp/thermo-metrics-XXXXXX");
+        assert_non_null(mkdtemp(dir));
+        snprintf(room, sizeof(room), "%s/room", dir);
+        snprintf(missing, sizeof(missing), "%s/missing", dir);
+        f = fopen(room, "we");
+        assert_non_null(f);
+        fputs("-5250\n", f);
+        fclose(f);
+        return 0;
+}
+
+static int teardown(void **state) {
+        harness_remove_tree(dir);
+        return harness_kill_all(state);
+}
+
+/* A server with both sockets, serving a file sensor that reads -5.25 °C and one that gives no reading. */
+static void start(ServerProcess *s, const char *const *more) {
+        char room_spec[160], missing_spec[160];
+        const char *args[16] = { "--interval", "100ms", "--sensor", room_spec, "--sensor", missing_spec };
+        size_t n = 6;
+
+        snprintf(room_spec, sizeof(room_spec), "room=file:%s", room);
+        snprintf(missing_spec, sizeof(missing_spec), "gone=file:%s", missing);
+        for (; more && *more && n < 15; more++)
+                args[n++] = *more;
+        args[n] = NULL;
+        harness_start_activated_with(s, args, &(HarnessOptions) { .metrics = true });
+}
+
+static bool read_exact(int fd, char *buf, size_t n) {
+        for (size_t done = 0; done < n;) {
+                struct pollfd pfd = { .fd = fd, .events = POLLIN };
+                ssize_t k;
+
+                if (poll(&pfd, 1, T) <= 0)
+                        return false;
+                k = recv(fd, buf + done, n - done, 0);
+                if (k <= 0)
+                        return false;
+                done += (size_t) k;
+        }
+        return true;
+}
+
+/* Reads one response: status line, headers, and Content-Length bytes of body (none for HEAD). */
+static void read_response(int fd, Response *r, bool head) {
+        char line[1024];
+        long length = -1;
+        int n;
+
+        *r = (Response) {};
+        n = harness_read_line(fd, line, sizeof(line), T);
+        assert_true(n > 0);
+        assert_true(line[n - 1] == '\r');
+        assert_int_equal(sscanf(line, "HTTP/1.1 %d ", &r->status), 1);
+        for (;;) {
+                n = harness_read_line(fd, line, sizeof(line), T);
+                assert_true(n > 0);
+                assert_true(line[n - 1] == '\r');
+                line[n - 1] = '\0';
+                if (n == 1)
+                        break;
+                if (strncasecmp(line, "Content-Length: ", 16) == 0)
+                        length = strtol(line + 16, NULL, 10);
+                assert_true(strlen(r->headers) + strlen(line) + 2 < sizeof(r->headers));
+                strcat(r->headers, line);
+                strcat(r->headers, "\n");
+        }
+        assert_true(length >= 0);
+        if (head)
+                return;
+        assert_true((size_t) length < sizeof(r->body));
+        assert_true(read_exact(fd, r->body, (size_t) length));
+        r->length = (size_t) length;
+        r->body[length] = '\0';
+}
+
+static void request(int fd, const char *text, Response *r) {
+        harness_send_str(fd, text);
+        read_response(fd, r, strncmp(text, "HEAD ", 5) == 0);
+}
+
+static void scrape(int port, const char *extra_headers, Response *r) {
+        char text[512];
+        int fd = harness_connect(port, 0);
+
+        snprintf(text, sizeof(text), "GET /metrics HTTP/1.1\r\nHost: localhost\r\n%s\r\n", extra_headers);
+        request(fd, text, r);
+        close(fd);
+}
+
+static void assert_header(const Response *r, const char *header) {
+        char want[256];
+
+        snprintf(want, sizeof(want), "%s\n", header);
+        if (!strstr(r->headers, want))
+                fail_msg("no '%s' among:\n%s", header, r->headers);
+}
+
+static void assert_line(const char *body, const char *line) {
+        char want[256];
+        const char *p;
+
+        snprintf(want, sizeof(want), "%s\n", line);
+        for (p = strstr(body, want); p && p != body && p[-1] != '\n'; p = strstr(p + 1, want))
+                ;
+        if (!p)
+                fail_msg("no line '%s' in:\n%s", line, body);
+}
+
+/* The value of the sample that starts a line with prefix. */
+static double sample(const char *body, const char *prefix) {
+        for (const char *p = body; p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+                if (strncmp(p, prefix, strlen(prefix)) == 0 && p[strlen(prefix)] == ' ')
+                        return strtod(p + strlen(prefix) + 1, NULL);
+        fail_msg("no sample %s in:\n%s", prefix, body);
+        return 0;
+}
+
+static void test_scrape_in_the_text_format(void **state) {
+        char line[256], build_info[128];
+        ServerProcess s;
+        Response r;
+        double stamp;
+        int fd;
+
+        start(&s, NULL);
+
+        /* The thermo/1 socket is untouched: it greets. */
+        fd = harness_connect(s.port, 0);
+        assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
+        assert_true(strncmp(line, "HELLO thermo/1 ", 15) == 0);
+
+        scrape(s.metrics_port, "", &r);
+        assert_int_equal(r.status, 200);
+        assert_header(&r, "Content-Type: text/plain; version=0.0.4; charset=utf-8");
+        assert_line(r.body, "# TYPE thermo_temperature_celsius gauge");
+        assert_line(r.body, "thermo_temperature_celsius{sensor=\"room\"} -5.250");
+        /* A sensor without a reading has no temperature at all, never a stale one. */
+        assert_null(strstr(r.body, "thermo_temperature_celsius{sensor=\"gone\"}"));
+        assert_line(r.body, "thermo_sensor_up{sensor=\"room\"} 1");
+        assert_line(r.body, "thermo_sensor_up{sensor=\"gone\"} 0");
+        stamp = sample(r.body, "thermo_reading_timestamp_seconds{sensor=\"room\"}");
+        assert_true(stamp > (double) time(NULL) - 10 && stamp < (double) time(NULL) + 10);
+        assert_true(sample(r.body, "thermo_readings_total") >= 1);
+        assert_line(r.body, "# TYPE thermo_readings_total counter");
+        assert_line(r.body, "thermo_skipped_readings_total 0");
+        /* The thermo/1 client and this scrape. */
+        assert_line(r.body, "thermo_clients 2");
+        snprintf(build_info, sizeof(build_info), "thermo_build_info{server=\"%s\",version=\"", harness_server_name());
+        assert_non_null(strstr(r.body, build_info));
+        assert_null(strstr(r.body, "# EOF"));
+        assert_null(strstr(r.body, "# UNIT"));
+
+        close(fd);
+        assert_int_equal(harness_stop(&s, SIGTERM), 0);
+        harness_cleanup(&s);
+}
+
+static void test_scrape_in_openmetrics(void **state) {
+        ServerProcess s;
+        Response r;
+
+        start(&s, NULL);
+        /* What Prometheus sends. */
+        scrape(s.metrics_port,
+                        "Accept: application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;"
+                        "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1\r\n",
+                        &r);
+        assert_int_equal(r.status, 200);
+        assert_header(&r, "Content-Type: application/openmetrics-text; version=1.0.0; charset=utf-8");
+        assert_line(r.body, "# UNIT thermo_temperature_celsius celsius");
+        assert_line(r.body, "thermo_temperature_celsius{sensor=\"room\"} -5.250");
+        /* Counter and info families are named without their suffix; samples keep it. */
+        assert_line(r.body, "# TYPE thermo_readings counter");
+        assert_true(sample(r.body, "thermo_readings_total") >= 1);
+        assert_line(r.body, "# TYPE thermo_build info");
+        assert_true(r.length > 6);
+        assert_string_equal(r.body + r.length - 6, "# EOF\n");
+
+        assert_int_equal(harness_stop(&s, SIGTERM), 0);
+        harness_cleanup(&s);
+}
+
+static void test_keep_alive_head_and_errors(void **state) {
+        char big[20000];
+        ServerProcess s;
+        Response r, get;
+        int fd;
+
+        start(&s, NULL);
+        fd = harness_connect(s.metrics_port, 0);
+
+        /* One connection, many requests, as Prometheus keeps it between scrapes. */
+        request(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &get);
+        assert_int_equal(get.status, 200);
+        assert_null(strstr(get.headers, "Connection: close"));
+
+        request(fd, "HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+        assert_int_equal(r.status, 200);
+        assert_header(&r, "Content-Type: text/plain; version=0.0.4; charset=utf-8");
+
+        request(fd, "GET /other HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+        assert_int_equal(r.status, 404);
+        assert_string_equal(r.body, "Not found: the metrics are at /metrics.\n");
+
+        request(fd, "GET /metrics?x=1 HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+        assert_int_equal(r.status, 200);
+
+        request(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+        assert_int_equal(r.status, 200);
+
+        /* Any other method is refused before the body it may bring, and the connection with it. */
+        request(fd, "DELETE /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+        assert_int_equal(r.status, 405);
+        assert_header(&r, "Allow: GET, HEAD");
+        assert_header(&r, "Connection: close");
+        assert_true(harness_wait_eof(fd, T));
+        close(fd);
+
+        fd = harness_connect(s.metrics_port, 0);
+        request(fd, "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", &r);
+        assert_int_equal(r.status, 405);
+        assert_true(harness_wait_eof(fd, T));
+        close(fd);
+
+        /* A GET may carry a body: ignored, and the connection kept. */
+        fd = harness_connect(s.metrics_port, 0);
+        request(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", &r);
+        assert_int_equal(r.status, 200);
+        request(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+        assert_int_equal(r.status, 200);
+        close(fd);
+
+        /* Not HTTP at all: closed (libmicrohttpd answers what it can parse with 400). */
+        fd = harness_connect(s.metrics_port, 0);
+        harness_send_str(fd, "HELLO\r\n\r\n");
+        assert_true(harness_wait_eof(fd, T));
+        close(fd);
+        fd = harness_connect(s.metrics_port, 0);
+        request(fd, "GET /metrics HTTP/9.9\r\nHost: x\r\n\r\n", &r);
+        assert_int_equal(r.status, 505);
+        close(fd);
+
+        /* Headers beyond what a scrape needs: refused, not buffered. */
+        fd = harness_connect(s.metrics_port, 0);
+        memset(big, 'a', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\0';
+        harness_send_str(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: ");
+        harness_send_str(fd, big);
+        harness_send_str(fd, "\r\n\r\n");
+        read_response(fd, &r, false);
+        assert_true(r.status == 431 || r.status == 413);
+        assert_true(harness_wait_eof(fd, T));
+        close(fd);
+
+        /* And the server goes on. */
+        scrape(s.metrics_port, "", &r);
+        assert_int_equal(r.status, 200);
+
+        assert_int_equal(harness_stop(&s, SIGTERM), 0);
+        harness_cleanup(&s);
+}
+
+static void test_a_silent_client_is_closed(void **state) {
+        ServerProcess s;
+        Response r;
+        int fd;
+
+        start(&s, NULL);
+        /* Half a request, then nothing: closed after 10s of silence. */
+        fd = harness_connect(s.metrics_port, 0);
+        harness_send_str(fd, "GET /metrics HTTP/1.1\r\n");
+        assert_false(harness_wait_eof(fd, 8000));
+        assert_true(harness_wait_eof(fd, 4000));
+        close(fd);
+
+        scrape(s.metrics_port, "", &r);
+        assert_line(r.body, "thermo_clients 1");
+
+        assert_int_equal(harness_stop(&s, SIGTERM), 0);
+        harness_cleanup(&s);
+}
+
+static void test_scrapes_count_as_clients(void **state) {
+        ServerProcess s;
+        Response r;
+        char buf[512];
+        int stream, http;
+        ssize_t n;
+
+        start(&s, (const char *const[]) { "--max-clients", "1", NULL });
+        stream = harness_connect(s.port, 0);
+        assert_true(harness_read_line(stream, buf, sizeof(buf), T) > 0);
+
+        /* No room: told so in HTTP, not in thermo/1. */
+        http = harness_connect(s.metrics_port, 0);
+        n = recv(http, buf, sizeof(buf) - 1, MSG_WAITALL);
+        assert_true(n > 0);
+        buf[n] = '\0';
+        assert_true(strncmp(buf, "HTTP/1.1 503 Service Unavailable\r\n", 34) == 0);
+        assert_non_null(strstr(buf, "\r\nRetry-After: 1\r\n"));
+        assert_non_null(strstr(buf, "\r\n\r\nToo many clients\n"));
+        close(http);
+
+        /* The room comes back when the stream goes. */
+        close(stream);
+        for (int i = 0; i < 50; i++) {
+                usleep(20 * 1000);
+                http = harness_connect(s.metrics_port, 0);
+                request(http, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+                close(http);
+                if (r.status == 200)
+                        break;
+        }
+        assert_int_equal(r.status, 200);
+        assert_line(r.body, "thermo_clients 1");
+
+        assert_int_equal(harness_stop(&s, SIGTERM), 0);
+        harness_cleanup(&s);
+}
+
+static void test_scrapes_cost_one_reading_of_each_sensor(void **state) {
+        ServerProcess s;
+        Response r;
+        double total;
+
+        /* Nothing streams: the first scrape reads the sensors, those within the interval after it do not. */
+        start(&s, (const char *const[]) { "--interval", "1h", NULL });
+        scrape(s.metrics_port, "", &r);
+        assert_int_equal(r.status, 200);
+        assert_line(r.body, "thermo_temperature_celsius{sensor=\"room\"} -5.250");
+        total = sample(r.body, "thermo_readings_total");
+        for (int i = 0; i < 5; i++) {
+                scrape(s.metrics_port, "", &r);
+                assert_true(sample(r.body, "thermo_readings_total") == total);
+        }
+        assert_int_equal(harness_stop(&s, SIGTERM), 0);
+        harness_cleanup(&s);
+}
+
+static void test_skipped_readings_are_counted(void **state) {
+        char line[256];
+        ServerProcess s;
+        Response r;
+        int slow;
+
+        /* A stream client that never reads fills its buffers, and its readings are skipped. */
+        harness_start_activated_with(&s, (const char *const[]) { "--interval", "1ms", "--buffer-size", "1K", "--sensor",
+                                                 "simulated:seed=1", NULL },
+                        &(HarnessOptions) { .sndbuf = 4096, .metrics = true });
+        slow = harness_connect(s.port, 1024);
+        assert_true(harness_read_line(slow, line, sizeof(line), T) > 0);
+        harness_send_str(slow, "STREAM\n");
+        usleep(1500 * 1000);
+
+        scrape(s.metrics_port, "", &r);
+        assert_true(sample(r.body, "thermo_skipped_readings_total") > 0);
+        assert_true(sample(r.body, "thermo_readings_total") > sample(r.body, "thermo_skipped_readings_total"));
+        close(slow);
+        assert_int_equal(harness_stop(&s, SIGTERM), 0);
+        harness_cleanup(&s);
+}
+
+static void test_exit_on_idle_waits_for_a_kept_connection(void **state) {
+        ServerProcess s;
+        Response r;
+        int fd;
+
+        start(&s, (const char *const[]) { "--exit-idle", "1s", NULL });
+        fd = harness_connect(s.metrics_port, 0);
+        request(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+        assert_int_equal(r.status, 200);
+        /* A connection Prometheus keeps between scrapes is a client: no exit under it. */
+        assert_int_equal(harness_wait_exit(&s, 2500), -ETIMEDOUT);
+        close(fd);
+        assert_int_equal(harness_wait_exit(&s, T), 0);
+        harness_cleanup(&s);
+}
+
+static void test_shutdown_closes_idle_connections(void **state) {
+        ServerProcess s;
+        Response r;
+        struct timespec a, b;
+        int fd;
+
+        start(&s, NULL);
+        fd = harness_connect(s.metrics_port, 0);
+        request(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+        assert_int_equal(r.status, 200);
+
+        /* Kept alive and idle: closed within a second or so, and the server exits cleanly. */
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        kill(s.pid, SIGTERM);
+        assert_true(harness_wait_eof(fd, 2500));
+        assert_int_equal(harness_wait_exit(&s, T), 0);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        assert_true(b.tv_sec - a.tv_sec < 3);
+        close(fd);
+        harness_cleanup(&s);
+}
+
+static void test_listen_metrics_option(void **state) {
+        char address[64], line[256];
+        int port = harness_free_port(), fd;
+        ServerProcess s;
+        Response r;
+
+        /* Started by hand: --listen-metrics adds HTTP, thermo/1 stays where --listen says. */
+        snprintf(address, sizeof(address), "127.0.0.1:%i", port);
+        harness_start_listening(&s, (const char *const[]) { "--listen-metrics", address, "--sensor", "simulated:seed=3",
+                                            NULL });
+        fd = harness_connect(s.port, 0);
+        assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
+        assert_true(strncmp(line, "HELLO thermo/1 ", 15) == 0);
+        close(fd);
+        scrape(port, "", &r);
+        assert_int_equal(r.status, 200);
+        assert_line(r.body, "thermo_sensor_up{sensor=\"simulated\"} 1");
+
+        assert_int_equal(harness_stop(&s, SIGTERM), 0);
+        harness_cleanup(&s);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_scrape_in_the_text_format, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_scrape_in_openmetrics, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_keep_alive_head_and_errors, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_a_silent_client_is_closed, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_scrapes_count_as_clients, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_scrapes_cost_one_reading_of_each_sensor, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_skipped_readings_are_counted, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_exit_on_idle_waits_for_a_kept_connection, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_shutdown_closes_idle_connections, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_listen_metrics_option, setup, teardown),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
