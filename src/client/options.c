@@ -9,14 +9,14 @@
 #include "log.h"
 #include "options.h"
 #include "parse.h"
+#include "server-link.h"
 #include "terminal.h"
 
-#define CLIENT_PORT_DEFAULT "8888"
 #define CLIENT_TIMEOUT_DEFAULT (10 * UINT64_C(1000000))
 
 static void help(void) {
         printf("%s [OPTIONS...] [HOST[:PORT]]\n\n"
-               "Show temperature readings from a thermo server (default localhost:" CLIENT_PORT_DEFAULT ").\n\n"
+               "Show temperature readings from a thermo server (default localhost:" THERMO_PORT_DEFAULT ").\n\n"
                "  -h --help               Show this help\n"
                "     --version            Show package version\n"
                "  -U --unix=PATH          Connect to a Unix socket instead of HOST:PORT\n"
@@ -37,39 +37,6 @@ static void help(void) {
                "  -v --verbose            Show what happens on the connection\n"
                "\nSee the thermo-client(1) man page for details.\n",
                program_invocation_short_name);
-}
-
-int client_parse_destination(const char *s, char **ret_host, char **ret_port) {
-        const char *colon = strrchr(s, ':'), *port = CLIENT_PORT_DEFAULT;
-        _cleanup_free_ char *host = NULL;
-        uint64_t v;
-
-        assert(s);
-        assert(ret_host);
-        assert(ret_port);
-
-        if (s[0] == '[') {
-                const char *close = strchr(s, ']');
-                if (!close || (close[1] != '\0' && close[1] != ':') || close == s + 1)
-                        return -EINVAL;
-                host = strndup(s + 1, (size_t) (close - s - 1));
-                if (close[1] == ':')
-                        port = close + 2;
-        } else if (colon && strchr(s, ':') == colon) {
-                host = strndup(s, (size_t) (colon - s));
-                port = colon + 1;
-        } else
-                host = strdup(s); /* a name, or an IPv6 address without a port */
-        if (!host)
-                return -ENOMEM;
-        if (host[0] == '\0' || parse_uint64(port, 1, 65535, &v) < 0)
-                return -EINVAL;
-
-        *ret_port = strdup(port);
-        if (!*ret_port)
-                return -ENOMEM;
-        *ret_host = TAKE_PTR(host);
-        return 0;
 }
 
 int client_options_parse(int argc, char *argv[], ClientOptions *ret) {
@@ -207,7 +174,7 @@ int client_options_parse(int argc, char *argv[], ClientOptions *ret) {
                 return -EINVAL;
         }
         if (!o.unix_path) {
-                r = client_parse_destination(optind < argc ? argv[optind] : "localhost", &o.host, &o.port);
+                r = server_destination_parse(optind < argc ? argv[optind] : "localhost", &o.host, &o.port);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)

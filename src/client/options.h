@@ -32,6 +32,3 @@ static inline bool client_options_named(const ClientOptions *o) {
 /* Returns 1 to run, 0 when --help or --version was answered, -EINVAL after printing a usage error. */
 int client_options_parse(int argc, char *argv[], ClientOptions *ret);
 void client_options_done(ClientOptions *o);
-
-/* "host", "host:port", "[v6]", "[v6]:port", or a bare IPv6 address. */
-int client_parse_destination(const char *s, char **ret_host, char **ret_port);

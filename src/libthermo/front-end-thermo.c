@@ -234,7 +234,7 @@ void thermo_front_end_stop_waiting(ThermoFrontEnd *t, Session *s) {
                 }
 }
 
-void thermo_front_end_get_info(ThermoFrontEnd *t, ServerInfo *ret) {
+void thermo_front_end_get_info(ThermoFrontEnd *t, char host[static PROTOCOL_HOST_MAX + 1], ServerInfo *ret) {
         Thermometer *thermometer;
         Manager *m;
 
@@ -251,7 +251,9 @@ void thermo_front_end_get_info(ThermoFrontEnd *t, ServerInfo *ret) {
                 .interval_ms = thermometer_get_interval(thermometer) / 1000,
                 .clients = manager_get_clients(m),
                 .uptime_s = manager_get_uptime_usec(m) / 1000000,
+                .host = host,
         };
+        protocol_host(host);
 }
 
 Manager *thermo_front_end_get_manager(ThermoFrontEnd *t) {

@@ -19,7 +19,8 @@ void thermo_front_end_unsubscribe(ThermoFrontEnd *fe, Session *s);
 /* s's GET is answered at the next tick (session_answer_get()). */
 int thermo_front_end_wait(ThermoFrontEnd *fe, Session *s);
 void thermo_front_end_stop_waiting(ThermoFrontEnd *fe, Session *s);
-void thermo_front_end_get_info(ThermoFrontEnd *fe, ServerInfo *ret);
+/* For HELLO and INFO; host holds the host name the info points to. */
+void thermo_front_end_get_info(ThermoFrontEnd *fe, char host[static PROTOCOL_HOST_MAX + 1], ServerInfo *ret);
 Manager *thermo_front_end_get_manager(ThermoFrontEnd *fe);
 Thermometer *thermo_front_end_get_thermometer(ThermoFrontEnd *fe);
 /* The most bytes the replies to one request take: what a session may queue beyond --buffer-size. */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/utsname.h>
 
 #include "macro.h"
 #include "parse.h"
@@ -29,6 +30,24 @@ static bool is_lower(char c) {
 
 static bool is_digit(char c) {
         return c >= '0' && c <= '9';
+}
+
+void protocol_host(char buf[static PROTOCOL_HOST_MAX + 1]) {
+        struct utsname u;
+        size_t n;
+
+        /* Asked each time: the name may change while we run (hostnamectl). */
+        if (uname(&u) < 0 || u.nodename[0] == '\0' || strcmp(u.nodename, "(none)") == 0) {
+                strcpy(buf, "localhost");
+                return;
+        }
+        n = MIN(strlen(u.nodename), (size_t) PROTOCOL_HOST_MAX);
+        for (size_t i = 0; i < n; i++) {
+                char c = u.nodename[i];
+
+                buf[i] = is_lower(c) || is_digit(c) || (c >= 'A' && c <= 'Z') || IN_SET(c, '.', '_', '-') ? c : '-';
+        }
+        buf[n] = '\0';
 }
 
 bool protocol_name_is_valid(const char *s, size_t n) {
@@ -186,8 +205,9 @@ size_t protocol_format_hello(char *buf, size_t size, const ServerInfo *info) {
         assert(buf);
         assert(info);
 
-        k = snprintf(buf, size, "HELLO " PROTOCOL_NAME " %s %s interval_ms=%" PRIu64 " sensor=%s sensors=%" PRIu64 "\n",
-                        info->server, info->version, info->interval_ms, info->sensor, info->sensors);
+        k = snprintf(buf, size, "HELLO " PROTOCOL_NAME " %s %s interval_ms=%" PRIu64 " sensor=%s sensors=%" PRIu64
+                        " host=%s\n",
+                        info->server, info->version, info->interval_ms, info->sensor, info->sensors, info->host);
         return MIN((size_t) k, size - 1);
 }
 
@@ -199,9 +219,9 @@ size_t protocol_format_info(char *buf, size_t size, const ServerInfo *info) {
 
         k = snprintf(buf, size,
                         "INFO server=%s version=%s sensor=%s interval_ms=%" PRIu64 " clients=%" PRIu64
-                        " uptime_s=%" PRIu64 " sensors=%" PRIu64 "\n",
+                        " uptime_s=%" PRIu64 " sensors=%" PRIu64 " host=%s\n",
                         info->server, info->version, info->sensor, info->interval_ms, info->clients,
-                        info->uptime_s, info->sensors);
+                        info->uptime_s, info->sensors, info->host);
         return MIN((size_t) k, size - 1);
 }
 
@@ -287,7 +307,8 @@ int protocol_parse_reply(char *line, Reply *ret) {
                 if (parse_reading(line + 5, &reply.reading) < 0)
                         return -EBADMSG;
         } else if (strncmp(line, "HELLO ", 6) == 0) {
-                const char *p = line + 6, *interval, *sensors;
+                const char *p = line + 6, *interval, *sensors, *host;
+                size_t n;
 
                 if (strncmp(p, PROTOCOL_NAME, strlen(PROTOCOL_NAME)) != 0 ||
                                 (p[strlen(PROTOCOL_NAME)] != ' ' && p[strlen(PROTOCOL_NAME)] != '\0'))
@@ -300,6 +321,13 @@ int protocol_parse_reply(char *line, Reply *ret) {
                 sensors = strstr(p, " sensors=");
                 if (sensors && sscanf(sensors, " sensors=%" SCNu64, &reply.sensors) != 1)
                         reply.sensors = 0;
+                host = strstr(p, " host=");
+                if (host) {
+                        host += strlen(" host=");
+                        n = strcspn(host, " ");
+                        if (n <= PROTOCOL_HOST_MAX)
+                                memcpy(reply.host, host, n);
+                }
         } else if (strncmp(line, "INFO ", 5) == 0) {
                 reply.type = REPLY_INFO;
                 reply.text = line + 5;

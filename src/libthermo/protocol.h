@@ -11,7 +11,9 @@
 /* The wire format of thermo-protocol(7), and nothing else: no I/O here. */
 
 #define PROTOCOL_LINE_MAX LINE_MAX_BYTES /* a request line, terminator included */
-#define PROTOCOL_REPLY_MAX 256    /* the longest line a server sends */
+#define PROTOCOL_REPLY_MAX 256    /* the longest line a server sends, but HELLO and INFO */
+#define PROTOCOL_HOST_MAX 64      /* the host= of HELLO and INFO: a host name, as gethostname() gives it */
+#define PROTOCOL_HELLO_MAX 384    /* HELLO and INFO: a source, a host and the rest */
 #define PROTOCOL_COUNT_MAX UINT32_MAX
 #define PROTOCOL_NAME_MAX 32      /* a sensor's name: 1 to 32 of a-z 0-9 _ . -, starting with a letter */
 #define PROTOCOL_SOURCE_MAX 160   /* a sensor's source, as HELLO and SENSOR lines show it */
@@ -60,6 +62,7 @@ typedef struct Reply {
         Reading reading;       /* TEMP, and ERR 503 for a sensor: reading.sensor names it, or is NULL */
         uint64_t interval_ms;  /* HELLO, 0 if it did not say */
         uint64_t sensors;      /* HELLO, 0 if it did not say */
+        char host[PROTOCOL_HOST_MAX + 1]; /* HELLO, "" if it did not say */
         unsigned error;        /* ERR */
         const char *text;      /* ERR: the text; HELLO, INFO: what follows the first word; SENSOR: the source */
 } Reply;
@@ -72,7 +75,12 @@ typedef struct ServerInfo {
         uint64_t interval_ms;
         uint64_t clients;
         uint64_t uptime_s;
+        const char *host;       /* the machine's name, as protocol_host() makes it */
 } ServerInfo;
+
+/* The machine's name as host= gives it: of its host name, what fits in a word of the protocol and in an
+ * MQTT topic level ([A-Za-z0-9._-], any other byte made '-'), "localhost" where it has none. */
+void protocol_host(char buf[static PROTOCOL_HOST_MAX + 1]);
 
 /* Whether s (n bytes) is a sensor name the protocol allows. */
 bool protocol_name_is_valid(const char *s, size_t n);

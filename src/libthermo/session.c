@@ -38,7 +38,7 @@ static void session_close(Session *s, const char *why) {
 
 int session_new(ThermoFrontEnd *fe, int fd, const PeerAddress *address, const ConnectionOps *ops, Session **ret) {
         _cleanup_(session_freep) Session *s = NULL;
-        char hello[PROTOCOL_REPLY_MAX];
+        char hello[PROTOCOL_HELLO_MAX], host[PROTOCOL_HOST_MAX + 1];
         ServerInfo info;
         size_t n;
         int r;
@@ -61,7 +61,7 @@ int session_new(ThermoFrontEnd *fe, int fd, const PeerAddress *address, const Co
         if (r < 0)
                 return r;
 
-        thermo_front_end_get_info(fe, &info);
+        thermo_front_end_get_info(fe, host, &info);
         n = protocol_format_hello(hello, sizeof(hello), &info);
         reply(s, hello, n);
 
@@ -232,7 +232,7 @@ static void handle_sensors(Session *s) {
 }
 
 void session_handle_line(Session *s, const char *line, size_t n) {
-        char text[PROTOCOL_REPLY_MAX];
+        char text[PROTOCOL_HELLO_MAX], host[PROTOCOL_HOST_MAX + 1];
         const char *error;
         ServerInfo info;
         Request req;
@@ -269,7 +269,7 @@ void session_handle_line(Session *s, const char *line, size_t n) {
                 reply(s, LINE("PONG\n"));
                 break;
         case REQUEST_INFO:
-                thermo_front_end_get_info(s->front_end, &info);
+                thermo_front_end_get_info(s->front_end, host, &info);
                 k = protocol_format_info(text, sizeof(text), &info);
                 reply(s, text, k);
                 break;

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -457,4 +458,16 @@ void harness_remove_tree(const char *dir) {
         assert_int_equal(harness_run((const char *const[]) { "/bin/rm", "-rf", "--", dir, NULL }, out, sizeof(out), err,
                                          sizeof(err)),
                         0);
+}
+
+const char *harness_host(void) {
+        static char host[65];
+        struct utsname u;
+
+        assert_int_equal(uname(&u), 0);
+        snprintf(host, sizeof(host), "%s", u.nodename);
+        for (char *p = host; *p; p++)
+                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *p))
+                        *p = '-';
+        return host;
 }

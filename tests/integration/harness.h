@@ -79,6 +79,9 @@ int harness_kill_all(void **state);
  * exit status, or 128+signal. */
 int harness_run(const char *const *args, char *out, size_t out_size, char *err, size_t err_size);
 
+/* The machine's name as HELLO's host= should give it: its host name, any byte but [A-Za-z0-9._-] made '-'. */
+const char *harness_host(void);
+
 /* Removes a directory a test made, with all in it. */
 void harness_remove_tree(const char *dir);
 

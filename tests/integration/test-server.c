@@ -34,12 +34,12 @@ static int teardown(void **state) {
 }
 
 static int connect_greeted(ServerProcess *p) {
-        char line[600], expected[200];
+        char line[600], expected[300];
         int fd = harness_connect(p->port, 0);
 
         assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
-        snprintf(expected, sizeof(expected), "HELLO thermo/1 %s %s interval_ms=50 sensor=simulated sensors=1",
-                        harness_server_name(), PROJECT_VERSION);
+        snprintf(expected, sizeof(expected), "HELLO thermo/1 %s %s interval_ms=50 sensor=simulated sensors=1 host=%s",
+                        harness_server_name(), PROJECT_VERSION, harness_host());
         assert_string_equal(line, expected);
         return fd;
 }
@@ -92,6 +92,8 @@ static void test_ping_info_quit(void **state) {
                         harness_server_name(), PROJECT_VERSION);
         assert_int_equal(strncmp(line, prefix, strlen(prefix)), 0);
         assert_non_null(strstr(line, " sensors=1"));
+        snprintf(prefix, sizeof(prefix), " host=%s", harness_host());
+        assert_non_null(strstr(line, prefix));
 
         harness_send_str(fd, "QUIT\n");
         expect_line(fd, "BYE");
@@ -594,9 +596,8 @@ static int connect_several(ServerProcess *p) {
 
         assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
         assert_int_equal(strncmp(line, "HELLO thermo/1 ", 15), 0);
-        /* The greeting ends with the count; sensor= is the default sensor's source. */
-        assert_non_null(strstr(line, " sensor=simulated sensors=3"));
-        assert_string_equal(line + strlen(line) - strlen(" sensors=3"), " sensors=3");
+        /* sensor= is the default sensor's source, then the count and the host. */
+        assert_non_null(strstr(line, " sensor=simulated sensors=3 host="));
         return fd;
 }
 

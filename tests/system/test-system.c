@@ -167,6 +167,14 @@ static void drop_in(const Unit *u, const char *type, const char *text) {
         assert_sys(command);
 }
 
+/* With the end of the output where it fails: what a journal showed instead. */
+static void assert_out_has(const char *text) {
+        size_t n = strlen(out);
+
+        if (!strstr(out, text))
+                fail_msg("no '%s' in the output, which ends:\n%s%s", text, out + (n > 4000 ? n - 4000 : 0), err);
+}
+
 static int count_lines(const char *s) {
         int n = 0;
         for (; *s; s++)
@@ -411,7 +419,7 @@ static void test_several_sensors_under_the_sandbox(void **state) {
                                 0);
                 assert_string_equal(out, "1\n");
                 assert_int_equal(sys("journalctl -x -u %s.service --no-pager", u->name), 0);
-                assert_non_null(strstr(out, "Sensor gone gave no reading"));
+                assert_out_has("Sensor gone gave no reading");
                 /* STATUS= comes at most once a second, the newest last. */
                 snprintf(exec, sizeof(exec), "systemctl show -P StatusText %s.service | "
                                              "grep -q 'cpu-thermal 48.312 °C, room 23.125 °C, gone unavailable'", u->name);

@@ -10,6 +10,7 @@
 #include "argv.h"
 #include "macro.h"
 #include "options.h"
+#include "server-link.h"
 
 #define PARSE(o, ...)                                                                   \
         ({                                                                              \
@@ -20,7 +21,7 @@
 static void assert_destination(const char *s, const char *host, const char *port) {
         _cleanup_free_ char *h = NULL, *p = NULL;
 
-        assert_int_equal(client_parse_destination(s, &h, &p), 0);
+        assert_int_equal(server_destination_parse(s, &h, &p), 0);
         assert_string_equal(h, host);
         assert_string_equal(p, port);
 }
@@ -36,12 +37,12 @@ static void test_destinations(void **state) {
         assert_destination("::1", "::1", "8888");
         assert_destination("fe80::1%eth0", "fe80::1%eth0", "8888");
 
-        assert_int_equal(client_parse_destination("host:", &h, &p), -EINVAL);
-        assert_int_equal(client_parse_destination("host:0", &h, &p), -EINVAL);
-        assert_int_equal(client_parse_destination("host:99999", &h, &p), -EINVAL);
-        assert_int_equal(client_parse_destination("[::1", &h, &p), -EINVAL);
-        assert_int_equal(client_parse_destination("[]:1", &h, &p), -EINVAL);
-        assert_int_equal(client_parse_destination(":8888", &h, &p), -EINVAL);
+        assert_int_equal(server_destination_parse("host:", &h, &p), -EINVAL);
+        assert_int_equal(server_destination_parse("host:0", &h, &p), -EINVAL);
+        assert_int_equal(server_destination_parse("host:99999", &h, &p), -EINVAL);
+        assert_int_equal(server_destination_parse("[::1", &h, &p), -EINVAL);
+        assert_int_equal(server_destination_parse("[]:1", &h, &p), -EINVAL);
+        assert_int_equal(server_destination_parse(":8888", &h, &p), -EINVAL);
 }
 
 static void test_defaults(void **state) {

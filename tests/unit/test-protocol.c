@@ -179,18 +179,27 @@ static void test_format_reading(void **state) {
         assert_string_equal(buf, "SENSOR cpu hwmon:coretemp-isa-0000/temp1\n");
 }
 
+static void test_host_is_one_safe_word(void **state) {
+        char host[PROTOCOL_HOST_MAX + 1];
+
+        protocol_host(host);
+        assert_true(strlen(host) > 0);
+        assert_true(strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == strlen(host));
+}
+
 static void test_format_hello_info_error(void **state) {
         ServerInfo info = {
                 .server = "thermo-server", .version = "0.1.0", .sensor = "simulated",
-                .interval_ms = 1000, .clients = 3, .uptime_s = 42, .sensors = 1,
+                .interval_ms = 1000, .clients = 3, .uptime_s = 42, .sensors = 1, .host = "pi.example.net",
         };
-        char buf[PROTOCOL_REPLY_MAX];
+        char buf[PROTOCOL_HELLO_MAX];
 
         protocol_format_hello(buf, sizeof(buf), &info);
-        assert_string_equal(buf, "HELLO thermo/1 thermo-server 0.1.0 interval_ms=1000 sensor=simulated sensors=1\n");
+        assert_string_equal(buf, "HELLO thermo/1 thermo-server 0.1.0 interval_ms=1000 sensor=simulated sensors=1 "
+                                 "host=pi.example.net\n");
         protocol_format_info(buf, sizeof(buf), &info);
         assert_string_equal(buf, "INFO server=thermo-server version=0.1.0 sensor=simulated interval_ms=1000 "
-                                 "clients=3 uptime_s=42 sensors=1\n");
+                                 "clients=3 uptime_s=42 sensors=1 host=pi.example.net\n");
         protocol_format_error(buf, sizeof(buf), 400, "unknown command");
         assert_string_equal(buf, "ERR 400 unknown command\n");
 }
@@ -242,6 +251,15 @@ static void test_parse_replies(void **state) {
         assert_string_equal(reply.text, "hwmon:coretemp/Package id 0");
         assert_int_equal(protocol_parse_reply("HELLO thermo/1 x 1 interval_ms=250 sensor=s sensors=7", &reply), 0);
         assert_int_equal(reply.sensors, 7);
+        assert_string_equal(reply.host, "");
+        assert_int_equal(protocol_parse_reply("HELLO thermo/1 x 1 interval_ms=250 sensor=s sensors=7 host=pi-1.lan", &reply), 0);
+        assert_string_equal(reply.host, "pi-1.lan");
+        /* Later versions may add words after it. */
+        assert_int_equal(protocol_parse_reply("HELLO thermo/1 x 1 interval_ms=250 sensor=s host=pi later=1", &reply), 0);
+        assert_string_equal(reply.host, "pi");
+        assert_int_equal(protocol_parse_reply("HELLO thermo/1 x 1 host=" "0123456789012345678901234567890123456789"
+                                              "01234567890123456789012345", &reply), 0);
+        assert_string_equal(reply.host, "");
 
         assert_int_equal(protocol_parse_reply("TEMP 1 2 3.000 Cpu", &reply), -EBADMSG);
         assert_int_equal(protocol_parse_reply("TEMP 1 2 3.000 cpu gpu", &reply), -EBADMSG);
@@ -264,6 +282,7 @@ int main(void) {
                 cmocka_unit_test(test_non_printable_bytes_are_rejected),
                 cmocka_unit_test(test_format_milli_has_three_decimals),
                 cmocka_unit_test(test_format_reading),
+                cmocka_unit_test(test_host_is_one_safe_word),
                 cmocka_unit_test(test_format_hello_info_error),
                 cmocka_unit_test(test_parse_replies),
         };

@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sysexits.h>
+
+#include "address.h"
+#include "log.h"
+#include "parse.h"
+#include "server-link.h"
+
+#define BACKOFF_MIN_USEC (500 * USEC_PER_MSEC)
+#define BACKOFF_MAX_USEC (30 * USEC_PER_SEC)
+
+typedef enum LinkState {
+        LINK_DOWN,              /* not started, closed, or failed and waiting for the owner */
+        LINK_CONNECTING,
+        LINK_GREETING,
+        LINK_UP,
+        LINK_BACKING_OFF,
+} LinkState;
+
+struct ServerLink {
+        ServerLinkConfig config;
+        const ServerLinkOps *ops;
+        void *userdata;
+        sd_event *event;
+        char destination[SOCKET_ADDRESS_STRING_MAX + NI_MAXHOST];
+
+        struct addrinfo *addresses;  /* from getaddrinfo(), or unix_address */
+        struct addrinfo *next_address;
+        struct addrinfo unix_address;
+        SocketAddress unix_sockaddr;
+
+        LinkState state;
+        int fd;
+        sd_event_source *io;
+        sd_event_source *timer;
+        char input[1024];
+        size_t in_len;
+        uint64_t silence;       /* usec allowed between lines */
+        uint64_t backoff;
+
+        uint64_t interval_ms;   /* from HELLO */
+        char host[PROTOCOL_HOST_MAX + 1];
+        uint64_t last_seq;
+        bool unavailable;       /* a sensor was unavailable since the last reading: a gap after it is no news */
+        bool connected_anew;    /* no reading yet on this connection: a lower seq is a restart */
+};
+
+int server_destination_parse(const char *s, char **ret_host, char **ret_port) {
+        const char *colon = strrchr(s, ':'), *port = THERMO_PORT_DEFAULT;
+        _cleanup_free_ char *host = NULL;
+        uint64_t v;
+
+        assert(s);
+        assert(ret_host);
+        assert(ret_port);
+
+        if (s[0] == '[') {
+                const char *close = strchr(s, ']');
+                if (!close || (close[1] != '\0' && close[1] != ':') || close == s + 1)
+                        return -EINVAL;
+                host = strndup(s + 1, (size_t) (close - s - 1));
+                if (close[1] == ':')
+                        port = close + 2;
+        } else if (colon && strchr(s, ':') == colon) {
+                host = strndup(s, (size_t) (colon - s));
+                port = colon + 1;
+        } else
+                host = strdup(s); /* a name, or an IPv6 address without a port */
+        if (!host)
+                return -ENOMEM;
+        if (host[0] == '\0' || parse_uint64(port, 1, 65535, &v) < 0)
+                return -EINVAL;
+
+        *ret_port = strdup(port);
+        if (!*ret_port)
+                return -ENOMEM;
+        *ret_host = TAKE_PTR(host);
+        return 0;
+}
+
+static void disconnect(ServerLink *l) {
+        l->io = sd_event_source_disable_unref(l->io);
+        l->fd = safe_close(l->fd);
+        l->in_len = 0;
+}
+
+static void set_timer(ServerLink *l, uint64_t usec) {
+        (void) sd_event_source_set_time_relative(l->timer, usec);
+        (void) sd_event_source_set_enabled(l->timer, SD_EVENT_ONESHOT);
+}
+
+void server_link_fail(ServerLink *l, int status, int error, const char *format, ...) {
+        char message[512];
+        va_list ap;
+
+        assert(l);
+        assert(format);
+
+        errno = abs(error);
+        va_start(ap, format);
+        vsnprintf(message, sizeof(message), format, ap);
+        va_end(ap);
+
+        disconnect(l);
+        (void) sd_event_source_set_enabled(l->timer, SD_EVENT_OFF);
+        l->state = LINK_DOWN;
+        l->ops->failed(l, status, message);
+}
+
+void server_link_retry(ServerLink *l, const char *message) {
+        assert(l);
+        assert(message);
+
+        l->backoff = l->backoff == 0 ? BACKOFF_MIN_USEC : MIN(l->backoff * 2, BACKOFF_MAX_USEC);
+        log_notice("%s; reconnecting in %" PRIu64 ".%us.", message, l->backoff / USEC_PER_SEC,
+                        (unsigned) (l->backoff % USEC_PER_SEC / 100000));
+        l->state = LINK_BACKING_OFF;
+        set_timer(l, l->backoff);
+}
+
+void server_link_close(ServerLink *l) {
+        assert(l);
+
+        disconnect(l);
+        (void) sd_event_source_set_enabled(l->timer, SD_EVENT_OFF);
+        l->state = LINK_DOWN;
+}
+
+static int status_for_connect_error(int error) {
+        return IN_SET(-error, ETIMEDOUT, EAGAIN, EINTR, ENOBUFS, ENOMEM) ? EX_TEMPFAIL : EX_UNAVAILABLE;
+}
+
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+
+/* Tries the addresses in the order getaddrinfo() gave them, as other clients do. */
+static void connect_next(ServerLink *l, int error) {
+        while (l->next_address) {
+                struct addrinfo *ai = l->next_address;
+                int r;
+
+                l->next_address = ai->ai_next;
+                l->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+                if (l->fd < 0) {
+                        error = -errno;
+                        continue;
+                }
+                if (connect(l->fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
+                        error = -errno;
+                        l->fd = safe_close(l->fd);
+                        continue;
+                }
+                r = sd_event_add_io(l->event, &l->io, l->fd, EPOLLOUT, on_io, l);
+                if (r < 0) {
+                        error = r;
+                        l->fd = safe_close(l->fd);
+                        continue;
+                }
+                l->state = LINK_CONNECTING;
+                set_timer(l, l->config.timeout);
+                return;
+        }
+        server_link_fail(l, status_for_connect_error(error), error, "Failed to connect to %s: %m", l->destination);
+}
+
+void server_link_start(ServerLink *l) {
+        struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
+        int r;
+
+        assert(l);
+
+        if (l->config.unix_path) {
+                l->next_address = l->addresses;
+                connect_next(l, -ENOENT);
+                return;
+        }
+
+        /* Resolved anew on every attempt: a name may point elsewhere by the time we retry. */
+        if (l->addresses)
+                freeaddrinfo(l->addresses);
+        l->addresses = NULL;
+        r = getaddrinfo(l->config.host, l->config.port, &hints, &l->addresses);
+        if (r != 0) {
+                server_link_fail(l, r == EAI_AGAIN ? EX_TEMPFAIL : EX_UNAVAILABLE, -EHOSTUNREACH,
+                                "Failed to resolve '%s': %s", l->config.host,
+                                r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
+                return;
+        }
+        l->next_address = l->addresses;
+        connect_next(l, -EHOSTUNREACH);
+}
+
+/* The one timer: the end of a backoff, of a connection attempt, or of the silence allowed. */
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        ServerLink *l = userdata;
+
+        switch (l->state) {
+        case LINK_BACKING_OFF:
+                server_link_start(l);
+                break;
+        case LINK_CONNECTING:
+                disconnect(l);
+                connect_next(l, -ETIMEDOUT);
+                break;
+        case LINK_GREETING:
+        case LINK_UP:
+                server_link_fail(l, EX_TEMPFAIL, -ETIMEDOUT, "No word from %s for %" PRIu64 "ms", l->destination,
+                                l->silence / USEC_PER_MSEC);
+                break;
+        case LINK_DOWN:
+                break;
+        }
+        return 0;
+}
+
+int server_link_send(ServerLink *l, const char *request, size_t n) {
+        ssize_t k;
+
+        assert(l);
+        assert(request);
+
+        if (l->fd < 0)
+                return -ENOTCONN;
+        k = send(l->fd, request, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (k < 0)
+                return -errno;
+        if ((size_t) k != n)
+                return -EAGAIN;
+        log_debug("Sent to %s: %.*s", l->destination, (int) (n > 0 && request[n - 1] == '\n' ? n - 1 : n), request);
+        return 0;
+}
+
+void server_link_set_silence(ServerLink *l, uint64_t usec) {
+        assert(l);
+
+        l->silence = usec;
+        if (l->state == LINK_GREETING || l->state == LINK_UP)
+                set_timer(l, usec);
+}
+
+static void handle_greeting(ServerLink *l, int r, const Reply *reply, const char *line) {
+        if (r >= 0 && reply->type == REPLY_ERR) {
+                server_link_fail(l, reply->error == 503 ? EX_TEMPFAIL : EX_PROTOCOL, -EBUSY, "%s refused us: %s",
+                                l->destination, reply->text);
+                return;
+        }
+        if (r < 0 || reply->type != REPLY_HELLO) {
+                server_link_fail(l, EX_PROTOCOL, -EBADMSG, "%s did not greet us as a thermo server: %s", l->destination,
+                                line);
+                return;
+        }
+
+        log_info("Connected to %s: %s", l->destination, reply->text);
+        l->interval_ms = reply->interval_ms;
+        snprintf(l->host, sizeof(l->host), "%s", reply->host);
+        l->backoff = 0;
+        l->connected_anew = true;
+        l->state = LINK_UP;
+        l->ops->greeted(l, reply);
+}
+
+static void handle_line(ServerLink *l, char *line) {
+        char copy[sizeof(l->input)];
+        Reply reply;
+        int r;
+
+        log_debug("Received from %s: %s", l->destination, line);
+        /* Parsing splits the line: the owner gets it whole as well, for its messages. */
+        snprintf(copy, sizeof(copy), "%s", line);
+        r = protocol_parse_reply(line, &reply);
+        if (r == -EPROTONOSUPPORT) {
+                server_link_fail(l, EX_PROTOCOL, r, "%s speaks another protocol: %s", l->destination, copy);
+                return;
+        }
+        if (l->state == LINK_GREETING)
+                handle_greeting(l, r, &reply, copy);
+        else
+                l->ops->line(l, r, &reply, copy);
+}
+
+static void handle_input(ServerLink *l) {
+        ssize_t n;
+        char *nl;
+
+        n = recv(l->fd, l->input + l->in_len, sizeof(l->input) - l->in_len - 1, MSG_DONTWAIT);
+        if (n < 0) {
+                if (errno == EAGAIN || errno == EINTR)
+                        return;
+                server_link_fail(l, EX_TEMPFAIL, -errno, "Connection to %s lost: %m", l->destination);
+                return;
+        }
+        if (n == 0) {
+                server_link_fail(l, EX_TEMPFAIL, -ECONNRESET, "%s closed the connection", l->destination);
+                return;
+        }
+        l->in_len += (size_t) n;
+        set_timer(l, l->silence);
+
+        while (l->fd >= 0 && (nl = memchr(l->input, '\n', l->in_len))) {
+                size_t length = (size_t) (nl - l->input);
+
+                *nl = '\0';
+                if (length > 0 && l->input[length - 1] == '\r')
+                        l->input[length - 1] = '\0';
+                handle_line(l, l->input);
+                if (l->fd < 0)
+                        return;
+                l->in_len -= length + 1;
+                memmove(l->input, nl + 1, l->in_len);
+        }
+        if (l->in_len >= sizeof(l->input) - 1)
+                server_link_fail(l, EX_PROTOCOL, -EMSGSIZE, "%s sent a line too long for the protocol", l->destination);
+}
+
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        ServerLink *l = userdata;
+
+        if (l->state == LINK_CONNECTING) {
+                int error = 0;
+                socklen_t n = sizeof(error);
+
+                if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &n) < 0)
+                        error = errno;
+                if (error != 0) {
+                        disconnect(l);
+                        connect_next(l, -error);
+                        return 0;
+                }
+                log_debug("Connected to %s, waiting for HELLO.", l->destination);
+                l->state = LINK_GREETING;
+                l->silence = l->config.timeout;
+                (void) sd_event_source_set_io_events(s, EPOLLIN);
+                set_timer(l, l->silence);
+                return 0;
+        }
+
+        handle_input(l);
+        return 0;
+}
+
+bool server_link_tick(ServerLink *l, uint64_t seq) {
+        char who[sizeof(l->destination) + 2] = "";
+        bool new_tick;
+
+        assert(l);
+
+        new_tick = l->last_seq == 0 || seq != l->last_seq || l->connected_anew;
+        if (l->config.named)
+                snprintf(who, sizeof(who), "%s: ", l->destination);
+        /* A gap after a sensor was unavailable is the ticks it missed: said already. */
+        if (new_tick && l->last_seq > 0 && seq > l->last_seq + 1 && !l->unavailable)
+                log_warning("%sMissed %" PRIu64 " readings (#%" PRIu64 " to #%" PRIu64 "): they were skipped for us.", who,
+                                seq - l->last_seq - 1, l->last_seq + 1, seq - 1);
+        else if (new_tick && l->last_seq > 0 && (seq < l->last_seq || (l->connected_anew && seq <= l->last_seq)))
+                log_notice("%sReadings are numbered from #%" PRIu64 " again: the server restarted.", who, seq);
+        l->last_seq = seq;
+        l->unavailable = false;
+        l->connected_anew = false;
+        return new_tick;
+}
+
+void server_link_note_unavailable(ServerLink *l) {
+        assert(l);
+        l->unavailable = true;
+}
+
+void *server_link_get_userdata(ServerLink *l) {
+        assert(l);
+        return l->userdata;
+}
+
+const char *server_link_get_destination(ServerLink *l) {
+        assert(l);
+        return l->destination;
+}
+
+uint64_t server_link_get_interval_ms(ServerLink *l) {
+        assert(l);
+        return l->interval_ms;
+}
+
+const char *server_link_get_host(ServerLink *l) {
+        assert(l);
+        return l->host[0] ? l->host : NULL;
+}
+
+int server_link_new(sd_event *e, const ServerLinkConfig *config, const ServerLinkOps *ops, void *userdata,
+                ServerLink **ret) {
+        _cleanup_(server_link_freep) ServerLink *l = NULL;
+        int r;
+
+        assert(e);
+        assert(config);
+        assert(config->unix_path || (config->host && config->port));
+        assert(ops && ops->greeted && ops->line && ops->failed);
+        assert(ret);
+
+        l = calloc(1, sizeof(*l));
+        if (!l)
+                return -ENOMEM;
+        l->config = *config;
+        l->ops = ops;
+        l->userdata = userdata;
+        l->fd = -EBADF;
+        l->event = sd_event_ref(e);
+
+        if (config->unix_path) {
+                r = socket_address_parse(config->unix_path, &l->unix_sockaddr);
+                if (r < 0)
+                        return r;
+                if (l->unix_sockaddr.sa.sa_family != AF_UNIX)
+                        return -EINVAL;
+                l->unix_address = (struct addrinfo) {
+                        .ai_family = AF_UNIX,
+                        .ai_socktype = SOCK_STREAM,
+                        .ai_addr = &l->unix_sockaddr.sa,
+                        .ai_addrlen = l->unix_sockaddr.size,
+                };
+                l->addresses = &l->unix_address;
+                snprintf(l->destination, sizeof(l->destination), "%s", config->unix_path);
+        } else if (strchr(config->host, ':'))
+                snprintf(l->destination, sizeof(l->destination), "[%s]:%s", config->host, config->port);
+        else
+                snprintf(l->destination, sizeof(l->destination), "%s:%s", config->host, config->port);
+
+        r = sd_event_add_time_relative(e, &l->timer, CLOCK_MONOTONIC, config->timeout, 0, on_timer, l);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(l->timer, SD_EVENT_OFF);
+
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+ServerLink *server_link_free(ServerLink *l) {
+        if (!l)
+                return NULL;
+        disconnect(l);
+        sd_event_source_disable_unref(l->timer);
+        if (l->addresses && l->addresses != &l->unix_address)
+                freeaddrinfo(l->addresses);
+        sd_event_unref(l->event);
+        free(l);
+        return NULL;
+}
