@@ -117,9 +117,8 @@ int client_options_parse(int argc, char *argv[], ClientOptions *ret) {
                         o.unit = (Unit) r;
                         break;
                 case 't':
-                        if (parse_timespan(optarg, USEC_PER_SEC, &o.timeout) < 0 || o.timeout < USEC_PER_MSEC ||
-                                        o.timeout > 24 * 3600 * USEC_PER_SEC)
-                                return log_invalid_value("--timeout", optarg, "expected a time from 1ms to 24h");
+                        if (parse_timeout(optarg, &o.timeout) < 0)
+                                return log_invalid_value("--timeout", optarg, "expected " TIMEOUT_RANGE);
                         break;
                 case 'r':
                         o.retry = true;

@@ -118,6 +118,18 @@ int log_struct_internal(int level, int error, const char *message_id, const char
         return -abs(error);
 }
 
+int log_parse_level_option(const char *value) {
+        int level;
+
+        assert(value);
+
+        level = log_level_from_string(value);
+        if (level < 0)
+                return log_invalid_value("--log-level", value, "expected debug, info, notice, warning or err");
+        log_set_max_level(level);
+        return 0;
+}
+
 int log_invalid_value(const char *option, const char *value, const char *why) {
         assert(option);
         assert(value);

@@ -16,6 +16,9 @@
 #define THERMO_MESSAGE_REJECTED "81be728ab9684781ac2ad5aab0809aa6"
 #define THERMO_MESSAGE_SENSOR_FAILED "6a7c863dbdf4436fa8d877ece8c20d7f"
 #define THERMO_MESSAGE_SENSOR_RECOVERED "f3d552726c4541d090c3a802a6682346"
+#define THERMO_MESSAGE_BROKER_CONNECTED "029f86fd70a64e0fb45c5e71f3a90132"
+#define THERMO_MESSAGE_BROKER_LOST "7b492d65ccdc40829345c0a14874d6e4"
+#define THERMO_MESSAGE_READINGS_DROPPED "157d16f1ce814363978760851fc544a0"
 
 /* A NULL-terminated list of extra "KEY=value" journal fields. */
 #define LOG_FIELDS(...) ((const char *const[]) { __VA_ARGS__, NULL })
@@ -42,6 +45,9 @@ int log_struct_internal(int level, int error, const char *message_id, const char
 #define log_warning_errno(error, ...) log_full_errno(LOG_WARNING, error, __VA_ARGS__)
 #define log_error_errno(error, ...) log_full_errno(LOG_ERR, error, __VA_ARGS__)
 #define log_oom() log_full_errno(LOG_ERR, ENOMEM, "Out of memory.")
+
+/* --log-level=LEVEL of every program: sets the level, or says what is wrong (as log_invalid_value()). */
+int log_parse_level_option(const char *value);
 
 /* A bad command line, said to the person who typed it (stderr, never the journal):
  * "<program>: Invalid value '<value>' for <option>: <why>". Returns -EINVAL. */

@@ -126,3 +126,15 @@ int parse_size(const char *s, uint64_t *ret) {
         *ret = v * factor;
         return 0;
 }
+
+int parse_timeout(const char *s, uint64_t *ret) {
+        uint64_t v;
+
+        assert(s);
+        assert(ret);
+
+        if (parse_timespan(s, USEC_PER_SEC, &v) < 0 || v < USEC_PER_MSEC || v > 24 * 3600 * USEC_PER_SEC)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}

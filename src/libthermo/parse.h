@@ -13,5 +13,9 @@ int parse_uint64(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
  * default_unit_usec (USEC_PER_MSEC for --interval, USEC_PER_SEC for --exit-idle). */
 int parse_timespan(const char *s, uint64_t default_unit_usec, uint64_t *ret);
 
+/* The --timeout of a client: parse_timespan() in seconds, from 1ms to 24h. */
+#define TIMEOUT_RANGE "a time from 1ms to 24h"
+int parse_timeout(const char *s, uint64_t *ret);
+
 /* "65536", "64K", "1M", "1G" (powers of 1024): a size in bytes. */
 int parse_size(const char *s, uint64_t *ret);

@@ -10,12 +10,10 @@
 #include <sysexits.h>
 
 #include "address.h"
+#include "backoff.h"
 #include "log.h"
 #include "parse.h"
 #include "server-link.h"
-
-#define BACKOFF_MIN_USEC (500 * USEC_PER_MSEC)
-#define BACKOFF_MAX_USEC (30 * USEC_PER_SEC)
 
 typedef enum LinkState {
         LINK_DOWN,              /* not started, closed, or failed and waiting for the owner */
@@ -119,7 +117,7 @@ void server_link_retry(ServerLink *l, const char *message) {
         assert(l);
         assert(message);
 
-        l->backoff = l->backoff == 0 ? BACKOFF_MIN_USEC : MIN(l->backoff * 2, BACKOFF_MAX_USEC);
+        l->backoff = backoff_next(l->backoff);
         log_notice("%s; reconnecting in %" PRIu64 ".%us.", message, l->backoff / USEC_PER_SEC,
                         (unsigned) (l->backoff % USEC_PER_SEC / 100000));
         l->state = LINK_BACKING_OFF;

@@ -145,10 +145,9 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
                                 return log_invalid_value("--exit-idle", optarg, "expected a time such as 60s or 0");
                         break;
                 case ARG_LOG_LEVEL:
-                        r = log_level_from_string(optarg);
+                        r = log_parse_level_option(optarg);
                         if (r < 0)
-                                return log_invalid_value("--log-level", optarg, "expected debug, info, notice, warning or err");
-                        log_set_max_level(r);
+                                return r;
                         break;
                 default:
                         /* getopt has said what is wrong. */

@@ -452,6 +452,18 @@ int harness_run(const char *const *args, char *out, size_t out_size, char *err, 
         return status;
 }
 
+void harness_write_file(const char *path, const char *content) {
+        char tmp[512];
+        FILE *f;
+
+        snprintf(tmp, sizeof(tmp), "%s.new", path);
+        f = fopen(tmp, "we");
+        assert_non_null(f);
+        fputs(content, f);
+        assert_int_equal(fclose(f), 0);
+        assert_int_equal(rename(tmp, path), 0);
+}
+
 void harness_remove_tree(const char *dir) {
         char out[256], err[256];
 

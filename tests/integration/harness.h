@@ -82,6 +82,9 @@ int harness_run(const char *const *args, char *out, size_t out_size, char *err, 
 /* The machine's name as HELLO's host= should give it: its host name, any byte but [A-Za-z0-9._-] made '-'. */
 const char *harness_host(void);
 
+/* Writes content to path whole or not at all (a new file renamed over it), as sysfs gives a value: a server
+ * that reads it meanwhile never sees half of it. */
+void harness_write_file(const char *path, const char *content);
 /* Removes a directory a test made, with all in it. */
 void harness_remove_tree(const char *dir);
 

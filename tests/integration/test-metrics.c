@@ -32,16 +32,11 @@ typedef struct Response {
 static char dir[64], room[128], missing[128];
 
 static int setup(void **state) {
-        FILE *f;
-
         snprintf(dir, sizeof(dir), "/tmp/thermo-metrics-XXXXXX");
         assert_non_null(mkdtemp(dir));
         snprintf(room, sizeof(room), "%s/room", dir);
         snprintf(missing, sizeof(missing), "%s/missing", dir);
-        f = fopen(room, "we");
-        assert_non_null(f);
-        fputs("-5250\n", f);
-        fclose(f);
+        harness_write_file(room, "-5250\n");
         return 0;
 }
 

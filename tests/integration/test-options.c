@@ -126,20 +126,32 @@ static void test_client_help_and_man_page_agree(void **state) {
         assert_same(harness_client(), "thermo-client.1");
 }
 
-/* Completes the words as bash would at the end of the line; returns the candidates, one per line. */
-static const char *complete(const char *words) {
-        static char out[8192], err[1024];
-        const char *script = getenv("THERMO_BASH_COMPLETION");
-        char command[4096], client_dir[1024];
+static void test_mqtt_help_and_man_page_agree(void **state) {
+        const char *mqtt = getenv("THERMO_MQTT");
 
-        assert_non_null(script);
+        assert_non_null(mqtt);
+        assert_same(mqtt, "thermo-mqtt.8");
+}
+
+/* Completes the words as bash would at the end of the line, with program's completion; returns the
+ * candidates, one per line. */
+static const char *complete_with(const char *program, const char *words) {
+        static char out[8192], err[1024];
+        const char *source = getenv("THERMO_SOURCE_ROOT");
+        char command[4096], client_dir[1024], function[64];
+
+        assert_non_null(source);
         /* The completion asks thermo-client for sensor names: the one under test. */
         snprintf(client_dir, sizeof(client_dir), "%s", harness_client());
         *strrchr(client_dir, '/') = '\0';
+        snprintf(function, sizeof(function), "_%s", program);
+        for (char *c = function; *c; c++)
+                if (*c == '-')
+                        *c = '_';
         snprintf(command, sizeof(command),
-                        "export PATH='%s':$PATH && source '%s' && COMP_WORDS=(%s) && COMP_CWORD=$((${#COMP_WORDS[@]} - 1)) && "
-                        "_thermo_client && printf '%%s\\n' \"${COMPREPLY[@]}\" | sort",
-                        client_dir, script, words);
+                        "export PATH='%s':$PATH && source '%s/shell-completion/bash/%s' && COMP_WORDS=(%s) && "
+                        "COMP_CWORD=$((${#COMP_WORDS[@]} - 1)) && %s && printf '%%s\\n' \"${COMPREPLY[@]}\" | sort",
+                        client_dir, source, program, words, function);
         assert_int_equal(harness_run((const char *const[]) { "/bin/bash", "-c", command, NULL }, out, sizeof(out), err,
                                  sizeof(err)),
                         0);
@@ -147,23 +159,33 @@ static const char *complete(const char *words) {
         return out;
 }
 
-static void test_completion_offers_every_option_of_help(void **state) {
+static const char *complete(const char *words) {
+        return complete_with("thermo-client", words);
+}
+
+/* Every option --help shows, the completion offers, and no other. */
+static void assert_completion_offers_help(const char *program, const char *path) {
         static char out[16384], err[1024];
         Options help = {}, completion = {};
+        char words[64];
 
-        assert_int_equal(harness_run((const char *const[]) { harness_client(), "--help", NULL }, out, sizeof(out), err,
-                                 sizeof(err)),
-                        0);
+        assert_int_equal(harness_run((const char *const[]) { path, "--help", NULL }, out, sizeof(out), err, sizeof(err)), 0);
         options_from_help(out, &help);
-        options_from_help(complete("thermo-client -"), &completion);
+        snprintf(words, sizeof(words), "%s -", program);
+        options_from_help(complete_with(program, words), &completion);
         assert_int_equal(help.n, completion.n);
         for (size_t i = 0; i < help.n; i++) {
                 bool found = false;
                 for (size_t k = 0; k < completion.n; k++)
                         found = found || strcmp(help.names[i], completion.names[k]) == 0;
                 if (!found)
-                        fail_msg("--help shows %s, the bash completion does not offer it", help.names[i]);
+                        fail_msg("%s --help shows %s, the bash completion does not offer it", program, help.names[i]);
         }
+}
+
+static void test_completion_offers_every_option_of_help(void **state) {
+        assert_completion_offers_help("thermo-client", harness_client());
+        assert_completion_offers_help("thermo-mqtt", getenv("THERMO_MQTT"));
 }
 
 static void test_completion_of_values(void **state) {
@@ -173,6 +195,10 @@ static void test_completion_of_values(void **state) {
         assert_string_equal(complete("thermo-client --units f"), "fahrenheit\n");
         assert_string_equal(complete("thermo-client --count ''"), "\n");
         assert_string_equal(complete("thermo-client --no"), "--no-legend\n");
+        assert_string_equal(complete_with("thermo-mqtt", "thermo-mqtt --payload ''"), "json\nvalue\n");
+        assert_string_equal(complete_with("thermo-mqtt", "thermo-mqtt --qos = ''"), "0\n1\n");
+        assert_string_equal(complete_with("thermo-mqtt", "thermo-mqtt --broker mqtts"), "mqtts://\n");
+        assert_string_equal(complete_with("thermo-mqtt", "thermo-mqtt --no"), "--no-discovery\n");
 }
 
 static void test_completion_of_sensor_names(void **state) {
@@ -193,6 +219,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_server_help_and_man_page_agree),
                 cmocka_unit_test(test_client_help_and_man_page_agree),
+                cmocka_unit_test(test_mqtt_help_and_man_page_agree),
                 cmocka_unit_test(test_completion_offers_every_option_of_help),
                 cmocka_unit_test(test_completion_of_values),
                 cmocka_unit_test_teardown(test_completion_of_sensor_names, harness_kill_all),

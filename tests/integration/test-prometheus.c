@@ -23,22 +23,14 @@
 
 static char dir[64], room[128], attic[128], missing[128], out[64 * 1024], err[16 * 1024];
 
-static void put(const char *path, const char *content) {
-        FILE *f = fopen(path, "we");
-
-        assert_non_null(f);
-        fputs(content, f);
-        assert_int_equal(fclose(f), 0);
-}
-
 static int setup(void **state) {
         snprintf(dir, sizeof(dir), "/tmp/thermo-prometheus-XXXXXX");
         assert_non_null(mkdtemp(dir));
         snprintf(room, sizeof(room), "%s/room", dir);
         snprintf(attic, sizeof(attic), "%s/attic", dir);
         snprintf(missing, sizeof(missing), "%s/missing", dir);
-        put(room, "-5250\n");
-        put(attic, "12125\n");
+        harness_write_file(room, "-5250\n");
+        harness_write_file(attic, "12125\n");
         return 0;
 }
 
@@ -124,7 +116,7 @@ static void test_prometheus_scrapes_the_server(void **state) {
                         "    static_configs:\n"
                         "      - targets: ['127.0.0.1:%i']\n",
                         source, s.metrics_port);
-        put(config, text);
+        harness_write_file(config, text);
         snprintf(data, sizeof(data), "--storage.tsdb.path=%s/data", dir);
         snprintf(address, sizeof(address), "--web.listen-address=127.0.0.1:%i", port);
         snprintf(log, sizeof(log), "%s/prometheus.log", dir);
@@ -151,7 +143,7 @@ static void test_prometheus_scrapes_the_server(void **state) {
         assert_query(port, "count(thermo_temperature_celsius)", "=> 2 @");
         assert_query(port, "thermo_build_info", "server=\"thermo-server\"");
         /* A reading that changes is seen to change. */
-        put(room, "31500\n");
+        harness_write_file(room, "31500\n");
         assert_query(port, "thermo_temperature_celsius{sensor=\"room\"}", "=> 31.5 @");
         assert_query(port, "increase(thermo_readings_total[10s]) > 0", "=> ");
         /* The rules are loaded and evaluated: the sensor that gives no reading is on its way to alert. */

@@ -20,14 +20,6 @@
 
 static char root[64], path[128];
 
-static void put(const char *file, const char *content) {
-        FILE *f = fopen(file, "we");
-
-        assert_non_null(f);
-        fputs(content, f);
-        fclose(f);
-}
-
 static int setup(void **state) {
         char dir[256];
 
@@ -40,9 +32,9 @@ static int setup(void **state) {
         snprintf(dir, sizeof(dir), "%s/class/thermal/thermal_zone0", root);
         assert_int_equal(mkdir(dir, 0755), 0);
         snprintf(path, sizeof(path), "%s/class/thermal/thermal_zone0/type", root);
-        put(path, "cpu-thermal\n");
+        harness_write_file(path, "cpu-thermal\n");
         snprintf(path, sizeof(path), "%s/class/thermal/thermal_zone0/temp", root);
-        put(path, "20000\n");
+        harness_write_file(path, "20000\n");
         setenv("THERMO_SYSFS_ROOT", root, 1);
         return 0;
 }
@@ -81,7 +73,7 @@ static void test_failing_sensor_gives_503_once_logged_and_recovers(void **state)
         }
 
         /* Garbage, then gone: ERR 503 in place of each reading, and streaming goes on. */
-        put(path, "EIO?\n");
+        harness_write_file(path, "EIO?\n");
         for (int i = 0; i < 200 && failed < 5; i++) {
                 read_line(fd, line, sizeof(line));
                 if (strncmp(line, "TEMP ", 5) == 0)
@@ -98,7 +90,7 @@ static void test_failing_sensor_gives_503_once_logged_and_recovers(void **state)
         }
 
         /* Back: readings again, numbered on from the last good one. */
-        put(path, "21500\n");
+        harness_write_file(path, "21500\n");
         for (int i = 0; i < 200; i++) {
                 read_line(fd, line, sizeof(line));
                 if (strncmp(line, "TEMP ", 5) == 0)
@@ -129,7 +121,7 @@ static void test_get_while_failing_is_503(void **state) {
         ServerProcess s;
         int fd;
 
-        put(path, "\n");
+        harness_write_file(path, "\n");
         harness_start_activated(&s, (const char *const[]) { "--sensor", "thermal:0", NULL });
         fd = harness_connect(s.port, 0);
         read_line(fd, line, sizeof(line));

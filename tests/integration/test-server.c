@@ -556,19 +556,6 @@ static void test_bad_option_is_exit_2_with_one_line(void **state) {
 /* The section "Several sensors": a server with three, the default first. */
 static char sensor_dir[64], room_path[128];
 
-static void put_room(const char *content) {
-        char tmp[160];
-        FILE *f;
-
-        /* Whole or not at all, as sysfs gives it. */
-        snprintf(tmp, sizeof(tmp), "%s.new", room_path);
-        f = fopen(tmp, "we");
-        assert_non_null(f);
-        fputs(content, f);
-        fclose(f);
-        assert_int_equal(rename(tmp, room_path), 0);
-}
-
 static int setup_several(void **state) {
         ServerProcess *p = calloc(1, sizeof(*p));
         char room[160];
@@ -576,7 +563,7 @@ static int setup_several(void **state) {
         snprintf(sensor_dir, sizeof(sensor_dir), "/tmp/thermo-several-XXXXXX");
         assert_non_null(mkdtemp(sensor_dir));
         snprintf(room_path, sizeof(room_path), "%s/room", sensor_dir);
-        put_room("23125\n");
+        harness_write_file(room_path, "23125\n");
         snprintf(room, sizeof(room), "room=file:%s", room_path);
         harness_start_activated(p, (const char *const[]) { "--interval", "50ms", "--sensor", "simulated:seed=1", "--sensor",
                                                    "b=simulated:seed=2", "--sensor", room, NULL });
@@ -796,7 +783,7 @@ static void test_several_failing_sensor_is_503_in_its_place(void **state) {
 
         harness_send_str(fd, "STREAM room b\n");
         expect_line(fd, "OK STREAM");
-        put_room("garbage\n");
+        harness_write_file(room_path, "garbage\n");
         for (int tick = 0; tick < 100 && !back; tick++) {
                 Line b = read_reading(fd), room = read_reading(fd);
 
@@ -806,7 +793,7 @@ static void test_several_failing_sensor_is_503_in_its_place(void **state) {
                 assert_string_equal(room.name, "room");
                 if (room.unavailable && !failed) {
                         failed = true;
-                        put_room("24000\n");
+                        harness_write_file(room_path, "24000\n");
                 } else if (failed && !room.unavailable) {
                         assert_int_equal(room.seq, b.seq);
                         assert_string_equal(room.value, "24.000");
@@ -814,7 +801,7 @@ static void test_several_failing_sensor_is_503_in_its_place(void **state) {
                 }
         }
         assert_true(failed && back);
-        put_room("23125\n");
+        harness_write_file(room_path, "23125\n");
         close(fd);
 }
 

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdint.h>
+
+#include "macro.h"
+#include "parse.h"
+
+/* How long a client waits before it tries a connection again: 0.5s, doubling to 30s, and from 0.5s again
+ * once a connection has worked (0 here). */
+#define BACKOFF_MIN_USEC (500 * USEC_PER_MSEC)
+#define BACKOFF_MAX_USEC (30 * USEC_PER_SEC)
+
+static inline uint64_t backoff_next(uint64_t backoff) {
+        return backoff == 0 ? BACKOFF_MIN_USEC : MIN(backoff * 2, BACKOFF_MAX_USEC);
+}

@@ -1,0 +1,592 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "host.h"
+#include "log.h"
+#include "parse.h"
+#include "protocol.h"
+#include "publisher.h"
+#include "server-link.h"
+#include "topics.h"
+
+#define DROPS_QUIET_USEC (10 * USEC_PER_SEC)
+
+/* One sensor of the host, and what the broker has of it. */
+typedef struct HostSensor {
+        char name[PROTOCOL_NAME_MAX + 1];
+        Reading latest;         /* the newest reading; its sensor points to name */
+        bool has_reading;
+        bool failing;           /* ERR 503 since the last reading */
+        /* Waiting to be published: */
+        bool reading_pending;
+        bool status_pending;
+        bool config_pending;
+        bool queued;            /* in the host's queue of sensors with something pending */
+} HostSensor;
+
+struct Host {
+        const MqttOptions *options;
+        const ServerSpec *spec;
+        HostOwner owner;
+        sd_event *event;
+        char bridge_host[PROTOCOL_HOST_MAX + 1];
+        char name[PROTOCOL_HOST_MAX + 1];       /* "" until known */
+        char will_topic[TOPIC_MAX];
+        char client_id[160];
+
+        ServerLink *link;
+        Publisher *publisher;           /* made once the name is known */
+        bool listing;                   /* SENSOR lines until END */
+        bool server_up;
+        bool status_pending;            /* the host's availability */
+        bool stopping;
+        char server[64], version[32];   /* from HELLO, for the device in Home Assistant */
+
+        HostSensor *sensors;
+        size_t n_sensors;
+        size_t *queue;                  /* a ring of indices into sensors, each at most once: what waits */
+        size_t queue_head, queue_len;
+        size_t next;                    /* the sensor the next reading is likely of: they come in order */
+        HostSensor *listed;             /* the new list, while SENSOR lines come */
+        size_t n_listed;
+
+        uint64_t published;
+        uint64_t dropped;
+        uint64_t dropped_unsaid;        /* since it was last said */
+        sd_event_source *quiet_timer;
+        bool name_clash_said;
+};
+
+static void flush(Host *h);
+
+/* Readings are dropped: said when it starts, and how many once none has been for a while (on_quiet()). */
+static void count_dropped(Host *h, uint64_t n) {
+        if (n == 0)
+                return;
+        if (h->dropped_unsaid == 0)
+                log_warning("The broker does not take the readings of %s now: keeping the newest of each sensor until "
+                            "it does.", h->name);
+        h->dropped += n;
+        h->dropped_unsaid += n;
+        (void) sd_event_source_set_time_relative(h->quiet_timer, DROPS_QUIET_USEC);
+        (void) sd_event_source_set_enabled(h->quiet_timer, SD_EVENT_ONESHOT);
+}
+
+/* None dropped for DROPS_QUIET_USEC: say once how many were, rather than at every breath of a broker that
+ * keeps up only just. */
+static int on_quiet(sd_event_source *s, uint64_t usec, void *userdata) {
+        Host *h = userdata;
+        char field[64], host[PROTOCOL_HOST_MAX + 8];
+
+        if (h->dropped_unsaid == 0)
+                return 0;
+        snprintf(field, sizeof(field), "DROPPED=%" PRIu64, h->dropped_unsaid);
+        snprintf(host, sizeof(host), "HOST=%s", h->name);
+        log_struct(LOG_NOTICE, 0, THERMO_MESSAGE_READINGS_DROPPED, LOG_FIELDS(field, host),
+                        "%" PRIu64 " reading%s of %s did not reach the broker while it was away or slow; every sensor's "
+                        "newest did.", h->dropped_unsaid, h->dropped_unsaid == 1 ? "" : "s", h->name);
+        h->dropped_unsaid = 0;
+        return 0;
+}
+
+static int publish(Host *h, const char *topic, const char *payload, size_t n, int qos) {
+        int r = publisher_publish(h->publisher, topic, payload, n, qos, true);
+
+        if (r < 0 && r != -EAGAIN)
+                log_warning_errno(r, "Failed to publish to %s: %m", topic);
+        return r;
+}
+
+static int publish_status(Host *h, const char *sensor, bool online) {
+        char topic[TOPIC_MAX];
+        const char *payload = online ? "online" : "offline";
+
+        topic_status(topic, h->options->topic_prefix, h->name, sensor);
+        return publish(h, topic, payload, strlen(payload), 1);
+}
+
+static int publish_config(Host *h, HostSensor *s) {
+        char topic[TOPIC_MAX], *json = NULL;
+        size_t size = 0;
+        Discovery d = {
+                .discovery_prefix = h->options->discovery_prefix,
+                .prefix = h->options->topic_prefix,
+                .host = h->name,
+                .sensor = s->name,
+                .server = h->server[0] ? h->server : NULL,
+                .version = h->version[0] ? h->version : NULL,
+                .format = h->options->payload,
+        };
+        FILE *f;
+        int r;
+
+        f = open_memstream(&json, &size);
+        if (!f)
+                return -ENOMEM;
+        r = discovery_config(f, &d);
+        if (fclose(f) != 0 && r >= 0)
+                r = -EIO;
+        if (r >= 0) {
+                discovery_topic(topic, &d);
+                r = publish(h, topic, json, size, 1);
+        }
+        free(json);
+        return r;
+}
+
+static int publish_reading(Host *h, HostSensor *s) {
+        char topic[TOPIC_MAX], payload[160];
+        size_t n = payload_reading(payload, sizeof(payload), h->options->payload, &s->latest);
+        int r;
+
+        topic_reading(topic, h->options->topic_prefix, h->name, s->name);
+        r = publish(h, topic, payload, n, h->options->qos);
+        if (r >= 0)
+                h->published++;
+        return r;
+}
+
+static void enqueue(Host *h, HostSensor *s) {
+        if (s->queued)
+                return;
+        h->queue[(h->queue_head + h->queue_len++) % h->n_sensors] = (size_t) (s - h->sensors);
+        s->queued = true;
+}
+
+/* Publishes what waits while the broker has room (the host's availability first, then each sensor's
+ * config, availability and newest reading, sensor by sensor as they came); the rest when it has again
+ * (on_broker_room()). Only sensors with something pending are looked at. */
+static void flush(Host *h) {
+        if (!h->publisher || !publisher_has_room(h->publisher))
+                return;
+
+        /* While the sensors are listed, the host is about to be online: no "offline" in between. */
+        if (h->status_pending && !h->listing) {
+                if (publish_status(h, NULL, h->server_up) < 0)
+                        return;
+                h->status_pending = false;
+        }
+        while (h->queue_len > 0) {
+                HostSensor *s = &h->sensors[h->queue[h->queue_head]];
+
+                if (s->config_pending) {
+                        if (publish_config(h, s) < 0)
+                                return;
+                        s->config_pending = false;
+                }
+                if (s->status_pending) {
+                        if (publish_status(h, s->name, !s->failing) < 0)
+                                return;
+                        s->status_pending = false;
+                }
+                if (s->reading_pending) {
+                        if (publish_reading(h, s) < 0)
+                                return;
+                        s->reading_pending = false;
+                }
+                s->queued = false;
+                h->queue_head = (h->queue_head + 1) % h->n_sensors;
+                h->queue_len--;
+        }
+}
+
+static HostSensor *find_sensor(HostSensor *sensors, size_t n, const char *name) {
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(sensors[i].name, name) == 0)
+                        return &sensors[i];
+        return NULL;
+}
+
+/* The sensor a reading names: "STREAM *" sends a tick's readings in the sensors' order, so the one after
+ * the last is tried first. */
+static HostSensor *sensor_of(Host *h, const char *name) {
+        HostSensor *s;
+
+        if (!name || h->n_sensors == 0)
+                return NULL;
+        s = &h->sensors[h->next % h->n_sensors];
+        if (strcmp(s->name, name) != 0)
+                s = find_sensor(h->sensors, h->n_sensors, name);
+        if (s)
+                h->next = (size_t) (s - h->sensors) + 1;
+        return s;
+}
+
+/* After a (re)connection to the broker, which may have lost what it held: all of it again. */
+static void mark_all_pending(Host *h) {
+        h->status_pending = true;
+        for (size_t i = 0; i < h->n_sensors; i++) {
+                h->sensors[i].config_pending = h->options->discovery;
+                h->sensors[i].status_pending = true;
+                h->sensors[i].reading_pending = h->sensors[i].has_reading;
+                enqueue(h, &h->sensors[i]);
+        }
+}
+
+static void on_broker_connected(Publisher *p) {
+        Host *h = publisher_get_userdata(p);
+
+        mark_all_pending(h);
+        flush(h);
+}
+
+static void on_broker_room(Publisher *p) {
+        flush(publisher_get_userdata(p));
+}
+
+static void on_broker_lost(Publisher *p, uint64_t dropped) {
+        count_dropped(publisher_get_userdata(p), dropped);
+}
+
+static void on_broker_closed(Publisher *p) {
+        Host *h = publisher_get_userdata(p);
+
+        h->owner.stopped(h, h->owner.userdata);
+}
+
+static const PublisherOps publisher_ops = {
+        .connected = on_broker_connected,
+        .room = on_broker_room,
+        .lost = on_broker_lost,
+        .closed = on_broker_closed,
+};
+
+/* The name is known at the first greeting: the broker connection can be made, its will naming the host. */
+static int make_publisher(Host *h) {
+        int r;
+
+        topic_status(h->will_topic, h->options->topic_prefix, h->name, NULL);
+        /* One per host and per bridge: the broker takes one connection by each id. */
+        snprintf(h->client_id, sizeof(h->client_id), "thermo-mqtt-%s-%s", h->bridge_host, h->name);
+        r = publisher_new(h->event,
+                        &(PublisherConfig) {
+                                .broker = &h->options->broker,
+                                .password = h->options->password,
+                                .cafile = h->options->cafile,
+                                .client_id = h->client_id,
+                                .will_topic = h->will_topic,
+                                .label = h->name,
+                                .timeout = h->options->timeout,
+                                .keepalive = h->options->keepalive,
+                        },
+                        &publisher_ops, h, &h->publisher);
+        if (r < 0)
+                return r;
+        publisher_start(h->publisher);
+        return 0;
+}
+
+/* The host's name: NAME=, else the server's host=, else the name or address we reach it by. */
+static int take_name(Host *h, const char *said) {
+        const char *name = h->spec->name ?: said;
+        char fallback[PROTOCOL_HOST_MAX + 1];
+
+        if (!name) {
+                snprintf(fallback, sizeof(fallback), "%s", h->spec->host ?: "localhost");
+                for (char *c = fallback; *c; c++)
+                        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *c))
+                                *c = '-';
+                name = fallback;
+        }
+        if (h->name[0]) {
+                /* Topics and ids stay what they were for the life of the process. */
+                if (strcmp(h->name, name) != 0)
+                        log_warning("%s now calls itself %s; its readings stay under %s.", h->spec->text, name, h->name);
+                return 0;
+        }
+        if (h->owner.name_taken(h, name, h->owner.userdata)) {
+                if (!h->name_clash_said)
+                        log_error("%s calls itself %s, as another server does: give it a name of its own "
+                                  "(NAME=%s).", h->spec->text, name, h->spec->text);
+                h->name_clash_said = true;
+                return -EADDRINUSE;
+        }
+        snprintf(h->name, sizeof(h->name), "%s", name);
+        return make_publisher(h);
+}
+
+static void on_greeted(ServerLink *l, const Reply *hello) {
+        Host *h = server_link_get_userdata(l);
+        static const char request[] = "SENSORS\nSTREAM *\n";
+        int r;
+
+        /* "thermo/1 <server> <version> ...": the device Home Assistant shows. */
+        if (sscanf(hello->text, "%*s %63s %31s", h->server, h->version) != 2)
+                h->server[0] = h->version[0] = '\0';
+
+        r = take_name(h, hello->host[0] ? hello->host : NULL);
+        if (r == -EADDRINUSE) {
+                server_link_fail(l, EX_CONFIG, r, "%s has the name of another server", h->spec->text);
+                return;
+        }
+        if (r < 0) {
+                server_link_fail(l, EX_OSERR, r, "Failed to set up the broker connection for %s: %m", h->spec->text);
+                return;
+        }
+
+        h->listing = true;
+        h->n_listed = 0;
+        /* Streaming: an interval between readings is no silence. */
+        server_link_set_silence(l, h->options->timeout + server_link_get_interval_ms(l) * USEC_PER_MSEC);
+        r = server_link_send(l, request, strlen(request));
+        if (r < 0)
+                server_link_fail(l, EX_TEMPFAIL, r, "Failed to send request to %s: %m", server_link_get_destination(l));
+}
+
+static int add_listed(Host *h, const char *name) {
+        HostSensor *p, *old;
+
+        if (!protocol_name_is_valid(name, strlen(name)) || find_sensor(h->listed, h->n_listed, name))
+                return -EBADMSG;
+        p = reallocarray(h->listed, h->n_listed + 1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        h->listed = p;
+        p = &h->listed[h->n_listed++];
+        /* A sensor we had keeps what it had; a new one is announced. */
+        old = find_sensor(h->sensors, h->n_sensors, name);
+        if (old)
+                *p = *old;
+        else {
+                *p = (HostSensor) { .config_pending = h->options->discovery, .status_pending = true };
+                snprintf(p->name, sizeof(p->name), "%s", name);
+        }
+        return 0;
+}
+
+/* END of the listing: the new list replaces the old, and readings come. */
+static int take_listing(Host *h) {
+        size_t *queue = reallocarray(NULL, MAX(h->n_listed, (size_t) 1), sizeof(size_t));
+
+        if (!queue)
+                return -ENOMEM;
+        free(h->queue);
+        h->queue = queue;
+        h->queue_head = h->queue_len = 0;
+        free(h->sensors);
+        h->sensors = TAKE_PTR(h->listed);
+        h->n_sensors = h->n_listed;
+        h->n_listed = 0;
+        h->next = 0;
+        for (size_t i = 0; i < h->n_sensors; i++) {
+                HostSensor *s = &h->sensors[i];
+
+                s->latest.sensor = s->name;
+                s->queued = false;
+                if (s->config_pending || s->status_pending || s->reading_pending)
+                        enqueue(h, s);
+        }
+        h->listing = false;
+        h->server_up = true;
+        h->status_pending = true;
+        flush(h);
+        return 0;
+}
+
+static void take_reading(Host *h, const Reading *r) {
+        HostSensor *s = sensor_of(h, r->sensor);
+
+        if (!s)
+                return; /* a sensor the server did not list: a server replaced under us; its next list says */
+        (void) server_link_tick(h->link, r->seq);
+        if (s->reading_pending)
+                count_dropped(h, 1);
+        s->latest = *r;
+        s->latest.sensor = s->name;
+        s->has_reading = true;
+        s->reading_pending = true;
+        if (s->failing) {
+                log_notice("%s's sensor %s gives readings again.", h->name, s->name);
+                s->failing = false;
+                s->status_pending = true;
+        }
+        enqueue(h, s);
+        flush(h);
+}
+
+static void take_unavailable(Host *h, const Reply *reply) {
+        HostSensor *s = sensor_of(h, reply->reading.sensor);
+
+        server_link_note_unavailable(h->link);
+        if (!s || s->failing)
+                return;
+        log_warning("%s's sensor %s has no reading: %s", h->name, s->name, reply->text);
+        s->failing = true;
+        s->status_pending = true;
+        enqueue(h, s);
+        flush(h);
+}
+
+static void on_line(ServerLink *l, int r, const Reply *reply, const char *line) {
+        Host *h = server_link_get_userdata(l);
+        const char *destination = server_link_get_destination(l);
+
+        if (r < 0) {
+                server_link_fail(l, EX_PROTOCOL, r, "Unexpected line from %s: %s", destination, line);
+                return;
+        }
+        if (h->listing) {
+                if (reply->type == REPLY_SENSOR) {
+                        r = add_listed(h, reply->reading.sensor);
+                        if (r < 0)
+                                server_link_fail(l, r == -ENOMEM ? EX_OSERR : EX_PROTOCOL, r,
+                                                "Failed to take the sensor list of %s: %m", destination);
+                } else if (reply->type == REPLY_END) {
+                        r = take_listing(h);
+                        if (r < 0)
+                                server_link_fail(l, EX_OSERR, r, "Failed to take the sensor list of %s: %m", destination);
+                }
+                else
+                        server_link_fail(l, EX_PROTOCOL, -EBADMSG, "Unexpected line from %s: %s", destination, line);
+                return;
+        }
+
+        switch (reply->type) {
+        case REPLY_TEMP:
+                take_reading(h, &reply->reading);
+                break;
+        case REPLY_ERR:
+                if (reply->error == 503)
+                        take_unavailable(h, reply);
+                else
+                        server_link_fail(l, EX_PROTOCOL, -EBADMSG, "%s says: %s", destination, line);
+                break;
+        case REPLY_BYE:
+                server_link_fail(l, EX_TEMPFAIL, -ECONNRESET, "%s is going away (BYE)", destination);
+                break;
+        case REPLY_END:
+                server_link_fail(l, EX_PROTOCOL, -EBADMSG, "%s ended the stream", destination);
+                break;
+        default:
+                break; /* OK STREAM */
+        }
+}
+
+/* The server is away: it is offline for the broker, and we try again and again. */
+static void on_failed(ServerLink *l, int status, const char *message) {
+        Host *h = server_link_get_userdata(l);
+
+        h->listing = false;
+        h->n_listed = 0;
+        h->listed = mfree(h->listed);
+        if (h->server_up) {
+                h->server_up = false;
+                h->status_pending = true;
+                flush(h);
+        }
+        if (h->stopping)
+                return;
+        server_link_retry(l, message);
+}
+
+static const ServerLinkOps link_ops = {
+        .greeted = on_greeted,
+        .line = on_line,
+        .failed = on_failed,
+};
+
+void host_start(Host *h) {
+        int r;
+
+        assert(h);
+
+        /* Named, it may meet the broker before its server: a broker that is not there is said at once. */
+        if (h->spec->name) {
+                r = take_name(h, NULL);
+                if (r < 0)
+                        log_error_errno(r, "Failed to set up the broker connection for %s: %m", h->spec->text);
+        }
+        server_link_start(h->link);
+}
+
+void host_stop(Host *h) {
+        assert(h);
+
+        h->stopping = true;
+        /* What was dropped and not said yet is said now. */
+        (void) on_quiet(h->quiet_timer, 0, h);
+        server_link_close(h->link);
+        if (h->publisher)
+                publisher_stop(h->publisher);
+        else
+                h->owner.stopped(h, h->owner.userdata);
+}
+
+const char *host_get_name(Host *h) {
+        assert(h);
+        return h->name[0] ? h->name : NULL;
+}
+
+void host_get_stats(Host *h, HostStats *ret) {
+        assert(h);
+        assert(ret);
+
+        *ret = (HostStats) {
+                .server_up = h->server_up,
+                .broker_up = h->publisher && publisher_is_connected(h->publisher),
+                .sensors = h->n_sensors,
+                .published = h->published,
+                .dropped = h->dropped,
+        };
+}
+
+int host_new(sd_event *e, const MqttOptions *options, const ServerSpec *spec, const char *bridge_host,
+                const HostOwner *owner, Host **ret) {
+        _cleanup_(host_freep) Host *h = NULL;
+        int r;
+
+        assert(e);
+        assert(options);
+        assert(spec);
+        assert(bridge_host);
+        assert(owner && owner->name_taken && owner->stopped);
+        assert(ret);
+
+        h = calloc(1, sizeof(*h));
+        if (!h)
+                return -ENOMEM;
+        h->options = options;
+        h->spec = spec;
+        h->owner = *owner;
+        h->event = sd_event_ref(e);
+        snprintf(h->bridge_host, sizeof(h->bridge_host), "%s", bridge_host);
+
+        r = sd_event_add_time_relative(e, &h->quiet_timer, CLOCK_MONOTONIC, DROPS_QUIET_USEC, USEC_PER_SEC, on_quiet, h);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(h->quiet_timer, SD_EVENT_OFF);
+
+        r = server_link_new(e,
+                        &(ServerLinkConfig) {
+                                .host = spec->host,
+                                .port = spec->port,
+                                .unix_path = spec->unix_path,
+                                .timeout = options->timeout,
+                                .named = true,
+                        },
+                        &link_ops, h, &h->link);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(h);
+        return 0;
+}
+
+Host *host_free(Host *h) {
+        if (!h)
+                return NULL;
+        server_link_free(h->link);
+        publisher_free(h->publisher);
+        sd_event_source_disable_unref(h->quiet_timer);
+        free(h->sensors);
+        free(h->listed);
+        free(h->queue);
+        sd_event_unref(h->event);
+        free(h);
+        return NULL;
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <mosquitto.h>
+#include <stdlib.h>
+
+#include "bridge.h"
+#include "log.h"
+#include "options.h"
+
+int main(int argc, char *argv[]) {
+        _cleanup_(mqtt_options_done) MqttOptions options = {};
+        _cleanup_(bridge_freep) Bridge *bridge = NULL;
+        int r;
+
+        r = mqtt_options_parse(argc, argv, &options);
+        if (r == -ENOMEM)
+                return log_oom(), EXIT_FAILURE;
+        if (r <= 0)
+                return r == 0 ? EXIT_SUCCESS : 2;
+
+        mosquitto_lib_init();
+        r = bridge_new(&options, &bridge);
+        if (r < 0)
+                r = log_error_errno(r, "Failed to set up: %m");
+        else
+                r = bridge_run(bridge);
+        bridge = bridge_free(bridge);
+        mosquitto_lib_cleanup();
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

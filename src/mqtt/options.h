@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "broker.h"
+#include "topics.h"
+
+/* A thermo server to bridge, as a SERVER argument gives it: [NAME=]HOST[:PORT], [NAME=][IPV6]:PORT, or
+ * [NAME=]/path of a Unix socket. */
+typedef struct ServerSpec {
+        char *name;             /* NAME=, or NULL: the host= of its HELLO */
+        char *host;             /* with port; or */
+        char *port;
+        char *unix_path;
+        char *text;             /* as given, for messages */
+} ServerSpec;
+
+typedef struct MqttOptions {
+        BrokerAddress broker;
+        char *password;         /* from --password-file, or the credential; NULL without */
+        const char *cafile;
+        const char *topic_prefix;
+        const char *discovery_prefix;
+        bool discovery;
+        PayloadFormat payload;
+        int qos;
+        uint64_t timeout;       /* usec */
+        unsigned keepalive;     /* seconds */
+        ServerSpec *servers;
+        size_t n_servers;
+} MqttOptions;
+
+/* Returns 1 to run, 0 when --help or --version was answered, -EINVAL after printing a usage error. */
+int mqtt_options_parse(int argc, char *argv[], MqttOptions *ret);
+void mqtt_options_done(MqttOptions *o);
+
+/* One SERVER argument. On -EINVAL, *ret_error says why. */
+int server_spec_parse(const char *s, ServerSpec *ret, const char **ret_error);
+void server_spec_done(ServerSpec *s);

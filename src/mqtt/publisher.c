@@ -1,0 +1,440 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <inttypes.h>
+#include <mosquitto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backoff.h"
+#include "log.h"
+#include "parse.h"
+#include "publisher.h"
+
+#define SYSTEM_CERTIFICATES "/etc/ssl/certs"
+
+typedef enum PublisherState {
+        PUBLISHER_IDLE,
+        PUBLISHER_CONNECTING,   /* until CONNACK */
+        PUBLISHER_CONNECTED,
+        PUBLISHER_BACKING_OFF,
+        PUBLISHER_STOPPING,     /* the last messages on their way, then DISCONNECT */
+        PUBLISHER_CLOSED,
+} PublisherState;
+
+struct Publisher {
+        PublisherConfig config;
+        const PublisherOps *ops;
+        void *userdata;
+        sd_event *event;
+        struct mosquitto *mosq;
+        char broker[300];       /* mqtt://host:port, for messages */
+
+        PublisherState state;
+        bool started;           /* connect once, reconnect after */
+        sd_event_source *io;
+        int fd;                 /* the socket io watches, or -1 */
+        sd_event_source *timer; /* a connection attempt, a backoff, a goodbye */
+        sd_event_source *misc;  /* libmosquitto's keepalive, once a second */
+        sd_event_source *room_event; /* there is room again: tell the owner */
+        uint64_t backoff;
+        char refused[128];      /* why the broker refused us, from CONNACK */
+        char error[256];        /* libmosquitto's last error message: what TLS has to say */
+
+        /* Messages the broker has not taken yet: QoS 1 until PUBACK (libmosquitto resends them after a
+         * reconnect), QoS 0 until written (lost with the connection). QoS 0 ones complete in the order they
+         * were published, so their ids in a ring tell them apart. */
+        size_t in_flight_qos1;
+        uint16_t qos0[PUBLISHER_WINDOW];
+        size_t qos0_head, n_qos0;
+        /* libmosquitto writes at once what it can: a QoS 0 message may be done before its publish returns. */
+        bool publishing, written_at_once;
+};
+
+static void set_timer(Publisher *p, uint64_t usec) {
+        (void) sd_event_source_set_time_relative(p->timer, usec);
+        (void) sd_event_source_set_enabled(p->timer, SD_EVENT_ONESHOT);
+}
+
+static size_t in_flight(Publisher *p) {
+        return p->in_flight_qos1 + p->n_qos0;
+}
+
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+
+/* Why a connection failed or ended: the broker's refusal, what TLS said, or what libmosquitto says of rc
+ * without its full stop (our messages go on after it). errno is read for MOSQ_ERR_ERRNO: call this first. */
+static void describe(Publisher *p, int rc, char *buf, size_t size) {
+        size_t n;
+
+        if (p->refused[0])
+                snprintf(buf, size, "%s", p->refused);
+        else if (rc == MOSQ_ERR_TLS)
+                snprintf(buf, size, "TLS handshake failed%s%.200s", p->error[0] ? ": " : "", p->error);
+        else
+                snprintf(buf, size, "%s", rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+        n = strlen(buf);
+        if (n > 0 && buf[n - 1] == '.')
+                buf[n - 1] = '\0';
+}
+
+/* After every call into libmosquitto: watch its socket, for writing too while it has something to send.
+ * The socket changes with each connection, and is closed by libmosquitto when one ends. */
+static void watch(Publisher *p) {
+        int fd = p->mosq ? mosquitto_socket(p->mosq) : -1;
+        uint32_t events;
+
+        if (fd != p->fd) {
+                p->io = sd_event_source_disable_unref(p->io);
+                p->fd = -1;
+                if (fd < 0)
+                        return;
+                if (sd_event_add_io(p->event, &p->io, fd, EPOLLIN, on_io, p) < 0) {
+                        log_warning("Failed to watch the connection to %s; retrying.", p->broker);
+                        return;
+                }
+                (void) sd_event_source_set_description(p->io, "mqtt");
+                p->fd = fd;
+        }
+        if (!p->io)
+                return;
+        events = EPOLLIN | (mosquitto_want_write(p->mosq) ? EPOLLOUT : 0);
+        (void) sd_event_source_set_io_events(p->io, events);
+}
+
+static void attempt(Publisher *p);
+
+static void retry(Publisher *p, const char *why) {
+        p->backoff = backoff_next(p->backoff);
+        log_notice("No connection to the broker %s for %s: %s; retrying in %" PRIu64 ".%us.", p->broker, p->config.label,
+                        why, p->backoff / USEC_PER_SEC, (unsigned) (p->backoff % USEC_PER_SEC / 100000));
+        p->state = PUBLISHER_BACKING_OFF;
+        set_timer(p, p->backoff);
+}
+
+static void attempt(Publisher *p) {
+        int r;
+
+        /* libmosquitto closes the old socket and opens a new one: stop watching the old one first. */
+        p->io = sd_event_source_disable_unref(p->io);
+        p->fd = -1;
+        p->refused[0] = p->error[0] = '\0';
+        if (!p->started)
+                r = mosquitto_connect_async(p->mosq, p->config.broker->host, p->config.broker->port,
+                                (int) p->config.keepalive);
+        else
+                r = mosquitto_reconnect_async(p->mosq);
+        p->started = true;
+        if (r != MOSQ_ERR_SUCCESS) {
+                char why[256];
+
+                describe(p, r, why, sizeof(why));
+                retry(p, why);
+                return;
+        }
+        p->state = PUBLISHER_CONNECTING;
+        set_timer(p, p->config.timeout);
+        watch(p);
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Publisher *p = userdata;
+
+        switch (p->state) {
+        case PUBLISHER_BACKING_OFF:
+                attempt(p);
+                break;
+        case PUBLISHER_CONNECTING:
+                /* No CONNACK in time: a broker that accepts and says nothing, or a TLS handshake that hangs. */
+                p->io = sd_event_source_disable_unref(p->io);
+                p->fd = -1;
+                (void) mosquitto_disconnect(p->mosq);
+                retry(p, "no answer in time");
+                break;
+        case PUBLISHER_STOPPING:
+                log_warning("The broker %s did not take the last messages for %s in time.", p->broker,
+                                p->config.label);
+                p->io = sd_event_source_disable_unref(p->io);
+                p->fd = -1;
+                (void) mosquitto_disconnect(p->mosq);
+                p->state = PUBLISHER_CLOSED;
+                p->ops->closed(p);
+                break;
+        default:
+                break;
+        }
+        return 0;
+}
+
+static int on_misc(sd_event_source *s, uint64_t usec, void *userdata) {
+        Publisher *p = userdata;
+
+        if (p->fd >= 0) {
+                (void) mosquitto_loop_misc(p->mosq);
+                watch(p);
+        }
+        (void) sd_event_source_set_time_relative(s, USEC_PER_SEC);
+        return 0;
+}
+
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Publisher *p = userdata;
+        int r = MOSQ_ERR_SUCCESS;
+
+        /* Each may end the connection: libmosquitto then closes the socket and calls on_disconnect(). */
+        if (revents & (EPOLLIN | EPOLLERR | EPOLLHUP))
+                r = mosquitto_loop_read(p->mosq, 1);
+        if (r == MOSQ_ERR_SUCCESS && p->fd == fd && mosquitto_socket(p->mosq) == fd && (revents & EPOLLOUT))
+                r = mosquitto_loop_write(p->mosq, 1);
+        /* All but a failed TLS handshake: that one ends without on_disconnect(). */
+        if (r != MOSQ_ERR_SUCCESS && p->state == PUBLISHER_CONNECTING && mosquitto_socket(p->mosq) < 0) {
+                char why[256];
+
+                describe(p, r, why, sizeof(why));
+                p->io = sd_event_source_disable_unref(p->io);
+                p->fd = -1;
+                retry(p, why);
+                return 0;
+        }
+        watch(p);
+        return 0;
+}
+
+/* The goodbye is complete once the broker has every message, and we have said DISCONNECT. */
+static void stop_when_done(Publisher *p) {
+        if (p->state != PUBLISHER_STOPPING || in_flight(p) > 0)
+                return;
+        (void) mosquitto_disconnect(p->mosq);
+}
+
+static void on_connect(struct mosquitto *mosq, void *userdata, int rc) {
+        Publisher *p = userdata;
+        char field[sizeof(p->broker) + 16], host[128];
+
+        if (rc != 0) {
+                /* The connection ends next (on_disconnect()), which retries. */
+                snprintf(p->refused, sizeof(p->refused), "%s", mosquitto_connack_string(rc));
+                return;
+        }
+        p->backoff = 0;
+        p->state = PUBLISHER_CONNECTED;
+        (void) sd_event_source_set_enabled(p->timer, SD_EVENT_OFF);
+        snprintf(field, sizeof(field), "BROKER=%s", p->broker);
+        snprintf(host, sizeof(host), "HOST=%s", p->config.label);
+        log_struct(LOG_INFO, 0, THERMO_MESSAGE_BROKER_CONNECTED, LOG_FIELDS(field, host),
+                        "Connected to the broker %s for %s.", p->broker, p->config.label);
+        p->ops->connected(p);
+}
+
+static void on_disconnect(struct mosquitto *mosq, void *userdata, int rc) {
+        Publisher *p = userdata;
+        char why[256], field[sizeof(p->broker) + 16], host[128], reason[300];
+        PublisherState was = p->state;
+        uint64_t dropped = p->n_qos0;
+
+        describe(p, rc, why, sizeof(why));
+        /* libmosquitto closed the socket already. */
+        p->io = sd_event_source_disable_unref(p->io);
+        p->fd = -1;
+        p->n_qos0 = p->qos0_head = 0;
+
+        if (was == PUBLISHER_STOPPING || was == PUBLISHER_CLOSED) {
+                if (was == PUBLISHER_STOPPING) {
+                        p->state = PUBLISHER_CLOSED;
+                        (void) sd_event_source_set_enabled(p->timer, SD_EVENT_OFF);
+                        p->ops->closed(p);
+                }
+                return;
+        }
+        if (was == PUBLISHER_CONNECTED) {
+                snprintf(field, sizeof(field), "BROKER=%s", p->broker);
+                snprintf(host, sizeof(host), "HOST=%s", p->config.label);
+                snprintf(reason, sizeof(reason), "REASON=%s", why);
+                log_struct(LOG_WARNING, 0, THERMO_MESSAGE_BROKER_LOST, LOG_FIELDS(field, host, reason),
+                                "Lost the broker %s for %s: %s.", p->broker, p->config.label, why);
+                p->ops->lost(p, dropped);
+        }
+        retry(p, why);
+}
+
+static void on_publish(struct mosquitto *mosq, void *userdata, int mid) {
+        Publisher *p = userdata;
+        bool had_room = in_flight(p) < PUBLISHER_WINDOW;
+
+        if (p->n_qos0 > 0 && p->qos0[p->qos0_head] == (uint16_t) mid) {
+                p->qos0_head = (p->qos0_head + 1) % PUBLISHER_WINDOW;
+                p->n_qos0--;
+        } else if (p->publishing) {
+                /* The message being published (a PUBACK is only read in mosquitto_loop_read()). */
+                p->written_at_once = true;
+                return;
+        } else if (p->in_flight_qos1 > 0)
+                p->in_flight_qos1--;
+
+        if (p->state == PUBLISHER_STOPPING)
+                stop_when_done(p);
+        else if (!had_room && p->state == PUBLISHER_CONNECTED)
+                /* From the loop, not from inside libmosquitto: the owner publishes again then. */
+                (void) sd_event_source_set_enabled(p->room_event, SD_EVENT_ONESHOT);
+}
+
+static int on_room(sd_event_source *s, void *userdata) {
+        Publisher *p = userdata;
+
+        if (publisher_has_room(p))
+                p->ops->room(p);
+        return 0;
+}
+
+static void on_log(struct mosquitto *mosq, void *userdata, int level, const char *message) {
+        Publisher *p = userdata;
+
+        /* "OpenSSL Error[0]: error:0A000086:SSL routines::certificate verify failed": the reason at the end is
+         * what a person needs to read. */
+        if (level & MOSQ_LOG_ERR) {
+                const char *reason = strrchr(message, ':');
+
+                snprintf(p->error, sizeof(p->error), "%s", startswith(message, "OpenSSL Error") && reason && reason[1] ?
+                                                                   reason + 1 : message);
+        }
+        log_debug("MQTT: %s", message);
+}
+
+void *publisher_get_userdata(Publisher *p) {
+        assert(p);
+        return p->userdata;
+}
+
+bool publisher_is_connected(Publisher *p) {
+        assert(p);
+        return p->state == PUBLISHER_CONNECTED;
+}
+
+bool publisher_has_room(Publisher *p) {
+        assert(p);
+        return p->state == PUBLISHER_CONNECTED && in_flight(p) < PUBLISHER_WINDOW;
+}
+
+int publisher_publish(Publisher *p, const char *topic, const void *payload, size_t n, int qos, bool retain) {
+        int mid = 0, r;
+
+        assert(p);
+        assert(topic);
+        assert(payload || n == 0);
+        assert(IN_SET(qos, 0, 1));
+
+        if (!publisher_has_room(p) && p->state != PUBLISHER_STOPPING)
+                return -EAGAIN;
+        p->publishing = true;
+        p->written_at_once = false;
+        r = mosquitto_publish(p->mosq, &mid, topic, (int) n, payload, qos, retain);
+        p->publishing = false;
+        if (r != MOSQ_ERR_SUCCESS)
+                return r == MOSQ_ERR_ERRNO ? -errno : r == MOSQ_ERR_NOMEM ? -ENOMEM : -EIO;
+        if (!p->written_at_once && qos == 0) {
+                p->qos0[(p->qos0_head + p->n_qos0) % PUBLISHER_WINDOW] = (uint16_t) mid;
+                p->n_qos0++;
+        } else if (!p->written_at_once)
+                p->in_flight_qos1++;
+        watch(p);
+        return 0;
+}
+
+void publisher_start(Publisher *p) {
+        assert(p);
+        attempt(p);
+}
+
+void publisher_stop(Publisher *p) {
+        assert(p);
+
+        if (p->state != PUBLISHER_CONNECTED) {
+                (void) sd_event_source_set_enabled(p->timer, SD_EVENT_OFF);
+                p->io = sd_event_source_disable_unref(p->io);
+                p->fd = -1;
+                if (p->started)
+                        (void) mosquitto_disconnect(p->mosq);
+                p->state = PUBLISHER_CLOSED;
+                p->ops->closed(p);
+                return;
+        }
+        /* A clean disconnect does not fire the will: say "offline" ourselves. */
+        p->state = PUBLISHER_STOPPING;
+        (void) publisher_publish(p, p->config.will_topic, "offline", strlen("offline"), 1, true);
+        set_timer(p, p->config.timeout);
+        stop_when_done(p);
+        watch(p);
+}
+
+int publisher_new(sd_event *e, const PublisherConfig *config, const PublisherOps *ops, void *userdata,
+                Publisher **ret) {
+        _cleanup_(publisher_freep) Publisher *p = NULL;
+        int r;
+
+        assert(e);
+        assert(config && config->broker && config->client_id && config->will_topic && config->label);
+        assert(ops && ops->connected && ops->room && ops->lost && ops->closed);
+        assert(ret);
+
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        p->config = *config;
+        p->ops = ops;
+        p->userdata = userdata;
+        p->event = sd_event_ref(e);
+        p->fd = -1;
+        broker_address_format(config->broker, p->broker, sizeof(p->broker));
+
+        p->mosq = mosquitto_new(config->client_id, true, p);
+        if (!p->mosq)
+                return errno > 0 ? -errno : -ENOMEM;
+        mosquitto_connect_callback_set(p->mosq, on_connect);
+        mosquitto_disconnect_callback_set(p->mosq, on_disconnect);
+        mosquitto_publish_callback_set(p->mosq, on_publish);
+        mosquitto_log_callback_set(p->mosq, on_log);
+        (void) mosquitto_int_option(p->mosq, MOSQ_OPT_SEND_MAXIMUM, PUBLISHER_WINDOW);
+        if (mosquitto_will_set(p->mosq, config->will_topic, (int) strlen("offline"), "offline", 1, true) != MOSQ_ERR_SUCCESS)
+                return -EINVAL;
+        if (config->broker->user &&
+                        mosquitto_username_pw_set(p->mosq, config->broker->user, config->password) != MOSQ_ERR_SUCCESS)
+                return -EINVAL;
+        if (config->broker->tls) {
+                /* The system's certificates as a directory, not MOSQ_OPT_TLS_USE_OS_CERTS: with that, libmosquitto
+                 * 2.0.11 refuses every reconnection after the first attempt. */
+                r = mosquitto_tls_set(p->mosq, config->cafile, config->cafile ? NULL : SYSTEM_CERTIFICATES, NULL, NULL,
+                                NULL);
+                if (r != MOSQ_ERR_SUCCESS)
+                        return r == MOSQ_ERR_ERRNO ? -errno : -EINVAL;
+        }
+
+        r = sd_event_add_time_relative(e, &p->timer, CLOCK_MONOTONIC, config->timeout, 0, on_timer, p);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(p->timer, SD_EVENT_OFF);
+        r = sd_event_add_defer(e, &p->room_event, on_room, p);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(p->room_event, SD_EVENT_OFF);
+        r = sd_event_add_time_relative(e, &p->misc, CLOCK_MONOTONIC, USEC_PER_SEC, USEC_PER_SEC / 4, on_misc, p);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(p->misc, SD_EVENT_ON);
+
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+Publisher *publisher_free(Publisher *p) {
+        if (!p)
+                return NULL;
+        sd_event_source_disable_unref(p->io);
+        sd_event_source_disable_unref(p->timer);
+        sd_event_source_disable_unref(p->misc);
+        sd_event_source_disable_unref(p->room_event);
+        if (p->mosq)
+                mosquitto_destroy(p->mosq);
+        sd_event_unref(p->event);
+        free(p);
+        return NULL;
+}

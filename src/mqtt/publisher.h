@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "broker.h"
+#include "macro.h"
+
+/* One connection to the MQTT broker, libmosquitto driven from sd-event: its socket is an io source, its
+ * keepalive a timer, and no thread of libmosquitto's runs. It connects, keeps the connection, and
+ * reconnects with backoff; it holds at most PUBLISHER_WINDOW messages that the broker has not taken yet,
+ * and says when there is room for more. What to publish, and what waits meanwhile, is the owner's. */
+typedef struct Publisher Publisher;
+
+#define PUBLISHER_WINDOW 1000
+
+typedef struct PublisherConfig {
+        const BrokerAddress *broker;
+        const char *password;           /* NULL without */
+        const char *cafile;             /* mqtts://: NULL for the system's certificates */
+        const char *client_id;
+        const char *will_topic;         /* the broker publishes "offline" there, retained, when we vanish */
+        const char *label;              /* for messages: what this connection carries (a host's name) */
+        uint64_t timeout;               /* usec to connect, and to say goodbye */
+        unsigned keepalive;             /* seconds */
+} PublisherConfig;
+
+typedef struct PublisherOps {
+        /* Connected, anew after a loss: publish what the broker should hold. */
+        void (*connected)(Publisher *p);
+        /* There is room again for messages that wait. */
+        void (*room)(Publisher *p);
+        /* The connection is gone (it reconnects by itself); dropped counts the QoS 0 messages that went
+         * with it unsent. */
+        void (*lost)(Publisher *p, uint64_t dropped);
+        /* After publisher_stop(): the goodbye is said (or timed out), and the connection closed. */
+        void (*closed)(Publisher *p);
+} PublisherOps;
+
+/* config's strings must outlive the publisher. */
+int publisher_new(sd_event *e, const PublisherConfig *config, const PublisherOps *ops, void *userdata,
+                Publisher **ret);
+Publisher *publisher_free(Publisher *p);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Publisher *, publisher_free);
+
+void *publisher_get_userdata(Publisher *p);
+void publisher_start(Publisher *p);
+bool publisher_is_connected(Publisher *p);
+/* Connected, with fewer than PUBLISHER_WINDOW messages not yet taken by the broker. */
+bool publisher_has_room(Publisher *p);
+/* Only when publisher_has_room(). */
+int publisher_publish(Publisher *p, const char *topic, const void *payload, size_t n, int qos, bool retain);
+/* Publishes "offline" to the will's topic (as the broker would, had we vanished), waits until the broker has
+ * taken every message, disconnects, and calls ops->closed(); at once when not connected. */
+void publisher_stop(Publisher *p);

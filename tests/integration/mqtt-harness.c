@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <mosquitto.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "harness.h"
+#include "mqtt-harness.h"
+
+static int64_t now_ms(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool broker_listens(int port) {
+        struct sockaddr_in sa = {
+                .sin_family = AF_INET,
+                .sin_port = htons((uint16_t) port),
+                .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+        };
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        bool ok;
+
+        assert_true(fd >= 0);
+        ok = connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0;
+        close(fd);
+        return ok;
+}
+
+void broker_restart(Broker *b) {
+        char conf[128], log[128];
+
+        snprintf(conf, sizeof(conf), "%s/mosquitto.conf", b->dir);
+        snprintf(log, sizeof(log), "%s/mosquitto.log", b->dir);
+        b->pid = fork();
+        assert_true(b->pid >= 0);
+        if (b->pid == 0) {
+                int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+
+                if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
+                        _exit(126);
+                execl(MOSQUITTO, MOSQUITTO, "-c", conf, NULL);
+                _exit(127);
+        }
+        harness_track(b->pid);
+        for (int64_t deadline = now_ms() + HARNESS_TIMEOUT_MS; !broker_listens(b->port); usleep(20 * 1000))
+                if (now_ms() > deadline)
+                        fail_msg("mosquitto did not come up on port %i; see %s", b->port, log);
+}
+
+void broker_start(Broker *b, const char *conf) {
+        char path[128];
+        FILE *f;
+
+        *b = (Broker) { .port = harness_free_port() };
+        snprintf(b->dir, sizeof(b->dir), "/tmp/thermo-broker-XXXXXX");
+        assert_non_null(mkdtemp(b->dir));
+        snprintf(path, sizeof(path), "%s/mosquitto.conf", b->dir);
+        f = fopen(path, "we");
+        assert_non_null(f);
+        fprintf(f, "listener %i 127.0.0.1\npersistence false\nmax_queued_messages 0\n%s\n", b->port, conf ?: "");
+        if (!conf || !strstr(conf, "allow_anonymous"))
+                fputs("allow_anonymous true\n", f);
+        assert_int_equal(fclose(f), 0);
+        broker_restart(b);
+}
+
+void broker_kill(Broker *b, int sig) {
+        if (b->pid <= 0)
+                return;
+        kill(b->pid, sig);
+        assert_true(harness_wait_pid(b->pid, HARNESS_TIMEOUT_MS) != -ETIMEDOUT);
+        b->pid = 0;
+}
+
+void broker_cleanup(Broker *b) {
+        broker_kill(b, SIGKILL);
+        if (b->dir[0])
+                harness_remove_tree(b->dir);
+        *b = (Broker) {};
+}
+
+static void on_message(struct mosquitto *mosq, void *userdata, const struct mosquitto_message *msg) {
+        Subscriber *s = userdata;
+        Message m = { .retain = msg->retain };
+
+        snprintf(m.topic, sizeof(m.topic), "%s", msg->topic);
+        snprintf(m.payload, sizeof(m.payload), "%.*s", msg->payloadlen, (const char *) msg->payload);
+        if (s->on_message) {
+                s->on_message(&m, s->userdata);
+                return;
+        }
+        s->messages = reallocarray(s->messages, s->n_messages + 1, sizeof(Message));
+        assert_non_null(s->messages);
+        s->messages[s->n_messages++] = m;
+}
+
+static void on_subscribe(struct mosquitto *mosq, void *userdata, int mid, int n, const int *granted) {
+        *(bool *) mosquitto_userdata(mosq) = true;
+}
+
+void subscriber_open(Subscriber *s, int port, const char *pattern, int qos) {
+        bool granted = false;
+        int64_t deadline = now_ms() + HARNESS_TIMEOUT_MS;
+
+        mosquitto_lib_init();
+        s->mosq = mosquitto_new(NULL, true, &granted);
+        assert_non_null(s->mosq);
+        mosquitto_subscribe_callback_set(s->mosq, on_subscribe);
+        /* A broker's second listener may come up a moment after its first. */
+        while (mosquitto_connect(s->mosq, "127.0.0.1", port, 60) != MOSQ_ERR_SUCCESS) {
+                if (now_ms() > deadline)
+                        fail_msg("cannot connect to the broker on port %i", port);
+                usleep(20 * 1000);
+        }
+        assert_int_equal(mosquitto_subscribe(s->mosq, NULL, pattern, qos), MOSQ_ERR_SUCCESS);
+        while (!granted) {
+                assert_int_equal(mosquitto_loop(s->mosq, 100, 1), MOSQ_ERR_SUCCESS);
+                if (now_ms() > deadline)
+                        fail_msg("the broker did not grant the subscription to %s", pattern);
+        }
+        mosquitto_user_data_set(s->mosq, s);
+        mosquitto_message_callback_set(s->mosq, on_message);
+}
+
+static const Message *find(Subscriber *s, size_t from, const char *topic, const char *text) {
+        for (size_t i = from; i < s->n_messages; i++)
+                if (strcmp(s->messages[i].topic, topic) == 0 && (!text || strstr(s->messages[i].payload, text)))
+                        return &s->messages[i];
+        return NULL;
+}
+
+void subscriber_mark(Subscriber *s) {
+        s->mark = s->n_messages;
+}
+
+const Message *subscriber_wait(Subscriber *s, const char *topic, const char *text, int timeout_ms) {
+        int64_t deadline = now_ms() + timeout_ms;
+        size_t checked = s->mark;
+
+        for (;;) {
+                const Message *m = find(s, checked, topic, text);
+
+                if (m)
+                        return m;
+                checked = s->n_messages;
+                if (now_ms() > deadline)
+                        return NULL;
+                /* A broker that went away is reconnected to, as a client in the field would be. */
+                if (mosquitto_loop(s->mosq, 50, 1) != MOSQ_ERR_SUCCESS) {
+                        usleep(50 * 1000);
+                        (void) mosquitto_reconnect(s->mosq);
+                }
+        }
+}
+
+void subscriber_run(Subscriber *s, int ms) {
+        for (int64_t deadline = now_ms() + ms; now_ms() < deadline;)
+                if (mosquitto_loop(s->mosq, 20, 1) != MOSQ_ERR_SUCCESS) {
+                        usleep(50 * 1000);
+                        (void) mosquitto_reconnect(s->mosq);
+                }
+}
+
+const Message *subscriber_last(Subscriber *s, const char *topic) {
+        for (size_t i = s->n_messages; i > 0; i--)
+                if (strcmp(s->messages[i - 1].topic, topic) == 0)
+                        return &s->messages[i - 1];
+        return NULL;
+}
+
+void subscriber_close(Subscriber *s) {
+        if (s->mosq) {
+                mosquitto_disconnect(s->mosq);
+                mosquitto_destroy(s->mosq);
+        }
+        free(s->messages);
+        *s = (Subscriber) {};
+}
+
+void mqtt_bridge_start(MqttBridge *b, const char *const *args) {
+        const char *path = getenv("THERMO_MQTT");
+        const char *argv[64];
+        int log[2];
+        size_t n = 0;
+
+        assert_non_null(path);
+        argv[n++] = path;
+        for (; *args && n < 63; args++)
+                argv[n++] = *args;
+        argv[n] = NULL;
+        assert_int_equal(pipe2(log, O_CLOEXEC), 0);
+        assert_int_equal(fcntl(log[0], F_SETFL, O_NONBLOCK), 0);
+
+        b->pid = fork();
+        assert_true(b->pid >= 0);
+        if (b->pid == 0) {
+                if (dup2(log[1], STDERR_FILENO) < 0)
+                        _exit(126);
+                unsetenv("NOTIFY_SOCKET");
+                execv(path, (char *const *) argv);
+                _exit(127);
+        }
+        harness_track(b->pid);
+        close(log[1]);
+        b->log_fd = log[0];
+        b->log[0] = '\0';
+}
+
+void mqtt_bridge_read_log(MqttBridge *b) {
+        size_t len = strlen(b->log);
+        ssize_t k;
+
+        while (b->log_fd >= 0 && len + 1 < sizeof(b->log) &&
+                        (k = read(b->log_fd, b->log + len, sizeof(b->log) - 1 - len)) > 0)
+                len += (size_t) k;
+        b->log[len] = '\0';
+}
+
+bool mqtt_bridge_wait_log(MqttBridge *b, const char *text, int timeout_ms) {
+        for (int64_t deadline = now_ms() + timeout_ms;; usleep(20 * 1000)) {
+                mqtt_bridge_read_log(b);
+                if (strstr(b->log, text))
+                        return true;
+                if (now_ms() > deadline)
+                        return false;
+        }
+}
+
+int mqtt_bridge_stop(MqttBridge *b, int sig) {
+        int r;
+
+        kill(b->pid, sig);
+        r = harness_wait_pid(b->pid, HARNESS_TIMEOUT_MS);
+        assert_true(r != -ETIMEDOUT);
+        mqtt_bridge_read_log(b);
+        close(b->log_fd);
+        b->log_fd = -1;
+        return r;
+}

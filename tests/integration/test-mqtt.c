@@ -1,0 +1,469 @@
+/* SPDX-License-Identifier: MIT */
+/* thermo-mqtt against the real mosquitto on loopback: topics, payloads, Home Assistant discovery, the last
+ * will; a broker killed and started again, and a thermo server restarted, mid-stream; credentials and TLS.
+ * Skipped (77) where mosquitto is not installed. */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "harness.h"
+#include "mqtt-harness.h"
+
+#define T HARNESS_TIMEOUT_MS
+
+static char dir[64], room[128], attic[128], missing[128];
+
+static int setup(void **state) {
+        snprintf(dir, sizeof(dir), "/tmp/thermo-mqtt-XXXXXX");
+        assert_non_null(mkdtemp(dir));
+        /* mosquitto, started as root, reads its password file and certificates here as user mosquitto. */
+        assert_int_equal(chmod(dir, 0755), 0);
+        snprintf(room, sizeof(room), "%s/room", dir);
+        snprintf(attic, sizeof(attic), "%s/attic", dir);
+        snprintf(missing, sizeof(missing), "%s/missing", dir);
+        harness_write_file(room, "-5250\n");
+        harness_write_file(attic, "31125\n");
+        return 0;
+}
+
+static int teardown(void **state) {
+        harness_kill_all(state);
+        harness_remove_tree(dir);
+        return 0;
+}
+
+/* A thermo server on a port of its own, as systemd runs it: room and attic read what the test wrote, gone
+ * gives nothing. */
+static char room_spec[160], attic_spec[160], missing_spec[160];
+#define SERVER_ARGS "--interval", "100ms", "--sensor", room_spec, "--sensor", attic_spec, "--sensor", missing_spec
+
+static void start_server(ServerProcess *s) {
+        snprintf(room_spec, sizeof(room_spec), "room=file:%s", room);
+        snprintf(attic_spec, sizeof(attic_spec), "attic=file:%s", attic);
+        snprintf(missing_spec, sizeof(missing_spec), "gone=file:%s", missing);
+        harness_start_activated(s, (const char *const[]) { SERVER_ARGS, NULL });
+}
+
+static const char *url(const Broker *b) {
+        static char buf[64];
+
+        snprintf(buf, sizeof(buf), "mqtt://127.0.0.1:%i", b->port);
+        return buf;
+}
+
+static const char *server_arg(const ServerProcess *s, const char *name) {
+        static char buf[2][96];
+        static int k;
+
+        k = (k + 1) % 2;
+        if (name)
+                snprintf(buf[k], sizeof(buf[k]), "%s=127.0.0.1:%i", name, s->port);
+        else
+                snprintf(buf[k], sizeof(buf[k]), "127.0.0.1:%i", s->port);
+        return buf[k];
+}
+
+static const Message *expect(Subscriber *sub, const char *topic, const char *text) {
+        const Message *m = subscriber_wait(sub, topic, text, T);
+
+        if (!m)
+                fail_msg("no message on %s%s%s", topic, text ? " saying " : "", text ?: "");
+        return m;
+}
+
+static void expect_in(const char *haystack, const char *needle) {
+        if (!strstr(haystack, needle))
+                fail_msg("no '%s' in:\n%s", needle, haystack);
+}
+
+static void expect_log(MqttBridge *m, const char *text) {
+        if (!mqtt_bridge_wait_log(m, text, T))
+                fail_msg("thermo-mqtt did not say '%s':\n%s", text, m->log);
+}
+
+static void test_readings_status_and_discovery(void **state) {
+        char topic[256], id[128];
+        const char *host = harness_host();
+        Subscriber sub = {}, late = {};
+        const Message *m;
+        ServerProcess s;
+        Broker b;
+        MqttBridge bridge;
+
+        broker_start(&b, NULL);
+        subscriber_open(&sub, b.port, "#", 1);
+        start_server(&s);
+        mqtt_bridge_start(&bridge, (const char *const[]) { "--broker", url(&b), server_arg(&s, NULL), NULL });
+
+        /* The host under its own name, from HELLO; each reading as its value, retained. */
+        snprintf(topic, sizeof(topic), "thermo/%s/status", host);
+        m = expect(&sub, topic, "online");
+        assert_false(m->retain); /* delivered live; retained copies are checked below */
+        snprintf(topic, sizeof(topic), "thermo/%s/room", host);
+        expect(&sub, topic, "-5.250");
+        snprintf(topic, sizeof(topic), "thermo/%s/attic", host);
+        expect(&sub, topic, "31.125");
+        snprintf(topic, sizeof(topic), "thermo/%s/gone/status", host);
+        expect(&sub, topic, "offline");
+        snprintf(topic, sizeof(topic), "thermo/%s/room/status", host);
+        expect(&sub, topic, "online");
+
+        /* Home Assistant's config for every sensor. */
+        snprintf(topic, sizeof(topic), "homeassistant/sensor/thermo_%s/room/config", host);
+        for (char *c = topic; *c; c++)
+                if (*c == '.' && c > topic + strlen("homeassistant/sensor/thermo_") - 1)
+                        *c = '_';
+        m = expect(&sub, topic, NULL);
+        snprintf(id, sizeof(id), "\"unique_id\":\"thermo_%s_room\"", host);
+        for (char *c = id + strlen("\"unique_id\":\"thermo_"); *c; c++)
+                if (*c == '.')
+                        *c = '_';
+        expect_in(m->payload, id);
+        expect_in(m->payload, "\"device_class\":\"temperature\"");
+        expect_in(m->payload, "\"unit_of_measurement\":\"°C\"");
+        expect_in(m->payload, "\"state_class\":\"measurement\"");
+        snprintf(id, sizeof(id), "\"state_topic\":\"thermo/%s/room\"", host);
+        expect_in(m->payload, id);
+        snprintf(id, sizeof(id), "{\"topic\":\"thermo/%s/status\"}", host);
+        expect_in(m->payload, id);
+        expect_in(m->payload, "\"model\":\"thermo-server\"");
+
+        /* A client that comes later gets it all from the broker: retained. */
+        subscriber_open(&late, b.port, "#", 1);
+        snprintf(topic, sizeof(topic), "thermo/%s/attic", host);
+        m = expect(&late, topic, "31.125");
+        assert_true(m->retain);
+        snprintf(topic, sizeof(topic), "thermo/%s/status", host);
+        m = expect(&late, topic, "online");
+        assert_true(m->retain);
+
+        /* A reading that changes is published as it changes. */
+        subscriber_mark(&sub);
+        harness_write_file(attic, "32000\n");
+        snprintf(topic, sizeof(topic), "thermo/%s/attic", host);
+        expect(&sub, topic, "32.000");
+
+        /* The sensor that gave nothing comes: available, with its reading. */
+        subscriber_mark(&sub);
+        harness_write_file(missing, "1500\n");
+        snprintf(topic, sizeof(topic), "thermo/%s/gone/status", host);
+        expect(&sub, topic, "online");
+        snprintf(topic, sizeof(topic), "thermo/%s/gone", host);
+        expect(&sub, topic, "1.500");
+        expect_log(&bridge, "'s sensor gone gives readings again.");
+
+        subscriber_close(&late);
+        subscriber_close(&sub);
+        harness_cleanup(&s);
+        broker_cleanup(&b);
+}
+
+static void test_json_qos0_prefix_name_and_no_discovery(void **state) {
+        Subscriber sub = {};
+        const Message *m;
+        ServerProcess s;
+        Broker b;
+        MqttBridge bridge;
+
+        broker_start(&b, NULL);
+        subscriber_open(&sub, b.port, "#", 0);
+        start_server(&s);
+        mqtt_bridge_start(&bridge, (const char *const[]) { "--broker", url(&b), "--payload", "json", "--qos", "0", "--topic-prefix",
+                                  "home/temps", "--no-discovery", server_arg(&s, "kitchen"), NULL });
+
+        m = expect(&sub, "home/temps/kitchen/room", NULL);
+        assert_true(strncmp(m->payload, "{\"seq\":", 7) == 0);
+        expect_in(m->payload, ",\"sensor\":\"room\",\"celsius\":-5.250}");
+        expect(&sub, "home/temps/kitchen/status", "online");
+        subscriber_run(&sub, 500);
+        for (size_t i = 0; i < sub.n_messages; i++)
+                if (strncmp(sub.messages[i].topic, "homeassistant/", 14) == 0)
+                        fail_msg("a discovery config with --no-discovery: %s", sub.messages[i].topic);
+
+        subscriber_close(&sub);
+        harness_cleanup(&s);
+        broker_cleanup(&b);
+}
+
+static void test_last_will_and_clean_stop(void **state) {
+        Subscriber sub = {};
+        ServerProcess s;
+        Broker b;
+        MqttBridge bridge;
+
+        broker_start(&b, NULL);
+        subscriber_open(&sub, b.port, "thermo/#", 1);
+        start_server(&s);
+
+        /* Killed: the broker says it for us, with the will. */
+        mqtt_bridge_start(&bridge, (const char *const[]) { "--broker", url(&b), server_arg(&s, "h1"), NULL });
+        expect(&sub, "thermo/h1/status", "online");
+        subscriber_mark(&sub);
+        assert_int_equal(mqtt_bridge_stop(&bridge, SIGKILL), 128 + SIGKILL);
+        expect(&sub, "thermo/h1/status", "offline");
+
+        /* Stopped: we say it, and exit cleanly. */
+        subscriber_mark(&sub);
+        mqtt_bridge_start(&bridge, (const char *const[]) { "--broker", url(&b), server_arg(&s, "h1"), NULL });
+        expect(&sub, "thermo/h1/status", "online");
+        subscriber_mark(&sub);
+        assert_int_equal(mqtt_bridge_stop(&bridge, SIGTERM), 0);
+        expect(&sub, "thermo/h1/status", "offline");
+        expect_in(bridge.log, "Received Terminated, marking 1 host offline.");
+
+        subscriber_close(&sub);
+        harness_cleanup(&s);
+        broker_cleanup(&b);
+}
+
+static void test_broker_and_server_restart(void **state) {
+        Subscriber sub = {}, late = {};
+        const Message *m;
+        ServerProcess s;
+        Broker b;
+        MqttBridge bridge;
+
+        broker_start(&b, NULL);
+        start_server(&s);
+        mqtt_bridge_start(&bridge, (const char *const[]) { "--broker", url(&b), "--payload", "json", server_arg(&s, "h1"),
+                                        NULL });
+        subscriber_open(&sub, b.port, "#", 1);
+        expect(&sub, "thermo/h1/room", NULL);
+
+        /* The broker dies, and everything it held with it; readings go on meanwhile. */
+        subscriber_close(&sub);
+        broker_kill(&b, SIGKILL);
+        expect_log(&bridge, "Lost the broker");
+        usleep(1200 * 1000);
+        broker_restart(&b);
+        subscriber_open(&sub, b.port, "#", 1);
+        /* All of it again: availability, configs and the newest readings, then the stream. */
+        expect(&sub, "thermo/h1/status", "online");
+        expect(&sub, "homeassistant/sensor/thermo_h1/room/config", NULL);
+        expect(&sub, "thermo/h1/gone/status", "offline");
+        expect(&sub, "thermo/h1/attic", "\"celsius\":31.125}");
+        /* And the new broker holds it for whoever comes later. */
+        subscriber_open(&late, b.port, "thermo/h1/#", 1);
+        m = expect(&late, "thermo/h1/status", "online");
+        assert_true(m->retain);
+        m = expect(&late, "thermo/h1/attic", "\"celsius\":31.125}");
+        assert_true(m->retain);
+        subscriber_close(&late);
+        expect_log(&bridge, "The broker does not take the readings of h1 now");
+
+        /* The thermo server restarts (its socket stays, as with systemd): offline while it is away, then its
+         * readings again, numbered from #1. */
+        subscriber_mark(&sub);
+        assert_int_equal(harness_stop(&s, SIGTERM), 0);
+        expect(&sub, "thermo/h1/status", "offline");
+        usleep(300 * 1000);
+        subscriber_mark(&sub);
+        harness_restart_activated(&s, (const char *const[]) { SERVER_ARGS, NULL });
+        expect(&sub, "thermo/h1/status", "online");
+        expect(&sub, "thermo/h1/room", "\"celsius\":-5.250}");
+        expect_log(&bridge, "the server restarted");
+        harness_write_file(room, "1000\n");
+        expect(&sub, "thermo/h1/room", "\"celsius\":1.000}");
+
+        /* How many readings the broker missed is said once it has been quiet a while, or at the end. */
+        subscriber_close(&sub);
+        assert_int_equal(mqtt_bridge_stop(&bridge, SIGTERM), 0);
+        expect_log(&bridge, " readings of h1 did not reach the broker while it was away or slow; every sensor's newest did.");
+        harness_cleanup(&s);
+        broker_cleanup(&b);
+}
+
+__attribute__((format(printf, 3, 4))) static int sh(char *out, size_t size, const char *format, ...) {
+        char command[2048], err[4096];
+        va_list ap;
+
+        va_start(ap, format);
+        vsnprintf(command, sizeof(command), format, ap);
+        va_end(ap);
+        return harness_run((const char *const[]) { "/bin/sh", "-c", command, NULL }, out, size, err, sizeof(err));
+}
+
+static void test_credentials(void **state) {
+        char conf[512], passwd[128], secret[256], credentials[128], out[4096], user_url[96];
+        Subscriber sub = {};
+        ServerProcess s;
+        Broker b;
+        MqttBridge bridge;
+
+        snprintf(passwd, sizeof(passwd), "%s/passwd", dir);
+        assert_int_equal(sh(out, sizeof(out), "mosquitto_passwd -b -c '%s' alice 's3cret pass' && chmod 0644 '%s'", passwd,
+                                 passwd),
+                        0);
+        snprintf(conf, sizeof(conf), "allow_anonymous false\npassword_file %s\n", passwd);
+        broker_start(&b, conf);
+        start_server(&s);
+        snprintf(user_url, sizeof(user_url), "mqtt://alice@127.0.0.1:%i", b.port);
+
+        /* A password file (a newline at its end is no part of the password). */
+        snprintf(secret, sizeof(secret), "%s/secret", dir);
+        harness_write_file(secret, "s3cret pass\n");
+        mqtt_bridge_start(&bridge, (const char *const[]) { "--broker", user_url, "--password-file", secret,
+                                        server_arg(&s, "h1"), NULL });
+        expect_log(&bridge, "Connected to the broker");
+        assert_int_equal(mqtt_bridge_stop(&bridge, SIGTERM), 0);
+
+        /* Or systemd's credential. */
+        snprintf(credentials, sizeof(credentials), "%s/credentials", dir);
+        assert_int_equal(mkdir(credentials, 0700), 0);
+        snprintf(secret, sizeof(secret), "%s/mqtt-password", credentials);
+        harness_write_file(secret, "s3cret pass");
+        setenv("CREDENTIALS_DIRECTORY", credentials, 1);
+        mqtt_bridge_start(&bridge, (const char *const[]) { "--broker", user_url, server_arg(&s, "h1"), NULL });
+        unsetenv("CREDENTIALS_DIRECTORY");
+        expect_log(&bridge, "Connected to the broker");
+        assert_int_equal(mqtt_bridge_stop(&bridge, SIGTERM), 0);
+
+        /* A wrong one: refused, said, and tried again. */
+        harness_write_file(secret, "wrong");
+        mqtt_bridge_start(&bridge, (const char *const[]) { "--broker", user_url, "--password-file", secret,
+                                        server_arg(&s, "h1"), NULL });
+        expect_log(&bridge, "not authorised; retrying in");
+        expect_in(bridge.log, "No connection to the broker mqtt://127.0.0.1:");
+        assert_int_equal(mqtt_bridge_stop(&bridge, SIGTERM), 0);
+
+        subscriber_close(&sub);
+        harness_cleanup(&s);
+        broker_cleanup(&b);
+}
+
+static void test_tls(void **state) {
+        char conf[1024], out[8192], ca[128], url_tls[96];
+        Subscriber sub = {};
+        ServerProcess s;
+        Broker b;
+        int plain = harness_free_port();
+        MqttBridge bridge;
+
+        /* A CA of our own, and a certificate it signs for localhost. */
+        assert_int_equal(sh(out, sizeof(out),
+                                 "cd '%s' && "
+                                 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key "
+                                 "-out ca.pem -days 2 -subj /CN=thermo-test-ca 2>&1 && "
+                                 "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout server.key "
+                                 "-out server.csr -subj /CN=localhost 2>&1 && "
+                                 "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > san && "
+                                 "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem "
+                                 "-days 2 -extfile san 2>&1 && chmod 0644 server.key",
+                                 dir),
+                        0);
+        snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+        /* The TLS listener for thermo-mqtt, a plain one for the test's subscriber. */
+        snprintf(conf, sizeof(conf), "certfile %s/server.pem\nkeyfile %s/server.key\nlistener %i 127.0.0.1\n", dir, dir,
+                        plain);
+        broker_start(&b, conf);
+        subscriber_open(&sub, plain, "thermo/#", 1);
+        start_server(&s);
+        snprintf(url_tls, sizeof(url_tls), "mqtts://localhost:%i", b.port);
+
+        mqtt_bridge_start(&bridge, (const char *const[]) { "--broker", url_tls, "--cafile", ca, server_arg(&s, "h1"), NULL });
+        expect(&sub, "thermo/h1/room", "-5.250");
+        assert_int_equal(mqtt_bridge_stop(&bridge, SIGTERM), 0);
+
+        /* Without our CA, the system's do not know the broker: no connection, and why. */
+        mqtt_bridge_start(&bridge, (const char *const[]) { "--broker", url_tls, server_arg(&s, "h1"), NULL });
+        snprintf(conf, sizeof(conf), "No connection to the broker mqtts://localhost:%i for h1: TLS handshake failed", b.port);
+        expect_log(&bridge, conf);
+        expect_log(&bridge, "retrying in 0.5s.");
+        /* And so again at the next attempt: libmosquitto's TLS is set up anew. */
+        expect_log(&bridge, "retrying in 1.0s.");
+        assert_null(strstr(bridge.log, "Invalid function arguments"));
+        assert_int_equal(mqtt_bridge_stop(&bridge, SIGTERM), 0);
+
+        subscriber_close(&sub);
+        harness_cleanup(&s);
+        broker_cleanup(&b);
+}
+
+static void test_two_servers_of_one_name(void **state) {
+        Subscriber sub = {};
+        ServerProcess s1, s2;
+        const char *host = harness_host();
+        char topic[256];
+        Broker b;
+        MqttBridge bridge;
+
+        broker_start(&b, NULL);
+        subscriber_open(&sub, b.port, "thermo/#", 1);
+        start_server(&s1);
+        start_server(&s2);
+        mqtt_bridge_start(&bridge, (const char *const[]) { "--broker", url(&b), server_arg(&s1, NULL), server_arg(&s2, NULL), NULL });
+        /* Both call themselves by this machine's name: one gets it, the other is told to take another. */
+        snprintf(topic, sizeof(topic), "thermo/%s/status", host);
+        expect(&sub, topic, "online");
+        expect_log(&bridge, "as another server does: give it a name of its own");
+        expect_in(bridge.log, "(NAME=127.0.0.1:");
+
+        subscriber_close(&sub);
+        harness_cleanup(&s1);
+        harness_cleanup(&s2);
+        broker_cleanup(&b);
+}
+
+static void test_bad_arguments(void **state) {
+        static const struct {
+                const char *args[4];
+                const char *message;
+        } cases[] = {
+                { { "--broker", "http://x" }, "Invalid value 'http://x' for --broker: not mqtt:// or mqtts://" },
+                { { "--broker", "mqtt://u:p@x" }, "a password does not belong on the command line" },
+                { { "--broker", "mqtt://x:0" }, "the port is not a number from 1 to 65535" },
+                { { "--broker", "mqtt://x/topic" }, "a broker has no path" },
+                { { "--qos", "2" }, "Invalid value '2' for --qos: expected 0 or 1" },
+                { { "--topic-prefix", "a/+" }, "Invalid value 'a/+' for --topic-prefix" },
+                { { "--topic-prefix", "a//b" }, "Invalid value 'a//b' for --topic-prefix" },
+                { { "--payload", "xml" }, "expected value or json" },
+                { { "--keepalive", "1s" }, "expected whole seconds from 5s to 65535s" },
+                { { "--cafile", "/etc/hosts" }, "--cafile is for an mqtts:// broker." },
+                { { "--password-file", "/nonexistent" }, "Failed to read the broker's password from /nonexistent" },
+                { { "bad name=localhost" }, "NAME is 1 to 64 of A-Z a-z 0-9 . _ -" },
+                { { "localhost:0" }, "expected HOST, HOST:PORT, [IPV6]:PORT or /path" },
+                { { "a=localhost", "localhost" }, "given twice" },
+                { { "a=x", "a=y" }, "its NAME is taken" },
+                { { "--password-file", "/etc/hostname" }, "A password without a user" },
+        };
+        char out[4096], err[4096];
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                const char *argv[8] = { getenv("THERMO_MQTT") };
+                size_t n = 1;
+
+                for (size_t k = 0; k < 4 && cases[i].args[k]; k++)
+                        argv[n++] = cases[i].args[k];
+                argv[n] = NULL;
+                assert_int_equal(harness_run(argv, out, sizeof(out), err, sizeof(err)), 2);
+                if (!strstr(err, cases[i].message))
+                        fail_msg("case %zu: no '%s' in: %s", i, cases[i].message, err);
+        }
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_readings_status_and_discovery, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_json_qos0_prefix_name_and_no_discovery, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_last_will_and_clean_stop, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_broker_and_server_restart, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_credentials, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_tls, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_two_servers_of_one_name, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
+        };
+
+        if (access(MOSQUITTO, X_OK) < 0) {
+                fprintf(stderr, "mosquitto is not installed (apt-get install mosquitto): skipped.\n");
+                return 77;
+        }
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
