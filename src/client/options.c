@@ -28,13 +28,14 @@ static void help(void) {
                "  -1 --once               Show the newest reading and exit\n"
                "  -o --output=FORMAT      text, json (one object a line) or csv\n"
                "     --units=UNIT         celsius, fahrenheit or kelvin\n"
-               "  -t --timeout=SECONDS    Give up connecting, or waiting for the server, after this\n"
-               "                          long (default 10s; bare number: s)\n"
+               "  -t --timeout=TIME        Give up connecting, or waiting for a reading, after this\n"
+               "                          long (default 10s)\n"
                "  -r --retry              Reconnect with backoff when the connection fails\n"
                "  -p --plot               Draw a live chart of the stream in the terminal\n"
                "     --no-legend          Leave out the CSV and --list header\n"
                "  -q --quiet              Show errors only\n"
                "  -v --verbose            Show what happens on the connection\n"
+               "\n" TIMESPAN_HELP
                "\nSee the thermo-client(1) man page for details.\n",
                program_invocation_short_name);
 }

@@ -289,11 +289,12 @@ uint64_t manager_get_skipped(Manager *m) {
 
 static int on_idle(sd_event_source *source, uint64_t usec, void *userdata) {
         Manager *m = userdata;
+        char span[64];
 
         /* systemd keeps the listening sockets: a client that connects from now on waits in their backlog
          * and starts us again. */
-        log_info("No clients for %" PRIu64 "ms, exiting until the next connection.",
-                        m->options->exit_idle / USEC_PER_MSEC);
+        log_info("No clients for %s, exiting until the next connection.",
+                        format_timespan(span, sizeof(span), m->options->exit_idle));
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Exiting on idle.");
         m->stopping = true;
         return sd_event_exit(m->event, 0);
@@ -622,7 +623,7 @@ static void raise_fd_limit(void) {
 }
 
 int manager_run(Manager *m) {
-        char field[256], sensors[32];
+        char field[256], sensors[32], span[64];
         const Sensor *sensor;
         size_t n;
         int r;
@@ -650,9 +651,9 @@ int manager_run(Manager *m) {
         snprintf(field, sizeof(field), "SENSOR=%s", sensor->source);
         snprintf(sensors, sizeof(sensors), "SENSORS=%zu", n);
         log_struct(LOG_INFO, 0, THERMO_MESSAGE_STARTED, LOG_FIELDS(field, sensors),
-                        "%s %s started: %zu sensor%s (the default %s, %s), a reading every %" PRIu64 "ms%s.",
+                        "%s %s started: %zu sensor%s (the default %s, %s), a reading every %s%s.",
                         program_invocation_short_name, PROJECT_VERSION, n, n == 1 ? "" : "s", sensor->name,
-                        sensor->source, thermometer_get_interval(m->thermometer) / USEC_PER_MSEC,
+                        sensor->source, format_timespan(span, sizeof(span), thermometer_get_interval(m->thermometer)),
                         m->activated ? ", socket-activated" : "");
         for (size_t i = 0; i < n; i++)
                 log_debug("Sensor %s: %s.", thermometer_get_sensor(m->thermometer, i)->name,

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "macro.h"
@@ -42,55 +45,157 @@ int parse_uint64(const char *s, uint64_t min, uint64_t max, uint64_t *ret) {
         return 0;
 }
 
+/* systemd.time(7)'s units; the longest name that matches is taken, so "ms" is not "m" then "s". */
 static const struct {
-        const char *suffix;
+        const char *name;
         uint64_t usec;
 } time_units[] = {
+        { "usec", 1 },
         { "us", 1 },
+        { "\xc2\xb5s", 1 },                           /* µs, MICRO SIGN */
+        { "\xce\xbcs", 1 },                           /* μs, GREEK SMALL LETTER MU */
+        { "msec", USEC_PER_MSEC },
         { "ms", USEC_PER_MSEC },
-        { "s", USEC_PER_SEC },
+        { "seconds", USEC_PER_SEC },
+        { "second", USEC_PER_SEC },
         { "sec", USEC_PER_SEC },
-        { "m", 60 * USEC_PER_SEC },
+        { "s", USEC_PER_SEC },
+        { "minutes", 60 * USEC_PER_SEC },
+        { "minute", 60 * USEC_PER_SEC },
         { "min", 60 * USEC_PER_SEC },
+        { "m", 60 * USEC_PER_SEC },
+        { "hours", 3600 * USEC_PER_SEC },
+        { "hour", 3600 * USEC_PER_SEC },
+        { "hr", 3600 * USEC_PER_SEC },
         { "h", 3600 * USEC_PER_SEC },
+        { "days", 86400 * USEC_PER_SEC },
+        { "day", 86400 * USEC_PER_SEC },
+        { "d", 86400 * USEC_PER_SEC },
+        { "weeks", 7 * 86400 * USEC_PER_SEC },
+        { "week", 7 * 86400 * USEC_PER_SEC },
+        { "w", 7 * 86400 * USEC_PER_SEC },
+        { "months", 2629800 * USEC_PER_SEC },
+        { "month", 2629800 * USEC_PER_SEC },
+        { "M", 2629800 * USEC_PER_SEC },
+        { "years", 31557600 * USEC_PER_SEC },
+        { "year", 31557600 * USEC_PER_SEC },
+        { "y", 31557600 * USEC_PER_SEC },
 };
 
-int parse_timespan(const char *s, uint64_t default_unit_usec, uint64_t *ret) {
-        uint64_t whole, frac = 0, frac_scale = 1, unit = default_unit_usec;
+static bool is_space(char c) {
+        return c == ' ' || c == '\t';
+}
+
+/* One "<number>[.<fraction>][ ]<unit>" at *p. A number without a unit is seconds, and only as the first
+ * component with nothing after it: "5" is 5s, "5 10s" is an error. */
+static int parse_time_component(const char **p, bool first, uint64_t *ret) {
+        uint64_t whole, frac = 0, frac_scale = 1, unit = USEC_PER_SEC, v;
+        const char *q;
+        size_t best = 0;
+        int r;
+
+        r = parse_digits(*p, &whole, &q);
+        if (r < 0)
+                return r;
+        if (*q == '.') {
+                const char *f = q + 1;
+
+                /* Microseconds are the finest unit; digits past that are dropped. */
+                for (; *f >= '0' && *f <= '9'; f++)
+                        if (frac_scale < 1000000) {
+                                frac = frac * 10 + (uint64_t) (*f - '0');
+                                frac_scale *= 10;
+                        }
+                if (f == q + 1)
+                        return -EINVAL;
+                q = f;
+        }
+        while (is_space(*q))
+                q++;
+        for (size_t i = 0; i < ELEMENTSOF(time_units); i++) {
+                size_t n = strlen(time_units[i].name);
+
+                if (n > best && strncmp(q, time_units[i].name, n) == 0 && !(q[n] >= 'a' && q[n] <= 'z')) {
+                        best = n;
+                        unit = time_units[i].usec;
+                }
+        }
+        if (best == 0 && (!first || *q != '\0'))
+                return -EINVAL;
+        q += best;
+
+        if (whole > UINT64_MAX / unit)
+                return -ERANGE;
+        v = whole * unit;
+        if (v > UINT64_MAX - frac * unit / frac_scale)
+                return -ERANGE;
+        *ret = v + frac * unit / frac_scale;
+        *p = q;
+        return 0;
+}
+
+int parse_timespan(const char *s, uint64_t *ret) {
+        uint64_t total = 0;
+        bool first = true;
         const char *p;
         int r;
 
         assert(s);
         assert(ret);
 
-        r = parse_digits(s, &whole, &p);
-        if (r < 0)
-                return r;
-        if (*p == '.') {
-                const char *q = p + 1;
-                /* Microseconds are the finest unit; digits past that are dropped. */
-                for (; *q >= '0' && *q <= '9'; q++)
-                        if (frac_scale < 1000000) {
-                                frac = frac * 10 + (uint64_t) (*q - '0');
-                                frac_scale *= 10;
-                        }
-                if (q == p + 1)
-                        return -EINVAL;
-                p = q;
+        for (p = s; is_space(*p); p++)
+                ;
+        if (*p == '\0')
+                return -EINVAL;
+        /* "2min 30s", "1h30min": components add up. */
+        while (*p != '\0') {
+                uint64_t v;
+
+                r = parse_time_component(&p, first, &v);
+                if (r < 0)
+                        return r;
+                first = false;
+                if (total > UINT64_MAX - v)
+                        return -ERANGE;
+                total += v;
+                while (is_space(*p))
+                        p++;
         }
-        if (*p != '\0') {
-                size_t i;
-                for (i = 0; i < ELEMENTSOF(time_units); i++)
-                        if (strcmp(p, time_units[i].suffix) == 0)
-                                break;
-                if (i >= ELEMENTSOF(time_units))
-                        return -EINVAL;
-                unit = time_units[i].usec;
-        }
-        if (whole > UINT64_MAX / unit)
-                return -ERANGE;
-        *ret = whole * unit + frac * unit / frac_scale;
+        *ret = total;
         return 0;
+}
+
+const char *format_timespan(char *buf, size_t size, uint64_t usec) {
+        static const struct {
+                const char *name;
+                uint64_t usec;
+        } units[] = {
+                { "h", 3600 * USEC_PER_SEC },
+                { "min", 60 * USEC_PER_SEC },
+                { "s", USEC_PER_SEC },
+                { "ms", USEC_PER_MSEC },
+                { "us", 1 },
+        };
+        size_t n = 0;
+
+        assert(buf);
+        assert(size > 0);
+
+        if (usec == 0) {
+                snprintf(buf, size, "0");
+                return buf;
+        }
+        buf[0] = '\0';
+        for (size_t i = 0; i < ELEMENTSOF(units) && usec > 0; i++) {
+                uint64_t k = usec / units[i].usec;
+
+                if (k == 0)
+                        continue;
+                usec -= k * units[i].usec;
+                n += (size_t) snprintf(buf + MIN(n, size - 1), size - MIN(n, size - 1), "%s%" PRIu64 "%s",
+                                n > 0 ? " " : "", k, units[i].name);
+        }
+        return buf;
 }
 
 int parse_size(const char *s, uint64_t *ret) {
@@ -133,7 +238,7 @@ int parse_timeout(const char *s, uint64_t *ret) {
         assert(s);
         assert(ret);
 
-        if (parse_timespan(s, USEC_PER_SEC, &v) < 0 || v < USEC_PER_MSEC || v > 24 * 3600 * USEC_PER_SEC)
+        if (parse_timespan(s, &v) < 0 || v < USEC_PER_MSEC || v > 24 * 3600 * USEC_PER_SEC)
                 return -EINVAL;
         *ret = v;
         return 0;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define USEC_PER_MSEC UINT64_C(1000)
@@ -9,11 +10,18 @@
 /* Decimal digits only (no sign, no spaces), within [min, max]: 0, -EINVAL or -ERANGE. */
 int parse_uint64(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
 
-/* "1500", "1.5s", "250ms", "2min", "1h": a time span in microseconds. A number without a unit is taken in
- * default_unit_usec (USEC_PER_MSEC for --interval, USEC_PER_SEC for --exit-idle). */
-int parse_timespan(const char *s, uint64_t default_unit_usec, uint64_t *ret);
+/* What every --help says of TIME. */
+#define TIMESPAN_HELP "TIME is read as systemd reads it: 5 (seconds), 250ms, 1.5s, 2min 30s.\n"
 
-/* The --timeout of a client: parse_timespan() in seconds, from 1ms to 24h. */
+/* A time span as systemd.time(7) reads one, in microseconds: "5" (seconds), "1.5s", "250ms", "2min 30s",
+ * "1h30min", with systemd's units from "us" to "y". */
+int parse_timespan(const char *s, uint64_t *ret);
+
+/* "2min 30s", "250ms", "1h 1us": usec as systemd writes a time span, its largest units first, up to
+ * hours. Returns buf. */
+const char *format_timespan(char *buf, size_t size, uint64_t usec);
+
+/* The --timeout of a client: parse_timespan(), from 1ms to 24h. */
 #define TIMEOUT_RANGE "a time from 1ms to 24h"
 int parse_timeout(const char *s, uint64_t *ret);
 

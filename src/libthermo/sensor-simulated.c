@@ -72,7 +72,7 @@ static int parse_args(const char *args, uint64_t *seed, bool *seeded, uint64_t *
                         }
                         *seeded = true;
                 } else if (startswith(word, "delay=")) {
-                        if (parse_timespan(word + 6, USEC_PER_SEC, delay) < 0 || *delay > SIMULATED_DELAY_MAX) {
+                        if (parse_timespan(word + 6, delay) < 0 || *delay > SIMULATED_DELAY_MAX) {
                                 snprintf(error, SENSOR_ERROR_MAX, "delay must be a time from 0 to 1h, such as 800ms");
                                 return -EINVAL;
                         }

@@ -208,10 +208,13 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 connect_next(l, -ETIMEDOUT);
                 break;
         case LINK_GREETING:
-        case LINK_UP:
-                server_link_fail(l, EX_TEMPFAIL, -ETIMEDOUT, "No word from %s for %" PRIu64 "ms", l->destination,
-                                l->silence / USEC_PER_MSEC);
+        case LINK_UP: {
+                char span[64];
+
+                server_link_fail(l, EX_TEMPFAIL, -ETIMEDOUT, "No word from %s for %s", l->destination,
+                                format_timespan(span, sizeof(span), l->silence / USEC_PER_MSEC * USEC_PER_MSEC));
                 break;
+        }
         case LINK_DOWN:
                 break;
         }

@@ -25,7 +25,7 @@ static void help(const char *default_listen) {
                "                           when not socket-activated (repeatable; default %s)\n"
                "     --listen-metrics=ADDRESS\n"
                "                           Serve Prometheus metrics over HTTP there (repeatable)\n"
-               "  -i --interval=TIME       Time between readings (default 1000ms; bare number: ms)\n"
+               "  -i --interval=TIME       Time between readings (default 1s)\n"
                "  -s --sensor=[NAME=]SPEC  A sensor to serve (repeatable): auto (the default: every\n"
                "                           sensor found), thermal:ZONE, hwmon:CHIP[/INPUT],\n"
                "                           file:PATH, simulated[:seed=N,delay=TIME]\n"
@@ -35,8 +35,9 @@ static void help(const char *default_listen) {
                "  -m --max-clients=N       Clients served at once (default %u)\n"
                "  -b --buffer-size=BYTES   Output buffer of each client (default 64K)\n"
                "     --exit-idle=TIME      Exit after this long without clients when socket-activated\n"
-               "                           (default 60s; bare number: s; 0 never)\n"
+               "                           (default 60s; 0 never)\n"
                "     --log-level=LEVEL     debug, info, notice, warning, err (default info)\n"
+               "\n" TIMESPAN_HELP
                "\nSee the thermo-server(8) man page for details.\n",
                program_invocation_short_name, default_listen, SERVER_MAX_CLIENTS_DEFAULT);
 }
@@ -107,7 +108,7 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
                                 return r;
                         break;
                 case 'i':
-                        if (parse_timespan(optarg, USEC_PER_MSEC, &o.interval) < 0 || o.interval < USEC_PER_MSEC ||
+                        if (parse_timespan(optarg, &o.interval) < 0 || o.interval < USEC_PER_MSEC ||
                                         o.interval > 24 * 3600 * USEC_PER_SEC)
                                 return log_invalid_value("--interval", optarg, "expected a time from 1ms to 24h");
                         break;
@@ -141,7 +142,7 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
                                 return log_invalid_value("--buffer-size", optarg, "expected a size from 256 to 1G");
                         break;
                 case ARG_EXIT_IDLE:
-                        if (parse_timespan(optarg, USEC_PER_SEC, &o.exit_idle) < 0)
+                        if (parse_timespan(optarg, &o.exit_idle) < 0)
                                 return log_invalid_value("--exit-idle", optarg, "expected a time such as 60s or 0");
                         break;
                 case ARG_LOG_LEVEL:

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "parse.h"
 #include "sensor-reader.h"
 #include "thermometer.h"
 
@@ -392,9 +393,11 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
          * clients than one interval can serve): then say so, once in a while. */
         now = now_monotonic(t);
         if (next <= now) {
+                char span[64];
+
                 log_full_errno(now > next + 10 * t->interval ? LOG_WARNING : LOG_DEBUG, 0,
-                                "Readings fell behind by %" PRIu64 "ms: taking the next in one interval.",
-                                (now - next) / 1000 + t->interval / 1000);
+                                "Readings fell behind by %s: taking the next in one interval.",
+                                format_timespan(span, sizeof(span), (now - next) / 1000 * 1000 + t->interval));
                 next = now + t->interval;
         }
         if (t->n_active > 0)

@@ -32,11 +32,12 @@ static void help(void) {
                "     --discovery-prefix=PREFIX\n"
                "                           Home Assistant's discovery prefix (default homeassistant)\n"
                "  -t --timeout=TIME        Give up connecting, or waiting, after this long\n"
-               "                           (default 10s; bare number: s)\n"
-               "     --keepalive=TIME      MQTT keepalive (default 60s; bare number: s)\n"
+               "                           (default 10s)\n"
+               "     --keepalive=TIME      MQTT keepalive (default 60s)\n"
                "     --log-level=LEVEL     debug, info, notice, warning, err (default info)\n"
                "\nSERVER is HOST[:PORT], [IPV6]:PORT or the path of a Unix socket; NAME, the host's\n"
                "name in topics, is the server's own host name by default.\n"
+               "\n" TIMESPAN_HELP
                "\nSee the thermo-mqtt(8) man page for details.\n",
                program_invocation_short_name);
 }
@@ -217,7 +218,7 @@ int mqtt_options_parse(int argc, char *argv[], MqttOptions *ret) {
                         break;
                 case ARG_KEEPALIVE:
                         /* MQTT counts it in whole seconds, and libmosquitto takes 5s at least. */
-                        if (parse_timespan(optarg, USEC_PER_SEC, &v) < 0 || v < 5 * USEC_PER_SEC || v > 65535 * USEC_PER_SEC ||
+                        if (parse_timespan(optarg, &v) < 0 || v < 5 * USEC_PER_SEC || v > 65535 * USEC_PER_SEC ||
                                         v % USEC_PER_SEC != 0)
                                 return log_invalid_value("--keepalive", optarg, "expected whole seconds from 5s to 65535s");
                         o.keepalive = (unsigned) (v / USEC_PER_SEC);

@@ -23,28 +23,70 @@ static void test_uint64(void **state) {
         assert_int_equal(parse_uint64("1 ", 0, 100, &v), -EINVAL);
 }
 
+static void assert_timespan(const char *s, uint64_t usec) {
+        uint64_t v = 0;
+
+        if (parse_timespan(s, &v) != 0)
+                fail_msg("'%s' does not parse", s);
+        if (v != usec)
+                fail_msg("'%s' is %llu us, not %llu", s, (unsigned long long) v, (unsigned long long) usec);
+}
+
 static void test_timespan(void **state) {
         uint64_t v = 0;
 
-        assert_int_equal(parse_timespan("1000", USEC_PER_MSEC, &v), 0);
-        assert_int_equal(v, 1000 * USEC_PER_MSEC);
-        assert_int_equal(parse_timespan("60", USEC_PER_SEC, &v), 0);
-        assert_int_equal(v, 60 * USEC_PER_SEC);
-        assert_int_equal(parse_timespan("250ms", USEC_PER_SEC, &v), 0);
-        assert_int_equal(v, 250 * USEC_PER_MSEC);
-        assert_int_equal(parse_timespan("1.5s", USEC_PER_MSEC, &v), 0);
-        assert_int_equal(v, 1500 * USEC_PER_MSEC);
-        assert_int_equal(parse_timespan("2min", USEC_PER_MSEC, &v), 0);
-        assert_int_equal(v, 120 * USEC_PER_SEC);
-        assert_int_equal(parse_timespan("1h", USEC_PER_MSEC, &v), 0);
-        assert_int_equal(v, 3600 * USEC_PER_SEC);
-        assert_int_equal(parse_timespan("0", USEC_PER_SEC, &v), 0);
-        assert_int_equal(v, 0);
-        assert_int_equal(parse_timespan("1.", USEC_PER_SEC, &v), -EINVAL);
-        assert_int_equal(parse_timespan("5 s", USEC_PER_SEC, &v), -EINVAL);
-        assert_int_equal(parse_timespan("5days", USEC_PER_SEC, &v), -EINVAL);
-        assert_int_equal(parse_timespan("s", USEC_PER_SEC, &v), -EINVAL);
-        assert_int_equal(parse_timespan("99999999999999999h", USEC_PER_SEC, &v), -ERANGE);
+        /* As systemd.time(7) reads them: a bare number is seconds. */
+        assert_timespan("5", 5 * USEC_PER_SEC);
+        assert_timespan("0", 0);
+        assert_timespan("1.5", 1500 * USEC_PER_MSEC);
+        assert_timespan("250ms", 250 * USEC_PER_MSEC);
+        assert_timespan("250 ms", 250 * USEC_PER_MSEC);
+        assert_timespan("250msec", 250 * USEC_PER_MSEC);
+        assert_timespan("100us", 100);
+        assert_timespan("100usec", 100);
+        assert_timespan("100\xc2\xb5s", 100);
+        assert_timespan("1.5s", 1500 * USEC_PER_MSEC);
+        assert_timespan("5sec", 5 * USEC_PER_SEC);
+        assert_timespan("5seconds", 5 * USEC_PER_SEC);
+        assert_timespan("2min", 120 * USEC_PER_SEC);
+        assert_timespan("2m", 120 * USEC_PER_SEC);
+        assert_timespan("2minutes", 120 * USEC_PER_SEC);
+        assert_timespan("1h", 3600 * USEC_PER_SEC);
+        assert_timespan("1hr", 3600 * USEC_PER_SEC);
+        assert_timespan("1d", 86400 * USEC_PER_SEC);
+        assert_timespan("1w", 7 * 86400 * USEC_PER_SEC);
+        assert_timespan("1M", 2629800 * USEC_PER_SEC);
+        assert_timespan("1y", 31557600 * USEC_PER_SEC);
+        /* Components add up, with or without blanks. */
+        assert_timespan("2min 30s", 150 * USEC_PER_SEC);
+        assert_timespan("1h30min", 5400 * USEC_PER_SEC);
+        assert_timespan(" 1s 500ms ", 1500 * USEC_PER_MSEC);
+
+        assert_int_equal(parse_timespan("", &v), -EINVAL);
+        assert_int_equal(parse_timespan("  ", &v), -EINVAL);
+        assert_int_equal(parse_timespan("1.", &v), -EINVAL);
+        assert_int_equal(parse_timespan(".5s", &v), -EINVAL);
+        assert_int_equal(parse_timespan("s", &v), -EINVAL);
+        assert_int_equal(parse_timespan("5 10s", &v), -EINVAL);
+        assert_int_equal(parse_timespan("1min 30", &v), -EINVAL);
+        assert_int_equal(parse_timespan("5 fortnights", &v), -EINVAL);
+        assert_int_equal(parse_timespan("5mins", &v), -EINVAL);
+        assert_int_equal(parse_timespan("-5s", &v), -EINVAL);
+        assert_int_equal(parse_timespan("99999999999999999h", &v), -ERANGE);
+        assert_int_equal(parse_timespan("18446744073709551615s", &v), -ERANGE);
+}
+
+static void test_format_timespan(void **state) {
+        char buf[64];
+
+        assert_string_equal(format_timespan(buf, sizeof(buf), 0), "0");
+        assert_string_equal(format_timespan(buf, sizeof(buf), 1), "1us");
+        assert_string_equal(format_timespan(buf, sizeof(buf), 250 * USEC_PER_MSEC), "250ms");
+        assert_string_equal(format_timespan(buf, sizeof(buf), USEC_PER_SEC), "1s");
+        assert_string_equal(format_timespan(buf, sizeof(buf), 1500 * USEC_PER_MSEC), "1s 500ms");
+        assert_string_equal(format_timespan(buf, sizeof(buf), 150 * USEC_PER_SEC), "2min 30s");
+        assert_string_equal(format_timespan(buf, sizeof(buf), 3600 * USEC_PER_SEC + 1), "1h 1us");
+        assert_string_equal(format_timespan(buf, sizeof(buf), 86400 * USEC_PER_SEC), "24h");
 }
 
 static void test_size(void **state) {
@@ -67,6 +109,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_uint64),
                 cmocka_unit_test(test_timespan),
+                cmocka_unit_test(test_format_timespan),
                 cmocka_unit_test(test_size),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -37,7 +37,7 @@ static void test_every_option(void **state) {
         ServerOptions o = {};
 
         assert_int_equal(PARSE(&o, "--listen", "127.0.0.1:9000", "-l", "[::1]:9001", "--listen=/run/t.sock",
-                                 "--interval", "250", "--sensor", "simulated:seed=7", "--max-clients", "10",
+                                 "--interval", "250ms", "--sensor", "simulated:seed=7", "--max-clients", "10",
                                  "--buffer-size", "4K", "--exit-idle", "5", "--log-level", "debug"),
                         1);
         assert_int_equal(o.n_listen, 3);
@@ -56,6 +56,20 @@ static void test_every_option(void **state) {
         server_options_done(&o);
 }
 
+/* As systemd reads a time span: a bare number is seconds, in every option. */
+static void test_time_spans_read_as_systemd_does(void **state) {
+        ServerOptions o = {};
+
+        assert_int_equal(PARSE(&o, "--interval", "5", "--exit-idle", "2min 30s"), 1);
+        assert_int_equal(o.interval, 5 * 1000 * 1000);
+        assert_int_equal(o.exit_idle, 150 * 1000 * 1000);
+        server_options_done(&o);
+        assert_int_equal(PARSE(&o, "--interval", "1.5", "--exit-idle", "0"), 1);
+        assert_int_equal(o.interval, 1500 * 1000);
+        assert_int_equal(o.exit_idle, 0);
+        server_options_done(&o);
+}
+
 static void test_invalid_values_are_usage_errors(void **state) {
         ServerOptions o = {};
 
@@ -64,6 +78,7 @@ static void test_invalid_values_are_usage_errors(void **state) {
         assert_int_equal(PARSE(&o, "--listen", "127.0.0.1:65536"), -EINVAL);
         assert_int_equal(PARSE(&o, "--listen", "[::1]"), -EINVAL);
         assert_int_equal(PARSE(&o, "--interval", "0"), -EINVAL);
+        assert_int_equal(PARSE(&o, "--interval", "25h"), -EINVAL);
         assert_int_equal(PARSE(&o, "--interval", "fast"), -EINVAL);
         assert_int_equal(PARSE(&o, "--max-clients", "0"), -EINVAL);
         assert_int_equal(PARSE(&o, "--max-clients", "-3"), -EINVAL);
@@ -105,6 +120,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_every_option),
+                cmocka_unit_test(test_time_spans_read_as_systemd_does),
                 cmocka_unit_test(test_invalid_values_are_usage_errors),
                 cmocka_unit_test(test_list_sensors_only_parses),
                 cmocka_unit_test(test_help_and_version_exit_early),
