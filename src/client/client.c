@@ -33,6 +33,7 @@ struct Client {
 
         ClientState state;
         uint64_t received;      /* ticks shown, over all connections */
+        uint64_t last_reading;  /* CLOCK_MONOTONIC of the last reading, or of the greeting */
         uint64_t answers;       /* --once: sensors answered on this connection */
         bool answered_all;      /* --once: every sensor asked for gave a reading */
 
@@ -43,6 +44,9 @@ struct Client {
         Output output;
         Plot *plot;
 };
+
+/* A failure of ours, not the connection's: said and ended like one. */
+#define link_fail(c, status, error, ...) (server_link_fail((c)->link, status, error, __VA_ARGS__), 0)
 
 static int finish(Client *c, int status) {
         server_link_close(c->link);
@@ -107,10 +111,18 @@ static void set_running(Client *c) {
                                 server_link_get_interval_ms(c->link) * USEC_PER_MSEC);
 }
 
+static uint64_t now_usec(Client *c) {
+        uint64_t t = 0;
+
+        (void) sd_event_now(c->event, CLOCK_MONOTONIC, &t);
+        return t;
+}
+
 static void on_greeted(ServerLink *l, const Reply *hello) {
         Client *c = server_link_get_userdata(l);
         int r;
 
+        c->last_reading = now_usec(c);
         c->answers = 0;
         c->answered_all = true;
         if (c->options->list || (c->options->all && c->n_names == 0))
@@ -152,6 +164,7 @@ static int handle_reading(Client *c, const Reading *r) {
         size_t k = failing_index(c, r->sensor);
         char who[SOCKET_ADDRESS_STRING_MAX + NI_MAXHOST + 64];
 
+        c->last_reading = now_usec(c);
         if (server_link_tick(c->link, r->seq)) {
                 if (c->options->count > 0 && c->received >= c->options->count)
                         /* The server ends after as many ticks as we asked for: this is none of ours. */
@@ -193,6 +206,14 @@ static int handle_unavailable(Client *c, const Reply *reply) {
         if (!c->failing[k])
                 log_warning("%s has no reading: %s", who, reply->text);
         c->failing[k] = true;
+        /* -t bounds the wait for a reading too, not only for a line: errors alone are no progress. */
+        if (!c->options->once && now_usec(c) - c->last_reading >
+                                c->options->timeout + server_link_get_interval_ms(c->link) * USEC_PER_MSEC) {
+                char span[64];
+
+                return link_fail(c, EX_TEMPFAIL, -ETIMEDOUT, "No reading from %s for %s", c->destination,
+                                format_timespan(span, sizeof(span), now_usec(c) - c->last_reading));
+        }
         if (c->options->once) {
                 c->answered_all = false;
                 if (!c->options->all && ++c->answers >= c->options->n_sensors)
@@ -277,9 +298,6 @@ static int sensors_known(Client *c) {
         return 0;
 }
 
-/* A failure of ours, not the connection's: said and ended like one. */
-#define link_fail(c, status, error, ...) (server_link_fail((c)->link, status, error, __VA_ARGS__), 0)
-
 static int handle_line(Client *c, int r, const Reply *reply, const char *line) {
         if (r < 0)
                 return link_fail(c, EX_PROTOCOL, r, "Unexpected line from %s: %s", c->destination, line);
@@ -342,8 +360,19 @@ static int on_resize(sd_event_source *s, const struct signalfd_siginfo *si, void
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
-        /* Ctrl-C ends a stream the user watched: that is success, and every line shown is whole. */
-        finish(userdata, EX_OK);
+        Client *c = userdata;
+        const ClientOptions *o = c->options;
+
+        /* Ctrl-C ends a stream the user watched: that is success, and every line shown is whole. A read
+         * with an end (--count, --once, --list) cut short is not: a script must not take it for one. */
+        if ((o->count > 0 && c->received < o->count) || o->once || o->list) {
+                c->plot = plot_free(c->plot);
+                log_notice("Interrupted by %s before %s.", strsignal((int) si->ssi_signo),
+                                o->list ? "the list came" : o->once ? "the reading came" : "every reading came");
+                finish(c, 128 + (int) si->ssi_signo);
+                return 0;
+        }
+        finish(c, EX_OK);
         return 0;
 }
 

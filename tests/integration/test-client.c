@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -656,6 +657,85 @@ static void test_once_with_a_failing_sensor_fails(void **state) {
         harness_cleanup(&p);
 }
 
+/* -t bounds the wait for readings: a sensor that only fails ends a read with an end, and one without. */
+static void test_timeout_bounds_a_stream_of_errors(void **state) {
+        char spec[128], path[64];
+        struct timespec a, b;
+        ServerProcess p;
+
+        snprintf(path, sizeof(path), "/tmp/thermo-client-gone-%i", (int) getpid());
+        snprintf(spec, sizeof(spec), "gone=file:%s", path);
+        harness_start_activated(&p, (const char *const[]) { "--interval", "100ms", "--sensor", spec, NULL });
+
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        assert_int_equal(CLIENT("-n", "2", "-t", "1", destination(p.port)), EX_TEMPFAIL);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        assert_string_equal(out, "");
+        assert_non_null(strstr(err, "has no reading: sensor unavailable"));
+        assert_non_null(strstr(err, "No reading from 127.0.0.1:"));
+        /* One timeout and an interval, and the next error: well under the harness's bound. */
+        assert_true(b.tv_sec - a.tv_sec < 4);
+        assert_int_equal(CLIENT("-t", "500ms", destination(p.port)), EX_TEMPFAIL);
+        assert_non_null(strstr(err, "No reading from 127.0.0.1:"));
+        harness_cleanup(&p);
+}
+
+/* Runs the client with args until it has shown a line, sends sig, and returns its exit status and stderr. */
+static int interrupt_after_a_line(const char *const *args, int sig, char *errbuf, size_t size) {
+        int out_pipe[2], err_pipe[2], status;
+        const char *argv[16] = { harness_client() };
+        struct pollfd pfd;
+        size_t n = 1, len = 0;
+        char c;
+        pid_t pid;
+
+        for (; *args && n < 15; args++)
+                argv[n++] = *args;
+        argv[n] = NULL;
+        assert_int_equal(pipe2(out_pipe, O_CLOEXEC), 0);
+        assert_int_equal(pipe2(err_pipe, O_CLOEXEC), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                dup2(out_pipe[1], 1);
+                dup2(err_pipe[1], 2);
+                execv(argv[0], (char *const *) argv);
+                _exit(127);
+        }
+        harness_track(pid);
+        close(out_pipe[1]);
+        close(err_pipe[1]);
+        pfd = (struct pollfd) { .fd = out_pipe[0], .events = POLLIN };
+        assert_int_equal(poll(&pfd, 1, T), 1);
+        assert_int_equal(read(out_pipe[0], &c, 1), 1);
+        kill(pid, sig);
+        status = harness_wait_pid(pid, T);
+        while (len + 1 < size && read(err_pipe[0], errbuf + len, 1) == 1)
+                len++;
+        errbuf[len] = '\0';
+        close(out_pipe[0]);
+        close(err_pipe[0]);
+        return status;
+}
+
+/* A read with an end, cut short, is no success; a stream watched until Ctrl-C is. */
+static void test_interrupted_read_is_no_success(void **state) {
+        ServerProcess *p = *state;
+        char errbuf[1024];
+
+        assert_int_equal(interrupt_after_a_line((const char *const[]) { "-n", "1000", destination(p->port), NULL }, SIGTERM,
+                                 errbuf, sizeof(errbuf)),
+                        128 + SIGTERM);
+        assert_non_null(strstr(errbuf, "Interrupted by Terminated before every reading came."));
+        assert_int_equal(interrupt_after_a_line((const char *const[]) { "-n", "1000", destination(p->port), NULL }, SIGINT,
+                                 errbuf, sizeof(errbuf)),
+                        128 + SIGINT);
+        assert_int_equal(interrupt_after_a_line((const char *const[]) { destination(p->port), NULL }, SIGINT, errbuf,
+                                 sizeof(errbuf)),
+                        0);
+        assert_string_equal(errbuf, "");
+}
+
 static void test_plot_draws_several_sensors_with_a_legend(void **state) {
         ServerProcess p;
         char command[512];
@@ -709,6 +789,8 @@ int main(void) {
                 cmocka_unit_test_teardown(test_sensors_by_name_come_in_the_servers_order, harness_kill_all),
                 cmocka_unit_test_teardown(test_no_such_sensor_is_a_usage_error, harness_kill_all),
                 cmocka_unit_test_teardown(test_once_with_a_failing_sensor_fails, harness_kill_all),
+                cmocka_unit_test_teardown(test_timeout_bounds_a_stream_of_errors, harness_kill_all),
+                cmocka_unit_test_setup_teardown(test_interrupted_read_is_no_success, setup, teardown),
                 cmocka_unit_test_teardown(test_plot_draws_several_sensors_with_a_legend, harness_kill_all),
         };
         signal(SIGPIPE, SIG_IGN);
