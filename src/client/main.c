@@ -21,6 +21,8 @@ int main(int argc, char *argv[]) {
         r = client_options_parse(argc, argv, &options);
         if (r == -ENOMEM)
                 return log_oom(), EX_OSERR;
+        if (r < 0)
+                log_usage_hint();
         if (r <= 0)
                 return r == 0 ? EX_OK : EX_USAGE;
 

@@ -28,7 +28,7 @@ static void help(void) {
                "  -1 --once               Show the newest reading and exit\n"
                "  -o --output=FORMAT      text, json (one object a line) or csv\n"
                "     --units=UNIT         celsius, fahrenheit or kelvin\n"
-               "  -t --timeout=TIME        Give up connecting, or waiting for a reading, after this\n"
+               "  -t --timeout=TIME       Give up connecting, or waiting for a reading, after this\n"
                "                          long (default 10s)\n"
                "  -r --retry              Reconnect with backoff when the connection fails\n"
                "  -p --plot               Draw a live chart of the stream in the terminal\n"

@@ -3,8 +3,10 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <net/if.h>
+#include <netdb.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "address.h"
@@ -90,6 +92,76 @@ int socket_address_parse(const char *s, SocketAddress *ret) {
         a.in.sin_family = AF_INET;
         a.size = sizeof(a.in);
         *ret = a;
+        return 0;
+}
+
+int socket_address_resolve(const char *s, SocketAddress **ret, size_t *ret_n, const char **ret_error) {
+        struct addrinfo hints = {
+                .ai_socktype = SOCK_STREAM,
+                .ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV,
+        }, *result = NULL;
+        _cleanup_free_ SocketAddress *list = NULL;
+        char host[NI_MAXHOST];
+        const char *colon;
+        uint16_t port;
+        size_t n = 0;
+        int r;
+
+        assert(s);
+        assert(ret);
+        assert(ret_n);
+        assert(ret_error);
+
+        *ret_error = NULL;
+        list = calloc(1, sizeof(SocketAddress));
+        if (!list)
+                return -ENOMEM;
+        r = socket_address_parse(s, &list[0]);
+        if (r >= 0) {
+                *ret = TAKE_PTR(list);
+                *ret_n = 1;
+                return 0;
+        }
+
+        /* A name: no brackets, one colon, a port after it. */
+        colon = strrchr(s, ':');
+        if (s[0] == '[' || s[0] == '/' || s[0] == '@' || !colon || colon == s || strchr(s, ':') != colon ||
+                        (size_t) (colon - s) >= sizeof(host) || parse_port(colon + 1, &port) < 0)
+                return -EINVAL;
+        memcpy(host, s, (size_t) (colon - s));
+        host[colon - s] = '\0';
+
+        r = getaddrinfo(host, colon + 1, &hints, &result);
+        if (r != 0) {
+                *ret_error = r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r);
+                return -EADDRNOTAVAIL;
+        }
+        for (struct addrinfo *ai = result; ai; ai = ai->ai_next) {
+                SocketAddress a = { .size = ai->ai_addrlen }, *p;
+                bool seen = false;
+
+                if (!IN_SET(ai->ai_family, AF_INET, AF_INET6) || ai->ai_addrlen > sizeof(a.storage))
+                        continue;
+                memcpy(&a.storage, ai->ai_addr, ai->ai_addrlen);
+                for (size_t i = 0; i < n && !seen; i++)
+                        seen = list[i].size == a.size && memcmp(&list[i].storage, &a.storage, a.size) == 0;
+                if (seen)
+                        continue;
+                p = reallocarray(list, n + 1, sizeof(SocketAddress));
+                if (!p) {
+                        freeaddrinfo(result);
+                        return -ENOMEM;
+                }
+                list = p;
+                list[n++] = a;
+        }
+        freeaddrinfo(result);
+        if (n == 0) {
+                *ret_error = "the name has no address";
+                return -EADDRNOTAVAIL;
+        }
+        *ret = TAKE_PTR(list);
+        *ret_n = n;
         return 0;
 }
 

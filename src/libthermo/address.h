@@ -24,6 +24,11 @@ typedef struct SocketAddress {
 /* "127.0.0.1:8888", "[::1]:8888", "/run/thermo.sock" or "@abstract" (numeric only, no name lookup). */
 int socket_address_parse(const char *s, SocketAddress *ret);
 
+/* As socket_address_parse(), and "HOST:PORT" with a host name as well: the name is looked up (at start, where
+ * the wait does not matter), and every address it has is returned, each once (a new array, *ret_n of them).
+ * -EADDRNOTAVAIL when the name has none; then *ret_error says why. */
+int socket_address_resolve(const char *s, SocketAddress **ret, size_t *ret_n, const char **ret_error);
+
 /* The reverse: what REMOTE_ADDR= and log lines show. A Unix socket without a name shows as "unix". */
 void socket_address_format(const SocketAddress *a, char *buf, size_t size);
 

@@ -108,7 +108,6 @@ static void scrape_free(Peer *p) {
 static const PeerOps scrape_ops = {
         .shutdown = scrape_shutdown,
         .free = scrape_free,
-        .quiet = true,
 };
 
 static void on_connection(void *userdata, struct MHD_Connection *connection, void **context,

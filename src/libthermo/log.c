@@ -130,6 +130,10 @@ int log_parse_level_option(const char *value) {
         return 0;
 }
 
+void log_usage_hint(void) {
+        fprintf(stderr, "See '%s --help'.\n", program_invocation_short_name);
+}
+
 int log_invalid_value(const char *option, const char *value, const char *why) {
         assert(option);
         assert(value);

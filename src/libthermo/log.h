@@ -16,6 +16,7 @@
 #define THERMO_MESSAGE_REJECTED "81be728ab9684781ac2ad5aab0809aa6"
 #define THERMO_MESSAGE_SENSOR_FAILED "6a7c863dbdf4436fa8d877ece8c20d7f"
 #define THERMO_MESSAGE_SENSOR_RECOVERED "f3d552726c4541d090c3a802a6682346"
+#define THERMO_MESSAGE_SHORT_CONNECTIONS "edce26d4d43c47c98f5935d6e4568486"
 #define THERMO_MESSAGE_BROKER_CONNECTED "029f86fd70a64e0fb45c5e71f3a90132"
 #define THERMO_MESSAGE_BROKER_LOST "7b492d65ccdc40829345c0a14874d6e4"
 #define THERMO_MESSAGE_READINGS_DROPPED "157d16f1ce814363978760851fc544a0"
@@ -48,6 +49,9 @@ int log_struct_internal(int level, int error, const char *message_id, const char
 
 /* --log-level=LEVEL of every program: sets the level, or says what is wrong (as log_invalid_value()). */
 int log_parse_level_option(const char *value);
+
+/* After a usage error: where to read more, on stderr. */
+void log_usage_hint(void);
 
 /* A bad command line, said to the person who typed it (stderr, never the journal):
  * "<program>: Invalid value '<value>' for <option>: <why>". Returns -EINVAL. */

@@ -17,6 +17,7 @@
 #define ACCEPT_RETRY_USEC (250 * USEC_PER_MSEC)    /* pause after running out of fds */
 #define SHUTDOWN_TIMEOUT_USEC (5 * USEC_PER_SEC)   /* how long goodbyes may take to reach slow clients */
 #define STATUS_INTERVAL_USEC USEC_PER_SEC          /* STATUS= at most this often */
+#define SHORT_CONNECTIONS_SUMMARY_USEC (3600 * USEC_PER_SEC) /* how often short connections are summed up */
 
 typedef struct Listener {
         Manager *manager;
@@ -50,6 +51,9 @@ struct Manager {
         sd_event_source *accept_timer;
         sd_event_source *status_timer;
         sd_event_source *shutdown_timer;
+        sd_event_source *summary_timer;
+        uint64_t short_connections;     /* clients that came and went unannounced, since short_since */
+        uint64_t short_since;
         uint64_t started;
         uint64_t status_sent;
         uint64_t skipped;
@@ -137,6 +141,26 @@ static int on_reap(sd_event_source *s, void *userdata) {
         return 0;
 }
 
+/* The clients that came and went without a line each: once an hour at most, and at the end. */
+static void say_short_connections(Manager *m) {
+        char span[64], field[64];
+
+        if (m->short_connections == 0)
+                return;
+        snprintf(field, sizeof(field), "CONNECTIONS=%" PRIu64, m->short_connections);
+        log_struct(LOG_INFO, 0, THERMO_MESSAGE_SHORT_CONNECTIONS, LOG_FIELDS(field),
+                        "%" PRIu64 " short connection%s (requests, scrapes) in the last %s, not logged one by one; "
+                        "--log-level=debug shows each.",
+                        m->short_connections, m->short_connections == 1 ? "" : "s",
+                        format_timespan(span, sizeof(span), now_usec(m) - m->short_since));
+        m->short_connections = 0;
+}
+
+static int on_summary(sd_event_source *s, uint64_t usec, void *userdata) {
+        say_short_connections(userdata);
+        return 0;
+}
+
 int manager_new(const ServerOptions *options, Manager **ret) {
         _cleanup_(manager_freep) Manager *m = NULL;
         int r;
@@ -170,6 +194,11 @@ int manager_new(const ServerOptions *options, Manager **ret) {
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(m->reaper, "reaper");
+        r = sd_event_add_time_relative(m->event, &m->summary_timer, CLOCK_MONOTONIC, SHORT_CONNECTIONS_SUMMARY_USEC,
+                        USEC_PER_SEC, on_summary, m);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(m->summary_timer, SD_EVENT_OFF);
 
         m->started = now_usec(m);
         *ret = TAKE_PTR(m);
@@ -218,6 +247,7 @@ Manager *manager_free(Manager *m) {
         free(m->front_ends);
 
         sd_event_source_disable_unref(m->reaper);
+        sd_event_source_disable_unref(m->summary_timer);
         sd_event_source_disable_unref(m->idle_timer);
         sd_event_source_disable_unref(m->accept_timer);
         sd_event_source_disable_unref(m->status_timer);
@@ -321,9 +351,17 @@ static void update_idle_timer(Manager *m) {
         (void) sd_event_source_set_enabled(m->idle_timer, SD_EVENT_ONESHOT);
 }
 
-void manager_add_peer(Manager *m, Peer *p, const PeerOps *ops, const PeerAddress *address) {
+static void log_connected(Manager *m, Peer *p, int level) {
         char addr[PEER_ADDRESS_STRING_MAX], addr_field[PEER_ADDRESS_STRING_MAX + 16], clients[32];
 
+        peer_address_format(&p->address, addr, sizeof(addr));
+        snprintf(addr_field, sizeof(addr_field), "REMOTE_ADDR=%s", addr);
+        snprintf(clients, sizeof(clients), "CLIENTS=%zu", m->n_peers);
+        log_struct(level, 0, THERMO_MESSAGE_CONNECTED, LOG_FIELDS(addr_field, clients),
+                        "Connection from %s (%zu client%s).", addr, m->n_peers, m->n_peers == 1 ? "" : "s");
+}
+
+void manager_add_peer(Manager *m, Peer *p, const PeerOps *ops, const PeerAddress *address) {
         assert(m);
         assert(p);
         assert(ops && ops->shutdown && ops->free);
@@ -335,13 +373,19 @@ void manager_add_peer(Manager *m, Peer *p, const PeerOps *ops, const PeerAddress
         LIST_PREPEND(peers, m->peers, p);
         m->n_peers++;
 
-        peer_address_format(address, addr, sizeof(addr));
-        snprintf(addr_field, sizeof(addr_field), "REMOTE_ADDR=%s", addr);
-        snprintf(clients, sizeof(clients), "CLIENTS=%zu", m->n_peers);
-        log_struct(ops->quiet ? LOG_DEBUG : LOG_INFO, 0, THERMO_MESSAGE_CONNECTED, LOG_FIELDS(addr_field, clients),
-                        "Connection from %s (%zu client%s).", addr, m->n_peers, m->n_peers == 1 ? "" : "s");
+        log_connected(m, p, LOG_DEBUG);
         update_idle_timer(m);
         status_changed(m);
+}
+
+void manager_announce_peer(Manager *m, Peer *p) {
+        assert(m);
+        assert(p);
+
+        if (p->announced || p->removed)
+                return;
+        p->announced = true;
+        log_connected(m, p, LOG_INFO);
 }
 
 void manager_remove_peer(Manager *m, Peer *p) {
@@ -367,9 +411,16 @@ void manager_remove_peer(Manager *m, Peer *p) {
         snprintf(addr_field, sizeof(addr_field), "REMOTE_ADDR=%s", addr);
         snprintf(clients, sizeof(clients), "CLIENTS=%zu", m->n_peers);
         snprintf(why, sizeof(why), "REASON=%s", reason);
-        log_struct(p->ops->quiet ? LOG_DEBUG : LOG_INFO, 0, THERMO_MESSAGE_DISCONNECTED, LOG_FIELDS(addr_field, clients, why),
-                        "Connection from %s closed: %s (%zu client%s).", addr, reason, m->n_peers,
-                        m->n_peers == 1 ? "" : "s");
+        log_struct(p->announced ? LOG_INFO : LOG_DEBUG, 0, THERMO_MESSAGE_DISCONNECTED,
+                        LOG_FIELDS(addr_field, clients, why), "Connection from %s closed: %s (%zu client%s).", addr,
+                        reason, m->n_peers, m->n_peers == 1 ? "" : "s");
+        if (!p->announced) {
+                if (m->short_connections++ == 0) {
+                        m->short_since = now_usec(m);
+                        (void) sd_event_source_set_time_relative(m->summary_timer, SHORT_CONNECTIONS_SUMMARY_USEC);
+                        (void) sd_event_source_set_enabled(m->summary_timer, SD_EVENT_ONESHOT);
+                }
+        }
 
         if (m->stopping && m->n_peers == 0) {
                 (void) sd_event_exit(m->event, 0);
@@ -386,7 +437,8 @@ static void refuse(Manager *m, FrontEnd *fe, int fd, const PeerAddress *address)
         peer_address_format(address, addr, sizeof(addr));
         snprintf(addr_field, sizeof(addr_field), "REMOTE_ADDR=%s", addr);
         log_struct(LOG_WARNING, 0, THERMO_MESSAGE_REJECTED, LOG_FIELDS(addr_field),
-                        "Refused connection from %s: already serving %zu clients.", addr, m->n_peers);
+                        "Refused connection from %s: already serving %zu client%s.", addr, m->n_peers,
+                        m->n_peers == 1 ? "" : "s");
         (void) linger_close(m->event, fd);
 }
 
@@ -666,6 +718,7 @@ int manager_run(Manager *m) {
         update_idle_timer(m);
 
         r = sd_event_loop(m->event);
+        say_short_connections(m);
         log_struct(LOG_INFO, 0, THERMO_MESSAGE_STOPPED, NULL, "%s stopped.", program_invocation_short_name);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");

@@ -26,8 +26,6 @@ typedef struct PeerOps {
         /* Free the object that holds p. The manager's reaper calls it once p is removed and no callback of
          * p's is on the stack any more. */
         void (*free)(Peer *p);
-        /* Its comings and goings are routine (a scrape every few seconds): logged at debug level. */
-        bool quiet;
 } PeerOps;
 
 /* A client, as the manager counts it (for --max-clients, exit on idle, STATUS= and shutdown). Each front
@@ -39,6 +37,7 @@ struct Peer {
         const char *reason;     /* why it ended, a static string the log shows; set by who closes it */
         int16_t error;          /* or the error that ended it (a negative errno) */
         bool removed;
+        bool announced;         /* logged at info level: it streams (manager_announce_peer()) */
         PeerAddress address;
 };
 
@@ -92,6 +91,10 @@ uint64_t manager_get_skipped(Manager *m);
 
 /* Counts p among the clients, from a front end's open(). */
 void manager_add_peer(Manager *m, Peer *p, const PeerOps *ops, const PeerAddress *address);
+/* p has started what makes a client worth a line in the journal (a stream): its connection is logged at
+ * info level now, and its end will be. A client that never does (a GET, a ping, a scrape, a poll every
+ * minute) is logged at debug level, and counted in a summary once an hour. */
+void manager_announce_peer(Manager *m, Peer *p);
 /* p is over (p->reason or p->error say why): the manager logs it, stops counting it, and frees it later
  * from an event of its own. Safe from inside any callback of p's. */
 void manager_remove_peer(Manager *m, Peer *p);

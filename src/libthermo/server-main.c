@@ -50,6 +50,8 @@ int server_main(int argc, char *argv[], const char *name, const char *default_li
         r = server_options_parse(argc, argv, default_listen, &options);
         if (r == -ENOMEM)
                 return log_oom(), EXIT_FAILURE;
+        if (r < 0)
+                log_usage_hint();
         if (r <= 0)
                 return r == 0 ? EXIT_SUCCESS : 2; /* 2: usage, as in LSB and systemd's daemons */
 

@@ -42,16 +42,30 @@ static void help(const char *default_listen) {
                program_invocation_short_name, default_listen, SERVER_MAX_CLIENTS_DEFAULT);
 }
 
+/* Every address of value: a name's each, looked up now. */
 static int add_listen(ServerOptions *o, const char *option, const char *value, const char *front_end) {
+        _cleanup_free_ SocketAddress *addresses = NULL;
+        const char *error;
         ListenAddress *p;
-        SocketAddress a;
+        size_t n;
+        int r;
 
-        if (socket_address_parse(value, &a) < 0)
+        r = socket_address_resolve(value, &addresses, &n, &error);
+        if (r == -ENOMEM)
+                return r;
+        if (r == -EADDRNOTAVAIL) {
+                char why[256];
+
+                snprintf(why, sizeof(why), "cannot look the name up: %s", error);
+                return log_invalid_value(option, value, why);
+        }
+        if (r < 0)
                 return log_invalid_value(option, value, "expected HOST:PORT, [IPV6]:PORT or /path");
-        p = reallocarray(o->listen, o->n_listen + 1, sizeof(*p));
+        p = reallocarray(o->listen, o->n_listen + n, sizeof(*p));
         if (!p)
                 return -ENOMEM;
-        p[o->n_listen++] = (ListenAddress) { .address = a, .front_end = front_end };
+        for (size_t i = 0; i < n; i++)
+                p[o->n_listen++] = (ListenAddress) { .address = addresses[i], .front_end = front_end };
         o->listen = p;
         return 0;
 }
@@ -139,7 +153,9 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
                 case 'b':
                         if (parse_size(optarg, &o.buffer_size) < 0 || o.buffer_size < SERVER_BUFFER_SIZE_MIN ||
                                         o.buffer_size > SERVER_BUFFER_SIZE_MAX)
-                                return log_invalid_value("--buffer-size", optarg, "expected a size from 256 to 1G");
+                                return log_invalid_value("--buffer-size", optarg,
+                                                "expected a size from 256 to 1G: bytes, or with K, M or G (powers of "
+                                                "1024, upper case as systemd writes them: 64K)");
                         break;
                 case ARG_EXIT_IDLE:
                         if (parse_timespan(optarg, &o.exit_idle) < 0)

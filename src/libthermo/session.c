@@ -215,6 +215,8 @@ static void handle_stream(Session *s, const char *line, const Request *req) {
         s->remaining = req->count;
         reply(s, LINE("OK STREAM\n"));
         thermo_front_end_subscribe(s->front_end, s);
+        /* A stream is what makes a client worth a line in the journal; a GET or a ping is not. */
+        manager_announce_peer(thermo_front_end_get_manager(s->front_end), &s->connection.peer);
 }
 
 static void handle_sensors(Session *s) {

@@ -15,6 +15,8 @@ int main(int argc, char *argv[]) {
         r = mqtt_options_parse(argc, argv, &options);
         if (r == -ENOMEM)
                 return log_oom(), EXIT_FAILURE;
+        if (r < 0)
+                log_usage_hint();
         if (r <= 0)
                 return r == 0 ? EXIT_SUCCESS : 2;
 

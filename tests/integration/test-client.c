@@ -195,7 +195,10 @@ static void test_unreachable_is_unavailable(void **state) {
 
 static void test_usage_errors_exit_64(void **state) {
         assert_int_equal(CLIENT("--count", "0"), EX_USAGE);
-        assert_string_equal(err, "thermo-client: Invalid value '0' for --count: expected a number from 1 to 4294967295\n");
+        assert_string_equal(err, "thermo-client: Invalid value '0' for --count: expected a number from 1 to 4294967295\n"
+                                 "See 'thermo-client --help'.\n");
+        assert_int_equal(CLIENT("--no-such-option"), EX_USAGE);
+        assert_non_null(strstr(err, "unrecognized option '--no-such-option'\nSee 'thermo-client --help'.\n"));
         assert_int_equal(CLIENT("--output", "yaml"), EX_USAGE);
         assert_int_equal(CLIENT("--units", "rankine"), EX_USAGE);
         assert_int_equal(CLIENT("--timeout", "never"), EX_USAGE);
@@ -473,7 +476,7 @@ static void test_errors_are_red_on_a_terminal_unless_no_color(void **state) {
 
 static void test_plot_needs_a_terminal(void **state) {
         assert_int_equal(CLIENT("--plot"), EX_USAGE);
-        assert_string_equal(err, "thermo-client: --plot needs a terminal on standard output.\n");
+        assert_string_equal(err, "thermo-client: --plot needs a terminal on standard output.\nSee 'thermo-client --help'.\n");
         assert_int_equal(CLIENT("--plot", "-o", "json"), EX_USAGE);
 }
 

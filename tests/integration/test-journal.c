@@ -29,6 +29,7 @@
 #define MESSAGE_CONNECTED "caa6a5b986af4e949c810cff0e0a76a7"
 #define MESSAGE_DISCONNECTED "55c68309aadf41c9ba76928ac7c21bd2"
 #define MESSAGE_REJECTED "81be728ab9684781ac2ad5aab0809aa6"
+#define MESSAGE_SHORT_CONNECTIONS "edce26d4d43c47c98f5935d6e4568486"
 
 typedef struct Journal {
         int socket;
@@ -65,12 +66,13 @@ static void start(Journal *j, const char *const *args) {
                         &(HarnessOptions) { .stderr_fd = j->stream[1], .journal_stream = true });
 }
 
-/* Waits for the next entry with this MESSAGE_ID and returns it (KEY=value lines), skipping others. */
+/* Waits for the next entry with this MESSAGE_ID (any, for NULL) and returns it (KEY=value lines), skipping
+ * others. */
 static const char *next_entry(Journal *j, const char *message_id) {
         static char entry[8192];
         char want[64];
 
-        snprintf(want, sizeof(want), "MESSAGE_ID=%s\n", message_id);
+        snprintf(want, sizeof(want), "MESSAGE_ID=%s\n", message_id ?: "");
         for (int i = 0; i < 100; i++) {
                 struct pollfd pfd = { .fd = j->socket, .events = POLLIN };
                 ssize_t n;
@@ -80,10 +82,10 @@ static const char *next_entry(Journal *j, const char *message_id) {
                 n = recv(j->socket, entry, sizeof(entry) - 1, 0);
                 assert_true(n > 0);
                 entry[n] = '\0';
-                if (strstr(entry, want))
+                if (!message_id || strstr(entry, want))
                         return entry;
         }
-        fail_msg("no journal entry with MESSAGE_ID=%s", message_id);
+        fail_msg("no journal entry with MESSAGE_ID=%s", message_id ?: "(any)");
         return NULL;
 }
 
@@ -115,16 +117,17 @@ static void test_start_connect_disconnect_stop_have_their_fields(void **state) {
         assert_field(e, "PRIORITY=6");
         assert_field(e, "SENSOR=simulated");
 
+        /* A client that streams is logged, once it does. */
         fd = harness_connect(j->server.port, 0);
         assert_int_equal(getsockname(fd, (struct sockaddr *) &me, &n), 0);
         snprintf(field, sizeof(field), "REMOTE_ADDR=127.0.0.1:%u", ntohs(me.sin_port));
+        harness_send_str(fd, "STREAM 20\n");
         e = next_entry(j, MESSAGE_CONNECTED);
         assert_field(e, "PRIORITY=6");
         assert_field(e, field);
         assert_field(e, "CLIENTS=1");
 
         /* Twenty readings, and not one journal entry for them. */
-        harness_send_str(fd, "STREAM 20\n");
         for (int i = 0; i < 23; i++) /* HELLO, OK STREAM, 20 TEMP, END */
                 assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
         assert_string_equal(line, "END");
@@ -148,8 +151,8 @@ static void test_nothing_but_events_is_logged_per_reading(void **state) {
 
         start(j, (const char *const[]) { "--interval", "10ms", NULL });
         fd = harness_connect(j->server.port, 0);
-        (void) next_entry(j, MESSAGE_CONNECTED);
         harness_send_str(fd, "STREAM 50\n");
+        (void) next_entry(j, MESSAGE_CONNECTED);
         for (int i = 0; i < 53; i++)
                 assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
         assert_string_equal(line, "END");
@@ -171,9 +174,11 @@ static void test_refusal_is_a_warning_with_the_address(void **state) {
         const char *e;
         int a, b;
 
+        char line[256];
+
         start(j, (const char *const[]) { "--max-clients", "1", NULL });
         a = harness_connect(j->server.port, 0);
-        (void) next_entry(j, MESSAGE_CONNECTED);
+        assert_true(harness_read_line(a, line, sizeof(line), T) > 0);
         b = harness_connect(j->server.port, 0);
         e = next_entry(j, MESSAGE_REJECTED);
         assert_field(e, "PRIORITY=4");
@@ -182,11 +187,44 @@ static void test_refusal_is_a_warning_with_the_address(void **state) {
         close(b);
 }
 
+/* A poll (a GET, a ping) is no line in the journal of its own: they are counted, and summed up. */
+static void test_short_connections_are_summed_up(void **state) {
+        Journal *j = *state;
+        char line[256];
+        const char *e;
+
+        start(j, (const char *const[]) { "--interval", "20ms", NULL });
+        (void) next_entry(j, MESSAGE_STARTED);
+        for (int i = 0; i < 3; i++) {
+                int fd = harness_connect(j->server.port, 0);
+
+                harness_send_str(fd, "GET\nQUIT\n");
+                for (int k = 0; k < 3; k++) /* HELLO, TEMP, BYE */
+                        assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
+                assert_string_equal(line, "BYE");
+                close(fd);
+        }
+        assert_int_equal(harness_stop(&j->server, SIGTERM), 0);
+        /* Nothing for them one by one, then the sum, then the stop. */
+        for (;;) {
+                e = next_entry(j, NULL);
+                if (strstr(e, "MESSAGE_ID=" MESSAGE_CONNECTED "\n") || strstr(e, "MESSAGE_ID=" MESSAGE_DISCONNECTED "\n"))
+                        fail_msg("a short connection has an entry of its own:\n%s", e);
+                if (strstr(e, "MESSAGE_ID=" MESSAGE_SHORT_CONNECTIONS "\n"))
+                        break;
+        }
+        assert_field(e, "CONNECTIONS=3");
+        assert_field(e, "PRIORITY=6");
+        assert_non_null(strstr(e, "MESSAGE=3 short connections (requests, scrapes) in the last "));
+        (void) next_entry(j, MESSAGE_STOPPED);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_start_connect_disconnect_stop_have_their_fields, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_nothing_but_events_is_logged_per_reading, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refusal_is_a_warning_with_the_address, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_short_connections_are_summed_up, setup, teardown),
         };
 
         /* Our own /run, seen by us and the servers we start, and nobody else. */

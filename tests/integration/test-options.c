@@ -133,25 +133,19 @@ static void test_mqtt_help_and_man_page_agree(void **state) {
         assert_same(mqtt, "thermo-mqtt.8");
 }
 
-/* Completes the words as bash would at the end of the line, with program's completion; returns the
- * candidates, one per line. */
-static const char *complete_with(const char *program, const char *words) {
-        static char out[8192], err[1024];
-        const char *source = getenv("THERMO_SOURCE_ROOT");
-        char command[4096], client_dir[1024], function[64];
+/* The directory of the thermo-client under test: completions ask it for sensor names. */
+static const char *client_dir(void) {
+        static char dir[1024];
 
-        assert_non_null(source);
-        /* The completion asks thermo-client for sensor names: the one under test. */
-        snprintf(client_dir, sizeof(client_dir), "%s", harness_client());
-        *strrchr(client_dir, '/') = '\0';
-        snprintf(function, sizeof(function), "_%s", program);
-        for (char *c = function; *c; c++)
-                if (*c == '-')
-                        *c = '_';
-        snprintf(command, sizeof(command),
-                        "export PATH='%s':$PATH && source '%s/shell-completion/bash/%s' && COMP_WORDS=(%s) && "
-                        "COMP_CWORD=$((${#COMP_WORDS[@]} - 1)) && %s && printf '%%s\\n' \"${COMPREPLY[@]}\" | sort",
-                        client_dir, source, program, words, function);
+        snprintf(dir, sizeof(dir), "%s", harness_client());
+        *strrchr(dir, '/') = '\0';
+        return dir;
+}
+
+/* Runs a bash command line; returns its output, which must come with no error. */
+static const char *run_shell(const char *command) {
+        static char out[8192], err[1024];
+
         assert_int_equal(harness_run((const char *const[]) { "/bin/bash", "-c", command, NULL }, out, sizeof(out), err,
                                  sizeof(err)),
                         0);
@@ -159,33 +153,77 @@ static const char *complete_with(const char *program, const char *words) {
         return out;
 }
 
+/* Completes the words as bash would at the end of the line, with program's completion; returns the
+ * candidates, one per line. */
+static const char *complete_with(const char *program, const char *words) {
+        const char *source = getenv("THERMO_SOURCE_ROOT");
+        char command[4096], function[64];
+
+        assert_non_null(source);
+        snprintf(function, sizeof(function), "_%s", program);
+        for (char *c = function; *c; c++)
+                if (*c == '-')
+                        *c = '_';
+        snprintf(command, sizeof(command),
+                        "export PATH='%s':$PATH && source '%s/shell-completion/bash/%s' && COMP_WORDS=(%s) && "
+                        "COMP_CWORD=$((${#COMP_WORDS[@]} - 1)) && %s && printf '%%s\\n' \"${COMPREPLY[@]}\" | sort",
+                        client_dir(), source, program, words, function);
+        return run_shell(command);
+}
+
 static const char *complete(const char *words) {
         return complete_with("thermo-client", words);
 }
 
+/* Types line and a Tab into an interactive zsh on a terminal, with our completions in its fpath;
+ * returns the candidates zsh is given, sorted, one per line. */
+static const char *complete_zsh(const char *line) {
+        const char *source = getenv("THERMO_SOURCE_ROOT");
+        char command[4096];
+
+        assert_non_null(source);
+        snprintf(command, sizeof(command),
+                        "export PATH='%s':$PATH && out=$(mktemp) && "
+                        "zsh -f '%s/tests/integration/zsh-complete.zsh' '%s/shell-completion/zsh' '%s' \"$out\" && "
+                        "grep -vx -e '<done>' -e '' \"$out\" | sort -u; rm -f \"$out\"",
+                        client_dir(), source, source, line);
+        return run_shell(command);
+}
+
 /* Every option --help shows, the completion offers, and no other. */
-static void assert_completion_offers_help(const char *program, const char *path) {
+static void assert_completion_offers_help(const char *program, const char *path, const char *offered) {
         static char out[16384], err[1024];
         Options help = {}, completion = {};
-        char words[64];
 
         assert_int_equal(harness_run((const char *const[]) { path, "--help", NULL }, out, sizeof(out), err, sizeof(err)), 0);
         options_from_help(out, &help);
-        snprintf(words, sizeof(words), "%s -", program);
-        options_from_help(complete_with(program, words), &completion);
+        options_from_help(offered, &completion);
         assert_int_equal(help.n, completion.n);
         for (size_t i = 0; i < help.n; i++) {
                 bool found = false;
                 for (size_t k = 0; k < completion.n; k++)
                         found = found || strcmp(help.names[i], completion.names[k]) == 0;
                 if (!found)
-                        fail_msg("%s --help shows %s, the bash completion does not offer it", program, help.names[i]);
+                        fail_msg("%s --help shows %s, the completion does not offer it", program, help.names[i]);
         }
 }
 
 static void test_completion_offers_every_option_of_help(void **state) {
-        assert_completion_offers_help("thermo-client", harness_client());
-        assert_completion_offers_help("thermo-mqtt", getenv("THERMO_MQTT"));
+        const struct {
+                const char *program, *path;
+        } programs[] = {
+                { "thermo-client", harness_client() },
+                { "thermo-server", harness_server() },
+                { "thermo-mqtt", getenv("THERMO_MQTT") },
+        };
+        char words[64];
+
+        for (size_t i = 0; i < sizeof(programs) / sizeof(programs[0]); i++) {
+                snprintf(words, sizeof(words), "%s -", programs[i].program);
+                assert_completion_offers_help(programs[i].program, programs[i].path,
+                                complete_with(programs[i].program, words));
+                assert_completion_offers_help(programs[i].program, programs[i].path, complete_zsh(words));
+        }
 }
 
 static void test_completion_of_values(void **state) {
@@ -195,10 +233,32 @@ static void test_completion_of_values(void **state) {
         assert_string_equal(complete("thermo-client --units f"), "fahrenheit\n");
         assert_string_equal(complete("thermo-client --count ''"), "\n");
         assert_string_equal(complete("thermo-client --no"), "--no-legend\n");
+        assert_string_equal(complete_with("thermo-server", "thermo-server --sensor fi"), "file:\n");
+        assert_string_equal(complete_with("thermo-server", "thermo-server --log-level = w"), "warning\n");
+        assert_string_equal(complete_with("thermo-server", "thermo-server --list"),
+                        "--list-sensors\n--listen\n--listen-metrics\n");
         assert_string_equal(complete_with("thermo-mqtt", "thermo-mqtt --payload ''"), "json\nvalue\n");
         assert_string_equal(complete_with("thermo-mqtt", "thermo-mqtt --qos = ''"), "0\n1\n");
         assert_string_equal(complete_with("thermo-mqtt", "thermo-mqtt --broker mqtts"), "mqtts://\n");
         assert_string_equal(complete_with("thermo-mqtt", "thermo-mqtt --no"), "--no-discovery\n");
+
+        assert_string_equal(complete_zsh("thermo-client --ou"), "--output\n");
+        assert_string_equal(complete_zsh("thermo-client -o "), "csv\njson\ntext\n");
+        assert_string_equal(complete_zsh("thermo-client --units="), "celsius\nfahrenheit\nkelvin\n");
+        assert_string_equal(complete_zsh("thermo-server --sensor cpu=si"), "simulated\nsimulated:\n");
+        assert_string_equal(complete_zsh("thermo-server-proto --log-level w"), "warning\n");
+        assert_string_equal(complete_zsh("thermo-mqtt --broker mq"), "mqtt://\nmqtts://\n");
+        assert_string_equal(complete_zsh("thermo-mqtt --qos "), "0\n1\n");
+}
+
+/* bash-completion loads a command's completion from the file of its name: thermo-server-proto is a
+ * link to thermo-server's, which completes both. */
+static void test_completion_of_the_protocol_style_server(void **state) {
+        char command[1024];
+
+        snprintf(command, sizeof(command), "source '%s/shell-completion/bash/thermo-server' && complete -p thermo-server-proto",
+                        getenv("THERMO_SOURCE_ROOT"));
+        assert_string_equal(run_shell(command), "complete -F _thermo_server thermo-server-proto\n");
 }
 
 static void test_completion_of_sensor_names(void **state) {
@@ -210,8 +270,10 @@ static void test_completion_of_sensor_names(void **state) {
         /* The names the server on the command line has, as they begin. */
         snprintf(words, sizeof(words), "thermo-client 127.0.0.1:%i -s c", p.port);
         assert_string_equal(complete(words), "case\ncellar\ncpu\n");
+        assert_string_equal(complete_zsh(words), "case\ncellar\ncpu\n");
         snprintf(words, sizeof(words), "thermo-client --sensor=cel 127.0.0.1:%i --sensor ce", p.port);
         assert_string_equal(complete(words), "cellar\n");
+        assert_string_equal(complete_zsh(words), "cellar\n");
         harness_cleanup(&p);
 }
 
@@ -222,6 +284,7 @@ int main(void) {
                 cmocka_unit_test(test_mqtt_help_and_man_page_agree),
                 cmocka_unit_test(test_completion_offers_every_option_of_help),
                 cmocka_unit_test(test_completion_of_values),
+                cmocka_unit_test(test_completion_of_the_protocol_style_server),
                 cmocka_unit_test_teardown(test_completion_of_sensor_names, harness_kill_all),
         };
         return cmocka_run_group_tests(tests, NULL, harness_kill_all);

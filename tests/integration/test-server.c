@@ -544,13 +544,18 @@ static void test_activation_with_several_sockets(void **state) {
 }
 
 static void test_bad_option_is_exit_2_with_one_line(void **state) {
-        char out[256], err[512];
+        char out[256], err[512], hint[128];
         const char *args[] = { harness_server(), "--interval", "0", NULL };
+        const char *nl;
 
+        /* One line that says what is wrong, and one that says where to read more. */
         assert_int_equal(harness_run(args, out, sizeof(out), err, sizeof(err)), 2);
         assert_string_equal(out, "");
         assert_non_null(strstr(err, "Invalid value '0' for --interval"));
-        assert_int_equal(strchr(err, '\n') - err + 1, (long) strlen(err));
+        nl = strchr(err, '\n');
+        assert_non_null(nl);
+        snprintf(hint, sizeof(hint), "See '%s --help'.\n", harness_server_name());
+        assert_string_equal(nl + 1, hint);
 }
 
 /* The section "Several sensors": a server with three, the default first. */

@@ -56,6 +56,24 @@ static void test_every_option(void **state) {
         server_options_done(&o);
 }
 
+/* A name is looked up: every address it has is listened on. */
+static void test_listen_on_a_name(void **state) {
+        ServerOptions o = {};
+        bool v4 = false;
+
+        assert_int_equal(PARSE(&o, "--listen", "localhost:8888"), 1);
+        assert_true(o.n_listen >= 1);
+        for (size_t i = 0; i < o.n_listen; i++) {
+                char text[SOCKET_ADDRESS_STRING_MAX];
+
+                socket_address_format(&o.listen[i].address, text, sizeof(text));
+                v4 = v4 || strcmp(text, "127.0.0.1:8888") == 0;
+                assert_true(strcmp(text, "127.0.0.1:8888") == 0 || strcmp(text, "[::1]:8888") == 0);
+        }
+        assert_true(v4);
+        server_options_done(&o);
+}
+
 /* As systemd reads a time span: a bare number is seconds, in every option. */
 static void test_time_spans_read_as_systemd_does(void **state) {
         ServerOptions o = {};
@@ -73,7 +91,8 @@ static void test_time_spans_read_as_systemd_does(void **state) {
 static void test_invalid_values_are_usage_errors(void **state) {
         ServerOptions o = {};
 
-        assert_int_equal(PARSE(&o, "--listen", "localhost:8888"), -EINVAL);
+        assert_int_equal(PARSE(&o, "--listen", "no-such-host.invalid:8888"), -EINVAL);
+        assert_int_equal(PARSE(&o, "--listen", "localhost"), -EINVAL);
         assert_int_equal(PARSE(&o, "--listen", "127.0.0.1:0"), -EINVAL);
         assert_int_equal(PARSE(&o, "--listen", "127.0.0.1:65536"), -EINVAL);
         assert_int_equal(PARSE(&o, "--listen", "[::1]"), -EINVAL);
@@ -84,6 +103,7 @@ static void test_invalid_values_are_usage_errors(void **state) {
         assert_int_equal(PARSE(&o, "--max-clients", "-3"), -EINVAL);
         assert_int_equal(PARSE(&o, "--buffer-size", "10"), -EINVAL);
         assert_int_equal(PARSE(&o, "--buffer-size", "2G"), -EINVAL);
+        assert_int_equal(PARSE(&o, "--buffer-size", "64k"), -EINVAL);
         assert_int_equal(PARSE(&o, "--exit-idle", "soon"), -EINVAL);
         assert_int_equal(PARSE(&o, "--log-level", "loud"), -EINVAL);
         assert_int_equal(PARSE(&o, "--no-such-option"), -EINVAL);
@@ -120,6 +140,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_every_option),
+                cmocka_unit_test(test_listen_on_a_name),
                 cmocka_unit_test(test_time_spans_read_as_systemd_does),
                 cmocka_unit_test(test_invalid_values_are_usage_errors),
                 cmocka_unit_test(test_list_sensors_only_parses),
