@@ -10,8 +10,8 @@ struct ThermoFrontEnd {
         const char *server_name;
         thermo_handler_t handler;
         ThermometerObserver observer;
-        size_t n_sensors;
-        size_t reply_max;
+        size_t n_sensors;       /* at the newest tick */
+        size_t capacity;        /* sensors the buffers below have room for */
 
         Session *subscribers;
         Session **waiting;      /* sessions whose GET waits for the next tick */
@@ -23,7 +23,7 @@ struct ThermoFrontEnd {
         char default_line[PROTOCOL_REPLY_MAX];
         size_t default_length;
         char *lines;
-        size_t *offsets;        /* n_sensors + 1 */
+        size_t *offsets;        /* capacity + 1 */
         struct iovec *iov;      /* room for a subset's lines */
 };
 
@@ -80,9 +80,35 @@ static void front_end_free(FrontEnd *fe) {
         free(t);
 }
 
+/* Room for a tick of n sensors' lines. */
+static int front_end_reserve(FrontEnd *fe, size_t n) {
+        ThermoFrontEnd *t = thermo_of(fe);
+        size_t *offsets;
+        struct iovec *iov;
+        char *lines;
+
+        if (n <= t->capacity)
+                return 0;
+        lines = reallocarray(t->lines, n, PROTOCOL_REPLY_MAX);
+        if (!lines)
+                return -ENOMEM;
+        t->lines = lines;
+        offsets = reallocarray(t->offsets, n + 1, sizeof(size_t));
+        if (!offsets)
+                return -ENOMEM;
+        t->offsets = offsets;
+        iov = reallocarray(t->iov, n, sizeof(struct iovec));
+        if (!iov)
+                return -ENOMEM;
+        t->iov = iov;
+        t->capacity = n;
+        return 0;
+}
+
 static const FrontEndOps thermo_front_end_ops = {
         .open = front_end_open,
         .refuse = front_end_refuse,
+        .reserve = front_end_reserve,
         .free = front_end_free,
 };
 
@@ -136,8 +162,9 @@ static void on_tick(ThermometerObserver *o, const Reading *readings, size_t n) {
         ThermoFrontEnd *t = container_of(o, ThermoFrontEnd, observer);
         Session *i, *next;
 
-        assert(n == t->n_sensors);
+        assert(n <= t->capacity);
 
+        t->n_sensors = n;
         if (t->subscribers) {
                 format_tick(t, readings, n);
                 LIST_FOREACH_SAFE(subscribers, i, next, t->subscribers)
@@ -152,6 +179,7 @@ int thermo_front_end_new(Manager *m, const char *server_name, thermo_handler_t h
         Thermometer *thermometer;
         ThermoFrontEnd *t;
         size_t n;
+        int r;
 
         assert(m);
         assert(server_name);
@@ -173,13 +201,9 @@ int thermo_front_end_new(Manager *m, const char *server_name, thermo_handler_t h
         t->server_name = server_name;
         t->handler = handler;
         t->n_sensors = n;
-        /* The longest reply is a line per sensor and END: SENSORS, or GET *. */
-        t->reply_max = (n + 2) * PROTOCOL_REPLY_MAX;
-        t->lines = malloc(n * PROTOCOL_REPLY_MAX);
-        t->offsets = calloc(n + 1, sizeof(size_t));
-        t->iov = calloc(n, sizeof(struct iovec));
-        if (!t->lines || !t->offsets || !t->iov)
-                return -ENOMEM;
+        r = front_end_reserve(fe, n);
+        if (r < 0)
+                return r;
 
         *ret = TAKE_PTR(fe);
         return 0;
@@ -247,7 +271,7 @@ void thermo_front_end_get_info(ThermoFrontEnd *t, char host[static PROTOCOL_HOST
                 .server = t->server_name,
                 .version = PROJECT_VERSION,
                 .sensor = thermometer_get_sensor(thermometer, 0)->source,
-                .sensors = t->n_sensors,
+                .sensors = thermometer_get_n_sensors(thermometer),
                 .interval_ms = thermometer_get_interval(thermometer) / 1000,
                 .clients = manager_get_clients(m),
                 .uptime_s = manager_get_uptime_usec(m) / 1000000,
@@ -268,5 +292,6 @@ Thermometer *thermo_front_end_get_thermometer(ThermoFrontEnd *t) {
 
 size_t thermo_front_end_get_reply_max(ThermoFrontEnd *t) {
         assert(t);
-        return t->reply_max;
+        /* The longest reply is a line per sensor and END: SENSORS, or GET *. */
+        return (thermometer_get_n_sensors(manager_get_thermometer(t->front_end.manager)) + 2) * PROTOCOL_REPLY_MAX;
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <systemd/sd-daemon.h>
 
 #include "linger.h"
@@ -11,6 +12,7 @@
 #include "log.h"
 #include "manager.h"
 #include "parse.h"
+#include "sensor-list.h"
 #include "signals.h"
 
 #define ACCEPT_BATCH 64                          /* connections taken per wakeup, so one busy port can't starve */
@@ -664,6 +666,52 @@ static int on_signal(sd_event_source *source, const struct signalfd_siginfo *si,
         return 0;
 }
 
+/* SIGHUP, or systemctl reload: the sensors are looked for again, as at start. A new one is served after
+ * the others, a gone one is unavailable, and every client stays. Options are not read again: they come
+ * with a restart. */
+static void manager_reload(Manager *m) {
+        _cleanup_(sensor_list_done) SensorList found = {};
+        ThermometerUpdate u = {};
+        struct timespec ts;
+        char field[32];
+        size_t n;
+        int r;
+
+        /* The time tells systemd this RELOADING=1 is the answer to its signal, not an older one. */
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        (void) sd_notifyf(false, "RELOADING=1\nSTATUS=Looking for sensors.\nMONOTONIC_USEC=%" PRIu64,
+                        (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000);
+
+        r = sensor_list_build(&found, (const char *const *) m->options->sensors, m->options->n_sensors, true);
+        /* Room in every front end for the most it can come to, before anything changes. */
+        n = thermometer_get_n_sensors(m->thermometer) + found.n;
+        for (size_t i = 0; r >= 0 && i < m->n_front_ends; i++)
+                if (m->front_ends[i]->ops->reserve)
+                        r = m->front_ends[i]->ops->reserve(m->front_ends[i], n);
+        if (r >= 0) {
+                r = thermometer_update_sensors(m->thermometer, found.sensors, found.n, &u);
+                found = (SensorList) {};
+        }
+        if (r < 0)
+                log_error_errno(r, "Failed to rescan the sensors fully, serving what there is: %m");
+
+        n = thermometer_get_n_sensors(m->thermometer);
+        snprintf(field, sizeof(field), "SENSORS=%zu", n);
+        log_struct(LOG_INFO, 0, THERMO_MESSAGE_RESCANNED, LOG_FIELDS(field),
+                        "Rescanned the sensors: %zu in all, %zu new, %zu gone, %zu back, %zu from a new source.", n,
+                        u.added, u.gone, u.back, u.changed);
+        (void) sd_notify(false, "READY=1");
+        send_status(m);
+}
+
+static int on_reload_signal(sd_event_source *source, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
+        if (!m->stopping)
+                manager_reload(m);
+        return 0;
+}
+
 /* Each client is one fd: the default soft limit of 1024 would cap us well below --max-clients. */
 static void raise_fd_limit(void) {
         struct rlimit rl;
@@ -691,6 +739,8 @@ int manager_run(Manager *m) {
                 return r;
 
         r = signals_add_stop(m->event, on_signal, m);
+        if (r >= 0)
+                r = signals_add_reload(m->event, on_reload_signal, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch signals: %m");
 

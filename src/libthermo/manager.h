@@ -48,6 +48,9 @@ typedef struct FrontEndOps {
         /* There is no room for one more client: tell it so on its fresh socket, in a line or two that fit
          * in an empty send buffer. The manager closes the socket after. */
         void (*refuse)(FrontEnd *fe, int fd);
+        /* Optional: a rescan will give ticks of n sensors; make room for them now, while it can still
+         * fail with nothing changed. */
+        int (*reserve)(FrontEnd *fe, size_t n);
         void (*free)(FrontEnd *fe);
 } FrontEndOps;
 

@@ -70,7 +70,7 @@ static int split_name(const char *spec, char name[static PROTOCOL_NAME_MAX + 1],
         return 1;
 }
 
-int sensor_list_build(SensorList *l, const char *const *specs, size_t n_specs) {
+int sensor_list_build(SensorList *l, const char *const *specs, size_t n_specs, bool rescan) {
         static const char *const automatic = "auto";
         int r;
 
@@ -102,6 +102,10 @@ int sensor_list_build(SensorList *l, const char *const *specs, size_t n_specs) {
                 r = sensor_new(spec, &s, error);
                 if (r == -ENOMEM)
                         return log_oom();
+                if (r == -ENOENT && rescan) {
+                        log_warning("Sensor %s: %s.", specs[i], error);
+                        continue;
+                }
                 if (r < 0)
                         return log_invalid_value("--sensor", specs[i], error);
                 if (name[0] && sensor_set_name(s, name) < 0) {

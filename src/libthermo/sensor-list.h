@@ -16,8 +16,8 @@ typedef struct SensorList {
 
 /* Each spec is "[NAME=]SPEC"; "auto" is every sensor found but those already given; with nothing found,
  * one simulated sensor. A bad spec, a bad name or a name taken twice is said (as a usage error) and gives
- * -EINVAL. */
-int sensor_list_build(SensorList *l, const char *const *specs, size_t n_specs);
+ * -EINVAL. A rescan (rescan set) leaves out, with a warning, a sensor a spec names that is not there now. */
+int sensor_list_build(SensorList *l, const char *const *specs, size_t n_specs, bool rescan);
 void sensor_list_done(SensorList *l);
 
 /* Each sensor's name, source, label and value now, as a table (legend: with its header) or a JSON array.

@@ -55,7 +55,7 @@ int server_main(int argc, char *argv[], const char *name, const char *default_li
         if (r <= 0)
                 return r == 0 ? EXIT_SUCCESS : 2; /* 2: usage, as in LSB and systemd's daemons */
 
-        r = sensor_list_build(&sensors, options.sensors, options.n_sensors);
+        r = sensor_list_build(&sensors, options.sensors, options.n_sensors, false);
         if (r == -EINVAL)
                 return 2;
         if (r < 0)

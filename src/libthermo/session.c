@@ -211,6 +211,7 @@ static void handle_stream(Session *s, const char *line, const Request *req) {
         /* A second STREAM replaces the first: the sensors and the count. */
         free(s->subset);
         s->subset = subset;
+        s->n_subset = (uint32_t) n;
         s->all = req->all;
         s->remaining = req->count;
         reply(s, LINE("OK STREAM\n"));

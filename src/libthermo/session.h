@@ -17,6 +17,7 @@ struct Session {
         ThermoFrontEnd *front_end;
         LIST_FIELDS(Session, subscribers);
         uint64_t *subset;       /* STREAM <name>...: a bit for each sensor streamed; NULL otherwise */
+        uint32_t n_subset;      /* the sensors there were then: the bits subset has (a rescan adds more) */
         uint32_t remaining;     /* readings before END; 0 streams without end */
         int16_t get;            /* a GET waiting for the next tick: the sensor it named, or -1 for none */
         bool subscribed:1;
@@ -39,7 +40,7 @@ void session_handle_eof(Session *s);
 
 /* Whether a session streams sensor i by name. */
 static inline bool session_streams(const Session *s, size_t i) {
-        return s->subset && (s->subset[i / 64] & (UINT64_C(1) << (i % 64)));
+        return s->subset && i < s->n_subset && (s->subset[i / 64] & (UINT64_C(1) << (i % 64)));
 }
 
 /* One tick's lines for a streaming session, n bytes in all, of which readings are readings (the rest

@@ -3,10 +3,10 @@
 #include <errno.h>
 #include <signal.h>
 
+#include "macro.h"
 #include "signals.h"
 
-int signals_add_stop(sd_event *e, sd_event_signal_handler_t handler, void *userdata) {
-        static const int stop[] = { SIGTERM, SIGINT };
+static int add_signals(sd_event *e, const int *signals, size_t n, sd_event_signal_handler_t handler, void *userdata) {
         sigset_t mask;
         int r;
 
@@ -14,16 +14,28 @@ int signals_add_stop(sd_event *e, sd_event_signal_handler_t handler, void *userd
         assert(handler);
 
         sigemptyset(&mask);
-        for (size_t i = 0; i < sizeof(stop) / sizeof(stop[0]); i++)
-                sigaddset(&mask, stop[i]);
+        for (size_t i = 0; i < n; i++)
+                sigaddset(&mask, signals[i]);
         /* sd-event takes a signal only when it is blocked: else the default action would kill us first. */
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
                 return -errno;
 
-        for (size_t i = 0; i < sizeof(stop) / sizeof(stop[0]); i++) {
-                r = sd_event_add_signal(e, NULL, stop[i], handler, userdata);
+        for (size_t i = 0; i < n; i++) {
+                r = sd_event_add_signal(e, NULL, signals[i], handler, userdata);
                 if (r < 0)
                         return r;
         }
         return 0;
+}
+
+int signals_add_stop(sd_event *e, sd_event_signal_handler_t handler, void *userdata) {
+        static const int stop[] = { SIGTERM, SIGINT };
+
+        return add_signals(e, stop, ELEMENTSOF(stop), handler, userdata);
+}
+
+int signals_add_reload(sd_event *e, sd_event_signal_handler_t handler, void *userdata) {
+        static const int reload[] = { SIGHUP };
+
+        return add_signals(e, reload, ELEMENTSOF(reload), handler, userdata);
 }

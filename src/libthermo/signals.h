@@ -6,3 +6,6 @@
 /* Blocks SIGTERM and SIGINT and has them arrive as sources on e that call handler: a program's way to
  * be asked to stop. */
 int signals_add_stop(sd_event *e, sd_event_signal_handler_t handler, void *userdata);
+/* Blocks SIGHUP and has it arrive as a source on e that calls handler: a daemon's way to be asked to
+ * reload (systemctl reload). */
+int signals_add_reload(sd_event *e, sd_event_signal_handler_t handler, void *userdata);

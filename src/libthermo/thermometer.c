@@ -22,6 +22,7 @@ typedef struct Slot {
         bool fresh;             /* slow: that result came while readings were wanted, and no tick has
                                  * reported it yet */
         int logged;             /* what the log said last: 0 (fine) or the error */
+        bool gone;              /* not found by the last rescan: unavailable, never read */
 } Slot;
 
 struct Thermometer {
@@ -187,7 +188,9 @@ static void take_tick(Thermometer *t) {
                 Slot *slot = &t->slots[i];
                 Reading *r = &t->readings[i];
 
-                if (!slot->reader) {
+                if (slot->gone)
+                        *r = (Reading) { .sensor = slot->sensor->name, .time_ms = time_ms, .error = -ENODEV };
+                else if (!slot->reader) {
                         int64_t millicelsius = 0;
                         int k = sensor_read(slot->sensor, &millicelsius);
 
@@ -319,6 +322,116 @@ int thermometer_set_sensors(Thermometer *t, Sensor **sensors, size_t n) {
         return 0;
 }
 
+static void log_sensor(const Sensor *s, int level, const char *what) {
+        char field[64]; /* SENSOR= and a name of 32 at most */
+
+        snprintf(field, sizeof(field), "SENSOR=%s", s->name);
+        log_struct(level, 0, NULL, LOG_FIELDS(field), "Sensor %s (%s) %s.", s->name, s->source, what);
+}
+
+static Sensor *take_sensor_named(Sensor **sensors, size_t n, const char *name) {
+        for (size_t i = 0; i < n; i++)
+                if (sensors[i] && strcmp(sensors[i]->name, name) == 0)
+                        return TAKE_PTR(sensors[i]);
+        return NULL;
+}
+
+/* Puts sensor in slot (of t->slots, with room in t->readings): its reader made first, so that a failure
+ * leaves the slot as it was. */
+static int slot_install(Thermometer *t, Slot *slot, Sensor *sensor) {
+        SensorReader *reader = NULL;
+        int r;
+
+        if (sensor->slow) {
+                r = sensor_reader_new(t->event, sensor, on_result, t, &reader);
+                if (r < 0)
+                        return r;
+        }
+        t->n_slow -= !!slot->reader;
+        sensor_reader_free(slot->reader);
+        sensor_free(slot->sensor);
+        *slot = (Slot) { .sensor = sensor, .reader = reader };
+        t->n_slow += !!reader;
+        /* The newest readings name their sensor by its string: the new one's, and no value until the next
+         * tick. */
+        t->readings[slot - t->slots] = (Reading) { .sensor = sensor->name, .error = -EINPROGRESS };
+        return 0;
+}
+
+int thermometer_update_sensors(Thermometer *t, Sensor **sensors, size_t n, ThermometerUpdate *ret) {
+        ThermometerUpdate u = {};
+        size_t n_new = 0, total;
+        Reading *readings;
+        Slot *slots;
+        int r = 0;
+
+        assert(t);
+        assert(sensors || n == 0);
+        assert(ret);
+
+        /* Room for every sensor that is new, first: from there on nothing fails but a slow sensor's
+         * thread, and then that sensor alone is left out. */
+        for (size_t i = 0; i < n; i++)
+                n_new += thermometer_find_sensor(t, sensors[i]->name, strlen(sensors[i]->name)) < 0;
+        total = t->n_sensors + n_new;
+        slots = reallocarray(t->slots, MAX(total, (size_t) 1), sizeof(Slot));
+        if (!slots)
+                return -ENOMEM;
+        t->slots = slots;
+        readings = reallocarray(t->readings, MAX(total, (size_t) 1), sizeof(Reading));
+        if (!readings)
+                return -ENOMEM;
+        t->readings = readings;
+
+        /* A sensor keeps its place, and so its index in every client's subset: one found again stays as it
+         * is, or reads from its new source; one not found is gone. */
+        for (size_t i = 0; i < t->n_sensors; i++) {
+                Slot *slot = &t->slots[i];
+                _cleanup_(sensor_freep) Sensor *found = take_sensor_named(sensors, n, slot->sensor->name);
+                bool was_gone;
+
+                if (!found) {
+                        if (!slot->gone)
+                                log_sensor(slot->sensor, LOG_WARNING, "is gone: unavailable until a rescan finds it");
+                        /* Its thread, if any, stops: nothing asks a gone sensor for a reading. */
+                        u.gone += !slot->gone;
+                        t->n_slow -= !!slot->reader;
+                        slot->reader = sensor_reader_free(slot->reader);
+                        slot->gone = true;
+                        continue;
+                }
+                was_gone = slot->gone;
+                if (!was_gone && strcmp(found->source, slot->sensor->source) == 0)
+                        continue;
+                r = slot_install(t, slot, found);
+                if (r < 0)
+                        break;
+                TAKE_PTR(found);
+                log_sensor(slot->sensor, LOG_INFO, was_gone ? "is back" : "reads from a new source");
+                u.back += was_gone;
+                u.changed += !was_gone;
+        }
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                Slot *slot = &t->slots[t->n_sensors];
+
+                if (!sensors[i])
+                        continue;
+                *slot = (Slot) {};
+                r = slot_install(t, slot, sensors[i]);
+                if (r < 0)
+                        break;
+                sensors[i] = NULL;
+                log_sensor(slot->sensor, LOG_INFO, "is new");
+                t->n_sensors++;
+                u.added++;
+        }
+        for (size_t i = 0; i < n; i++)
+                sensor_free(sensors[i]);
+        free(sensors);
+        *ret = u;
+        return r;
+}
+
 void thermometer_set_interval(Thermometer *t, uint64_t usec) {
         assert(t);
         assert(usec > 0);
@@ -376,6 +489,8 @@ void thermometer_check(Thermometer *t) {
                 Slot *slot = &t->slots[i];
                 int64_t v;
 
+                if (slot->gone)
+                        continue;
                 if (slot->reader)
                         (void) sensor_reader_request(slot->reader);
                 else

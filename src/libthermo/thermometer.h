@@ -35,6 +35,18 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Thermometer *, thermometer_unref);
 
 /* Takes ownership of the sensors (an array of n, the default sensor first) on success. */
 int thermometer_set_sensors(Thermometer *t, Sensor **sensors, size_t n);
+/* What a rescan changed. */
+typedef struct ThermometerUpdate {
+        size_t added;   /* new sensors, after the others */
+        size_t gone;    /* sensors not found any more: unavailable from now on */
+        size_t back;    /* gone ones found again */
+        size_t changed; /* found again under the same name, reading from another source */
+} ThermometerUpdate;
+
+/* A rescan's sensors (an array of n, which it takes, whatever it returns): every sensor keeps its index,
+ * new ones come after, and one not among them is gone. Observers see the new count with the next tick. On
+ * failure, some of the changes may be made, and ret says which. */
+int thermometer_update_sensors(Thermometer *t, Sensor **sensors, size_t n, ThermometerUpdate *ret);
 void thermometer_set_interval(Thermometer *t, uint64_t usec);
 uint64_t thermometer_get_interval(Thermometer *t);
 size_t thermometer_get_n_sensors(Thermometer *t);

@@ -194,6 +194,105 @@ static void test_missing_sensor_is_a_usage_error(void **state) {
         assert_non_null(strstr(err, "Invalid value 'hwmon:k10temp' for --sensor: no such sensor"));
 }
 
+/* A thermal zone in the fake /sys, of that type and temperature. */
+static void add_zone(int zone, const char *type, const char *millidegrees) {
+        char dir[256], file[300];
+
+        snprintf(dir, sizeof(dir), "%s/class/thermal/thermal_zone%i", root, zone);
+        assert_int_equal(mkdir(dir, 0755), 0);
+        snprintf(file, sizeof(file), "%s/type", dir);
+        harness_write_file(file, type);
+        snprintf(file, sizeof(file), "%s/temp", dir);
+        harness_write_file(file, millidegrees);
+}
+
+/* Reads a stream until a line that is exactly want; fails after 100 lines. */
+static void read_until(int fd, const char *want) {
+        char line[256];
+
+        for (int i = 0; i < 100; i++) {
+                read_line(fd, line, sizeof(line));
+                if (strcmp(line, want) == 0)
+                        return;
+        }
+        fail_msg("no \"%s\" in 100 lines", want);
+}
+
+/* Reads a stream until a TEMP line of that sensor; fails after 100 lines. */
+static void read_until_temp(int fd, const char *sensor) {
+        char line[256];
+        size_t n = strlen(sensor);
+
+        for (int i = 0; i < 100; i++) {
+                read_line(fd, line, sizeof(line));
+                if (strncmp(line, "TEMP ", 5) == 0 && strlen(line) > n + 1 && line[strlen(line) - n - 1] == ' ' &&
+                                strcmp(line + strlen(line) - n, sensor) == 0)
+                        return;
+        }
+        fail_msg("no reading of %s in 100 lines", sensor);
+}
+
+static void reload(ServerProcess *s) {
+        assert_int_equal(kill(s->pid, SIGHUP), 0);
+        assert_true(harness_wait_notify(s, "RELOADING=1", T));
+        assert_true(harness_wait_notify(s, "READY=1", T));
+}
+
+static void test_reload_rescans_and_keeps_every_client(void **state) {
+        char line[256];
+        int all, cpu, fd;
+        ServerProcess s;
+
+        harness_start_activated(&s, (const char *const[]) { "--interval", "20ms", NULL });
+        all = harness_connect(s.port, 0);
+        read_line(all, line, sizeof(line));
+        assert_non_null(strstr(line, " sensors=1"));
+        harness_send_str(all, "STREAM *\n");
+        read_until(all, "OK STREAM");
+        cpu = harness_connect(s.port, 0);
+        read_line(cpu, line, sizeof(line));
+        harness_send_str(cpu, "STREAM cpu-thermal\n");
+        read_until(cpu, "OK STREAM");
+
+        /* Plugged in: after a reload, STREAM * has it, and a stream of named sensors does not. */
+        add_zone(1, "gpu-thermal\n", "30000\n");
+        reload(&s);
+        read_until_temp(all, "gpu-thermal");
+        for (int i = 0; i < 5; i++) {
+                read_line(cpu, line, sizeof(line));
+                assert_non_null(strstr(line, " cpu-thermal"));
+        }
+        fd = harness_connect(s.port, 0);
+        read_line(fd, line, sizeof(line));
+        assert_non_null(strstr(line, " sensors=2"));
+        harness_send_str(fd, "SENSORS\n");
+        read_until(fd, "SENSOR cpu-thermal thermal:cpu-thermal");
+        read_line(fd, line, sizeof(line));
+        assert_string_equal(line, "SENSOR gpu-thermal thermal:gpu-thermal");
+        read_line(fd, line, sizeof(line));
+        assert_string_equal(line, "END");
+        close(fd);
+
+        /* Unplugged: unavailable under its name, for whoever asked for it; the others go on. */
+        snprintf(line, sizeof(line), "%s/class/thermal/thermal_zone0", root);
+        harness_remove_tree(line);
+        reload(&s);
+        read_until(cpu, "ERR 503 sensor unavailable cpu-thermal");
+        read_until(all, "ERR 503 sensor unavailable cpu-thermal");
+        read_until_temp(all, "gpu-thermal");
+
+        /* Back, in the place it had. */
+        add_zone(0, "cpu-thermal\n", "21000\n");
+        reload(&s);
+        read_until_temp(cpu, "cpu-thermal");
+        read_until_temp(all, "cpu-thermal");
+
+        close(all);
+        close(cpu);
+        assert_int_equal(harness_stop(&s, SIGTERM), 0);
+        harness_cleanup(&s);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_failing_sensor_gives_503_once_logged_and_recovers, setup, teardown),
@@ -201,6 +300,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_list_sensors, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_failure_is_said_at_start_with_a_sandbox_hint, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_missing_sensor_is_a_usage_error, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_reload_rescans_and_keeps_every_client, setup, teardown),
         };
         signal(SIGPIPE, SIG_IGN);
         return cmocka_run_group_tests(tests, NULL, harness_kill_all);

@@ -24,6 +24,7 @@
 #define MESSAGE_CONNECTED "caa6a5b986af4e949c810cff0e0a76a7"
 #define MESSAGE_DISCONNECTED "55c68309aadf41c9ba76928ac7c21bd2"
 #define MESSAGE_SENSOR_FAILED "6a7c863dbdf4436fa8d877ece8c20d7f"
+#define MESSAGE_RESCANNED "741eee9e599f405e97a9e8d718bd5031"
 
 typedef struct Unit {
         const char *name;   /* thermo, thermo-proto */
@@ -157,7 +158,7 @@ static int shutdown_system(void **state) {
 static int reset(void **state) {
         for (size_t i = 0; i < ELEMENTS(units); i++)
                 (void) sys("u=%s; systemctl stop $u.socket $u-metrics.socket $u.service; "
-                           "rm -rf /run/systemd/system/$u.service.d /run/systemd/system/$u.socket.d; "
+                           "rm -rf /run/systemd/system/$u.service.d /run/systemd/system/$u.socket.d /etc/default/$u; "
                            "systemctl reset-failed $u.service",
                                 units[i].name);
         (void) sys("systemctl stop thermo-mqtt.service mosquitto.service; rm -rf /run/systemd/system/thermo-mqtt.service.d "
@@ -438,6 +439,63 @@ static void test_several_sensors_under_the_sandbox(void **state) {
         }
 }
 
+/* Options from /etc/default, as Debian's gpsd takes them, and systemctl reload: a sensor plugged in is
+ * streamed, one pulled out is unavailable, and the stream that watched it all was never cut. */
+static void test_options_from_etc_default_and_reload(void **state) {
+        static const char *const variables[] = { "THERMO_OPTIONS", "THERMO_PROTO_OPTIONS" };
+        char command[512];
+        int pid;
+
+        for (size_t i = 0; i < ELEMENTS(units); i++) {
+                const Unit *u = &units[i];
+
+                assert_sys("rm -rf /run/fake-sys && mkdir -p /run/fake-sys/class/thermal/thermal_zone0 && "
+                           "echo cpu-thermal > /run/fake-sys/class/thermal/thermal_zone0/type && "
+                           "echo 48312 > /run/fake-sys/class/thermal/thermal_zone0/temp");
+                assert_int_equal(sys("echo '%s=\"--interval=200ms\"' > /etc/default/%s", variables[i], u->name), 0);
+                drop_in(u, "service", "[Service]\nEnvironment=THERMO_SYSFS_ROOT=/run/fake-sys\n");
+                assert_int_equal(sys("systemctl start %s.socket && echo INFO | socat -t 5 - TCP:127.0.0.1:%s", u->name,
+                                         u->port),
+                                0);
+                assert_out_has(" interval_ms=200 ");
+                assert_out_has(" sensors=1 ");
+
+                /* A stream of every sensor, watching all along. */
+                assert_int_equal(sys("timeout 60 thermo-client -a -o csv --no-legend 127.0.0.1:%s > /run/stream.csv 2>&1 & "
+                                     "echo $!",
+                                         u->port),
+                                0);
+                pid = atoi(out);
+                assert_true(pid > 0);
+                assert_true(sys_until(5000, "grep -q ',cpu-thermal,48.312' /run/stream.csv"));
+                assert_int_equal(sys("systemctl show -P MainPID %s.service", u->name), 0);
+
+                /* Plugged in. */
+                assert_sys("mkdir -p /run/fake-sys/class/thermal/thermal_zone1 && "
+                           "echo gpu-thermal > /run/fake-sys/class/thermal/thermal_zone1/type && "
+                           "echo 30500 > /run/fake-sys/class/thermal/thermal_zone1/temp");
+                assert_int_equal(sys("systemctl reload %s.service", u->name), 0);
+                assert_true(sys_until(5000, "grep -q ',gpu-thermal,30.500' /run/stream.csv"));
+                snprintf(command, sizeof(command), "journalctl --sync; journalctl -u %s.service -o cat MESSAGE_ID="
+                                MESSAGE_RESCANNED " | grep -q '2 in all, 1 new'", u->name);
+                assert_true(sys_until(5000, command));
+
+                /* Pulled out: unavailable, and the stream goes on with the other. */
+                assert_sys("rm -rf /run/fake-sys/class/thermal/thermal_zone0");
+                assert_int_equal(sys("systemctl reload %s.service", u->name), 0);
+                assert_true(sys_until(5000, "grep -q 'cpu-thermal.*unavailable' /run/stream.csv"));
+                assert_int_equal(sys("grep -c ',gpu-thermal,' /run/stream.csv"), 0);
+                snprintf(command, sizeof(command), "test $(grep -c ',gpu-thermal,' /run/stream.csv) -gt %i", atoi(out));
+                assert_true(sys_until(5000, command));
+
+                /* One process all along, one connection, and systemd saw both reloads through. */
+                assert_int_equal(sys("kill -0 %i", pid), 0);
+                assert_int_equal(sys("systemctl show -P NRestarts,ActiveState %s.service", u->name), 0);
+                assert_string_equal(out, "0\nactive\n");
+                assert_int_equal(sys("kill %i; systemctl stop %s.socket %s.service", pid, u->name, u->name), 0);
+        }
+}
+
 static void test_a_scrape_starts_the_service(void **state) {
         for (size_t i = 0; i < ELEMENTS(units); i++) {
                 const Unit *u = &units[i];
@@ -650,6 +708,7 @@ int main(void) {
                 cmocka_unit_test_setup(test_unix_socket_by_drop_in, reset),
                 cmocka_unit_test_setup(test_real_sensor_paths_under_the_sandbox, reset),
                 cmocka_unit_test_setup(test_several_sensors_under_the_sandbox, reset),
+                cmocka_unit_test_setup(test_options_from_etc_default_and_reload, reset),
                 cmocka_unit_test_setup(test_a_scrape_starts_the_service, reset),
                 cmocka_unit_test_setup(test_the_first_stream_client_brings_metrics_along, reset),
                 cmocka_unit_test_setup(test_mqtt_bridge_runs_as_a_service, reset),

@@ -349,23 +349,31 @@ static void test_list_build_names_and_duplicates(void **state) {
         SensorList l = {};
 
         /* A name given, then every other sensor but the one already there. */
-        assert_int_equal(sensor_list_build(&l, (const char *[]) { "cpu=hwmon:coretemp", "auto" }, 2), 0);
+        assert_int_equal(sensor_list_build(&l, (const char *[]) { "cpu=hwmon:coretemp", "auto" }, 2, false), 0);
         assert_int_equal(l.n, ELEMENTSOF(expected_names));
         assert_string_equal(l.sensors[0]->name, "cpu");
         assert_string_equal(l.sensors[1]->name, "acpitz-lnxtherm_01");
         sensor_list_done(&l);
 
-        assert_int_equal(sensor_list_build(&l, (const char *[]) { "simulated", "simulated:seed=2" }, 2), -EINVAL);
+        assert_int_equal(sensor_list_build(&l, (const char *[]) { "simulated", "simulated:seed=2" }, 2, false), -EINVAL);
         sensor_list_done(&l);
-        assert_int_equal(sensor_list_build(&l, (const char *[]) { "a=simulated", "a=simulated:seed=2" }, 2), -EINVAL);
+        assert_int_equal(sensor_list_build(&l, (const char *[]) { "a=simulated", "a=simulated:seed=2" }, 2, false), -EINVAL);
         sensor_list_done(&l);
-        assert_int_equal(sensor_list_build(&l, (const char *[]) { "Bad=simulated" }, 1), -EINVAL);
+        assert_int_equal(sensor_list_build(&l, (const char *[]) { "Bad=simulated" }, 1, false), -EINVAL);
         sensor_list_done(&l);
-        assert_int_equal(sensor_list_build(&l, (const char *[]) { "x=auto" }, 1), -EINVAL);
+        assert_int_equal(sensor_list_build(&l, (const char *[]) { "x=auto" }, 1, false), -EINVAL);
         sensor_list_done(&l);
         /* "=" after the type's ":" is the spec's own, not a name. */
-        assert_int_equal(sensor_list_build(&l, (const char *[]) { "simulated:seed=2,delay=0" }, 1), 0);
+        assert_int_equal(sensor_list_build(&l, (const char *[]) { "simulated:seed=2,delay=0" }, 1, false), 0);
         assert_string_equal(l.sensors[0]->name, "simulated");
+        sensor_list_done(&l);
+
+        /* A sensor that is not there is a usage error at start; a rescan leaves it out. */
+        assert_int_equal(sensor_list_build(&l, (const char *[]) { "hwmon:k10temp", "a=simulated" }, 2, false), -EINVAL);
+        sensor_list_done(&l);
+        assert_int_equal(sensor_list_build(&l, (const char *[]) { "hwmon:k10temp", "a=simulated" }, 2, true), 0);
+        assert_int_equal(l.n, 1);
+        assert_string_equal(l.sensors[0]->name, "a");
         sensor_list_done(&l);
 }
 
@@ -376,7 +384,7 @@ static void test_list_prints_name_source_label_value(void **state) {
         FILE *f;
 
         assert_int_equal(sensor_list_build(&l, (const char *[]) { "thermal:x86_pkg_temp", "hwmon:nvme-pci-0100/temp2",
-                                                                 "broken=thermal:0" }, 3), 0);
+                                                                 "broken=thermal:0" }, 3, false), 0);
         f = open_memstream(&text, &size);
         assert_int_equal(sensor_list_print(&l, f, true, false), 0);
         fclose(f);

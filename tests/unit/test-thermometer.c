@@ -226,6 +226,73 @@ static void test_readings_taken_on_demand(void **state) {
         thermometer_unref(t);
 }
 
+/* Sensors from "[NAME=]SPEC"s, as a rescan finds them (the array thermometer_update_sensors() takes). */
+static Sensor **sensors_of(const char *const *specs, size_t n) {
+        Sensor **sensors = calloc(n, sizeof(Sensor *));
+        char error[SENSOR_ERROR_MAX];
+
+        assert_non_null(sensors);
+        for (size_t i = 0; i < n; i++) {
+                const char *eq = strchr(specs[i], '=');
+                char name[32] = "";
+
+                if (eq && eq < strchr(specs[i], ':'))
+                        snprintf(name, sizeof(name), "%.*s", (int) (eq - specs[i]), specs[i]);
+                assert_int_equal(sensor_new(name[0] ? eq + 1 : specs[i], &sensors[i], error), 0);
+                if (name[0])
+                        assert_int_equal(sensor_set_name(sensors[i], name), 0);
+        }
+        return sensors;
+}
+
+static void test_rescan_keeps_places_appends_new_and_marks_gone(void **state) {
+        Thermometer *t = new_thermometer("simulated:seed=1");
+        ThermometerUpdate u;
+        Recorder r = {};
+
+        watch(&r, t, true);
+        run_until(&r, 1);
+        assert_int_equal(r.n, 1);
+
+        /* The one there is, found again, and a new one: after it. */
+        assert_int_equal(thermometer_update_sensors(t, sensors_of((const char *[]) { "b=simulated:seed=2",
+                                                                   "simulated:seed=1" }, 2), 2, &u), 0);
+        assert_int_equal(u.added, 1);
+        assert_int_equal(u.gone + u.back + u.changed, 0);
+        assert_int_equal(thermometer_get_n_sensors(t), 2);
+        assert_string_equal(thermometer_get_sensor(t, 0)->name, "simulated");
+        assert_string_equal(thermometer_get_sensor(t, 1)->name, "b");
+        run_until(&r, r.calls + 1);
+        assert_int_equal(r.n, 2);
+        assert_int_equal(thermometer_peek_readings(t)[1].error, 0);
+
+        /* The first not found: it keeps its place, unavailable; the next tick has it so. */
+        assert_int_equal(thermometer_update_sensors(t, sensors_of((const char *[]) { "b=simulated:seed=2" }, 1), 1, &u), 0);
+        assert_int_equal(u.gone, 1);
+        assert_int_equal(u.added, 0);
+        run_until(&r, r.calls + 1);
+        assert_int_equal(r.n, 2);
+        assert_int_equal(r.last.error, -ENODEV);
+        assert_string_equal(r.last.sensor, "simulated");
+        assert_int_equal(thermometer_find_sensor(t, "simulated", strlen("simulated")), 0);
+
+        /* Found again: back, in its place. */
+        assert_int_equal(thermometer_update_sensors(t, sensors_of((const char *[]) { "simulated:seed=9",
+                                                                   "b=simulated:seed=3" }, 2), 2, &u), 0);
+        assert_int_equal(u.back, 1);
+        assert_int_equal(u.added + u.gone + u.changed, 0);
+        assert_int_equal(thermometer_get_n_sensors(t), 2);
+        /* Until the next tick, the newest readings name it by the new sensor's string (the old one is
+         * freed: ASan would see it read). */
+        assert_string_equal(thermometer_peek_readings(t)[0].sensor, "simulated");
+        assert_int_equal(thermometer_peek_readings(t)[0].error, -EINPROGRESS);
+        run_until(&r, r.calls + 1);
+        assert_int_equal(r.last.error, 0);
+
+        thermometer_remove_observer(t, &r.observer);
+        thermometer_unref(t);
+}
+
 static int failing_read(Sensor *s, int64_t *ret) {
         return -EIO;
 }
@@ -303,6 +370,7 @@ int main(void) {
                 cmocka_unit_test(test_remove_self_during_a_tick),
                 cmocka_unit_test(test_added_during_a_tick_starts_with_the_next),
                 cmocka_unit_test(test_readings_taken_on_demand),
+                cmocka_unit_test(test_rescan_keeps_places_appends_new_and_marks_gone),
                 cmocka_unit_test(test_failed_reading_carries_the_error_and_no_number),
                 cmocka_unit_test(test_seeded_simulation_is_reproducible),
                 cmocka_unit_test(test_bad_sensor_specs),
