@@ -414,9 +414,13 @@ static void drain(int fd, char *buf, size_t size, size_t *len) {
 }
 
 int harness_run(const char *const *args, char *out, size_t out_size, char *err, size_t err_size) {
+        return harness_run_for(args, RUN_TIMEOUT_MS, out, out_size, err, err_size);
+}
+
+int harness_run_for(const char *const *args, int timeout_ms, char *out, size_t out_size, char *err, size_t err_size) {
         int out_pipe[2], err_pipe[2], status = 0;
         size_t out_len = 0, err_len = 0;
-        int64_t deadline = now_ms() + RUN_TIMEOUT_MS;
+        int64_t deadline = now_ms() + timeout_ms;
         pid_t pid;
 
         assert_int_equal(pipe2(out_pipe, O_CLOEXEC | O_NONBLOCK), 0);
@@ -442,7 +446,7 @@ int harness_run(const char *const *args, char *out, size_t out_size, char *err, 
                         break;
                 if (now_ms() > deadline) {
                         harness_kill_all(NULL);
-                        fail_msg("%s did not finish in %ims", args[0], RUN_TIMEOUT_MS);
+                        fail_msg("%s did not finish in %ims", args[0], timeout_ms);
                 }
         }
         drain(out_pipe[0], out, out_size, &out_len);

@@ -78,6 +78,8 @@ int harness_kill_all(void **state);
 /* Runs a program (args end with NULL) with a bounded run time; captures stdout and stderr. Returns the
  * exit status, or 128+signal. */
 int harness_run(const char *const *args, char *out, size_t out_size, char *err, size_t err_size);
+/* The same, for a program that may take longer: a package build, say. */
+int harness_run_for(const char *const *args, int timeout_ms, char *out, size_t out_size, char *err, size_t err_size);
 
 /* The machine's name as HELLO's host= should give it: its host name, any byte but [A-Za-z0-9._-] made '-'. */
 const char *harness_host(void);

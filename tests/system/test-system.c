@@ -45,19 +45,38 @@ static char out[256 * 1024], err[16 * 1024];
 
 #define ELEMENTS(x) (sizeof(x) / sizeof((x)[0]))
 
-/* Runs a shell command inside the booted system; returns its exit status. */
-__attribute__((format(printf, 1, 2))) static int sys(const char *format, ...) {
+/* Runs a shell command inside the booted system for timeout_ms at most; returns its exit status. */
+__attribute__((format(printf, 2, 0))) static int vsys(int timeout_ms, const char *format, va_list ap) {
         char command[4096], pid[16];
-        va_list ap;
 
-        va_start(ap, format);
         vsnprintf(command, sizeof(command), format, ap);
-        va_end(ap);
         snprintf(pid, sizeof(pid), "%i", (int) init_pid);
         out[0] = err[0] = '\0';
-        return harness_run((const char *const[]) { "/usr/bin/nsenter", "-t", pid, "-a", "/bin/sh", "-c", command,
-                                   NULL },
-                        out, sizeof(out), err, sizeof(err));
+        return harness_run_for((const char *const[]) { "/usr/bin/nsenter", "-t", pid, "-a", "/bin/sh", "-c", command,
+                                       NULL },
+                        timeout_ms, out, sizeof(out), err, sizeof(err));
+}
+
+/* A command that may take long: a package build, an apt run. */
+__attribute__((format(printf, 2, 3))) static int sys_for(int timeout_ms, const char *format, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = vsys(timeout_ms, format, ap);
+        va_end(ap);
+        return r;
+}
+
+/* Runs a shell command inside the booted system; returns its exit status. */
+__attribute__((format(printf, 1, 2))) static int sys(const char *format, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = vsys(20000, format, ap);
+        va_end(ap);
+        return r;
 }
 
 static int64_t now_ms(void) {
@@ -696,6 +715,81 @@ static void test_man_pages_are_installed(void **state) {
         assert_int_equal(sys("man -w thermo-server-proto && man -w thermo-protocol"), 0);
 }
 
+/* The Debian package, as an administrator gets it: built by dpkg-buildpackage (with its unit tests),
+ * lintian clean, installed with apt in place of the build's /usr/local install: thermo.socket enabled and
+ * listening, the man database and the journal catalog updated by their triggers; and a purge that leaves
+ * nothing behind. Last: it takes the /usr/local install away. */
+static void test_debian_package(void **state) {
+        const char *source = getenv("THERMO_SOURCE_ROOT"), *build = getenv("THERMO_BUILD_ROOT");
+        char command[1024];
+
+        /* A copy of the tree without builds, built where the throwaway root keeps it. */
+        snprintf(command, sizeof(command),
+                        "rm -rf /var/tmp/deb && mkdir -p /var/tmp/deb/thermo && "
+                        "tar -C '%s' --exclude=./.git --exclude='./build*' -cf - . | tar -C /var/tmp/deb/thermo -xf - && "
+                        "cd /var/tmp/deb/thermo && dpkg-buildpackage -us -uc -b > /var/tmp/deb/build.log 2>&1 || "
+                        "{ tail -n 40 /var/tmp/deb/build.log; exit 1; }",
+                        source);
+        if (sys_for(300000, "%s", command) != 0)
+                fail_msg("dpkg-buildpackage failed:\n%s%s", out, err);
+        if (sys_for(120000, "lintian --fail-on error,warning --tag-display-limit 0 /var/tmp/deb/thermo_*.changes") != 0)
+                fail_msg("lintian:\n%s%s", out, err);
+
+        /* The build's own install goes, and with it what earlier tests enabled, its pages and catalog entries. */
+        snprintf(command, sizeof(command),
+                        "systemctl disable --quiet thermo.socket thermo-metrics.socket thermo-proto.socket "
+                        "thermo-proto-metrics.socket thermo-mqtt.service && "
+                        "grep -v '^#' '%s/meson-logs/install-log.txt' | while read -r f; do "
+                        "if test -d \"$f\" -a ! -L \"$f\"; then rmdir --ignore-fail-on-non-empty \"$f\"; else rm -f \"$f\"; fi "
+                        "done && systemctl daemon-reload && journalctl --update-catalog && mandb -q",
+                        build);
+        if (sys_for(120000, "%s", command) != 0)
+                fail_msg("'%s':\n%s%s", command, out, err);
+        assert_int_equal(sys("apropos thermo"), 16);
+        assert_int_equal(sys("journalctl --list-catalog " MESSAGE_STARTED), 1);
+
+        /* A container image's policy-rc.d forbids starting services from packages; a booted machine has
+         * none (and this root is a throwaway copy). */
+        if (sys_for(120000, "rm -f /usr/sbin/policy-rc.d && cd /var/tmp/deb && apt-get install -y ./thermo_*.deb ./thermo-mqtt_*.deb") != 0)
+                fail_msg("apt-get install:\n%s%s", out, err);
+        (void) sys("systemctl is-enabled thermo.socket thermo-metrics.socket; "
+                   "systemctl is-active thermo.socket thermo-metrics.socket");
+        assert_string_equal(out, "enabled\nenabled\nactive\nactive\n");
+        /* The second server and the bridge are there, to be configured first. */
+        (void) sys("systemctl is-enabled thermo-proto.socket thermo-proto-metrics.socket thermo-mqtt.service");
+        assert_string_equal(out, "disabled\ndisabled\ndisabled\n");
+        assert_int_equal(sys("command -v thermo-client && thermo-client -q -n 1 -o csv --no-legend && "
+                             "systemctl is-active thermo.service"), 0);
+        assert_out_has("/usr/bin/thermo-client\n");
+        assert_out_has("active\n");
+        assert_int_equal(sys("apropos thermo | sort"), 0);
+        assert_out_has("thermo-client (1)");
+        assert_out_has("thermo-mqtt (8)");
+        assert_out_has("thermo-protocol (7)");
+        assert_out_has("thermo-server (8)");
+        assert_int_equal(sys("journalctl --list-catalog " MESSAGE_STARTED), 0);
+        assert_out_has("The thermo server started");
+        assert_int_equal(sys("test -f /etc/default/thermo && test -f /etc/default/thermo-mqtt && "
+                             "test -f /usr/share/zsh/vendor-completions/_thermo-client && "
+                             "test -f /usr/share/bash-completion/completions/thermo-server-proto"), 0);
+
+        /* Purged: not a file of theirs, not a unit running, no page, nothing in the catalog. */
+        if (sys_for(120000, "dpkg-query -L thermo thermo-mqtt > /var/tmp/deb/files && apt-get purge -y thermo thermo-mqtt") != 0)
+                fail_msg("apt-get purge:\n%s%s", out, err);
+        assert_int_equal(sys("while read -r f; do test ! -d \"$f\" && { test -f \"$f\" || test -L \"$f\"; } && echo \"$f\"; done < /var/tmp/deb/files; "
+                             "ls /etc/default | grep thermo; "
+                             "find /etc/systemd /var/lib/systemd/deb-systemd-helper-enabled /var/lib/systemd/deb-systemd-user-helper-enabled "
+                             "-name '*thermo*' 2>/dev/null; true"), 0);
+        assert_string_equal(out, "");
+        assert_int_equal(sys("systemctl is-active thermo.socket thermo.service"), 3);
+        assert_int_equal(sys("dpkg-query -W -f '${db:Status-Status} ${Package}\\n' thermo thermo-mqtt 2>/dev/null | "
+                             "grep -v '^not-installed '; true"), 0);
+        assert_string_equal(out, "");
+        /* The pages are gone (man-db's trigger leaves stale index entries to its daily run, by design). */
+        assert_int_equal(sys("man -w thermo-client"), 16);
+        assert_int_equal(sys("journalctl --list-catalog " MESSAGE_STARTED), 1);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup(test_first_connection_starts_the_service, reset),
@@ -715,6 +809,7 @@ int main(void) {
                 cmocka_unit_test_setup(test_units_verify_and_are_hardened, reset),
                 cmocka_unit_test_setup(test_man_pages_are_installed, reset),
                 cmocka_unit_test_setup(test_readme_examples_work, reset),
+                cmocka_unit_test_setup(test_debian_package, reset),
         };
 
         if (geteuid() != 0 || access("/lib/systemd/systemd", X_OK) < 0 || access("/usr/bin/nsenter", X_OK) < 0 ||
