@@ -107,8 +107,7 @@ static int send_request(Client *c) {
 static void set_running(Client *c) {
         c->state = STATE_RUNNING;
         if (!c->options->once)
-                server_link_set_silence(c->link, c->options->timeout +
-                                server_link_get_interval_ms(c->link) * USEC_PER_MSEC);
+                server_link_set_silence(c->link, server_link_stream_silence(c->link, c->options->timeout));
 }
 
 static uint64_t now_usec(Client *c) {
@@ -207,8 +206,8 @@ static int handle_unavailable(Client *c, const Reply *reply) {
                 log_warning("%s has no reading: %s", who, reply->text);
         c->failing[k] = true;
         /* -t bounds the wait for a reading too, not only for a line: errors alone are no progress. */
-        if (!c->options->once && now_usec(c) - c->last_reading >
-                                c->options->timeout + server_link_get_interval_ms(c->link) * USEC_PER_MSEC) {
+        if (!c->options->once &&
+                        now_usec(c) - c->last_reading > server_link_stream_silence(c->link, c->options->timeout)) {
                 char span[64];
 
                 return link_fail(c, EX_TEMPFAIL, -ETIMEDOUT, "No reading from %s for %s", c->destination,

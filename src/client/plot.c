@@ -15,7 +15,8 @@
 typedef struct Series {
         char *name;             /* NULL: the one unnamed series */
         uint64_t n;             /* readings so far, for the average */
-        int64_t sum, min, max, last; /* in the chosen unit, thousandths */
+        __int128 sum;           /* in the chosen unit, thousandths: of many readings, past 64 bits */
+        int64_t min, max, last; /* in the chosen unit, thousandths */
 } Series;
 
 /* One column: a tick, and what each series read at it. */
@@ -168,7 +169,7 @@ static void draw_summary(Plot *p, unsigned columns) {
                         if (s->n > 0) {
                                 format_millidegrees(lo, sizeof(lo), s->min);
                                 format_millidegrees(hi, sizeof(hi), s->max);
-                                format_millidegrees(avg, sizeof(avg), s->sum / (int64_t) s->n);
+                                format_millidegrees(avg, sizeof(avg), (int64_t) (s->sum / s->n));
                         }
                         snprintf(parts[0], sizeof(parts[0]), "now %s %s", value, unit_symbol(p->unit));
                         snprintf(parts[1], sizeof(parts[1]), "   min %s", lo);

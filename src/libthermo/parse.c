@@ -90,6 +90,7 @@ static bool is_space(char c) {
  * component with nothing after it: "5" is 5s, "5 10s" is an error. */
 static int parse_time_component(const char **p, bool first, uint64_t *ret) {
         uint64_t whole, frac = 0, frac_scale = 1, unit = USEC_PER_SEC, v;
+        unsigned __int128 fraction;
         const char *q;
         size_t best = 0;
         int r;
@@ -124,12 +125,14 @@ static int parse_time_component(const char **p, bool first, uint64_t *ret) {
                 return -EINVAL;
         q += best;
 
+        /* frac * unit alone outgrows 64 bits for a year: 128 bits, then the range check. */
+        fraction = (unsigned __int128) frac * unit / frac_scale;
         if (whole > UINT64_MAX / unit)
                 return -ERANGE;
         v = whole * unit;
-        if (v > UINT64_MAX - frac * unit / frac_scale)
+        if (fraction > UINT64_MAX - v)
                 return -ERANGE;
-        *ret = v + frac * unit / frac_scale;
+        *ret = v + (uint64_t) fraction;
         *p = q;
         return 0;
 }

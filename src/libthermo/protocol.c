@@ -256,7 +256,7 @@ static int parse_milli(const char *s, int64_t *ret) {
                         frac *= 10;
                 p = digits;
         }
-        r = parse_uint64(p, 0, INT64_MAX / 1000 - 1, &whole);
+        r = parse_uint64(p, 0, PROTOCOL_CELSIUS_MAX, &whole);
         if (r < 0)
                 return r;
         *ret = (int64_t) (whole * 1000 + frac) * (negative ? -1 : 1);

@@ -15,6 +15,10 @@
 #define PROTOCOL_HOST_MAX 64      /* the host= of HELLO and INFO: a host name, as gethostname() gives it */
 #define PROTOCOL_HELLO_MAX 384    /* HELLO and INFO: a source, a host and the rest */
 #define PROTOCOL_COUNT_MAX UINT32_MAX
+/* The largest |celsius| a reading may have: far past any thermometer, and small enough that a client's
+ * arithmetic on it (units, sums, scales) never overflows. */
+#define PROTOCOL_CELSIUS_MAX UINT64_C(999999999)
+#define PROTOCOL_INTERVAL_MS_MAX (24 * 3600 * UINT64_C(1000)) /* the longest interval_ms a server has */
 #define PROTOCOL_NAME_MAX 32      /* a sensor's name: 1 to 32 of a-z 0-9 _ . -, starting with a letter */
 #define PROTOCOL_SOURCE_MAX 160   /* a sensor's source, as HELLO and SENSOR lines show it */
 #define PROTOCOL_NAMES_MAX (PROTOCOL_LINE_MAX / 2) /* the most names a request line can hold */

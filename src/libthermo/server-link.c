@@ -14,6 +14,7 @@
 #include "log.h"
 #include "parse.h"
 #include "server-link.h"
+#include "text.h"
 
 typedef enum LinkState {
         LINK_DOWN,              /* not started, closed, or failed and waiting for the owner */
@@ -91,7 +92,11 @@ static void disconnect(ServerLink *l) {
 }
 
 static void set_timer(ServerLink *l, uint64_t usec) {
-        (void) sd_event_source_set_time_relative(l->timer, usec);
+        /* A span past the clock's end (centuries) is no bound. */
+        if (sd_event_source_set_time_relative(l->timer, usec) < 0) {
+                (void) sd_event_source_set_enabled(l->timer, SD_EVENT_OFF);
+                return;
+        }
         (void) sd_event_source_set_enabled(l->timer, SD_EVENT_ONESHOT);
 }
 
@@ -272,6 +277,12 @@ static void handle_line(ServerLink *l, char *line) {
         Reply reply;
         int r;
 
+        /* Whatever the owner does with a line, it may show it on a terminal: text, or the end of it. */
+        if (!text_is_printable(line)) {
+                server_link_fail(l, EX_PROTOCOL, -EBADMSG, "%s sent a line that is not text: %s", l->destination,
+                                text_escape(line, copy, sizeof(copy)));
+                return;
+        }
         log_debug("Received from %s: %s", l->destination, line);
         /* Parsing splits the line: the owner gets it whole as well, for its messages. */
         snprintf(copy, sizeof(copy), "%s", line);
@@ -301,8 +312,10 @@ static void handle_input(ServerLink *l) {
                 server_link_fail(l, EX_TEMPFAIL, -ECONNRESET, "%s closed the connection", l->destination);
                 return;
         }
+        /* Only a whole line is a sign of life: a server that trickles a byte at a time gets no more time. */
+        if (memchr(l->input + l->in_len, '\n', (size_t) n))
+                set_timer(l, l->silence);
         l->in_len += (size_t) n;
-        set_timer(l, l->silence);
 
         while (l->fd >= 0 && (nl = memchr(l->input, '\n', l->in_len))) {
                 size_t length = (size_t) (nl - l->input);
@@ -382,9 +395,15 @@ const char *server_link_get_destination(ServerLink *l) {
         return l->destination;
 }
 
-uint64_t server_link_get_interval_ms(ServerLink *l) {
+uint64_t server_link_stream_silence(ServerLink *l, uint64_t timeout) {
+        uint64_t interval;
+
         assert(l);
-        return l->interval_ms;
+
+        /* No server has a longer interval than the protocol's longest: one that says so gets no more time
+         * (nor a sum that wraps). */
+        interval = MIN(l->interval_ms, PROTOCOL_INTERVAL_MS_MAX) * USEC_PER_MSEC;
+        return timeout > UINT64_MAX - interval ? UINT64_MAX : timeout + interval;
 }
 
 const char *server_link_get_host(ServerLink *l) {

@@ -47,8 +47,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(ServerLink *, server_link_free);
 void *server_link_get_userdata(ServerLink *l);
 /* "host:port", "[v6]:port" or the socket's path, for messages. */
 const char *server_link_get_destination(ServerLink *l);
-/* From the newest HELLO: the server's interval, and its host= (NULL where it gave none). */
-uint64_t server_link_get_interval_ms(ServerLink *l);
+/* How long a streaming server may be silent: timeout, plus the interval its newest HELLO announced. */
+uint64_t server_link_stream_silence(ServerLink *l, uint64_t timeout);
+/* From the newest HELLO: the server's host= (NULL where it gave none). */
 const char *server_link_get_host(ServerLink *l);
 
 /* The first attempt. */

@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "parse.h"
+#include "protocol.h"
 #include "server-options.h"
 #include "macro.h"
 #include "thermometer.h"
@@ -123,7 +124,7 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
                         break;
                 case 'i':
                         if (parse_timespan(optarg, &o.interval) < 0 || o.interval < USEC_PER_MSEC ||
-                                        o.interval > 24 * 3600 * USEC_PER_SEC)
+                                        o.interval > PROTOCOL_INTERVAL_MS_MAX * USEC_PER_MSEC)
                                 return log_invalid_value("--interval", optarg, "expected a time from 1ms to 24h");
                         break;
                 case 's': {

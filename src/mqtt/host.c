@@ -332,7 +332,7 @@ static void on_greeted(ServerLink *l, const Reply *hello) {
         h->listing = true;
         h->n_listed = 0;
         /* Streaming: an interval between readings is no silence. */
-        server_link_set_silence(l, h->options->timeout + server_link_get_interval_ms(l) * USEC_PER_MSEC);
+        server_link_set_silence(l, server_link_stream_silence(l, h->options->timeout));
         r = server_link_send(l, request, strlen(request));
         if (r < 0)
                 server_link_fail(l, EX_TEMPFAIL, r, "Failed to send request to %s: %m", server_link_get_destination(l));

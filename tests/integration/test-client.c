@@ -216,14 +216,15 @@ static void test_help_and_version(void **state) {
 }
 
 /* A fake server: accepts connections one after another; on each, sends greeting, reads one request
- * line (written to requests_fd), then sends body and closes, unless body is NULL (then stays silent). */
+ * line (written to requests_fd), then sends body and closes, unless body is NULL (then stays silent).
+ * Trickling, it sends the body a byte every trickle_ms. */
 typedef struct Fake {
         pid_t pid;
         int port;
         int requests[2];
 } Fake;
 
-static void fake_start(Fake *f, const char *const *scripts) {
+static void fake_start_trickling(Fake *f, const char *const *scripts, int trickle_ms) {
         int fd;
 
         /* The port must be listening before the client runs: bind here, serve in the child. */
@@ -263,8 +264,12 @@ static void fake_start(Fake *f, const char *const *scripts) {
                                 pause();
                                 _exit(0);
                         }
-                        if (write(c, scripts[1], strlen(scripts[1])) < 0)
-                                _exit(1);
+                        for (const char *p = scripts[1]; *p; p += trickle_ms > 0 ? 1 : strlen(p)) {
+                                if (write(c, p, trickle_ms > 0 ? 1 : strlen(p)) < 0)
+                                        _exit(1);
+                                if (trickle_ms > 0)
+                                        usleep((useconds_t) trickle_ms * 1000);
+                        }
                         shutdown(c, SHUT_WR);
                         (void) harness_wait_eof(c, T);
                         close(c);
@@ -273,6 +278,10 @@ static void fake_start(Fake *f, const char *const *scripts) {
         }
         close(fd);
         close(f->requests[1]);
+}
+
+static void fake_start(Fake *f, const char *const *scripts) {
+        fake_start_trickling(f, scripts, 0);
 }
 
 static void fake_stop(Fake *f, char *requests, size_t size) {
@@ -332,12 +341,46 @@ static void test_garbage_reading_is_a_protocol_error(void **state) {
         assert_string_equal(err, expected);
 }
 
+/* A server's bytes never reach the terminal raw: an escape sequence in an error's text (here one that would
+ * set the window title) ends the connection as a protocol error, and the message shows it escaped. */
+static void test_control_characters_from_the_server_are_refused(void **state) {
+        char requests[256], expected[160];
+        Fake f;
+
+        fake_start(&f, (const char *const[]) { HELLO, "ERR 503 \x1b]0;pwned\x07\n", NULL });
+        assert_int_equal(CLIENT("-1", destination(f.port)), EX_PROTOCOL);
+        fake_stop(&f, requests, sizeof(requests));
+        snprintf(expected, sizeof(expected), "thermo-client: 127.0.0.1:%i sent a line that is not text: "
+                                             "ERR 503 \\x1b]0;pwned\\x07\n", f.port);
+        assert_string_equal(err, expected);
+        assert_null(strchr(out, '\x1b'));
+
+        /* C1 in UTF-8 (CSI), which terminals obey as well. */
+        fake_start(&f, (const char *const[]) { HELLO, "OK STREAM\nTEMP 1 1732492130000 20.000 \xc2\x9b" "2J\n", NULL });
+        assert_int_equal(CLIENT("-n", "1", destination(f.port)), EX_PROTOCOL);
+        fake_stop(&f, requests, sizeof(requests));
+        assert_non_null(strstr(err, "not text: TEMP 1 1732492130000 20.000 \\xc2\\x9b2J"));
+}
+
 static void test_silent_server_times_out(void **state) {
         char requests[256];
         Fake f;
 
         fake_start(&f, (const char *const[]) { "", NULL, NULL });
         assert_int_equal(CLIENT("-1", "-t", "300ms", destination(f.port)), EX_TEMPFAIL);
+        fake_stop(&f, requests, sizeof(requests));
+        assert_non_null(strstr(err, "No word from"));
+}
+
+/* -t is a bound on the wait for a whole line: a server that trickles bytes gets no more time. */
+static void test_timeout_holds_against_a_trickle(void **state) {
+        char requests[256];
+        Fake f;
+
+        fake_start_trickling(&f, (const char *const[]) { HELLO, "OK STREAM\nTEMP 1 1732492130000 20.000 a long tail\n",
+                                             NULL },
+                        100);
+        assert_int_equal(CLIENT("-n", "1", "-t", "300ms", destination(f.port)), EX_TEMPFAIL);
         fake_stop(&f, requests, sizeof(requests));
         assert_non_null(strstr(err, "No word from"));
 }
@@ -778,7 +821,9 @@ int main(void) {
                 cmocka_unit_test_teardown(test_gap_in_seq_is_reported, harness_kill_all),
                 cmocka_unit_test_teardown(test_wrong_protocol_is_a_protocol_error, harness_kill_all),
                 cmocka_unit_test_teardown(test_garbage_reading_is_a_protocol_error, harness_kill_all),
+                cmocka_unit_test_teardown(test_control_characters_from_the_server_are_refused, harness_kill_all),
                 cmocka_unit_test_teardown(test_silent_server_times_out, harness_kill_all),
+                cmocka_unit_test_teardown(test_timeout_holds_against_a_trickle, harness_kill_all),
                 cmocka_unit_test_teardown(test_client_limit_is_a_temporary_failure, harness_kill_all),
                 cmocka_unit_test_teardown(test_closed_mid_stream_is_a_temporary_failure, harness_kill_all),
                 cmocka_unit_test_teardown(test_retry_resumes_with_what_is_missing, harness_kill_all),

@@ -74,6 +74,11 @@ static void test_timespan(void **state) {
         assert_int_equal(parse_timespan("-5s", &v), -EINVAL);
         assert_int_equal(parse_timespan("99999999999999999h", &v), -ERANGE);
         assert_int_equal(parse_timespan("18446744073709551615s", &v), -ERANGE);
+        /* Past the end by less than the fraction: an error, never a wrapped value. */
+        assert_int_equal(parse_timespan("5124095576.999999h", &v), -ERANGE);
+        assert_int_equal(parse_timespan("5124095576h 1h", &v), -ERANGE);
+        /* The fraction of a long unit, without overflow on the way. */
+        assert_timespan("0.999999y", UINT64_C(31557568442400));
 }
 
 static void test_format_timespan(void **state) {

@@ -267,6 +267,13 @@ static void test_parse_replies(void **state) {
         assert_int_equal(protocol_parse_reply("TEMP 1 2", &reply), -EBADMSG);
         assert_int_equal(protocol_parse_reply("TEMP 1 2 21.3754", &reply), -EBADMSG);
         assert_int_equal(protocol_parse_reply("WHAT", &reply), -EBADMSG);
+
+        /* Past a billion degrees no thermometer goes: refused, so that no client's arithmetic overflows. */
+        assert_int_equal(protocol_parse_reply("TEMP 1 2 999999999.999", &reply), 0);
+        assert_int_equal(reply.reading.millicelsius, INT64_C(999999999999));
+        assert_int_equal(protocol_parse_reply("TEMP 1 2 -999999999.999", &reply), 0);
+        assert_int_equal(protocol_parse_reply("TEMP 1 2 1000000000.000", &reply), -EBADMSG);
+        assert_int_equal(protocol_parse_reply("TEMP 1 2 9223372036854774.999", &reply), -EBADMSG);
 }
 
 int main(void) {

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Text from the network, before it reaches a terminal: a server's line may hold anything, and an escape
+ * sequence (OSC, CSI) on a terminal can set its title, write the clipboard or move the cursor. */
+
+/* Whether s is valid UTF-8 without control characters: none of C0 (tab included), DEL or C1, which
+ * terminals read in their UTF-8 form too. */
+bool text_is_printable(const char *s);
+
+/* s with every byte that is not printable text (as above) written as \xNN, and backslashes as \\; cut
+ * to fit size. Returns buf. */
+const char *text_escape(const char *s, char *buf, size_t size);
