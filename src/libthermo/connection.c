@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include "connection.h"
+#include "parse.h"
 
 /* Reads of one client per wakeup: a client that floods us gets its turn, and so does everyone else. */
 #define READS_PER_WAKEUP 8
@@ -17,6 +18,7 @@ struct Pump {
         char data[LINE_MAX_BYTES];
         size_t start, end;      /* the bytes not taken yet */
         unsigned reads;
+        unsigned lines;         /* taken in this dispatch */
 };
 
 static const ConnectionOps *ops(Connection *c) {
@@ -75,6 +77,41 @@ static void keep_input(Connection *c, const Pump *p) {
         c->n_input = (uint16_t) n;
 }
 
+static uint64_t idle_timeout(Connection *c) {
+        return manager_get_options(c->peer.manager)->idle_timeout;
+}
+
+static uint64_t partial_timeout(Connection *c) {
+        return MIN(CONNECTION_PARTIAL_TIMEOUT_USEC, idle_timeout(c));
+}
+
+static void set_deadline(Connection *c, uint64_t usec) {
+        if (usec == 0) {
+                (void) sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
+                return;
+        }
+        (void) sd_event_source_set_time_relative(c->timer, usec);
+        (void) sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
+}
+
+/* After requests were read: a partial line left starts its own deadline (once: more bytes of it do not
+ * extend it); a whole request restarts the idle one, which a stream does without. */
+static void update_deadline(Connection *c, const Pump *p) {
+        if (c->closing || c->finished)
+                return;
+        if (p->end > p->start) {
+                if (!c->partial) {
+                        c->partial = true;
+                        set_deadline(c, partial_timeout(c));
+                }
+                return;
+        }
+        if (c->partial || p->lines > 0) {
+                c->partial = false;
+                set_deadline(c, c->streaming ? 0 : idle_timeout(c));
+        }
+}
+
 static void dispatch_readable(Connection *c) {
         Pump pump = {};
 
@@ -87,6 +124,7 @@ static void dispatch_readable(Connection *c) {
         c->pump = &pump;
         ops(c)->readable(c);
         c->pump = NULL;
+        update_deadline(c, &pump);
         if (!c->finished && !c->closing)
                 keep_input(c, &pump);
 }
@@ -162,6 +200,10 @@ static void on_io(PollerWatch *w, uint32_t revents) {
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Connection *c = userdata;
 
+        if (!c->closing) {
+                ops(c)->expired(c, c->partial);
+                return 0;
+        }
         /* Lingering, the peer had our last line: that it did not close is its business. */
         finish(c, c->lingering ? 0 : -ETIMEDOUT);
         return 0;
@@ -176,12 +218,23 @@ int connection_start(Connection *c, Manager *m, int fd, const PeerAddress *addre
         assert(address);
         assert(ops);
         assert(ops->readable);
+        assert(ops->expired);
 
         c->fd = fd;
         c->watch.handler = on_io;
         c->events = EPOLLIN;
+        /* A first request is due as any other. A second's accuracy: thousands of these need not wake us
+         * apart. */
+        r = sd_event_add_time_relative(manager_get_event(m), &c->timer, CLOCK_MONOTONIC,
+                        manager_get_options(m)->idle_timeout, MIN(USEC_PER_SEC, manager_get_options(m)->idle_timeout / 10),
+                        on_timer, c);
+        if (r < 0) {
+                c->fd = safe_close(c->fd);
+                return r;
+        }
         r = poller_add(manager_get_poller(m), fd, c->events, &c->watch);
         if (r < 0) {
+                c->timer = sd_event_source_disable_unref(c->timer);
                 c->fd = safe_close(c->fd);
                 return r;
         }
@@ -231,6 +284,7 @@ int connection_read_line(Connection *c, const char **ret_line, size_t *ret_lengt
                         *ret_line = p->data + p->start;
                         *ret_length = length;
                         p->start += (size_t) r;
+                        p->lines++;
                         return 1;
                 }
 
@@ -243,6 +297,7 @@ int connection_read_line(Connection *c, const char **ret_line, size_t *ret_lengt
                         *ret_line = p->data + p->start;
                         *ret_length = left - (p->data[p->end - 1] == '\r');
                         p->start = p->end;
+                        p->lines++;
                         return 1;
                 }
 
@@ -355,8 +410,9 @@ void connection_close(Connection *c, const char *reason) {
         c->closing = true;
         c->peer.reason = reason;
 
-        r = sd_event_add_time_relative(manager_get_event(c->peer.manager), &c->timer, CLOCK_MONOTONIC,
-                        CLOSE_TIMEOUT_USEC, 0, on_timer, c);
+        r = sd_event_source_set_time_relative(c->timer, CLOSE_TIMEOUT_USEC);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
         if (r < 0) {
                 finish(c, r);
                 return;
@@ -364,6 +420,16 @@ void connection_close(Connection *c, const char *reason) {
         if (!c->output)
                 linger(c);
         update_events(c);
+}
+
+void connection_set_streaming(Connection *c, bool streaming) {
+        assert(c);
+
+        if (c->streaming == streaming)
+                return;
+        c->streaming = streaming;
+        if (!c->partial && !c->closing && !c->finished)
+                set_deadline(c, streaming ? 0 : idle_timeout(c));
 }
 
 void connection_abort(Connection *c, int error) {

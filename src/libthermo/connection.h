@@ -26,12 +26,20 @@ typedef struct ConnectionOps {
         /* Requests may be waiting: take them with connection_read_line(), which works only from here.
          * Called when the socket has input or has ended, and when the replies have drained after a pause. */
         void (*readable)(Connection *c);
+        /* The client sent no whole request for --idle-timeout while not streaming, or held a partial line
+         * for CONNECTION_PARTIAL_TIMEOUT_USEC (partial): say why, in the front end's words, and
+         * connection_close(). */
+        void (*expired)(Connection *c, bool partial);
 } ConnectionOps;
+
+/* How long a line, once begun, may take to end (or --idle-timeout, where that is shorter): beyond it, the
+ * slot goes to someone who uses it. */
+#define CONNECTION_PARTIAL_TIMEOUT_USEC (10 * UINT64_C(1000000))
 
 struct Connection {
         Peer peer;
         PollerWatch watch;
-        sd_event_source *timer; /* only while closing */
+        sd_event_source *timer; /* the idle or partial-line deadline; while closing, the close's */
         SendQueue *output;
         char *input;            /* what is left of the last read (a partial line, or lines not yet taken);
                                  * NULL when nothing is */
@@ -45,6 +53,8 @@ struct Connection {
         bool lingering:1;       /* all sent and our side shut down: waiting for the peer to close */
         bool held:1;            /* the owner takes no request for now */
         bool finished:1;        /* the socket is closed; the reaper frees us */
+        bool streaming:1;       /* the owner streams to it: no idle deadline */
+        bool partial:1;         /* a partial line waits: the partial-line deadline runs */
 };
 
 /* c is zeroed memory inside the caller's object. Takes over fd, counts the client, and watches its socket.
@@ -67,6 +77,9 @@ int connection_write(Connection *c, const void *data, size_t n, size_t extra);
 int connection_writev(Connection *c, const struct iovec *iov, size_t n_iov, size_t extra);
 /* Whether n more bytes fit under the high-water mark: what a broadcast checks, to skip a slow client. */
 bool connection_has_room(Connection *c, size_t n);
+
+/* The owner streams to the client (no idle deadline while it does), or no longer does. */
+void connection_set_streaming(Connection *c, bool streaming);
 
 /* The owner can take no request for now (it waits for something): connection_read_line() gives none
  * until connection_release(), which hands over what has come meanwhile. */

@@ -44,12 +44,17 @@ static void peer_free(Peer *p) {
         session_free(session_of(container_of(p, Connection, peer)));
 }
 
+static void connection_expired(Connection *c, bool partial) {
+        session_expire(session_of(c), partial);
+}
+
 static const ConnectionOps session_ops = {
         .peer = {
                 .shutdown = peer_shutdown,
                 .free = peer_free,
         },
         .readable = connection_readable,
+        .expired = connection_expired,
 };
 
 static ThermoFrontEnd *thermo_of(FrontEnd *fe) {
@@ -217,6 +222,7 @@ void thermo_front_end_subscribe(ThermoFrontEnd *t, Session *s) {
                 return;
         LIST_PREPEND(subscribers, t->subscribers, s);
         s->subscribed = true;
+        connection_set_streaming(&s->connection, true);
         thermometer_set_active(manager_get_thermometer(t->front_end.manager), &t->observer, true);
 }
 
@@ -228,6 +234,7 @@ void thermo_front_end_unsubscribe(ThermoFrontEnd *t, Session *s) {
                 return;
         LIST_REMOVE(subscribers, t->subscribers, s);
         s->subscribed = false;
+        connection_set_streaming(&s->connection, false);
         if (!t->subscribers)
                 thermometer_set_active(manager_get_thermometer(t->front_end.manager), &t->observer, false);
 }

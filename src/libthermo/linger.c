@@ -12,11 +12,13 @@ typedef struct Linger {
         int fd;
         sd_event_source *io;
         sd_event_source *timer;
+        size_t *count;
 } Linger;
 
 static Linger *linger_free(Linger *l) {
         if (!l)
                 return NULL;
+        (*l->count)--;
         sd_event_source_disable_unref(l->io);
         sd_event_source_disable_unref(l->timer);
         safe_close(l->fd);
@@ -49,11 +51,12 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-int linger_close(sd_event *e, int fd) {
+int linger_close(sd_event *e, int fd, size_t *count) {
         _cleanup_(linger_freep) Linger *l = NULL;
         int r;
 
         assert(e);
+        assert(count);
 
         (void) shutdown(fd, SHUT_WR);
 
@@ -63,6 +66,8 @@ int linger_close(sd_event *e, int fd) {
                 return -ENOMEM;
         }
         l->fd = fd;
+        l->count = count;
+        (*count)++;
 
         r = sd_event_add_io(e, &l->io, fd, EPOLLIN, on_readable, l);
         if (r < 0)

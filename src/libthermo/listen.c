@@ -1,12 +1,37 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
 #include "listen.h"
 #include "macro.h"
+
+/* Whether something accepts connections on the Unix socket at a. */
+static bool unix_socket_is_live(const SocketAddress *a) {
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+        /* Non-blocking: a live listener with a full backlog says EAGAIN, which is live too. */
+        return fd >= 0 && (connect(fd, &a->sa, a->size) == 0 || errno == EAGAIN);
+}
+
+void listen_tune_connection(int fd) {
+        static const int on = 1, idle_s = 60, interval_s = 10, probes = 6;
+        static const unsigned user_timeout_ms = 120 * 1000;
+
+        /* A peer that vanished without a FIN: found out by keepalive probes when the connection is idle
+         * (60s, then 6 probes 10s apart), and by TCP_USER_TIMEOUT when what we send goes unacknowledged
+         * for 2 minutes (a stream to a dead peer). */
+        if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) < 0)
+                return;
+        (void) setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle_s, sizeof(idle_s));
+        (void) setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval_s, sizeof(interval_s));
+        (void) setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof(probes));
+        (void) setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof(user_timeout_ms));
+}
 
 int listen_open(const SocketAddress *a, int *ret_fd) {
         _cleanup_close_ int fd = -EBADF;
@@ -21,9 +46,14 @@ int listen_open(const SocketAddress *a, int *ret_fd) {
 
         if (a->sa.sa_family == AF_UNIX) {
                 struct stat st;
-                /* Left behind by an earlier run that did not clean up: nobody can be listening there. */
-                if (a->un.sun_path[0] != '\0' && stat(a->un.sun_path, &st) == 0 && S_ISSOCK(st.st_mode))
+
+                /* A socket file left behind by an earlier run is replaced; one that a live server answers
+                 * on is that server's, and we are a second one: EADDRINUSE, as for a port. */
+                if (a->un.sun_path[0] != '\0' && stat(a->un.sun_path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+                        if (unix_socket_is_live(a))
+                                return -EADDRINUSE;
                         (void) unlink(a->un.sun_path);
+                }
         } else if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
                 return -errno;
         if (a->sa.sa_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)

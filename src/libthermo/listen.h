@@ -3,9 +3,14 @@
 
 #include "address.h"
 
-/* Opens a non-blocking listening stream socket on a; a stale Unix socket file is replaced. */
+/* Opens a non-blocking listening stream socket on a; a stale Unix socket file is replaced, a live one is
+ * -EADDRINUSE. */
 int listen_open(const SocketAddress *a, int *ret_fd);
 
 /* The listening sockets systemd passed in (socket activation), as non-blocking fds: the count (0 when not
  * socket-activated), or a negative errno when a passed fd is not a listening stream socket. */
 int listen_from_systemd(int **ret_fds, char ***ret_names);
+
+/* Keepalive and a user timeout on an accepted TCP connection, so that a peer that vanished without a word
+ * does not hold its slot for ever. */
+void listen_tune_connection(int fd);

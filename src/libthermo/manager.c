@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <systemd/sd-daemon.h>
 
+#include "address-count.h"
 #include "linger.h"
 #include "listen.h"
 #include "log.h"
@@ -20,6 +22,12 @@
 #define SHUTDOWN_TIMEOUT_USEC (5 * USEC_PER_SEC)   /* how long goodbyes may take to reach slow clients */
 #define STATUS_INTERVAL_USEC USEC_PER_SEC          /* STATUS= at most this often */
 #define SHORT_CONNECTIONS_SUMMARY_USEC (3600 * USEC_PER_SEC) /* how often short connections are summed up */
+#define REFUSALS_LOG_USEC USEC_PER_SEC             /* refusals are logged once in this at most, then counted */
+/* The fds kept from clients, whatever --max-clients says: for the sensors' files (each reading opens one),
+ * the journal, timers, threads; so that a flood of connections never costs the readings. */
+#define FD_RESERVE 64
+/* Refused sockets that linger for their ERR line to be read; past this many, they are closed at once. */
+#define LINGER_MAX 256
 
 typedef struct Listener {
         Manager *manager;
@@ -46,6 +54,11 @@ struct Manager {
 
         Peer *peers;
         size_t n_peers;
+        AddressCount *per_address;      /* --max-clients-per-address */
+        size_t client_cap;              /* clients and lingering sockets the fd limit leaves room for */
+        size_t n_lingering;
+        uint64_t refusals_logged;       /* when a refusal was logged last */
+        uint64_t refusals_unlogged;     /* refusals since then */
         Peer *removed;          /* gone, waiting for the reaper to free them */
         sd_event_source *reaper;
 
@@ -181,6 +194,10 @@ int manager_new(const ServerOptions *options, Manager **ret) {
         r = poller_new(m->event, SD_EVENT_PRIORITY_NORMAL, &m->poller);
         if (r < 0)
                 return r;
+        r = address_count_new(options->max_clients, &m->per_address);
+        if (r < 0)
+                return r;
+        m->client_cap = options->max_clients;
         r = thermometer_default(&m->thermometer);
         if (r < 0)
                 return r;
@@ -248,6 +265,7 @@ Manager *manager_free(Manager *m) {
                 m->front_ends[i]->ops->free(m->front_ends[i]);
         free(m->front_ends);
 
+        address_count_free(m->per_address);
         sd_event_source_disable_unref(m->reaper);
         sd_event_source_disable_unref(m->summary_timer);
         sd_event_source_disable_unref(m->idle_timer);
@@ -374,6 +392,7 @@ void manager_add_peer(Manager *m, Peer *p, const PeerOps *ops, const PeerAddress
         p->address = *address;
         LIST_PREPEND(peers, m->peers, p);
         m->n_peers++;
+        address_count_add(m->per_address, &p->address);
 
         log_connected(m, p, LOG_DEBUG);
         update_idle_timer(m);
@@ -401,6 +420,7 @@ void manager_remove_peer(Manager *m, Peer *p) {
 
         LIST_REMOVE(peers, m->peers, p);
         m->n_peers--;
+        address_count_remove(m->per_address, &p->address);
         p->removed = true;
         LIST_PREPEND(peers, m->removed, p);
         r = sd_event_source_set_enabled(m->reaper, SD_EVENT_ONESHOT);
@@ -432,16 +452,32 @@ void manager_remove_peer(Manager *m, Peer *p) {
         status_changed(m);
 }
 
-static void refuse(Manager *m, FrontEnd *fe, int fd, const PeerAddress *address) {
-        char addr[PEER_ADDRESS_STRING_MAX], addr_field[PEER_ADDRESS_STRING_MAX + 16];
+/* No room: the front end says so in a line, and the socket lingers until the peer has read it. The log
+ * hears of one refusal a second at most, and of how many it did not hear of, so that a flood of
+ * connections does not flood the journal past its rate limit and lose what matters. */
+static void refuse(Manager *m, FrontEnd *fe, int fd, const PeerAddress *address, const char *why) {
+        char addr[PEER_ADDRESS_STRING_MAX], addr_field[PEER_ADDRESS_STRING_MAX + 16], more[96] = "";
+        uint64_t now = now_usec(m);
 
         fe->ops->refuse(fe, fd);
+        if (m->n_lingering < LINGER_MAX)
+                (void) linger_close(m->event, fd, &m->n_lingering);
+        else
+                safe_close(fd);
+
+        if (m->refusals_logged > 0 && now < m->refusals_logged + REFUSALS_LOG_USEC) {
+                m->refusals_unlogged++;
+                return;
+        }
+        if (m->refusals_unlogged > 0)
+                snprintf(more, sizeof(more), " (and %" PRIu64 " more refused since the last such line)",
+                                m->refusals_unlogged);
+        m->refusals_logged = now;
+        m->refusals_unlogged = 0;
         peer_address_format(address, addr, sizeof(addr));
         snprintf(addr_field, sizeof(addr_field), "REMOTE_ADDR=%s", addr);
-        log_struct(LOG_WARNING, 0, THERMO_MESSAGE_REJECTED, LOG_FIELDS(addr_field),
-                        "Refused connection from %s: already serving %zu client%s.", addr, m->n_peers,
-                        m->n_peers == 1 ? "" : "s");
-        (void) linger_close(m->event, fd);
+        log_struct(LOG_WARNING, 0, THERMO_MESSAGE_REJECTED, LOG_FIELDS(addr_field), "Refused connection from %s: %s%s.",
+                        addr, why, more);
 }
 
 static void set_accepting(Manager *m, bool on) {
@@ -486,7 +522,7 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
         Manager *m = l->manager;
 
         for (int i = 0; i < ACCEPT_BATCH; i++) {
-                char addr[PEER_ADDRESS_STRING_MAX];
+                char addr[PEER_ADDRESS_STRING_MAX], why[128];
                 PeerAddress address;
                 int cfd, r;
 
@@ -502,10 +538,20 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
                 }
 
                 peer_address_from_socket(cfd, &address);
-                if (m->n_peers >= m->options->max_clients) {
-                        refuse(m, l->front_end, cfd, &address);
+                if (m->n_peers >= m->options->max_clients || m->n_peers + m->n_lingering >= m->client_cap) {
+                        snprintf(why, sizeof(why), "already serving %zu client%s", m->n_peers,
+                                        m->n_peers == 1 ? "" : "s");
+                        refuse(m, l->front_end, cfd, &address, why);
                         continue;
                 }
+                if (address_count_get(m->per_address, &address) >= m->options->max_clients_per_address) {
+                        snprintf(why, sizeof(why), "it has %zu connections already (--max-clients-per-address)",
+                                        address_count_get(m->per_address, &address));
+                        refuse(m, l->front_end, cfd, &address, why);
+                        continue;
+                }
+                if (IN_SET(address.family, AF_INET, AF_INET6))
+                        listen_tune_connection(cfd);
                 r = l->front_end->ops->open(l->front_end, cfd, &address);
                 if (r < 0) {
                         peer_address_format(&address, addr, sizeof(addr));
@@ -712,14 +758,25 @@ static int on_reload_signal(sd_event_source *source, const struct signalfd_sigin
         return 0;
 }
 
-/* Each client is one fd: the default soft limit of 1024 would cap us well below --max-clients. */
-static void raise_fd_limit(void) {
+/* Each client is one fd: the default soft limit of 1024 would cap us well below --max-clients. Whatever
+ * the limit, FD_RESERVE of it are kept from clients. */
+static void raise_fd_limit(Manager *m) {
         struct rlimit rl;
 
-        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+                return;
+        if (rl.rlim_cur < rl.rlim_max) {
                 rl.rlim_cur = rl.rlim_max;
-                (void) setrlimit(RLIMIT_NOFILE, &rl);
+                if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                        (void) getrlimit(RLIMIT_NOFILE, &rl);
         }
+        if (rl.rlim_cur == RLIM_INFINITY)
+                return;
+        m->client_cap = rl.rlim_cur > FD_RESERVE + m->n_listeners ? rl.rlim_cur - FD_RESERVE - m->n_listeners : 1;
+        if (m->client_cap < m->options->max_clients)
+                log_warning("The fd limit (%ju) leaves room for %zu clients and refused sockets, fewer than "
+                            "--max-clients=%" PRIu64 ": raise LimitNOFILE=.",
+                                (uintmax_t) rl.rlim_cur, m->client_cap, m->options->max_clients);
 }
 
 int manager_run(Manager *m) {
@@ -732,12 +789,13 @@ int manager_run(Manager *m) {
         assert(m->n_front_ends > 0);
         assert(thermometer_get_n_sensors(m->thermometer) > 0);
 
-        raise_fd_limit();
-
         r = setup_listeners(m);
         if (r < 0)
                 return r;
+        raise_fd_limit(m);
 
+        /* Every send says MSG_NOSIGNAL; a SIGPIPE sent by hand must not kill us without a BYE either. */
+        (void) signal(SIGPIPE, SIG_IGN);
         r = signals_add_stop(m->event, on_signal, m);
         if (r >= 0)
                 r = signals_add_reload(m->event, on_reload_signal, m);

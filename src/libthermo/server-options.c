@@ -14,6 +14,7 @@
 #define SERVER_MAX_CLIENTS_DEFAULT 4096
 #define SERVER_BUFFER_SIZE_DEFAULT (64 * 1024)
 #define SERVER_EXIT_IDLE_DEFAULT (60 * UINT64_C(1000000))
+#define SERVER_IDLE_TIMEOUT_DEFAULT (120 * UINT64_C(1000000))
 #define SERVER_BUFFER_SIZE_MIN 256
 #define SERVER_BUFFER_SIZE_MAX (UINT64_C(1) << 30)
 
@@ -34,7 +35,12 @@ static void help(const char *default_listen) {
                "  -o --output=FORMAT       text or json, for --list-sensors\n"
                "     --no-legend           Leave out the header of --list-sensors\n"
                "  -m --max-clients=N       Clients served at once (default %u)\n"
+               "     --max-clients-per-address=N\n"
+               "                           Clients from one IP address at once (default: all but a\n"
+               "                           sixteenth of --max-clients)\n"
                "  -b --buffer-size=BYTES   Output buffer of each client (default 64K)\n"
+               "     --idle-timeout=TIME   Close a client that sends no request for this long and\n"
+               "                           does not stream (default 2min)\n"
                "     --exit-idle=TIME      Exit after this long without clients when socket-activated\n"
                "                           (default 60s; 0 never)\n"
                "     --log-level=LEVEL     debug, info, notice, warning, err (default info)\n"
@@ -72,7 +78,8 @@ static int add_listen(ServerOptions *o, const char *option, const char *value, c
 }
 
 int server_options_parse(int argc, char *argv[], const char *default_listen, ServerOptions *ret) {
-        enum { ARG_VERSION = 0x100, ARG_EXIT_IDLE, ARG_LOG_LEVEL, ARG_LIST_SENSORS, ARG_NO_LEGEND, ARG_LISTEN_METRICS };
+        enum { ARG_VERSION = 0x100, ARG_EXIT_IDLE, ARG_LOG_LEVEL, ARG_LIST_SENSORS, ARG_NO_LEGEND, ARG_LISTEN_METRICS,
+               ARG_MAX_CLIENTS_PER_ADDRESS, ARG_IDLE_TIMEOUT };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -84,7 +91,9 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
                 { "output", required_argument, NULL, 'o' },
                 { "no-legend", no_argument, NULL, ARG_NO_LEGEND },
                 { "max-clients", required_argument, NULL, 'm' },
+                { "max-clients-per-address", required_argument, NULL, ARG_MAX_CLIENTS_PER_ADDRESS },
                 { "buffer-size", required_argument, NULL, 'b' },
+                { "idle-timeout", required_argument, NULL, ARG_IDLE_TIMEOUT },
                 { "exit-idle", required_argument, NULL, ARG_EXIT_IDLE },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
                 {}
@@ -94,6 +103,7 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
                 .max_clients = SERVER_MAX_CLIENTS_DEFAULT,
                 .buffer_size = SERVER_BUFFER_SIZE_DEFAULT,
                 .exit_idle = SERVER_EXIT_IDLE_DEFAULT,
+                .idle_timeout = SERVER_IDLE_TIMEOUT_DEFAULT,
                 .default_listen = default_listen,
                 .legend = true,
         };
@@ -151,12 +161,22 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
                         if (parse_uint64(optarg, 1, 1000000, &o.max_clients) < 0)
                                 return log_invalid_value("--max-clients", optarg, "expected a number from 1 to 1000000");
                         break;
+                case ARG_MAX_CLIENTS_PER_ADDRESS:
+                        if (parse_uint64(optarg, 1, 1000000, &o.max_clients_per_address) < 0)
+                                return log_invalid_value("--max-clients-per-address", optarg,
+                                                "expected a number from 1 to 1000000");
+                        break;
                 case 'b':
                         if (parse_size(optarg, &o.buffer_size) < 0 || o.buffer_size < SERVER_BUFFER_SIZE_MIN ||
                                         o.buffer_size > SERVER_BUFFER_SIZE_MAX)
                                 return log_invalid_value("--buffer-size", optarg,
                                                 "expected a size from 256 to 1G: bytes, or with K, M or G (powers of "
                                                 "1024, upper case as systemd writes them: 64K)");
+                        break;
+                case ARG_IDLE_TIMEOUT:
+                        if (parse_timespan(optarg, &o.idle_timeout) < 0 || o.idle_timeout < USEC_PER_MSEC ||
+                                        o.idle_timeout > 24 * 3600 * USEC_PER_SEC)
+                                return log_invalid_value("--idle-timeout", optarg, "expected a time from 1ms to 24h");
                         break;
                 case ARG_EXIT_IDLE:
                         if (parse_timespan(optarg, &o.exit_idle) < 0)
@@ -176,6 +196,10 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
                 fprintf(stderr, "%s: Unexpected argument '%s'.\n", program_invocation_short_name, argv[optind]);
                 return -EINVAL;
         }
+        /* One address alone never takes every slot: a sixteenth stays for the others (none below 16, where a
+         * limit is a test's or a small machine's, and every slot counts). */
+        if (o.max_clients_per_address == 0)
+                o.max_clients_per_address = o.max_clients - o.max_clients / 16;
 
         *ret = o;
         o = (ServerOptions) {};

@@ -26,8 +26,10 @@ typedef struct ServerOptions {
         bool legend;            /* not --no-legend */
         uint64_t interval;      /* usec */
         uint64_t max_clients;
+        uint64_t max_clients_per_address; /* from one IP address */
         uint64_t buffer_size;   /* bytes */
         uint64_t exit_idle;     /* usec, 0 never */
+        uint64_t idle_timeout;  /* usec: a client that neither asks nor streams is closed after it */
 } ServerOptions;
 
 /* Returns 1 to run, 0 when --help or --version was answered, -EINVAL after printing a usage error. */

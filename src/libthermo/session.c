@@ -290,6 +290,18 @@ void session_handle_line_too_long(Session *s) {
         session_close(s, "request line too long");
 }
 
+void session_expire(Session *s, bool partial) {
+        assert(s);
+
+        if (partial) {
+                reply_error(s, 408, "request line too slow");
+                session_close(s, "request line too slow");
+        } else {
+                reply_error(s, 408, "idle too long");
+                session_close(s, "idle too long");
+        }
+}
+
 void session_handle_eof(Session *s) {
         assert(s);
 

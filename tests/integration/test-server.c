@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The server's behaviour on the wire, checked byte for byte against protocol.md. The server under test is
  * $THERMO_SERVER; it is started as systemd starts it (socket activation) unless a test says otherwise. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <setjmp.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -355,6 +357,101 @@ static void test_max_clients_gets_503(void **state) {
         close(c);
         close(b);
         harness_cleanup(&p);
+}
+
+/* A TCP connection to 127.0.0.1:port from another loopback address: another host, to the server. */
+static int connect_from(const char *source, int port) {
+        struct sockaddr_in from = { .sin_family = AF_INET }, to = { .sin_family = AF_INET, .sin_port = htons(port) };
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        assert_true(fd >= 0);
+        assert_int_equal(inet_pton(AF_INET, source, &from.sin_addr), 1);
+        assert_int_equal(inet_pton(AF_INET, "127.0.0.1", &to.sin_addr), 1);
+        assert_int_equal(bind(fd, (struct sockaddr *) &from, sizeof(from)), 0);
+        assert_int_equal(connect(fd, (struct sockaddr *) &to, sizeof(to)), 0);
+        return fd;
+}
+
+/* One address that holds its share of slots is refused more; another still gets in. */
+static void test_max_clients_per_address_leaves_room_for_others(void **state) {
+        ServerProcess p;
+        char line[200];
+        int a, b, c, d;
+
+        harness_start_activated(&p, (const char *const[]) { DEFAULT_ARGS, "--max-clients", "8",
+                                                "--max-clients-per-address", "2", NULL });
+        a = connect_greeted(&p);
+        b = connect_greeted(&p);
+        c = harness_connect(p.port, 0);
+        assert_true(harness_read_line(c, line, sizeof(line), T) > 0);
+        assert_string_equal(line, "ERR 503 too many clients");
+        assert_true(harness_wait_eof(c, T));
+        close(c);
+
+        d = connect_from("127.0.0.2", p.port);
+        assert_true(harness_read_line(d, line, sizeof(line), T) > 0);
+        assert_true(strncmp(line, "HELLO thermo/1 ", 15) == 0);
+        harness_send_str(d, "GET\n");
+        (void) expect_temp(d);
+        close(d);
+        close(a);
+        close(b);
+        harness_cleanup(&p);
+}
+
+/* A client that asks nothing is closed after --idle-timeout, one that holds half a line too, and one that
+ * streams never. */
+static void test_idle_and_slow_lines_are_closed_streams_are_not(void **state) {
+        ServerProcess p;
+        int idle, partial, streaming;
+
+        harness_start_activated(&p, (const char *const[]) { DEFAULT_ARGS, "--idle-timeout", "400ms", NULL });
+        idle = connect_greeted(&p);
+        partial = connect_greeted(&p);
+        streaming = connect_greeted(&p);
+        harness_send_str(partial, "GE");
+        harness_send_str(streaming, "STREAM\n");
+        expect_line(streaming, "OK STREAM");
+
+        expect_line(partial, "ERR 408 request line too slow");
+        assert_true(harness_wait_eof(partial, T));
+        expect_line(idle, "ERR 408 idle too long");
+        assert_true(harness_wait_eof(idle, T));
+        /* Readings every 50ms, well past the idle time. */
+        for (int i = 0; i < 20; i++)
+                (void) expect_temp(streaming);
+
+        /* A request now and then keeps a client. */
+        idle = connect_greeted(&p);
+        for (int i = 0; i < 4; i++) {
+                usleep(200 * 1000);
+                harness_send_str(idle, "PING\n");
+                expect_line(idle, "PONG");
+        }
+        close(idle);
+        close(partial);
+        close(streaming);
+        harness_cleanup(&p);
+}
+
+/* A second server on the Unix socket of a live one is refused, and leaves the first one's socket alone. */
+static void test_a_live_unix_socket_is_not_taken_over(void **state) {
+        char path[128], address[160], out[512], err[512];
+        ServerProcess first;
+        int fd;
+
+        snprintf(path, sizeof(path), "/tmp/thermo-live-%i.sock", (int) getpid());
+        snprintf(address, sizeof(address), "--listen=%s", path);
+        harness_start_listening(&first, (const char *const[]) { DEFAULT_ARGS, address, NULL });
+        assert_int_equal(harness_run((const char *const[]) { harness_server(), address, NULL }, out, sizeof(out), err,
+                                 sizeof(err)),
+                        1);
+        assert_non_null(strstr(err, "Address already in use"));
+        fd = harness_connect_unix(path);
+        assert_true(harness_read_line(fd, out, sizeof(out), T) > 0);
+        assert_true(strncmp(out, "HELLO thermo/1 ", 15) == 0);
+        close(fd);
+        harness_cleanup(&first);
 }
 
 static void test_sigterm_says_bye_to_every_client(void **state) {
@@ -934,6 +1031,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_half_closed_peer_gets_its_answers, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_last_line_without_newline_is_served_at_eof, setup, teardown),
                 cmocka_unit_test_teardown(test_max_clients_gets_503, harness_kill_all),
+                cmocka_unit_test_teardown(test_max_clients_per_address_leaves_room_for_others, harness_kill_all),
+                cmocka_unit_test_teardown(test_idle_and_slow_lines_are_closed_streams_are_not, harness_kill_all),
+                cmocka_unit_test_teardown(test_a_live_unix_socket_is_not_taken_over, harness_kill_all),
                 cmocka_unit_test_setup_teardown(test_sigterm_says_bye_to_every_client, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sigint_stops_too, setup, teardown),
                 cmocka_unit_test_teardown(test_exit_on_idle_loses_no_connection, harness_kill_all),

@@ -40,9 +40,12 @@ typedef struct TestClient {
         bool abort_on_line, close_on_line;
         bool in_callback;
         bool *freed;
+        int expired;            /* 1 idle, 2 with a partial line */
 } TestClient;
 
-static ServerOptions options = { .buffer_size = 4096, .max_clients = 100 };
+#define IDLE_TIMEOUT_USEC (10 * UINT64_C(1000000))
+static ServerOptions options = { .buffer_size = 4096, .max_clients = 100, .max_clients_per_address = 100,
+                                 .idle_timeout = IDLE_TIMEOUT_USEC };
 static Manager *manager;
 
 static void client_readable(Connection *c) {
@@ -90,9 +93,17 @@ static void client_free(Peer *p) {
         free(t);
 }
 
+static void client_expired(Connection *c, bool partial) {
+        TestClient *t = container_of(c, TestClient, connection);
+
+        t->expired = partial ? 2 : 1;
+        connection_close(c, "expired");
+}
+
 static const ConnectionOps client_ops = {
         .peer = { .shutdown = client_shutdown, .free = client_free },
         .readable = client_readable,
+        .expired = client_expired,
 };
 
 static int setup(void **state) {
@@ -104,6 +115,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
         manager = manager_free(manager);
         fail_realloc = fail_oneshot = false;
+        options.idle_timeout = IDLE_TIMEOUT_USEC;
         return 0;
 }
 
@@ -123,14 +135,16 @@ static void run_a_little(void) {
 static TestClient *new_client(int *ret_peer, bool *freed) {
         PeerAddress address = { .family = AF_UNIX };
         TestClient *t = calloc(1, sizeof(*t));
+        size_t clients;
         int sv[2];
 
         assert_non_null(t);
         *freed = false;
         t->freed = freed;
         assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+        clients = manager_get_clients(manager);
         assert_int_equal(connection_start(&t->connection, manager, sv[0], &address, &client_ops), 0);
-        assert_int_equal(manager_get_clients(manager), 1);
+        assert_int_equal(manager_get_clients(manager), clients + 1);
         *ret_peer = sv[1];
         return t;
 }
@@ -158,6 +172,40 @@ static void test_lines_come_whole_and_only_a_partial_line_is_kept(void **state) 
         close(peer);
         RUN_UNTIL(freed);
         assert_int_equal(manager_get_clients(manager), 0);
+}
+
+/* A client that asks nothing, or holds half a line, loses its slot; a streaming one does not, and a whole
+ * request starts the idle time again. */
+static void test_idle_and_partial_line_deadlines(void **state) {
+        bool freed_idle, freed_partial, freed_streaming;
+        int idle_peer, partial_peer, streaming_peer;
+        TestClient *idle, *partial, *streaming;
+
+        options.idle_timeout = 300 * 1000;
+        idle = new_client(&idle_peer, &freed_idle);
+        partial = new_client(&partial_peer, &freed_partial);
+        streaming = new_client(&streaming_peer, &freed_streaming);
+        connection_set_streaming(&streaming->connection, true);
+
+        assert_int_equal(write(partial_peer, "PI", 2), 2);
+        assert_int_equal(write(idle_peer, "PING\n", 5), 5);
+        RUN_UNTIL(idle->n_lines == 1);
+        RUN_UNTIL(partial->expired && idle->expired);
+        assert_int_equal(partial->expired, 2);
+        assert_int_equal(idle->expired, 1);
+        assert_int_equal(streaming->expired, 0);
+        /* Closed gracefully, and counted out. */
+        close(idle_peer);
+        close(partial_peer);
+        RUN_UNTIL(freed_idle && freed_partial);
+        assert_int_equal(manager_get_clients(manager), 1);
+
+        /* No longer streaming: the idle time runs from now. */
+        connection_set_streaming(&streaming->connection, false);
+        RUN_UNTIL(streaming->expired);
+        assert_int_equal(streaming->expired, 1);
+        close(streaming_peer);
+        RUN_UNTIL(freed_streaming);
 }
 
 static void test_512_byte_line_is_served_512_without_newline_is_too_long(void **state) {
@@ -330,6 +378,7 @@ static void test_writing_to_a_vanished_peer_ends_the_connection(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_lines_come_whole_and_only_a_partial_line_is_kept, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_idle_and_partial_line_deadlines, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_512_byte_line_is_served_512_without_newline_is_too_long, setup,
                                 teardown),
                 cmocka_unit_test_setup_teardown(test_last_line_without_newline_then_eof, setup, teardown),

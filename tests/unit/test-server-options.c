@@ -24,6 +24,7 @@ static void test_defaults(void **state) {
         assert_string_equal(o.default_listen, "127.0.0.1:8888");
         assert_int_equal(o.interval, 1000 * 1000);
         assert_int_equal(o.max_clients, 4096);
+        assert_int_equal(o.max_clients_per_address, 3840);
         assert_int_equal(o.buffer_size, 65536);
         assert_int_equal(o.exit_idle, 60 * 1000 * 1000);
         assert_int_equal(o.n_sensors, 0);
@@ -49,11 +50,21 @@ static void test_every_option(void **state) {
         assert_string_equal(o.sensors[0], "simulated:seed=7");
         assert_int_equal(o.interval, 250 * 1000);
         assert_int_equal(o.max_clients, 10);
+        /* All but a sixteenth of --max-clients, unless given: below 16, all. */
+        assert_int_equal(o.max_clients_per_address, 10);
         assert_int_equal(o.buffer_size, 4096);
         assert_int_equal(o.exit_idle, 5 * 1000 * 1000);
         assert_int_equal(log_get_max_level(), LOG_DEBUG);
         log_set_max_level(LOG_INFO);
         server_options_done(&o);
+
+        assert_int_equal(PARSE(&o, "--max-clients=2", "--max-clients-per-address=2"), 1);
+        assert_int_equal(o.max_clients_per_address, 2);
+        server_options_done(&o);
+        assert_int_equal(PARSE(&o, "--max-clients=256"), 1);
+        assert_int_equal(o.max_clients_per_address, 240);
+        server_options_done(&o);
+        assert_int_equal(PARSE(&o, "--max-clients-per-address=0"), -EINVAL);
 }
 
 /* A name is looked up: every address it has is listened on. */

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+
+#include "address-count.h"
+
+typedef struct Slot {
+        struct in6_addr address;
+        size_t count;           /* 0: empty */
+} Slot;
+
+struct AddressCount {
+        Slot *slots;
+        size_t mask;            /* slots - 1, a power of two minus one */
+        uint64_t seed;          /* so that no peer can pick addresses that collide */
+};
+
+static bool counted(const PeerAddress *a) {
+        return a->family == AF_INET || a->family == AF_INET6;
+}
+
+/* FNV-1a, seeded. */
+static size_t hash(const AddressCount *t, const struct in6_addr *a) {
+        uint64_t h = UINT64_C(0xcbf29ce484222325) ^ t->seed;
+
+        for (size_t i = 0; i < sizeof(a->s6_addr); i++) {
+                h ^= a->s6_addr[i];
+                h *= UINT64_C(0x100000001b3);
+        }
+        return (size_t) (h ^ h >> 32);
+}
+
+int address_count_new(size_t max, AddressCount **ret) {
+        _cleanup_(address_count_freep) AddressCount *t = NULL;
+        size_t n = 16;
+
+        assert(ret);
+
+        /* At most half full: probes stay short. */
+        while (n < 2 * max) {
+                if (n > SIZE_MAX / 4 / sizeof(Slot))
+                        return -ENOMEM;
+                n *= 2;
+        }
+        t = calloc(1, sizeof(*t));
+        if (!t)
+                return -ENOMEM;
+        t->slots = calloc(n, sizeof(Slot));
+        if (!t->slots)
+                return -ENOMEM;
+        t->mask = n - 1;
+        if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) != sizeof(t->seed))
+                t->seed = (uint64_t) (uintptr_t) t;
+        *ret = TAKE_PTR(t);
+        return 0;
+}
+
+AddressCount *address_count_free(AddressCount *t) {
+        if (!t)
+                return NULL;
+        free(t->slots);
+        free(t);
+        return NULL;
+}
+
+/* Where a is, or the empty slot where it would go. */
+static size_t find(const AddressCount *t, const struct in6_addr *a) {
+        size_t i = hash(t, a) & t->mask;
+
+        while (t->slots[i].count > 0 && memcmp(&t->slots[i].address, a, sizeof(*a)) != 0)
+                i = (i + 1) & t->mask;
+        return i;
+}
+
+size_t address_count_get(const AddressCount *t, const PeerAddress *a) {
+        assert(t);
+        assert(a);
+
+        return counted(a) ? t->slots[find(t, &a->in6)].count : 0;
+}
+
+void address_count_add(AddressCount *t, const PeerAddress *a) {
+        size_t i;
+
+        assert(t);
+        assert(a);
+
+        if (!counted(a))
+                return;
+        i = find(t, &a->in6);
+        t->slots[i].address = a->in6;
+        t->slots[i].count++;
+}
+
+void address_count_remove(AddressCount *t, const PeerAddress *a) {
+        size_t i, j;
+
+        assert(t);
+        assert(a);
+
+        if (!counted(a))
+                return;
+        i = find(t, &a->in6);
+        if (t->slots[i].count == 0 || --t->slots[i].count > 0)
+                return;
+
+        /* Empty now: move up each entry after it that would no longer be found past the gap (linear
+         * probing's deletion, without tombstones). */
+        for (j = i;;) {
+                size_t home;
+
+                j = (j + 1) & t->mask;
+                if (t->slots[j].count == 0)
+                        break;
+                home = hash(t, &t->slots[j].address) & t->mask;
+                if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+                        continue;
+                t->slots[i] = t->slots[j];
+                i = j;
+        }
+        t->slots[i].count = 0;
+}
