@@ -128,11 +128,16 @@ static int listen_on_free_port(int *ret_port) {
         return fd;
 }
 
-/* argv: the server, then extra (from the caller), then args. */
+/* argv: $THERMO_SERVER_WRAPPER's words (valgrind and its options, say), the server, then extra (from the
+ * caller), then args. */
 static void spawn(ServerProcess *p, const char *const *extra, const char *const *args, bool activated) {
+        static char wrapper[512];
         const char *argv[64];
         size_t n = 0;
 
+        snprintf(wrapper, sizeof(wrapper), "%s", getenv("THERMO_SERVER_WRAPPER") ?: "");
+        for (char *save = NULL, *word = strtok_r(wrapper, " ", &save); word && n < 16; word = strtok_r(NULL, " ", &save))
+                argv[n++] = word;
         argv[n++] = harness_server();
         for (; extra && *extra; extra++)
                 argv[n++] = *extra;
@@ -173,7 +178,7 @@ static void spawn(ServerProcess *p, const char *const *extra, const char *const 
                         setenv("LISTEN_FDS", p->metrics_fd >= 0 ? "2" : "1", 1);
                         setenv("LISTEN_FDNAMES", p->metrics_fd >= 0 ? "thermo:metrics" : "thermo", 1);
                 }
-                execv(argv[0], (char *const *) argv);
+                execvp(argv[0], (char *const *) argv);
                 _exit(127);
         }
         assert_true(harness_wait_notify(p, "READY=1", HARNESS_TIMEOUT_MS));

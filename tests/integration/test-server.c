@@ -573,7 +573,9 @@ static void test_slow_client_skips_readings_others_get_every_one(void **state) {
         status[fread(status, 1, sizeof(status) - 1, f)] = '\0';
         fclose(f);
         assert_int_equal(sscanf(strstr(status, "VmRSS:"), "VmRSS: %ld", &rss_kb), 1);
-        assert_true(rss_kb > 0 && rss_kb < 32 * 1024);
+        /* Under a wrapper (valgrind), the process's memory is the wrapper's. */
+        if (!getenv("THERMO_SERVER_WRAPPER"))
+                assert_true(rss_kb > 0 && rss_kb < 32 * 1024);
 
         /* Now read the slow one: somewhere in what it got, readings were skipped. */
         expect_line(slow, "OK STREAM");

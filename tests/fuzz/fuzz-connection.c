@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/* The connection layer and a thermo/1 session, fed arbitrary bytes in arbitrary pieces while the peer
+ * reads the replies in arbitrary pieces of its own, half-closes, and the event loop runs in between: the
+ * input is a script of those steps. Whatever it does, the server must not crash, and once the peer has
+ * gone, the client must be counted out (no slot held for ever). */
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "front-end-thermo.h"
+#include "fuzz.h"
+#include "log.h"
+#include "manager.h"
+#include "session.h"
+
+static ServerOptions options = {
+        .buffer_size = 1024,            /* small: flow control and skipped readings come into play */
+        .max_clients = 4,
+        .max_clients_per_address = 4,
+        .idle_timeout = 60 * UINT64_C(1000000),
+        .interval = 1000,               /* a tick a millisecond, so that streams stream */
+};
+
+/* As thermo-server takes requests (src/server/main.c). */
+static void handle_client(Session *s) {
+        const char *line;
+        size_t n;
+        int r;
+
+        while ((r = connection_read_line(&s->connection, &line, &n)) > 0)
+                session_handle_line(s, line, n);
+        if (r == -EMSGSIZE)
+                session_handle_line_too_long(s);
+        else if (r == -EPIPE)
+                session_handle_eof(s);
+}
+
+/* The process's server, made once: a manager with thermo/1 as its front end, and two sensors. */
+static Manager *server(FrontEnd **ret_thermo) {
+        static Manager *m;
+        static FrontEnd *thermo;
+        char error[SENSOR_ERROR_MAX];
+        FrontEnd *fe = NULL;
+        Sensor **sensors;
+
+        *ret_thermo = thermo;
+        if (m)
+                return m;
+        log_set_max_level(LOG_CRIT);
+        sensors = calloc(2, sizeof(Sensor *));
+        if (!sensors || manager_new(&options, &m) < 0 || sensor_simulated_new("seed=1", &sensors[0], error) < 0 ||
+                        sensor_simulated_new("seed=2", &sensors[1], error) < 0 ||
+                        sensor_set_name(sensors[1], "second") < 0 ||
+                        thermometer_set_sensors(manager_get_thermometer(m), sensors, 2) < 0)
+                abort();
+        thermometer_set_interval(manager_get_thermometer(m), options.interval);
+        if (thermo_front_end_new(m, "fuzz", handle_client, &fe) < 0 || manager_add_front_end(m, fe) < 0)
+                abort();
+        *ret_thermo = thermo = fe;
+        return m;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        static const PeerAddress address = { .family = AF_UNIX };
+        FrontEnd *thermo;
+        Manager *m = server(&thermo);
+        sd_event *e = manager_get_event(m);
+        char buf[4096];
+        int sv[2];
+
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
+                abort();
+        /* As the listener hands over what it accepted. */
+        if (thermo->ops->open(thermo, sv[0], &address) < 0) {
+                close(sv[1]);
+                return 0;
+        }
+
+        for (size_t i = 0; i < size;) {
+                uint8_t step = data[i++], k = i < size ? data[i++] : 0;
+
+                switch (step % 4) {
+                case 0: { /* the peer writes the next k bytes */
+                        size_t n = MIN((size_t) k, size - i);
+
+                        (void) send(sv[1], data + i, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+                        i += n;
+                        break;
+                }
+                case 1: /* the peer reads up to 16k bytes */
+                        (void) recv(sv[1], buf, MIN((size_t) k * 16 + 1, sizeof(buf)), MSG_DONTWAIT);
+                        break;
+                case 2: /* the server runs for a moment: up to k dispatches, a tick or two among them */
+                        for (unsigned j = 0; j <= k % 8; j++)
+                                (void) sd_event_run(e, 1000);
+                        break;
+                case 3: /* the peer says it is done sending */
+                        (void) shutdown(sv[1], SHUT_WR);
+                        break;
+                }
+        }
+
+        /* The peer goes: the client must be gone within a few seconds of loop time (a close may linger). */
+        close(sv[1]);
+        for (int j = 0; j < 2000 && manager_get_clients(m) > 0; j++)
+                (void) sd_event_run(e, 10 * 1000);
+        if (manager_get_clients(m) > 0)
+                abort();
+        return 0;
+}
