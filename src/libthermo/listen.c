@@ -18,9 +18,27 @@ static bool unix_socket_is_live(const SocketAddress *a) {
         return fd >= 0 && (connect(fd, &a->sa, a->size) == 0 || errno == EAGAIN);
 }
 
+/* The kernel's buffers of one client: what it holds beyond our own queue (--buffer-size). Left to
+ * autotuning, a client that pipelines requests and never reads pins 4 MiB of replies in the kernel. */
+#define KERNEL_BUFFER_MAX (64 * 1024)
+
+/* Lowers a socket buffer to KERNEL_BUFFER_MAX; one set lower already (SendBuffer= of the socket unit)
+ * stays. */
+static void cap_buffer(int fd, int option) {
+        int size = 0, max = KERNEL_BUFFER_MAX;
+        socklen_t n = sizeof(size);
+
+        /* The kernel reports twice what was set (its bookkeeping). */
+        if (getsockopt(fd, SOL_SOCKET, option, &size, &n) == 0 && size / 2 > max)
+                (void) setsockopt(fd, SOL_SOCKET, option, &max, sizeof(max));
+}
+
 void listen_tune_connection(int fd) {
         static const int on = 1, idle_s = 60, interval_s = 10, probes = 6;
         static const unsigned user_timeout_ms = 120 * 1000;
+
+        cap_buffer(fd, SO_SNDBUF);
+        cap_buffer(fd, SO_RCVBUF);
 
         /* A peer that vanished without a FIN: found out by keepalive probes when the connection is idle
          * (60s, then 6 probes 10s apart), and by TCP_USER_TIMEOUT when what we send goes unacknowledged

@@ -11,6 +11,7 @@ int listen_open(const SocketAddress *a, int *ret_fd);
  * socket-activated), or a negative errno when a passed fd is not a listening stream socket. */
 int listen_from_systemd(int **ret_fds, char ***ret_names);
 
-/* Keepalive and a user timeout on an accepted TCP connection, so that a peer that vanished without a word
- * does not hold its slot for ever. */
+/* On an accepted TCP connection: kernel buffers of 64 KiB at most, so that a client that does not read
+ * holds little memory; keepalive and a user timeout, so that a peer that vanished without a word does not
+ * hold its slot for ever. */
 void listen_tune_connection(int fd);

@@ -460,7 +460,8 @@ static void refuse(Manager *m, FrontEnd *fe, int fd, const PeerAddress *address,
         uint64_t now = now_usec(m);
 
         fe->ops->refuse(fe, fd);
-        if (m->n_lingering < LINGER_MAX)
+        /* Lingering takes an fd for a while: only while there are fds to spare. */
+        if (m->n_lingering < LINGER_MAX && m->n_peers + m->n_lingering < m->client_cap)
                 (void) linger_close(m->event, fd, &m->n_lingering);
         else
                 safe_close(fd);

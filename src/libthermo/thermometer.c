@@ -11,6 +11,9 @@
 #include "thermometer.h"
 
 #define TICK_ACCURACY_USEC 1000
+/* Ticks are counted in windows of this many: when a tenth of a window's came late (more clients than an
+ * interval can serve), the log says so, with the rate the readings came at. */
+#define TICK_WINDOW 1000
 /* The longest a tick waits for slow sensors: a DS18B20 converts for 750ms. */
 #define SLOW_WAIT_USEC (2 * UINT64_C(1000000))
 
@@ -39,6 +42,8 @@ struct Thermometer {
         uint64_t seq;           /* the number of the newest tick that had a reading */
         uint64_t readings_total; /* readings the sensors gave, all told */
         uint64_t taken;         /* CLOCK_MONOTONIC of the newest tick, 0 before the first */
+        uint64_t window_start;  /* the ticks of a window of TICK_WINDOW, and how many of them came late */
+        unsigned window_ticks, window_late;
         bool waiting;           /* a tick waits for slow sensors to answer */
 
         ThermometerObserver *observers;
@@ -498,6 +503,24 @@ void thermometer_check(Thermometer *t) {
         }
 }
 
+/* A window of ticks is over: if a tenth of them came late, the readings come slower than the interval
+ * says, steadily, and the log says so once a window. */
+static void count_tick(Thermometer *t, uint64_t now) {
+        char every[64], interval[64];
+
+        if (t->window_ticks++ == 0)
+                t->window_start = now;
+        if (t->window_ticks < TICK_WINDOW)
+                return;
+        if (t->window_late * 10 >= t->window_ticks)
+                log_warning("Readings fell behind at %u of the last %u ticks: one every %s on average, for an "
+                            "interval of %s (too many clients for the interval, or too little CPU).",
+                                t->window_late, t->window_ticks,
+                                format_timespan(every, sizeof(every), (now - t->window_start) / (t->window_ticks - 1)),
+                                format_timespan(interval, sizeof(interval), t->interval));
+        t->window_ticks = t->window_late = 0;
+}
+
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
         Thermometer *t = userdata;
         uint64_t next = usec + t->interval, now;
@@ -514,7 +537,9 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
                                 "Readings fell behind by %s: taking the next in one interval.",
                                 format_timespan(span, sizeof(span), (now - next) / 1000 * 1000 + t->interval));
                 next = now + t->interval;
+                t->window_late++;
         }
+        count_tick(t, now);
         if (t->n_active > 0)
                 schedule_tick(t, next);
         return 0;

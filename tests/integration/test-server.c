@@ -60,6 +60,15 @@ static void expect_reply(int fd, const char *expected) {
         assert_string_equal(line, expected);
 }
 
+/* A connection that is refused: ERR 503 in place of the greeting, then the end. */
+static void expect_refused(ServerProcess *p) {
+        int fd = harness_connect(p->port, 0);
+
+        expect_line(fd, "ERR 503 too many clients");
+        assert_true(harness_wait_eof(fd, T));
+        close(fd);
+}
+
 static uint64_t expect_temp(int fd) {
         char line[600];
 
@@ -335,17 +344,12 @@ static void test_last_line_without_newline_is_served_at_eof(void **state) {
 
 static void test_max_clients_gets_503(void **state) {
         ServerProcess p;
-        char line[200];
         int a, b, c;
 
         harness_start_activated(&p, (const char *const[]) { DEFAULT_ARGS, "--max-clients", "2", NULL });
         a = connect_greeted(&p);
         b = connect_greeted(&p);
-        c = harness_connect(p.port, 0);
-        assert_true(harness_read_line(c, line, sizeof(line), T) > 0);
-        assert_string_equal(line, "ERR 503 too many clients");
-        assert_true(harness_wait_eof(c, T));
-        close(c);
+        expect_refused(&p);
 
         /* Once a client leaves, there is room again. */
         harness_send_str(a, "QUIT\n");
@@ -376,17 +380,13 @@ static int connect_from(const char *source, int port) {
 static void test_max_clients_per_address_leaves_room_for_others(void **state) {
         ServerProcess p;
         char line[200];
-        int a, b, c, d;
+        int a, b, d;
 
         harness_start_activated(&p, (const char *const[]) { DEFAULT_ARGS, "--max-clients", "8",
                                                 "--max-clients-per-address", "2", NULL });
         a = connect_greeted(&p);
         b = connect_greeted(&p);
-        c = harness_connect(p.port, 0);
-        assert_true(harness_read_line(c, line, sizeof(line), T) > 0);
-        assert_string_equal(line, "ERR 503 too many clients");
-        assert_true(harness_wait_eof(c, T));
-        close(c);
+        expect_refused(&p);
 
         d = connect_from("127.0.0.2", p.port);
         assert_true(harness_read_line(d, line, sizeof(line), T) > 0);
@@ -431,6 +431,83 @@ static void test_idle_and_slow_lines_are_closed_streams_are_not(void **state) {
         close(idle);
         close(partial);
         close(streaming);
+        harness_cleanup(&p);
+}
+
+/* With few fds (a hard limit of 100, as prlimit sets it) and a flood of connections far past them, the
+ * sensor still opens its file at every tick: the streaming client misses no reading and sees no 503. */
+static void test_a_connection_flood_never_costs_a_reading(void **state) {
+        char dir[64] = "/tmp/thermo-fds-XXXXXX", path[128], sensor[160], wrapper[600];
+        const char *outer = getenv("THERMO_SERVER_WRAPPER");
+        int stream, flood[300];
+        uint64_t seq, next;
+        ServerProcess p;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/temp", dir);
+        harness_write_file(path, "21000\n");
+        snprintf(sensor, sizeof(sensor), "--sensor=room=file:%s", path);
+        snprintf(wrapper, sizeof(wrapper), "prlimit --nofile=100:100 %s", outer ?: "");
+        setenv("THERMO_SERVER_WRAPPER", wrapper, 1);
+        harness_start_activated(&p, (const char *const[]) { "--interval", "100ms", sensor, NULL });
+        if (outer)
+                setenv("THERMO_SERVER_WRAPPER", outer, 1);
+        else
+                unsetenv("THERMO_SERVER_WRAPPER");
+
+        stream = harness_connect(p.port, 0);
+        assert_true(harness_read_line(stream, path, sizeof(path), T) > 0);
+        assert_true(strncmp(path, "HELLO thermo/1 ", 15) == 0);
+        harness_send_str(stream, "STREAM\n");
+        expect_line(stream, "OK STREAM");
+        seq = expect_temp(stream);
+
+        /* Three times the fds there are, held open. */
+        for (size_t i = 0; i < sizeof(flood) / sizeof(flood[0]); i++)
+                flood[i] = harness_connect(p.port, 0);
+        for (int i = 0; i < 20; i++) {
+                next = expect_temp(stream);
+                assert_int_equal(next, seq + 1);
+                seq = next;
+        }
+        for (size_t i = 0; i < sizeof(flood) / sizeof(flood[0]); i++)
+                close(flood[i]);
+        close(stream);
+        assert_int_equal(harness_stop(&p, SIGTERM), 0);
+        harness_cleanup(&p);
+        harness_remove_tree(dir);
+}
+
+/* A client that pipelines requests and never reads its replies: what the server's side of its socket holds
+ * in the kernel stays small (autotuning would let it pin 4 MiB), and our own queue is bounded anyway. */
+static void test_a_client_that_never_reads_pins_little_kernel_memory(void **state) {
+        char command[256], out[4096], err[512];
+        static char requests[64 * 1024];
+        ServerProcess p;
+        const char *w;
+        long queued = -1;
+        int fd;
+
+        harness_start_activated(&p, (const char *const[]) { DEFAULT_ARGS, NULL });
+        fd = harness_connect(p.port, 0);
+        for (size_t i = 0; i + 4 <= sizeof(requests); i += 4)
+                memcpy(requests + i, "GET\n", 4);
+        /* As much as the server takes, for a second at most. */
+        for (int i = 0; i < 100; i++) {
+                if (send(fd, requests, sizeof(requests), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+                        usleep(10 * 1000);
+        }
+        snprintf(command, sizeof(command), "ss -tmnH state established '( sport = :%i )'", p.port);
+        assert_int_equal(harness_run((const char *const[]) { "/bin/sh", "-c", command, NULL }, out, sizeof(out), err,
+                                 sizeof(err)),
+                        0);
+        /* skmem:(r…,rb…,t…,tb…,f…,w<queued to send>,…) */
+        w = strstr(out, ",w");
+        assert_non_null(w);
+        assert_int_equal(sscanf(w, ",w%ld", &queued), 1);
+        assert_true(queued > 0);
+        assert_true(queued <= 256 * 1024);
+        close(fd);
         harness_cleanup(&p);
 }
 
@@ -1036,6 +1113,8 @@ int main(void) {
                 cmocka_unit_test_teardown(test_max_clients_per_address_leaves_room_for_others, harness_kill_all),
                 cmocka_unit_test_teardown(test_idle_and_slow_lines_are_closed_streams_are_not, harness_kill_all),
                 cmocka_unit_test_teardown(test_a_live_unix_socket_is_not_taken_over, harness_kill_all),
+                cmocka_unit_test_teardown(test_a_connection_flood_never_costs_a_reading, harness_kill_all),
+                cmocka_unit_test_teardown(test_a_client_that_never_reads_pins_little_kernel_memory, harness_kill_all),
                 cmocka_unit_test_setup_teardown(test_sigterm_says_bye_to_every_client, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sigint_stops_too, setup, teardown),
                 cmocka_unit_test_teardown(test_exit_on_idle_loses_no_connection, harness_kill_all),

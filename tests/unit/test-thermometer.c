@@ -293,6 +293,51 @@ static void test_rescan_keeps_places_appends_new_and_marks_gone(void **state) {
         thermometer_unref(t);
 }
 
+static void slow_record(ThermometerObserver *o, const Reading *readings, size_t n) {
+        record(o, readings, n);
+        usleep(2500); /* more work than an interval of 1ms leaves room for */
+}
+
+/* Readings that come steadily slower than the interval are said once a window of 1000 ticks, with the
+ * rate they come at; not at every tick. */
+static void test_steadily_late_ticks_are_said(void **state) {
+        Thermometer *t = new_thermometer("simulated:seed=3");
+        char log[4096] = "", *p;
+        int saved = dup(STDERR_FILENO), warnings = 0;
+        FILE *f = tmpfile();
+        Recorder r = {};
+
+        assert_non_null(f);
+        assert_int_equal(dup2(fileno(f), STDERR_FILENO), STDERR_FILENO);
+        thermometer_set_interval(t, 1000);
+        r.observer.tick = slow_record;
+        r.thermometer = t;
+        thermometer_add_observer(t, &r.observer);
+        thermometer_set_active(t, &r.observer, true);
+        {
+                sd_event *e = NULL;
+
+                assert_int_equal(sd_event_default(&e), 0);
+                for (int i = 0; i < 10000 && r.calls < 1001; i++)
+                        assert_true(sd_event_run(e, 100 * 1000) >= 0);
+                sd_event_unref(e);
+        }
+        assert_true(r.calls >= 1001);
+        thermometer_remove_observer(t, &r.observer);
+        thermometer_unref(t);
+        assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+        close(saved);
+
+        rewind(f);
+        log[fread(log, 1, sizeof(log) - 1, f)] = '\0';
+        fclose(f);
+        for (p = log; (p = strstr(p, "Readings fell behind at ")); p++)
+                warnings++;
+        assert_int_equal(warnings, 1);
+        assert_non_null(strstr(log, "of the last 1000 ticks: one every "));
+        assert_non_null(strstr(log, "for an interval of 1ms"));
+}
+
 static int failing_read(Sensor *s, int64_t *ret) {
         return -EIO;
 }
@@ -370,6 +415,7 @@ int main(void) {
                 cmocka_unit_test(test_remove_self_during_a_tick),
                 cmocka_unit_test(test_added_during_a_tick_starts_with_the_next),
                 cmocka_unit_test(test_readings_taken_on_demand),
+                cmocka_unit_test(test_steadily_late_ticks_are_said),
                 cmocka_unit_test(test_rescan_keeps_places_appends_new_and_marks_gone),
                 cmocka_unit_test(test_failed_reading_carries_the_error_and_no_number),
                 cmocka_unit_test(test_seeded_simulation_is_reproducible),
