@@ -16,8 +16,11 @@ typedef struct Slot {
 struct AddressCount {
         Slot *slots;
         size_t mask;            /* slots - 1, a power of two minus one */
+        size_t used;            /* addresses with a count */
         uint64_t seed;          /* so that no peer can pick addresses that collide */
 };
+
+#define SLOTS_MIN 16
 
 static bool counted(const PeerAddress *a) {
         return a->family == AF_INET || a->family == AF_INET6;
@@ -34,25 +37,18 @@ static size_t hash(const AddressCount *t, const struct in6_addr *a) {
         return (size_t) (h ^ h >> 32);
 }
 
-int address_count_new(size_t max, AddressCount **ret) {
+int address_count_new(AddressCount **ret) {
         _cleanup_(address_count_freep) AddressCount *t = NULL;
-        size_t n = 16;
 
         assert(ret);
 
-        /* At most half full: probes stay short. */
-        while (n < 2 * max) {
-                if (n > SIZE_MAX / 4 / sizeof(Slot))
-                        return -ENOMEM;
-                n *= 2;
-        }
         t = calloc(1, sizeof(*t));
         if (!t)
                 return -ENOMEM;
-        t->slots = calloc(n, sizeof(Slot));
+        t->slots = calloc(SLOTS_MIN, sizeof(Slot));
         if (!t->slots)
                 return -ENOMEM;
-        t->mask = n - 1;
+        t->mask = SLOTS_MIN - 1;
         if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) != sizeof(t->seed))
                 t->seed = (uint64_t) (uintptr_t) t;
         *ret = TAKE_PTR(t);
@@ -83,17 +79,48 @@ size_t address_count_get(const AddressCount *t, const PeerAddress *a) {
         return counted(a) ? t->slots[find(t, &a->in6)].count : 0;
 }
 
-void address_count_add(AddressCount *t, const PeerAddress *a) {
+/* Twice the slots, every address moved over: the table stays at most half full. */
+static int grow(AddressCount *t) {
+        Slot *old = t->slots;
+        size_t n = t->mask + 1;
+
+        if (n > SIZE_MAX / 2 / sizeof(Slot))
+                return -ENOMEM;
+        t->slots = calloc(2 * n, sizeof(Slot));
+        if (!t->slots) {
+                t->slots = old;
+                return -ENOMEM;
+        }
+        t->mask = 2 * n - 1;
+        for (size_t i = 0; i < n; i++)
+                if (old[i].count > 0)
+                        t->slots[find(t, &old[i].address)] = old[i];
+        free(old);
+        return 0;
+}
+
+int address_count_add(AddressCount *t, const PeerAddress *a) {
         size_t i;
+        int r;
 
         assert(t);
         assert(a);
 
         if (!counted(a))
-                return;
+                return 0;
         i = find(t, &a->in6);
-        t->slots[i].address = a->in6;
+        if (t->slots[i].count == 0) {
+                if (2 * (t->used + 1) > t->mask + 1) {
+                        r = grow(t);
+                        if (r < 0)
+                                return r;
+                        i = find(t, &a->in6);
+                }
+                t->slots[i].address = a->in6;
+                t->used++;
+        }
         t->slots[i].count++;
+        return 0;
 }
 
 void address_count_remove(AddressCount *t, const PeerAddress *a) {
@@ -107,6 +134,7 @@ void address_count_remove(AddressCount *t, const PeerAddress *a) {
         i = find(t, &a->in6);
         if (t->slots[i].count == 0 || --t->slots[i].count > 0)
                 return;
+        t->used--;
 
         /* Empty now: move up each entry after it that would no longer be found past the gap (linear
          * probing's deletion, without tombstones). */

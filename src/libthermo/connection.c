@@ -94,22 +94,20 @@ static void set_deadline(Connection *c, uint64_t usec) {
         (void) sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
 }
 
+/* The deadline a client has now: none while it streams, else its partial line's or its idle time. */
+static uint64_t deadline(Connection *c) {
+        return c->streaming ? 0 : c->partial ? partial_timeout(c) : idle_timeout(c);
+}
+
 /* After requests were read: a partial line left starts its own deadline (once: more bytes of it do not
- * extend it); a whole request restarts the idle one, which a stream does without. */
+ * extend it); a whole request restarts the idle one. */
 static void update_deadline(Connection *c, const Pump *p) {
-        if (c->closing || c->finished)
+        bool partial = p->end > p->start;
+
+        if (c->closing || c->finished || (partial && c->partial) || (!partial && !c->partial && p->lines == 0))
                 return;
-        if (p->end > p->start) {
-                if (!c->partial) {
-                        c->partial = true;
-                        set_deadline(c, partial_timeout(c));
-                }
-                return;
-        }
-        if (c->partial || p->lines > 0) {
-                c->partial = false;
-                set_deadline(c, c->streaming ? 0 : idle_timeout(c));
-        }
+        c->partial = partial;
+        set_deadline(c, deadline(c));
 }
 
 static void dispatch_readable(Connection *c) {
@@ -428,8 +426,8 @@ void connection_set_streaming(Connection *c, bool streaming) {
         if (c->streaming == streaming)
                 return;
         c->streaming = streaming;
-        if (!c->partial && !c->closing && !c->finished)
-                set_deadline(c, streaming ? 0 : idle_timeout(c));
+        if (!c->closing && !c->finished)
+                set_deadline(c, deadline(c));
 }
 
 void connection_abort(Connection *c, int error) {

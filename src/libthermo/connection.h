@@ -26,8 +26,8 @@ typedef struct ConnectionOps {
         /* Requests may be waiting: take them with connection_read_line(), which works only from here.
          * Called when the socket has input or has ended, and when the replies have drained after a pause. */
         void (*readable)(Connection *c);
-        /* The client sent no whole request for --idle-timeout while not streaming, or held a partial line
-         * for CONNECTION_PARTIAL_TIMEOUT_USEC (partial): say why, in the front end's words, and
+        /* The client, not streaming, sent no whole request for --idle-timeout, or held a partial line for
+         * CONNECTION_PARTIAL_TIMEOUT_USEC (partial): say why, in the front end's words, and
          * connection_close(). */
         void (*expired)(Connection *c, bool partial);
 } ConnectionOps;
@@ -53,7 +53,7 @@ struct Connection {
         bool lingering:1;       /* all sent and our side shut down: waiting for the peer to close */
         bool held:1;            /* the owner takes no request for now */
         bool finished:1;        /* the socket is closed; the reaper frees us */
-        bool streaming:1;       /* the owner streams to it: no idle deadline */
+        bool streaming:1;       /* the owner streams to it: no deadline at all */
         bool partial:1;         /* a partial line waits: the partial-line deadline runs */
 };
 
@@ -78,7 +78,7 @@ int connection_writev(Connection *c, const struct iovec *iov, size_t n_iov, size
 /* Whether n more bytes fit under the high-water mark: what a broadcast checks, to skip a slow client. */
 bool connection_has_room(Connection *c, size_t n);
 
-/* The owner streams to the client (no idle deadline while it does), or no longer does. */
+/* The owner streams to the client (no deadline while it does), or no longer does. */
 void connection_set_streaming(Connection *c, bool streaming);
 
 /* The owner can take no request for now (it waits for something): connection_read_line() gives none

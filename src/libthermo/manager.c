@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -153,6 +154,10 @@ static int on_reap(sd_event_source *s, void *userdata) {
                 LIST_REMOVE(peers, m->removed, p);
                 p->ops->free(p);
         }
+        /* The last client gone after a crowd: what their memory took goes back to the system, not only to
+         * malloc's free lists. */
+        if (m->n_peers == 0)
+                (void) malloc_trim(0);
         return 0;
 }
 
@@ -194,7 +199,7 @@ int manager_new(const ServerOptions *options, Manager **ret) {
         r = poller_new(m->event, SD_EVENT_PRIORITY_NORMAL, &m->poller);
         if (r < 0)
                 return r;
-        r = address_count_new(options->max_clients, &m->per_address);
+        r = address_count_new(&m->per_address);
         if (r < 0)
                 return r;
         m->client_cap = options->max_clients;
@@ -392,7 +397,8 @@ void manager_add_peer(Manager *m, Peer *p, const PeerOps *ops, const PeerAddress
         p->address = *address;
         LIST_PREPEND(peers, m->peers, p);
         m->n_peers++;
-        address_count_add(m->per_address, &p->address);
+        if (address_count_add(m->per_address, &p->address) < 0)
+                log_oom(); /* that one connection goes uncounted: its address may have one more */
 
         log_connected(m, p, LOG_DEBUG);
         update_idle_timer(m);

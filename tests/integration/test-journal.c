@@ -171,10 +171,9 @@ static void test_nothing_but_events_is_logged_per_reading(void **state) {
 
 static void test_refusal_is_a_warning_with_the_address(void **state) {
         Journal *j = *state;
+        char line[256];
         const char *e;
         int a, b;
-
-        char line[256];
 
         start(j, (const char *const[]) { "--max-clients", "1", NULL });
         a = harness_connect(j->server.port, 0);
@@ -219,11 +218,43 @@ static void test_short_connections_are_summed_up(void **state) {
         (void) next_entry(j, MESSAGE_STOPPED);
 }
 
+/* A flood of refusals is one line a second at most, the next one counting those not logged: journald's
+ * rate limit never drops the lines that matter. */
+static void test_refusals_are_logged_once_a_second(void **state) {
+        Journal *j = *state;
+        char line[256];
+        const char *e;
+        int a, refused[20], last;
+
+        start(j, (const char *const[]) { "--max-clients", "1", NULL });
+        a = harness_connect(j->server.port, 0);
+        assert_true(harness_read_line(a, line, sizeof(line), T) > 0);
+        for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+                refused[i] = harness_connect(j->server.port, 0);
+                assert_true(harness_read_line(refused[i], line, sizeof(line), T) > 0);
+                assert_string_equal(line, "ERR 503 too many clients");
+        }
+        e = next_entry(j, MESSAGE_REJECTED);
+        assert_null(strstr(e, "more refused"));
+
+        /* A second on, the next refusal is logged, with the count of the 19 that were not. */
+        usleep(1100 * 1000);
+        last = harness_connect(j->server.port, 0);
+        assert_true(harness_read_line(last, line, sizeof(line), T) > 0);
+        e = next_entry(j, MESSAGE_REJECTED);
+        assert_non_null(strstr(e, "(and 19 more refused since the last such line)"));
+        for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+                close(refused[i]);
+        close(last);
+        close(a);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_start_connect_disconnect_stop_have_their_fields, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_nothing_but_events_is_logged_per_reading, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refusal_is_a_warning_with_the_address, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_refusals_are_logged_once_a_second, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_short_connections_are_summed_up, setup, teardown),
         };
 

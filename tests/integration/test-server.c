@@ -531,6 +531,20 @@ static void test_a_live_unix_socket_is_not_taken_over(void **state) {
         harness_cleanup(&first);
 }
 
+/* SIGPIPE, sent by hand or otherwise, kills no server: it goes on serving, and stops with BYE on SIGTERM. */
+static void test_sigpipe_is_ignored(void **state) {
+        ServerProcess *p = *state;
+        int fd = connect_greeted(p);
+
+        assert_int_equal(kill(p->pid, SIGPIPE), 0);
+        harness_send_str(fd, "PING\n");
+        expect_line(fd, "PONG");
+        assert_int_equal(kill(p->pid, SIGTERM), 0);
+        expect_line(fd, "BYE");
+        close(fd);
+        assert_int_equal(harness_wait_exit(p, T), 0);
+}
+
 static void test_sigterm_says_bye_to_every_client(void **state) {
         ServerProcess *p = *state;
         char line[200];
@@ -1115,6 +1129,7 @@ int main(void) {
                 cmocka_unit_test_teardown(test_a_live_unix_socket_is_not_taken_over, harness_kill_all),
                 cmocka_unit_test_teardown(test_a_connection_flood_never_costs_a_reading, harness_kill_all),
                 cmocka_unit_test_teardown(test_a_client_that_never_reads_pins_little_kernel_memory, harness_kill_all),
+                cmocka_unit_test_setup_teardown(test_sigpipe_is_ignored, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sigterm_says_bye_to_every_client, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sigint_stops_too, setup, teardown),
                 cmocka_unit_test_teardown(test_exit_on_idle_loses_no_connection, harness_kill_all),
