@@ -27,15 +27,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_port() {
-        for _ in $(seq 200); do
-                ss -Hltn "sport = :$1" | grep -q . && return 0
-                sleep 0.05
-        done
-        echo "run-mqtt.sh: nothing listens on port $1" >&2
-        return 1
-}
-
 cpu_ticks() {
         awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
@@ -73,7 +64,7 @@ max_inflight_messages 1000
 CONF
 mosquitto -c "$dir/mosquitto.conf" 2> "$dir/mosquitto.log" &
 pids+=($!)
-wait_port "$broker_port"
+"$(dirname "$0")/wait-listening.sh" "$broker_port"
 
 args=()
 for i in $(seq 0 $((sensors - 1))); do
@@ -82,7 +73,7 @@ done
 "$build/src/server/thermo-server" --listen "127.0.0.1:$server_port" --interval "${interval}ms" --log-level=warning \
         "${args[@]}" &
 pids+=($!)
-wait_port "$server_port"
+"$(dirname "$0")/wait-listening.sh" "$server_port"
 
 printf 'a server with %d sensors, a reading every %d ms\n\n' "$sensors" "$interval"
 printf '%-12s %4s %10s %10s %10s %11s %6s %8s %8s %6s\n' target qos readings offered/s carried/s cpu_us/read ×floor \

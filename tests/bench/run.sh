@@ -28,15 +28,6 @@ for extra in "$@"; do
         targets+=("${extra%%=*}")
 done
 
-wait_listening() {
-        for _ in $(seq 200); do
-                ss -Hltn "sport = :$port" | grep -q . && return 0
-                sleep 0.05
-        done
-        echo "run.sh: nothing listens on port $port" >&2
-        return 1
-}
-
 field() {
         sed -n "s/.*\<$1=\([0-9]*\).*/\1/p" <<<"$2"
 }
@@ -57,7 +48,7 @@ for target in "${targets[@]}"; do
         fi
         pid=$!
         trap 'kill $pid 2>/dev/null' EXIT
-        wait_listening
+        "$(dirname "$0")/wait-listening.sh" "$port"
         rss_idle=$(awk '/VmRSS/ { print $2 }' "/proc/$pid/status")
         result=$("$build/tests/bench/thermo-load" "$port" "$clients" "$seconds" "$pid")
         kill "$pid"

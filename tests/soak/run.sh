@@ -26,10 +26,7 @@ log=$(mktemp)
         --max-clients $((clients + 100)) --log-level warning 2>"$log" &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; rm -f "$log"' EXIT
-for _ in $(seq 200); do
-        ss -Hltn "sport = :$port" | grep -q . && break
-        sleep 0.05
-done
+"$(dirname "$0")/../bench/wait-listening.sh" "$port"
 
 status=0
 "$build/tests/soak/thermo-soak" "$port" "$clients" "$seconds" "$pid" || status=$?
