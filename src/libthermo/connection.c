@@ -86,12 +86,12 @@ static uint64_t partial_timeout(Connection *c) {
 }
 
 static void set_deadline(Connection *c, uint64_t usec) {
-        if (usec == 0) {
-                (void) sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
-                return;
-        }
-        (void) sd_event_source_set_time_relative(c->timer, usec);
-        (void) sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
+        Deadlines *t = manager_get_deadlines(c->peer.manager);
+
+        if (usec == 0)
+                deadline_cancel(t, &c->deadline);
+        else
+                deadline_set(t, &c->deadline, usec);
 }
 
 /* The deadline a client has now: none while it streams, else its partial line's or its idle time. */
@@ -138,7 +138,7 @@ static void linger(Connection *c) {
                         finish(c, 0);
                         return;
                 }
-                (void) sd_event_source_set_time_relative(c->timer, LINGER_TIMEOUT_USEC);
+                set_deadline(c, LINGER_TIMEOUT_USEC);
         }
         for (unsigned i = 0; i < READS_PER_WAKEUP; i++) {
                 ssize_t n = recv(c->fd, discard, sizeof(discard), MSG_DONTWAIT);
@@ -195,16 +195,15 @@ static void on_io(PollerWatch *w, uint32_t revents) {
         return;
 }
 
-static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Connection *c = userdata;
+static void on_deadline(Deadline *d) {
+        Connection *c = container_of(d, Connection, deadline);
 
         if (!c->closing) {
                 ops(c)->expired(c, c->partial);
-                return 0;
+                return;
         }
         /* Lingering, the peer had our last line: that it did not close is its business. */
         finish(c, c->lingering ? 0 : -ETIMEDOUT);
-        return 0;
 }
 
 int connection_start(Connection *c, Manager *m, int fd, const PeerAddress *address, const ConnectionOps *ops) {
@@ -221,31 +220,25 @@ int connection_start(Connection *c, Manager *m, int fd, const PeerAddress *addre
         c->fd = fd;
         c->watch.handler = on_io;
         c->events = EPOLLIN;
-        /* A first request is due as any other. A second's accuracy: thousands of these need not wake us
-         * apart. */
-        r = sd_event_add_time_relative(manager_get_event(m), &c->timer, CLOCK_MONOTONIC,
-                        manager_get_options(m)->idle_timeout, MIN(USEC_PER_SEC, manager_get_options(m)->idle_timeout / 10),
-                        on_timer, c);
-        if (r < 0) {
-                c->fd = safe_close(c->fd);
-                return r;
-        }
         r = poller_add(manager_get_poller(m), fd, c->events, &c->watch);
         if (r < 0) {
-                c->timer = sd_event_source_disable_unref(c->timer);
                 c->fd = safe_close(c->fd);
                 return r;
         }
         manager_add_peer(m, &c->peer, &ops->peer, address);
+        /* A first request is due as any other. */
+        c->deadline.handler = on_deadline;
+        set_deadline(c, idle_timeout(c));
         return 0;
 }
 
 void connection_done(Connection *c) {
         assert(c);
 
-        if (c->fd >= 0)
+        if (c->fd >= 0) {
                 poller_remove(manager_get_poller(c->peer.manager), c->fd);
-        c->timer = sd_event_source_disable_unref(c->timer);
+                deadline_cancel(manager_get_deadlines(c->peer.manager), &c->deadline);
+        }
         c->fd = safe_close(c->fd);
         c->output = send_queue_free(c->output);
         c->input = mfree(c->input);
@@ -398,8 +391,6 @@ void connection_release(Connection *c) {
 }
 
 void connection_close(Connection *c, const char *reason) {
-        int r;
-
         assert(c);
         assert(reason);
 
@@ -408,13 +399,7 @@ void connection_close(Connection *c, const char *reason) {
         c->closing = true;
         c->peer.reason = reason;
 
-        r = sd_event_source_set_time_relative(c->timer, CLOSE_TIMEOUT_USEC);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
-        if (r < 0) {
-                finish(c, r);
-                return;
-        }
+        set_deadline(c, CLOSE_TIMEOUT_USEC);
         if (!c->output)
                 linger(c);
         update_events(c);

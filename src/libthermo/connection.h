@@ -6,6 +6,7 @@
 #include <sys/uio.h>
 #include <systemd/sd-event.h>
 
+#include "deadline.h"
 #include "line.h"
 #include "manager.h"
 #include "poller.h"
@@ -39,7 +40,7 @@ typedef struct ConnectionOps {
 struct Connection {
         Peer peer;
         PollerWatch watch;
-        sd_event_source *timer; /* the idle or partial-line deadline; while closing, the close's */
+        Deadline deadline;      /* the idle or partial-line one; while closing, the close's */
         SendQueue *output;
         char *input;            /* what is left of the last read (a partial line, or lines not yet taken);
                                  * NULL when nothing is */

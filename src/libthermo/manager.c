@@ -44,6 +44,7 @@ struct Manager {
         const ServerOptions *options;
         sd_event *event;
         Poller *poller;
+        Deadlines *deadlines;   /* the clients' */
         Thermometer *thermometer;
         ThermometerObserver observer; /* for STATUS= */
 
@@ -199,6 +200,9 @@ int manager_new(const ServerOptions *options, Manager **ret) {
         r = poller_new(m->event, SD_EVENT_PRIORITY_NORMAL, &m->poller);
         if (r < 0)
                 return r;
+        r = deadlines_new(m->event, &m->deadlines);
+        if (r < 0)
+                return r;
         r = address_count_new(&m->per_address);
         if (r < 0)
                 return r;
@@ -277,6 +281,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->accept_timer);
         sd_event_source_disable_unref(m->status_timer);
         sd_event_source_disable_unref(m->shutdown_timer);
+        deadlines_free(m->deadlines);
         poller_free(m->poller);
         if (m->thermometer)
                 thermometer_remove_observer(m->thermometer, &m->observer);
@@ -305,6 +310,11 @@ int manager_add_front_end(Manager *m, FrontEnd *fe) {
 sd_event *manager_get_event(Manager *m) {
         assert(m);
         return m->event;
+}
+
+Deadlines *manager_get_deadlines(Manager *m) {
+        assert(m);
+        return m->deadlines;
 }
 
 Poller *manager_get_poller(Manager *m) {

@@ -7,6 +7,7 @@
 #include <systemd/sd-event.h>
 
 #include "address.h"
+#include "deadline.h"
 #include "macro.h"
 #include "poller.h"
 #include "server-options.h"
@@ -84,6 +85,8 @@ int manager_run(Manager *m);
 sd_event *manager_get_event(Manager *m);
 /* Where clients' sockets are watched. */
 Poller *manager_get_poller(Manager *m);
+/* Where clients' deadlines are kept. */
+Deadlines *manager_get_deadlines(Manager *m);
 Thermometer *manager_get_thermometer(Manager *m);
 const ServerOptions *manager_get_options(Manager *m);
 size_t manager_get_clients(Manager *m);
