@@ -12,17 +12,21 @@ typedef struct Linger {
         int fd;
         sd_event_source *io;
         sd_event_source *timer;
-        size_t *count;
+        Lingers *owner;
 } Linger;
 
 static Linger *linger_free(Linger *l) {
+        Lingers *owner;
+
         if (!l)
                 return NULL;
-        (*l->count)--;
+        owner = l->owner;
         sd_event_source_disable_unref(l->io);
         sd_event_source_disable_unref(l->timer);
         safe_close(l->fd);
         free(l);
+        if (--owner->n == 0 && owner->drained)
+                owner->drained(owner);
         return NULL;
 }
 DEFINE_TRIVIAL_CLEANUP_FUNC(Linger *, linger_free);
@@ -51,12 +55,12 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-int linger_close(sd_event *e, int fd, size_t *count) {
+int linger_close(sd_event *e, int fd, Lingers *owner) {
         _cleanup_(linger_freep) Linger *l = NULL;
         int r;
 
         assert(e);
-        assert(count);
+        assert(owner);
 
         (void) shutdown(fd, SHUT_WR);
 
@@ -66,8 +70,8 @@ int linger_close(sd_event *e, int fd, size_t *count) {
                 return -ENOMEM;
         }
         l->fd = fd;
-        l->count = count;
-        (*count)++;
+        l->owner = owner;
+        owner->n++;
 
         r = sd_event_add_io(e, &l->io, fd, EPOLLIN, on_readable, l);
         if (r < 0)

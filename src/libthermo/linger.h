@@ -1,10 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stddef.h>
 #include <systemd/sd-event.h>
+
+/* The sockets one owner has lingering: fds, which it counts; drained() runs when the last one is gone, for
+ * an owner that waits for them before it exits. */
+typedef struct Lingers Lingers;
+struct Lingers {
+        size_t n;
+        void (*drained)(Lingers *l);
+};
 
 /* Closes a connection gracefully: no more writes, and what the peer still sends is read and dropped until
  * it closes too (or a few seconds pass). Closing with unread input would send a reset instead, and the
- * peer could lose the last line we wrote (an ERR 413, a BYE). Takes ownership of fd on every path. *count
- * is one more while the fd lingers: fds are what the caller counts. */
-int linger_close(sd_event *e, int fd, size_t *count);
+ * peer could lose the last line we wrote (an ERR 413, a BYE). Takes ownership of fd on every path; it
+ * counts in owner->n while it lingers. */
+int linger_close(sd_event *e, int fd, Lingers *owner);

@@ -24,6 +24,7 @@
 #define STATUS_INTERVAL_USEC USEC_PER_SEC          /* STATUS= at most this often */
 #define SHORT_CONNECTIONS_SUMMARY_USEC (3600 * USEC_PER_SEC) /* how often short connections are summed up */
 #define REFUSALS_LOG_USEC USEC_PER_SEC             /* refusals are logged once in this at most, then counted */
+#define ANNOUNCED_PER_SECOND 10                    /* streaming clients logged one by one; past it, counted */
 /* The fds kept from clients, whatever --max-clients says: for the sensors' files (each reading opens one),
  * the journal, timers, threads; so that a flood of connections never costs the readings. */
 #define FD_RESERVE 64
@@ -58,7 +59,7 @@ struct Manager {
         size_t n_peers;
         AddressCount *per_address;      /* --max-clients-per-address */
         size_t client_cap;              /* clients and lingering sockets the fd limit leaves room for */
-        size_t n_lingering;
+        Lingers lingers;                /* refused sockets, until their peers have read why */
         uint64_t refusals_logged;       /* when a refusal was logged last */
         uint64_t refusals_unlogged;     /* refusals since then */
         Peer *removed;          /* gone, waiting for the reaper to free them */
@@ -71,6 +72,8 @@ struct Manager {
         sd_event_source *summary_timer;
         uint64_t short_connections;     /* clients that came and went unannounced, since short_since */
         uint64_t short_since;
+        uint64_t announced_since;       /* the second ANNOUNCED_PER_SECOND counts in */
+        unsigned n_announced;
         uint64_t started;
         uint64_t status_sent;
         uint64_t skipped;
@@ -170,9 +173,9 @@ static void say_short_connections(Manager *m) {
                 return;
         snprintf(field, sizeof(field), "CONNECTIONS=%" PRIu64, m->short_connections);
         log_struct(LOG_INFO, 0, THERMO_MESSAGE_SHORT_CONNECTIONS, LOG_FIELDS(field),
-                        "%" PRIu64 " short connection%s (requests, scrapes) in the last %s, not logged one by one; "
-                        "--log-level=debug shows each.",
-                        m->short_connections, m->short_connections == 1 ? "" : "s",
+                        "%" PRIu64 " connection%s (requests, scrapes; streams past %d a second) in the last %s, "
+                        "not logged one by one; --log-level=debug shows each.",
+                        m->short_connections, m->short_connections == 1 ? "" : "s", ANNOUNCED_PER_SECOND,
                         format_timespan(span, sizeof(span), now_usec(m) - m->short_since));
         m->short_connections = 0;
 }
@@ -181,6 +184,8 @@ static int on_summary(sd_event_source *s, uint64_t usec, void *userdata) {
         say_short_connections(userdata);
         return 0;
 }
+
+static void on_lingers_drained(Lingers *l);
 
 int manager_new(const ServerOptions *options, Manager **ret) {
         _cleanup_(manager_freep) Manager *m = NULL;
@@ -207,6 +212,7 @@ int manager_new(const ServerOptions *options, Manager **ret) {
         if (r < 0)
                 return r;
         m->client_cap = options->max_clients;
+        m->lingers.drained = on_lingers_drained;
         r = thermometer_default(&m->thermometer);
         if (r < 0)
                 return r;
@@ -365,13 +371,18 @@ static int on_idle(sd_event_source *source, uint64_t usec, void *userdata) {
         return sd_event_exit(m->event, 0);
 }
 
+/* No client, and no refused one still reading why: what exiting waits for, on idle or when told to. */
+static bool all_gone(Manager *m) {
+        return m->n_peers == 0 && m->lingers.n == 0;
+}
+
 static void update_idle_timer(Manager *m) {
         int r;
 
         if (!m->activated || m->options->exit_idle == 0 || m->stopping)
                 return;
 
-        if (m->n_peers > 0) {
+        if (!all_gone(m)) {
                 (void) sd_event_source_set_enabled(m->idle_timer, SD_EVENT_OFF);
                 return;
         }
@@ -384,6 +395,15 @@ static void update_idle_timer(Manager *m) {
         }
         (void) sd_event_source_set_time_relative(m->idle_timer, m->options->exit_idle);
         (void) sd_event_source_set_enabled(m->idle_timer, SD_EVENT_ONESHOT);
+}
+
+static void on_lingers_drained(Lingers *l) {
+        Manager *m = container_of(l, Manager, lingers);
+
+        if (m->stopping && all_gone(m))
+                (void) sd_event_exit(m->event, 0);
+        else
+                update_idle_timer(m);
 }
 
 static void log_connected(Manager *m, Peer *p, int level) {
@@ -416,11 +436,23 @@ void manager_add_peer(Manager *m, Peer *p, const PeerOps *ops, const PeerAddress
 }
 
 void manager_announce_peer(Manager *m, Peer *p) {
+        uint64_t now;
+
         assert(m);
         assert(p);
 
         if (p->announced || p->removed)
                 return;
+        /* A churn of streaming clients must not drown the journal either: past a few a second, they are
+         * counted with the short ones. */
+        now = now_usec(m);
+        if (now >= m->announced_since + USEC_PER_SEC) {
+                m->announced_since = now;
+                m->n_announced = 0;
+        }
+        if (m->n_announced >= ANNOUNCED_PER_SECOND)
+                return;
+        m->n_announced++;
         p->announced = true;
         log_connected(m, p, LOG_INFO);
 }
@@ -460,7 +492,7 @@ void manager_remove_peer(Manager *m, Peer *p) {
                 }
         }
 
-        if (m->stopping && m->n_peers == 0) {
+        if (m->stopping && all_gone(m)) {
                 (void) sd_event_exit(m->event, 0);
                 return;
         }
@@ -477,9 +509,10 @@ static void refuse(Manager *m, FrontEnd *fe, int fd, const PeerAddress *address,
 
         fe->ops->refuse(fe, fd);
         /* Lingering takes an fd for a while: only while there are fds to spare. */
-        if (m->n_lingering < LINGER_MAX && m->n_peers + m->n_lingering < m->client_cap)
-                (void) linger_close(m->event, fd, &m->n_lingering);
-        else
+        if (m->lingers.n < LINGER_MAX && m->n_peers + m->lingers.n < m->client_cap) {
+                (void) linger_close(m->event, fd, &m->lingers);
+                update_idle_timer(m);
+        } else
                 safe_close(fd);
 
         if (m->refusals_logged > 0 && now < m->refusals_logged + REFUSALS_LOG_USEC) {
@@ -555,7 +588,7 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
                 }
 
                 peer_address_from_socket(cfd, &address);
-                if (m->n_peers >= m->options->max_clients || m->n_peers + m->n_lingering >= m->client_cap) {
+                if (m->n_peers >= m->options->max_clients || m->n_peers + m->lingers.n >= m->client_cap) {
                         snprintf(why, sizeof(why), "already serving %zu client%s", m->n_peers,
                                         m->n_peers == 1 ? "" : "s");
                         refuse(m, l->front_end, cfd, &address, why);
@@ -710,7 +743,7 @@ static void manager_shutdown(Manager *m) {
         LIST_FOREACH_SAFE(peers, i, n, m->peers)
                 i->ops->shutdown(i);
 
-        if (m->n_peers == 0) {
+        if (all_gone(m)) {
                 (void) sd_event_exit(m->event, 0);
                 return;
         }

@@ -214,8 +214,63 @@ static void test_short_connections_are_summed_up(void **state) {
         }
         assert_field(e, "CONNECTIONS=3");
         assert_field(e, "PRIORITY=6");
-        assert_non_null(strstr(e, "MESSAGE=3 short connections (requests, scrapes) in the last "));
+        assert_non_null(strstr(e, "MESSAGE=3 connections (requests, scrapes; streams past 10 a second) in the last "));
         (void) next_entry(j, MESSAGE_STOPPED);
+}
+
+static void count_connections(const char *entry, int *connected, int *disconnected) {
+        *connected += strstr(entry, "MESSAGE_ID=" MESSAGE_CONNECTED "\n") != NULL;
+        *disconnected += strstr(entry, "MESSAGE_ID=" MESSAGE_DISCONNECTED "\n") != NULL;
+}
+
+/* Counts the entries that came meanwhile, without waiting: the socket's queue is short (net.unix.
+ * max_dgram_qlen, 10 by default), and a server whose log is not read waits for it. */
+static void count_pending(Journal *j, int *connected, int *disconnected) {
+        char entry[8192];
+        ssize_t n;
+
+        while ((n = recv(j->socket, entry, sizeof(entry) - 1, MSG_DONTWAIT)) > 0) {
+                entry[n] = '\0';
+                count_connections(entry, connected, disconnected);
+        }
+}
+
+/* A churn of streaming clients is 10 lines a second at most each way: the rest are counted in the sum. */
+static void test_a_churn_of_streams_is_summed_up_past_10_a_second(void **state) {
+        Journal *j = *state;
+        char line[256], field[64];
+        int fds[30], connected = 0, disconnected = 0;
+        const char *e;
+
+        start(j, (const char *const[]) { "--interval", "20ms", NULL });
+        (void) next_entry(j, MESSAGE_STARTED);
+        for (int i = 0; i < 30; i++) {
+                fds[i] = harness_connect(j->server.port, 0);
+                harness_send_str(fds[i], "STREAM\n");
+                for (int k = 0; k < 2; k++) /* HELLO, OK STREAM */
+                        assert_true(harness_read_line(fds[i], line, sizeof(line), T) > 0);
+                assert_string_equal(line, "OK STREAM");
+                count_pending(j, &connected, &disconnected);
+        }
+        for (int i = 0; i < 30; i++) {
+                close(fds[i]);
+                usleep(10 * 1000);
+                count_pending(j, &connected, &disconnected);
+        }
+        kill(j->server.pid, SIGTERM);
+        for (;;) {
+                e = next_entry(j, NULL);
+                if (strstr(e, "MESSAGE_ID=" MESSAGE_SHORT_CONNECTIONS "\n"))
+                        break;
+                count_connections(e, &connected, &disconnected);
+        }
+        /* The first 10 of a second, each way; the others in the sum. */
+        assert_in_range(connected, 10, 29);
+        assert_int_equal(disconnected, connected);
+        snprintf(field, sizeof(field), "CONNECTIONS=%d", 30 - connected);
+        assert_field(e, field);
+        (void) next_entry(j, MESSAGE_STOPPED);
+        assert_int_equal(harness_wait_exit(&j->server, T), 0);
 }
 
 /* A flood of refusals is one line a second at most, the next one counting those not logged: journald's
@@ -256,6 +311,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_refusal_is_a_warning_with_the_address, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refusals_are_logged_once_a_second, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_short_connections_are_summed_up, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_a_churn_of_streams_is_summed_up_past_10_a_second, setup, teardown),
         };
 
         /* Our own /run, seen by us and the servers we start, and nobody else. */

@@ -567,6 +567,31 @@ static void test_sigterm_says_bye_to_every_client(void **state) {
         assert_int_equal(harness_wait_exit(p, T), 0);
 }
 
+/* A refused client that has not closed yet is not cut off at exit: the server reads what it still sends
+ * until it closes (its linger time at most), so that closing never turns into a reset that could cost the
+ * client its ERR line. */
+static void test_exit_waits_for_a_refused_client_to_close(void **state) {
+        ServerProcess p;
+        int a, b;
+
+        harness_start_activated(&p, (const char *const[]) { DEFAULT_ARGS, "--max-clients", "1", NULL });
+        a = connect_greeted(&p);
+        b = harness_connect(p.port, 0);
+        expect_line(b, "ERR 503 too many clients");
+        assert_true(harness_wait_eof(b, T));
+
+        kill(p.pid, SIGTERM);
+        expect_line(a, "BYE");
+        assert_true(harness_wait_eof(a, T));
+        close(a);
+        /* Every client is gone, but b still lingers (2 s from its refusal). */
+        assert_int_equal(harness_wait_exit(&p, 300), -ETIMEDOUT);
+        harness_send_str(b, "PING\n");
+        close(b);
+        assert_int_equal(harness_wait_exit(&p, T), 0);
+        harness_cleanup(&p);
+}
+
 static void test_sigint_stops_too(void **state) {
         ServerProcess *p = *state;
         int fd = connect_greeted(p);
@@ -1131,6 +1156,7 @@ int main(void) {
                 cmocka_unit_test_teardown(test_a_client_that_never_reads_pins_little_kernel_memory, harness_kill_all),
                 cmocka_unit_test_setup_teardown(test_sigpipe_is_ignored, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sigterm_says_bye_to_every_client, setup, teardown),
+                cmocka_unit_test_teardown(test_exit_waits_for_a_refused_client_to_close, harness_kill_all),
                 cmocka_unit_test_setup_teardown(test_sigint_stops_too, setup, teardown),
                 cmocka_unit_test_teardown(test_exit_on_idle_loses_no_connection, harness_kill_all),
                 cmocka_unit_test_teardown(test_exit_idle_zero_never_exits, harness_kill_all),
