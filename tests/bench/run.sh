@@ -35,6 +35,7 @@ field() {
 printf '%-20s %7s %9s %6s %11s %6s %8s %6s %8s %6s %9s\n' target clients readings gaps cpu_us/read ×floor \
         p50_ms ×floor p99_ms ×floor kb/client
 floor_cpu='' floor_p50='' floor_p99=''
+status=0
 ratio() {
         awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'
 }
@@ -66,4 +67,9 @@ for target in "${targets[@]}"; do
                 "$(field skipped "$result")" "$cpu" "$(ratio "$cpu" "$floor_cpu")" "$p50" "$(ratio "$p50" "$floor_p50")" \
                 "$p99" "$(ratio "$p99" "$floor_p99")" \
                 "$(awk -v a="$(field rss_kb "$result")" -v b="$rss_idle" -v n="$clients" 'BEGIN { printf "%.2f", (a - b) / n }')"
+        if [ "$(field errors "$result")" != 0 ]; then
+                echo "$target: $(field errors "$result") clients were refused or cut off: no measure of it" >&2
+                status=1
+        fi
 done
+exit $status
