@@ -196,7 +196,7 @@ void socket_address_format(const SocketAddress *a, char *buf, size_t size) {
         }
 }
 
-void peer_address_from_socket(int fd, PeerAddress *ret) {
+int peer_address_from_socket(int fd, PeerAddress *ret) {
         SocketAddress a = { .size = sizeof(a.storage) };
         struct ucred cred;
         socklen_t n = sizeof(cred);
@@ -205,7 +205,7 @@ void peer_address_from_socket(int fd, PeerAddress *ret) {
 
         *ret = (PeerAddress) { .family = AF_UNSPEC };
         if (getpeername(fd, &a.sa, &a.size) < 0)
-                return;
+                return errno == ENOTCONN ? -ENOTCONN : 0;
         switch (a.sa.sa_family) {
         case AF_INET:
                 /* ::ffff:a.b.c.d */
@@ -225,6 +225,7 @@ void peer_address_from_socket(int fd, PeerAddress *ret) {
                 ret->family = AF_UNIX;
                 break;
         }
+        return 0;
 }
 
 void peer_address_format(const PeerAddress *a, char *buf, size_t size) {

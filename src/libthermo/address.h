@@ -45,7 +45,8 @@ typedef struct PeerAddress {
 
 #define PEER_ADDRESS_STRING_MAX (INET6_ADDRSTRLEN + 8)
 
-/* The peer of a connected socket. */
-void peer_address_from_socket(int fd, PeerAddress *ret);
+/* The peer of a connected socket; AF_UNSPEC when it is not known: -ENOTCONN for a socket whose peer has
+ * reset it already (nobody to serve), 0 otherwise. */
+int peer_address_from_socket(int fd, PeerAddress *ret);
 /* "127.0.0.1:40312", "[::1]:40312", "unix:pid=4242" or "unknown": what REMOTE_ADDR= and log lines show. */
 void peer_address_format(const PeerAddress *a, char *buf, size_t size);

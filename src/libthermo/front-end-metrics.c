@@ -139,7 +139,7 @@ static void on_connection(void *userdata, struct MHD_Connection *connection, voi
         s->connection = connection;
         s->context = context;
         info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
-        peer_address_from_socket(info ? info->connect_fd : -EBADF, &address);
+        (void) peer_address_from_socket(info ? info->connect_fd : -EBADF, &address);
         manager_add_peer(m->front_end.manager, &s->peer, &scrape_ops, &address);
         *context = s;
 }

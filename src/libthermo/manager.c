@@ -587,7 +587,11 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
                         return 0;
                 }
 
-                peer_address_from_socket(cfd, &address);
+                /* Reset before we got to it: nobody to serve, or to refuse. */
+                if (peer_address_from_socket(cfd, &address) == -ENOTCONN) {
+                        safe_close(cfd);
+                        continue;
+                }
                 if (m->n_peers >= m->options->max_clients || m->n_peers + m->lingers.n >= m->client_cap) {
                         snprintf(why, sizeof(why), "already serving %zu client%s", m->n_peers,
                                         m->n_peers == 1 ? "" : "s");

@@ -3,7 +3,12 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <cmocka.h>
 
 #include "address.h"
@@ -45,10 +50,53 @@ static void test_parse_rejects(void **state) {
         assert_int_equal(socket_address_parse(longpath, &a), -ENAMETOOLONG);
 }
 
+/* A connection on loopback, accepted: its peer's address, and -ENOTCONN once the peer has reset it before
+ * the accept (the server then has nobody to serve or refuse). */
+static void test_peer_of_a_live_and_of_a_reset_connection(void **state) {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        struct linger reset = { .l_onoff = 1, .l_linger = 0 };
+        socklen_t n = sizeof(sa);
+        char text[PEER_ADDRESS_STRING_MAX], expected[PEER_ADDRESS_STRING_MAX];
+        struct sockaddr_in local;
+        PeerAddress a;
+        int l, c, s;
+
+        l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_true(l >= 0);
+        assert_int_equal(bind(l, (struct sockaddr *) &sa, sizeof(sa)), 0);
+        assert_int_equal(listen(l, 4), 0);
+        assert_int_equal(getsockname(l, (struct sockaddr *) &sa, &n), 0);
+
+        c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_int_equal(connect(c, (struct sockaddr *) &sa, sizeof(sa)), 0);
+        n = sizeof(local);
+        assert_int_equal(getsockname(c, (struct sockaddr *) &local, &n), 0);
+        s = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+        assert_int_equal(peer_address_from_socket(s, &a), 0);
+        assert_int_equal(a.family, AF_INET);
+        peer_address_format(&a, text, sizeof(text));
+        snprintf(expected, sizeof(expected), "127.0.0.1:%u", ntohs(local.sin_port));
+        assert_string_equal(text, expected);
+        close(s);
+        close(c);
+
+        c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_int_equal(connect(c, (struct sockaddr *) &sa, sizeof(sa)), 0);
+        assert_int_equal(setsockopt(c, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset)), 0);
+        close(c);
+        s = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+        assert_true(s >= 0);
+        assert_int_equal(peer_address_from_socket(s, &a), -ENOTCONN);
+        assert_int_equal(a.family, AF_UNSPEC);
+        close(s);
+        close(l);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_and_format),
                 cmocka_unit_test(test_parse_rejects),
+                cmocka_unit_test(test_peer_of_a_live_and_of_a_reset_connection),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
