@@ -26,6 +26,20 @@ static bool counted(const PeerAddress *a) {
         return a->family == AF_INET || a->family == AF_INET6;
 }
 
+bool address_count_by_network(const PeerAddress *a) {
+        assert(a);
+        return a->family == AF_INET6 && !IN6_IS_ADDR_V4MAPPED(&a->in6);
+}
+
+/* What is counted as one address: an IPv4 address (mapped to IPv6 or not); of IPv6, the /64. */
+static struct in6_addr key(const PeerAddress *a) {
+        struct in6_addr k = a->in6;
+
+        if (address_count_by_network(a))
+                memset(&k.s6_addr[8], 0, 8);
+        return k;
+}
+
 /* FNV-1a, seeded. */
 static size_t hash(const AddressCount *t, const struct in6_addr *a) {
         uint64_t h = UINT64_C(0xcbf29ce484222325) ^ t->seed;
@@ -73,10 +87,13 @@ static size_t find(const AddressCount *t, const struct in6_addr *a) {
 }
 
 size_t address_count_get(const AddressCount *t, const PeerAddress *a) {
+        struct in6_addr k;
+
         assert(t);
         assert(a);
 
-        return counted(a) ? t->slots[find(t, &a->in6)].count : 0;
+        k = key(a);
+        return counted(a) ? t->slots[find(t, &k)].count : 0;
 }
 
 /* Twice the slots, every address moved over: the table stays at most half full. */
@@ -100,6 +117,7 @@ static int grow(AddressCount *t) {
 }
 
 int address_count_add(AddressCount *t, const PeerAddress *a) {
+        struct in6_addr k;
         size_t i;
         int r;
 
@@ -108,15 +126,16 @@ int address_count_add(AddressCount *t, const PeerAddress *a) {
 
         if (!counted(a))
                 return 0;
-        i = find(t, &a->in6);
+        k = key(a);
+        i = find(t, &k);
         if (t->slots[i].count == 0) {
                 if (2 * (t->used + 1) > t->mask + 1) {
                         r = grow(t);
                         if (r < 0)
                                 return r;
-                        i = find(t, &a->in6);
+                        i = find(t, &k);
                 }
-                t->slots[i].address = a->in6;
+                t->slots[i].address = k;
                 t->used++;
         }
         t->slots[i].count++;
@@ -124,6 +143,7 @@ int address_count_add(AddressCount *t, const PeerAddress *a) {
 }
 
 void address_count_remove(AddressCount *t, const PeerAddress *a) {
+        struct in6_addr k;
         size_t i, j;
 
         assert(t);
@@ -131,7 +151,8 @@ void address_count_remove(AddressCount *t, const PeerAddress *a) {
 
         if (!counted(a))
                 return;
-        i = find(t, &a->in6);
+        k = key(a);
+        i = find(t, &k);
         if (t->slots[i].count == 0 || --t->slots[i].count > 0)
                 return;
         t->used--;

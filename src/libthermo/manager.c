@@ -599,7 +599,8 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
                         continue;
                 }
                 if (address_count_get(m->per_address, &address) >= m->options->max_clients_per_address) {
-                        snprintf(why, sizeof(why), "it has %zu connections already (--max-clients-per-address)",
+                        snprintf(why, sizeof(why), "%s %zu connections already (--max-clients-per-address)",
+                                        address_count_by_network(&address) ? "its /64 has" : "it has",
                                         address_count_get(m->per_address, &address));
                         refuse(m, l->front_end, cfd, &address, why);
                         continue;

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
 #include <cmocka.h>
 
 #include "address-count.h"
@@ -45,6 +46,38 @@ static void test_counts_per_address(void **state) {
         address_count_free(t);
 }
 
+static PeerAddress ipv6(const char *text) {
+        PeerAddress a = { .family = AF_INET6, .port = 40000 };
+
+        assert_int_equal(inet_pton(AF_INET6, text, &a.in6), 1);
+        return a;
+}
+
+/* A host picks its IPv6 addresses from a whole /64: the /64 is what counts. A mapped IPv4 address (a
+ * dual-stack socket's IPv4 peer) is not a /64 of IPv6: it counts on its own. */
+static void test_ipv6_counts_by_64_mapped_ipv4_by_address(void **state) {
+        AddressCount *t = NULL;
+        PeerAddress a = ipv6("2001:db8:1:2::1"), b = ipv6("2001:db8:1:2:ffff:1234:5678:9abc"),
+                    other = ipv6("2001:db8:1:3::1"), v4 = ipv6("::ffff:192.0.2.1"), v4_too = ipv6("::ffff:192.0.2.2");
+
+        assert_int_equal(address_count_new(&t), 0);
+        assert_true(address_count_by_network(&a));
+        assert_false(address_count_by_network(&v4));
+        assert_int_equal(address_count_add(t, &a), 0);
+        assert_int_equal(address_count_add(t, &b), 0);
+        assert_int_equal(address_count_get(t, &a), 2);
+        assert_int_equal(address_count_get(t, &b), 2);
+        assert_int_equal(address_count_get(t, &other), 0);
+        assert_int_equal(address_count_add(t, &v4), 0);
+        assert_int_equal(address_count_get(t, &v4), 1);
+        assert_int_equal(address_count_get(t, &v4_too), 0);
+        address_count_remove(t, &a);
+        assert_int_equal(address_count_get(t, &b), 1);
+        address_count_remove(t, &b);
+        assert_int_equal(address_count_get(t, &a), 0);
+        address_count_free(t);
+}
+
 /* Against a plain array, through many adds and removes, growing on the way: what growth and deletion move
  * must still be found. */
 static void test_matches_a_reference_under_churn(void **state) {
@@ -80,6 +113,7 @@ static void test_matches_a_reference_under_churn(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_counts_per_address),
+                cmocka_unit_test(test_ipv6_counts_by_64_mapped_ipv4_by_address),
                 cmocka_unit_test(test_matches_a_reference_under_churn),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
