@@ -60,6 +60,7 @@ struct Host {
         uint64_t dropped_unsaid;        /* since it was last said */
         sd_event_source *quiet_timer;
         bool name_clash_said;
+        bool sensors_max_said;
 };
 
 static void flush(Host *h);
@@ -194,6 +195,9 @@ static void flush(Host *h) {
                 h->queue_len--;
         }
 }
+
+/* Far more than a machine has: a server past it is broken, or hostile, and gets no more memory of ours. */
+#define HOST_SENSORS_MAX 4096
 
 static HostSensor *find_sensor(HostSensor *sensors, size_t n, const char *name) {
         for (size_t i = 0; i < n; i++)
@@ -343,6 +347,8 @@ static int add_listed(Host *h, const char *name) {
 
         if (!protocol_name_is_valid(name, strlen(name)) || find_sensor(h->listed, h->n_listed, name))
                 return -EBADMSG;
+        if (h->n_listed >= HOST_SENSORS_MAX)
+                return -E2BIG;
         p = reallocarray(h->listed, h->n_listed + 1, sizeof(*p));
         if (!p)
                 return -ENOMEM;
@@ -388,11 +394,49 @@ static int take_listing(Host *h) {
         return 0;
 }
 
+/* A sensor the server did not list when we came: a rescan there (systemctl reload) found it, and "STREAM *"
+ * has it from then on. It is taken as a listed one, after the others; NULL when there is no room. */
+static HostSensor *add_streamed(Host *h, const char *name) {
+        size_t n = h->n_sensors + 1, *queue;
+        HostSensor *sensors;
+
+        if (h->n_sensors >= HOST_SENSORS_MAX) {
+                if (!h->sensors_max_said)
+                        log_warning("%s streams more than %d sensors: the others are left out.", h->name,
+                                        HOST_SENSORS_MAX);
+                h->sensors_max_said = true;
+                return NULL;
+        }
+        sensors = reallocarray(h->sensors, n, sizeof(*sensors));
+        if (!sensors)
+                return NULL;
+        h->sensors = sensors;
+        queue = reallocarray(NULL, n, sizeof(*queue));
+        if (!queue)
+                return NULL;
+        /* The ring of what waits, unrolled into one of the new size. */
+        for (size_t i = 0; i < h->queue_len; i++)
+                queue[i] = h->queue[(h->queue_head + i) % h->n_sensors];
+        free(h->queue);
+        h->queue = queue;
+        h->queue_head = 0;
+        h->sensors[h->n_sensors] = (HostSensor) { .config_pending = h->options->discovery, .status_pending = true };
+        snprintf(h->sensors[h->n_sensors].name, sizeof(h->sensors[h->n_sensors].name), "%s", name);
+        h->n_sensors = n;
+        /* Moved: each reading's sensor points to its name again. */
+        for (size_t i = 0; i < n; i++)
+                h->sensors[i].latest.sensor = h->sensors[i].name;
+        log_info("%s has a new sensor, %s.", h->name, name);
+        return &h->sensors[n - 1];
+}
+
 static void take_reading(Host *h, const Reading *r) {
         HostSensor *s = sensor_of(h, r->sensor);
 
+        if (!s && r->sensor)
+                s = add_streamed(h, r->sensor);
         if (!s)
-                return; /* a sensor the server did not list: a server replaced under us; its next list says */
+                return;
         (void) server_link_tick(h->link, r->seq);
         if (s->reading_pending)
                 count_dropped(h, 1);
@@ -411,6 +455,9 @@ static void take_reading(Host *h, const Reading *r) {
 
 static void take_unavailable(Host *h, const Reply *reply) {
         HostSensor *s = sensor_of(h, reply->reading.sensor);
+
+        if (!s && reply->reading.sensor)
+                s = add_streamed(h, reply->reading.sensor);
 
         server_link_note_unavailable(h->link);
         if (!s || s->failing)

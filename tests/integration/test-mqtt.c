@@ -166,6 +166,82 @@ static void test_readings_status_and_discovery(void **state) {
         broker_cleanup(&b);
 }
 
+/* A thermal zone of the fake /sys (THERMO_SYSFS_ROOT) under dir. */
+static void add_zone(int zone, const char *type, const char *millidegrees) {
+        char path[256];
+
+        snprintf(path, sizeof(path), "%s/sys/class/thermal/thermal_zone%i", dir, zone);
+        assert_int_equal(mkdir(path, 0755), 0);
+        snprintf(path, sizeof(path), "%s/sys/class/thermal/thermal_zone%i/type", dir, zone);
+        harness_write_file(path, type);
+        snprintf(path, sizeof(path), "%s/sys/class/thermal/thermal_zone%i/temp", dir, zone);
+        harness_write_file(path, millidegrees);
+}
+
+static void reload(ServerProcess *s) {
+        assert_int_equal(kill(s->pid, SIGHUP), 0);
+        assert_true(harness_wait_notify(s, "RELOADING=1", T));
+        assert_true(harness_wait_notify(s, "READY=1", T));
+}
+
+/* The server finds a sensor on a reload: the bridge publishes it from its first reading, discovery and
+ * all, without reconnecting. One no longer found goes offline. */
+static void test_sensors_found_and_lost_by_a_reload(void **state) {
+        char topic[256], sys[128];
+        const char *host = harness_host();
+        Subscriber sub = {};
+        const Message *m;
+        ServerProcess s;
+        Broker b;
+        MqttBridge bridge;
+
+        snprintf(sys, sizeof(sys), "%s/sys", dir);
+        assert_int_equal(mkdir(sys, 0755), 0);
+        snprintf(sys, sizeof(sys), "%s/sys/class", dir);
+        assert_int_equal(mkdir(sys, 0755), 0);
+        snprintf(sys, sizeof(sys), "%s/sys/class/thermal", dir);
+        assert_int_equal(mkdir(sys, 0755), 0);
+        add_zone(0, "cpu-thermal\n", "40000\n");
+        snprintf(sys, sizeof(sys), "%s/sys", dir);
+        assert_int_equal(setenv("THERMO_SYSFS_ROOT", sys, 1), 0);
+
+        broker_start(&b, NULL);
+        subscriber_open(&sub, b.port, "#", 1);
+        harness_start_activated(&s, (const char *const[]) { "--interval", "100ms", NULL });
+        assert_int_equal(unsetenv("THERMO_SYSFS_ROOT"), 0);
+        mqtt_bridge_start(&bridge, (const char *const[]) { "--broker", url(&b), server_arg(&s, NULL), NULL });
+        snprintf(topic, sizeof(topic), "thermo/%s/cpu-thermal", host);
+        expect(&sub, topic, "40.000");
+
+        add_zone(1, "gpu-thermal\n", "30000\n");
+        reload(&s);
+        snprintf(topic, sizeof(topic), "thermo/%s/gpu-thermal/status", host);
+        expect(&sub, topic, "online");
+        snprintf(topic, sizeof(topic), "thermo/%s/gpu-thermal", host);
+        expect(&sub, topic, "30.000");
+        snprintf(topic, sizeof(topic), "homeassistant/sensor/thermo_%s/gpu-thermal/config", host);
+        for (char *c = topic + strlen("homeassistant/sensor/thermo_"); *c != '/'; c++)
+                if (*c == '.')
+                        *c = '_';
+        expect(&sub, topic, NULL);
+        expect_log(&bridge, "has a new sensor, gpu-thermal.");
+
+        snprintf(sys, sizeof(sys), "%s/sys/class/thermal/thermal_zone0", dir);
+        harness_remove_tree(sys);
+        reload(&s);
+        snprintf(topic, sizeof(topic), "thermo/%s/cpu-thermal/status", host);
+        expect(&sub, topic, "offline");
+        /* The bridge stayed connected all along: once online, never offline. */
+        snprintf(topic, sizeof(topic), "thermo/%s/status", host);
+        m = subscriber_last(&sub, topic);
+        assert_non_null(m);
+        assert_string_equal(m->payload, "online");
+
+        subscriber_close(&sub);
+        harness_cleanup(&s);
+        broker_cleanup(&b);
+}
+
 static void test_json_qos0_prefix_name_and_no_discovery(void **state) {
         Subscriber sub = {};
         const Message *m;
@@ -452,6 +528,7 @@ static void test_bad_arguments(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_readings_status_and_discovery, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_sensors_found_and_lost_by_a_reload, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_json_qos0_prefix_name_and_no_discovery, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_last_will_and_clean_stop, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_broker_and_server_restart, setup, teardown),
