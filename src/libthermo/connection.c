@@ -100,9 +100,10 @@ static uint64_t deadline(Connection *c) {
 }
 
 /* After requests were read: a partial line left starts its own deadline (once: more bytes of it do not
- * extend it); a whole request restarts the idle one. */
+ * extend it); a whole request restarts the idle one. Whole lines left are not the client's slowness but
+ * ours (paused, held): they run the idle time. */
 static void update_deadline(Connection *c, const Pump *p) {
-        bool partial = p->end > p->start;
+        bool partial = p->end > p->start && !memchr(p->data + p->start, '\n', p->end - p->start);
 
         if (c->closing || c->finished || (partial && c->partial) || (!partial && !c->partial && p->lines == 0))
                 return;
@@ -199,7 +200,7 @@ static void on_deadline(Deadline *d) {
         Connection *c = container_of(d, Connection, deadline);
 
         if (!c->closing) {
-                ops(c)->expired(c, c->partial);
+                ops(c)->expired(c, c->partial ? CONNECTION_PARTIAL : c->paused ? CONNECTION_UNREAD : CONNECTION_IDLE);
                 return;
         }
         /* Lingering, the peer had our last line: that it did not close is its business. */

@@ -22,15 +22,21 @@
 typedef struct Connection Connection;
 typedef struct Pump Pump;
 
+/* Why a client that does not stream lost its slot. */
+typedef enum ConnectionExpiry {
+        CONNECTION_IDLE,        /* no whole request for --idle-timeout */
+        CONNECTION_PARTIAL,     /* a partial line for CONNECTION_PARTIAL_TIMEOUT_USEC */
+        CONNECTION_UNREAD,      /* its replies unread, so no request taken, for --idle-timeout */
+} ConnectionExpiry;
+
 typedef struct ConnectionOps {
         PeerOps peer;
         /* Requests may be waiting: take them with connection_read_line(), which works only from here.
          * Called when the socket has input or has ended, and when the replies have drained after a pause. */
         void (*readable)(Connection *c);
-        /* The client, not streaming, sent no whole request for --idle-timeout, or held a partial line for
-         * CONNECTION_PARTIAL_TIMEOUT_USEC (partial): say why, in the front end's words, and
+        /* The client, not streaming, ran out of time (why): say so, in the front end's words, and
          * connection_close(). */
-        void (*expired)(Connection *c, bool partial);
+        void (*expired)(Connection *c, ConnectionExpiry why);
 } ConnectionOps;
 
 /* How long a line, once begun, may take to end (or --idle-timeout, where that is shorter): beyond it, the
@@ -55,7 +61,7 @@ struct Connection {
         bool held:1;            /* the owner takes no request for now */
         bool finished:1;        /* the socket is closed; the reaper frees us */
         bool streaming:1;       /* the owner streams to it: no deadline at all */
-        bool partial:1;         /* a partial line waits: the partial-line deadline runs */
+        bool partial:1;         /* a partial line alone waits: the partial-line deadline runs */
 };
 
 /* c is zeroed memory inside the caller's object. Takes over fd, counts the client, and watches its socket.

@@ -44,8 +44,8 @@ static void peer_free(Peer *p) {
         session_free(session_of(container_of(p, Connection, peer)));
 }
 
-static void connection_expired(Connection *c, bool partial) {
-        session_expire(session_of(c), partial);
+static void connection_expired(Connection *c, ConnectionExpiry why) {
+        session_expire(session_of(c), why);
 }
 
 static const ConnectionOps session_ops = {

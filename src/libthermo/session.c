@@ -290,16 +290,18 @@ void session_handle_line_too_long(Session *s) {
         session_close(s, "request line too long");
 }
 
-void session_expire(Session *s, bool partial) {
-        assert(s);
+void session_expire(Session *s, ConnectionExpiry why) {
+        static const char *const text[] = {
+                [CONNECTION_IDLE] = "idle too long",
+                [CONNECTION_PARTIAL] = "request line too slow",
+                [CONNECTION_UNREAD] = "replies not read",
+        };
 
-        if (partial) {
-                reply_error(s, 408, "request line too slow");
-                session_close(s, "request line too slow");
-        } else {
-                reply_error(s, 408, "idle too long");
-                session_close(s, "idle too long");
-        }
+        assert(s);
+        assert((size_t) why < ELEMENTSOF(text));
+
+        reply_error(s, 408, text[why]);
+        session_close(s, text[why]);
 }
 
 void session_handle_eof(Session *s) {

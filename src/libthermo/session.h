@@ -37,9 +37,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Session *, session_free);
 void session_handle_line(Session *s, const char *line, size_t n);
 void session_handle_line_too_long(Session *s);
 void session_handle_eof(Session *s);
-/* A client that does not stream sent no request for too long, or a partial line too slowly: ERR 408, and
- * the connection closes. */
-void session_expire(Session *s, bool partial);
+/* A client that does not stream sent no request for too long, a partial line too slowly, or did not read
+ * its replies: ERR 408, and the connection closes. */
+void session_expire(Session *s, ConnectionExpiry why);
 
 /* Whether a session streams sensor i by name. */
 static inline bool session_streams(const Session *s, size_t i) {

@@ -40,7 +40,7 @@ typedef struct TestClient {
         bool abort_on_line, close_on_line;
         bool in_callback;
         bool *freed;
-        int expired;            /* 1 idle, 2 with a partial line */
+        int expired;            /* 1 + why (ConnectionExpiry): 1 idle, 2 a partial line, 3 replies unread */
 } TestClient;
 
 #define IDLE_TIMEOUT_USEC (10 * UINT64_C(1000000))
@@ -93,10 +93,10 @@ static void client_free(Peer *p) {
         free(t);
 }
 
-static void client_expired(Connection *c, bool partial) {
+static void client_expired(Connection *c, ConnectionExpiry why) {
         TestClient *t = container_of(c, TestClient, connection);
 
-        t->expired = partial ? 2 : 1;
+        t->expired = 1 + (int) why;
         connection_close(c, "expired");
 }
 
@@ -297,6 +297,30 @@ static void test_requests_wait_while_replies_do(void **state) {
         RUN_UNTIL(freed);
 }
 
+/* A client that sends requests and reads no reply has lines waiting, not half a line: it is closed after
+ * the idle time, as one that does not read. */
+static void test_a_client_that_reads_no_reply_expires_as_such(void **state) {
+        int small = 4096, peer;
+        char request[200 * 5 + 1] = "";
+        bool freed;
+        TestClient *t;
+
+        options.idle_timeout = 300 * 1000;
+        t = new_client(&peer, &freed);
+        t->reply_size = 1000;
+        assert_int_equal(setsockopt(peer, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+        assert_int_equal(setsockopt(t->connection.fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
+        for (int i = 0; i < 200; i++)
+                strcat(request, "PING\n");
+        assert_int_equal(write(peer, request, strlen(request)), (ssize_t) strlen(request));
+        RUN_UNTIL(t->connection.paused);
+        assert_false(t->connection.partial);
+        RUN_UNTIL(t->expired);
+        assert_int_equal(t->expired, 1 + CONNECTION_UNREAD);
+        close(peer);
+        RUN_UNTIL(freed);
+}
+
 static void test_close_sends_the_last_line_and_waits_for_the_peer(void **state) {
         char got[64] = {};
         bool freed;
@@ -385,6 +409,7 @@ int main(void) {
                                 teardown),
                 cmocka_unit_test_setup_teardown(test_last_line_without_newline_then_eof, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_requests_wait_while_replies_do, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_a_client_that_reads_no_reply_expires_as_such, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_close_sends_the_last_line_and_waits_for_the_peer, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_abort_inside_the_callback_frees_later, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_out_of_memory_inside_the_callback_frees_later, setup, teardown),
