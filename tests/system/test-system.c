@@ -770,7 +770,8 @@ static void test_debian_package(void **state) {
         assert_out_has("thermo-server (8)");
         assert_int_equal(sys("journalctl --list-catalog " MESSAGE_STARTED), 0);
         assert_out_has("The thermo server started");
-        assert_int_equal(sys("test -f /etc/default/thermo && test -f /etc/default/thermo-mqtt && "
+        assert_int_equal(sys("test -f /etc/default/thermo && test -f /etc/default/thermo-proto && "
+                             "test -f /etc/default/thermo-mqtt && "
                              "test -f /usr/share/zsh/vendor-completions/_thermo-client && "
                              "test -f /usr/share/bash-completion/completions/thermo-server-proto"), 0);
 
