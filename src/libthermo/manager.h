@@ -98,8 +98,9 @@ uint64_t manager_get_skipped(Manager *m);
 /* Counts p among the clients, from a front end's open(). */
 void manager_add_peer(Manager *m, Peer *p, const PeerOps *ops, const PeerAddress *address);
 /* p has started what makes a client worth a line in the journal (a stream): its connection is logged at
- * info level now, and its end will be. A client that never does (a GET, a ping, a scrape, a poll every
- * minute) is logged at debug level, and counted in a summary once an hour. */
+ * info level now, and its end will be, 10 clients a second at most. A client that never does (a GET, a
+ * ping, a scrape, a poll every minute), or does past those 10, is logged at debug level, and counted in a
+ * summary once an hour. */
 void manager_announce_peer(Manager *m, Peer *p);
 /* p is over (p->reason or p->error say why): the manager logs it, stops counting it, and frees it later
  * from an event of its own. Safe from inside any callback of p's. */

@@ -461,6 +461,23 @@ int harness_run_for(const char *const *args, int timeout_ms, char *out, size_t o
         return status;
 }
 
+void harness_add_thermal_zone(const char *sysfs, int zone, const char *type, const char *millidegrees) {
+        char dir[256], file[300];
+
+        snprintf(dir, sizeof(dir), "%s/class/thermal/thermal_zone%i", sysfs, zone);
+        assert_int_equal(mkdir(dir, 0755), 0);
+        snprintf(file, sizeof(file), "%s/type", dir);
+        harness_write_file(file, type);
+        snprintf(file, sizeof(file), "%s/temp", dir);
+        harness_write_file(file, millidegrees);
+}
+
+void harness_reload(ServerProcess *p) {
+        assert_int_equal(kill(p->pid, SIGHUP), 0);
+        assert_true(harness_wait_notify(p, "RELOADING=1", HARNESS_TIMEOUT_MS));
+        assert_true(harness_wait_notify(p, "READY=1", HARNESS_TIMEOUT_MS));
+}
+
 void harness_write_file(const char *path, const char *content) {
         char tmp[512];
         FILE *f;

@@ -166,24 +166,6 @@ static void test_readings_status_and_discovery(void **state) {
         broker_cleanup(&b);
 }
 
-/* A thermal zone of the fake /sys (THERMO_SYSFS_ROOT) under dir. */
-static void add_zone(int zone, const char *type, const char *millidegrees) {
-        char path[256];
-
-        snprintf(path, sizeof(path), "%s/sys/class/thermal/thermal_zone%i", dir, zone);
-        assert_int_equal(mkdir(path, 0755), 0);
-        snprintf(path, sizeof(path), "%s/sys/class/thermal/thermal_zone%i/type", dir, zone);
-        harness_write_file(path, type);
-        snprintf(path, sizeof(path), "%s/sys/class/thermal/thermal_zone%i/temp", dir, zone);
-        harness_write_file(path, millidegrees);
-}
-
-static void reload(ServerProcess *s) {
-        assert_int_equal(kill(s->pid, SIGHUP), 0);
-        assert_true(harness_wait_notify(s, "RELOADING=1", T));
-        assert_true(harness_wait_notify(s, "READY=1", T));
-}
-
 /* The server finds a sensor on a reload: the bridge publishes it from its first reading, discovery and
  * all, without reconnecting. One no longer found goes offline. */
 static void test_sensors_found_and_lost_by_a_reload(void **state) {
@@ -201,8 +183,8 @@ static void test_sensors_found_and_lost_by_a_reload(void **state) {
         assert_int_equal(mkdir(sys, 0755), 0);
         snprintf(sys, sizeof(sys), "%s/sys/class/thermal", dir);
         assert_int_equal(mkdir(sys, 0755), 0);
-        add_zone(0, "cpu-thermal\n", "40000\n");
         snprintf(sys, sizeof(sys), "%s/sys", dir);
+        harness_add_thermal_zone(sys, 0, "cpu-thermal\n", "40000\n");
         assert_int_equal(setenv("THERMO_SYSFS_ROOT", sys, 1), 0);
 
         broker_start(&b, NULL);
@@ -213,8 +195,8 @@ static void test_sensors_found_and_lost_by_a_reload(void **state) {
         snprintf(topic, sizeof(topic), "thermo/%s/cpu-thermal", host);
         expect(&sub, topic, "40.000");
 
-        add_zone(1, "gpu-thermal\n", "30000\n");
-        reload(&s);
+        harness_add_thermal_zone(sys, 1, "gpu-thermal\n", "30000\n");
+        harness_reload(&s);
         snprintf(topic, sizeof(topic), "thermo/%s/gpu-thermal/status", host);
         expect(&sub, topic, "online");
         snprintf(topic, sizeof(topic), "thermo/%s/gpu-thermal", host);
@@ -228,7 +210,7 @@ static void test_sensors_found_and_lost_by_a_reload(void **state) {
 
         snprintf(sys, sizeof(sys), "%s/sys/class/thermal/thermal_zone0", dir);
         harness_remove_tree(sys);
-        reload(&s);
+        harness_reload(&s);
         snprintf(topic, sizeof(topic), "thermo/%s/cpu-thermal/status", host);
         expect(&sub, topic, "offline");
         /* The bridge stayed connected all along: once online, never offline. */

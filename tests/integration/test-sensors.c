@@ -194,18 +194,6 @@ static void test_missing_sensor_is_a_usage_error(void **state) {
         assert_non_null(strstr(err, "Invalid value 'hwmon:k10temp' for --sensor: no such sensor"));
 }
 
-/* A thermal zone in the fake /sys, of that type and temperature. */
-static void add_zone(int zone, const char *type, const char *millidegrees) {
-        char dir[256], file[300];
-
-        snprintf(dir, sizeof(dir), "%s/class/thermal/thermal_zone%i", root, zone);
-        assert_int_equal(mkdir(dir, 0755), 0);
-        snprintf(file, sizeof(file), "%s/type", dir);
-        harness_write_file(file, type);
-        snprintf(file, sizeof(file), "%s/temp", dir);
-        harness_write_file(file, millidegrees);
-}
-
 /* Reads a stream until a line that is exactly want; fails after 100 lines. */
 static void read_until(int fd, const char *want) {
         char line[256];
@@ -232,12 +220,6 @@ static void read_until_temp(int fd, const char *sensor) {
         fail_msg("no reading of %s in 100 lines", sensor);
 }
 
-static void reload(ServerProcess *s) {
-        assert_int_equal(kill(s->pid, SIGHUP), 0);
-        assert_true(harness_wait_notify(s, "RELOADING=1", T));
-        assert_true(harness_wait_notify(s, "READY=1", T));
-}
-
 static void test_reload_rescans_and_keeps_every_client(void **state) {
         char line[256];
         int all, cpu, fd;
@@ -255,8 +237,8 @@ static void test_reload_rescans_and_keeps_every_client(void **state) {
         read_until(cpu, "OK STREAM");
 
         /* Plugged in: after a reload, STREAM * has it, and a stream of named sensors does not. */
-        add_zone(1, "gpu-thermal\n", "30000\n");
-        reload(&s);
+        harness_add_thermal_zone(root, 1, "gpu-thermal\n", "30000\n");
+        harness_reload(&s);
         read_until_temp(all, "gpu-thermal");
         for (int i = 0; i < 5; i++) {
                 read_line(cpu, line, sizeof(line));
@@ -276,14 +258,14 @@ static void test_reload_rescans_and_keeps_every_client(void **state) {
         /* Unplugged: unavailable under its name, for whoever asked for it; the others go on. */
         snprintf(line, sizeof(line), "%s/class/thermal/thermal_zone0", root);
         harness_remove_tree(line);
-        reload(&s);
+        harness_reload(&s);
         read_until(cpu, "ERR 503 sensor unavailable cpu-thermal");
         read_until(all, "ERR 503 sensor unavailable cpu-thermal");
         read_until_temp(all, "gpu-thermal");
 
         /* Back, in the place it had. */
-        add_zone(0, "cpu-thermal\n", "21000\n");
-        reload(&s);
+        harness_add_thermal_zone(root, 0, "cpu-thermal\n", "21000\n");
+        harness_reload(&s);
         read_until_temp(cpu, "cpu-thermal");
         read_until_temp(all, "cpu-thermal");
 

@@ -255,12 +255,11 @@ static void test_last_line_without_newline_then_eof(void **state) {
         close(peer);
 }
 
-static void test_requests_wait_while_replies_do(void **state) {
-        int small = 4096, peer;
-        char request[200 * 5 + 1] = "", sink[65536];
-        bool freed;
-        TestClient *t = new_client(&peer, &freed);
-        unsigned handled;
+/* 200 requests at once, each answered with 1000 bytes, and small kernel buffers both ways: replies pile up
+ * in the connection's queue unless the peer reads them. */
+static void pipeline(TestClient *t, int peer) {
+        int small = 4096;
+        char request[200 * 5 + 1] = "";
 
         t->reply_size = 1000;
         assert_int_equal(setsockopt(peer, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
@@ -268,6 +267,16 @@ static void test_requests_wait_while_replies_do(void **state) {
         for (int i = 0; i < 200; i++)
                 strcat(request, "PING\n");
         assert_int_equal(write(peer, request, strlen(request)), (ssize_t) strlen(request));
+}
+
+static void test_requests_wait_while_replies_do(void **state) {
+        char sink[65536];
+        bool freed;
+        int peer;
+        TestClient *t = new_client(&peer, &freed);
+        unsigned handled;
+
+        pipeline(t, peer);
 
         /* The peer reads nothing: the kernel's buffers fill, then ours past --buffer-size (4096), and then
          * no more requests are taken; what was read of them is kept, a line's worth at most. */
@@ -300,19 +309,13 @@ static void test_requests_wait_while_replies_do(void **state) {
 /* A client that sends requests and reads no reply has lines waiting, not half a line: it is closed after
  * the idle time, as one that does not read. */
 static void test_a_client_that_reads_no_reply_expires_as_such(void **state) {
-        int small = 4096, peer;
-        char request[200 * 5 + 1] = "";
         bool freed;
         TestClient *t;
+        int peer;
 
         options.idle_timeout = 300 * 1000;
         t = new_client(&peer, &freed);
-        t->reply_size = 1000;
-        assert_int_equal(setsockopt(peer, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
-        assert_int_equal(setsockopt(t->connection.fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
-        for (int i = 0; i < 200; i++)
-                strcat(request, "PING\n");
-        assert_int_equal(write(peer, request, strlen(request)), (ssize_t) strlen(request));
+        pipeline(t, peer);
         RUN_UNTIL(t->connection.paused);
         assert_false(t->connection.partial);
         RUN_UNTIL(t->expired);
