@@ -99,13 +99,14 @@ static uint64_t deadline(Connection *c) {
         return c->streaming ? 0 : c->partial ? partial_timeout(c) : idle_timeout(c);
 }
 
-/* After requests were read: a partial line left starts its own deadline (once: more bytes of it do not
- * extend it); a whole request restarts the idle one. Whole lines left are not the client's slowness but
- * ours (paused, held): they run the idle time. */
+/* After requests were read: a partial line left starts its own deadline (once: more bytes of the same
+ * line do not extend it, but a line begun after whole ones is a new one); a whole request restarts the
+ * idle one. Whole lines left are not the client's slowness but ours (paused, held): they run the idle
+ * time. */
 static void update_deadline(Connection *c, const Pump *p) {
         bool partial = p->end > p->start && !memchr(p->data + p->start, '\n', p->end - p->start);
 
-        if (c->closing || c->finished || (partial && c->partial) || (!partial && !c->partial && p->lines == 0))
+        if (c->closing || c->finished || (p->lines == 0 && partial == c->partial))
                 return;
         c->partial = partial;
         set_deadline(c, deadline(c));

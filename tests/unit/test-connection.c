@@ -210,6 +210,30 @@ static void test_idle_and_partial_line_deadlines(void **state) {
         RUN_UNTIL(freed_streaming);
 }
 
+/* A client that keeps sending ends many a read in the middle of a line: each such line has its own
+ * deadline, so that one that keeps its lines coming is never "too slow", and one that stops is. */
+static void test_a_new_partial_line_has_a_deadline_of_its_own(void **state) {
+        bool freed;
+        TestClient *t;
+        int peer;
+
+        options.idle_timeout = 300 * 1000;
+        t = new_client(&peer, &freed);
+        assert_int_equal(write(peer, "PI", 2), 2);
+        for (int i = 0; i < 8; i++) {
+                /* 160 ms a line: well within its 300 ms, though the last began 160 ms ago. */
+                for (int k = 0; k < 16; k++)
+                        assert_true(sd_event_run(manager_get_event(manager), 10 * 1000) >= 0);
+                assert_int_equal(write(peer, "NG\nPI", 5), 5);
+                RUN_UNTIL(t->n_lines == (unsigned) i + 1);
+                assert_int_equal(t->expired, 0);
+        }
+        RUN_UNTIL(t->expired);
+        assert_int_equal(t->expired, 1 + CONNECTION_PARTIAL);
+        close(peer);
+        RUN_UNTIL(freed);
+}
+
 static void test_512_byte_line_is_served_512_without_newline_is_too_long(void **state) {
         char line[LINE_MAX_BYTES + 1];
         bool freed;
@@ -413,6 +437,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_last_line_without_newline_then_eof, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_requests_wait_while_replies_do, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_a_client_that_reads_no_reply_expires_as_such, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_a_new_partial_line_has_a_deadline_of_its_own, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_close_sends_the_last_line_and_waits_for_the_peer, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_abort_inside_the_callback_frees_later, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_out_of_memory_inside_the_callback_frees_later, setup, teardown),
