@@ -464,6 +464,10 @@ int harness_run_for(const char *const *args, int timeout_ms, char *out, size_t o
 void harness_add_thermal_zone(const char *sysfs, int zone, const char *type, const char *millidegrees) {
         char dir[256], file[300];
 
+        snprintf(dir, sizeof(dir), "%s/class", sysfs);
+        assert_true(mkdir(dir, 0755) == 0 || errno == EEXIST);
+        snprintf(dir, sizeof(dir), "%s/class/thermal", sysfs);
+        assert_true(mkdir(dir, 0755) == 0 || errno == EEXIST);
         snprintf(dir, sizeof(dir), "%s/class/thermal/thermal_zone%i", sysfs, zone);
         assert_int_equal(mkdir(dir, 0755), 0);
         snprintf(file, sizeof(file), "%s/type", dir);

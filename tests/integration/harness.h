@@ -89,8 +89,8 @@ const char *harness_host(void);
 void harness_write_file(const char *path, const char *content);
 /* Removes a directory a test made, with all in it. */
 void harness_remove_tree(const char *dir);
-/* A thermal zone in a fake /sys at sysfs (THERMO_SYSFS_ROOT), of that type and temperature: "cpu-thermal\n",
- * "20000\n". */
+/* A thermal zone in a fake /sys at sysfs (THERMO_SYSFS_ROOT, made already), of that type and temperature:
+ * "cpu-thermal\n", "20000\n". */
 void harness_add_thermal_zone(const char *sysfs, int zone, const char *type, const char *millidegrees);
 /* SIGHUP, and the server's RELOADING=1 and READY=1 that say it has looked for its sensors again. */
 void harness_reload(ServerProcess *p);

@@ -179,11 +179,6 @@ static void test_sensors_found_and_lost_by_a_reload(void **state) {
 
         snprintf(sys, sizeof(sys), "%s/sys", dir);
         assert_int_equal(mkdir(sys, 0755), 0);
-        snprintf(sys, sizeof(sys), "%s/sys/class", dir);
-        assert_int_equal(mkdir(sys, 0755), 0);
-        snprintf(sys, sizeof(sys), "%s/sys/class/thermal", dir);
-        assert_int_equal(mkdir(sys, 0755), 0);
-        snprintf(sys, sizeof(sys), "%s/sys", dir);
         harness_add_thermal_zone(sys, 0, "cpu-thermal\n", "40000\n");
         assert_int_equal(setenv("THERMO_SYSFS_ROOT", sys, 1), 0);
 

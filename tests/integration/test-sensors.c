@@ -21,20 +21,11 @@
 static char root[64], path[128];
 
 static int setup(void **state) {
-        char dir[256];
-
         snprintf(root, sizeof(root), "/tmp/thermo-sensors-XXXXXX");
         assert_non_null(mkdtemp(root));
-        snprintf(dir, sizeof(dir), "%s/class", root);
-        assert_int_equal(mkdir(dir, 0755), 0);
-        snprintf(dir, sizeof(dir), "%s/class/thermal", root);
-        assert_int_equal(mkdir(dir, 0755), 0);
-        snprintf(dir, sizeof(dir), "%s/class/thermal/thermal_zone0", root);
-        assert_int_equal(mkdir(dir, 0755), 0);
-        snprintf(path, sizeof(path), "%s/class/thermal/thermal_zone0/type", root);
-        harness_write_file(path, "cpu-thermal\n");
+        harness_add_thermal_zone(root, 0, "cpu-thermal\n", "20000\n");
+        /* What the tests change: the zone's temperature. */
         snprintf(path, sizeof(path), "%s/class/thermal/thermal_zone0/temp", root);
-        harness_write_file(path, "20000\n");
         setenv("THERMO_SYSFS_ROOT", root, 1);
         return 0;
 }
