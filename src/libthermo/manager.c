@@ -57,6 +57,7 @@ struct Manager {
 
         Peer *peers;
         size_t n_peers;
+        size_t peers_peak;      /* the most at once since memory last went back */
         AddressCount *per_address;      /* --max-clients-per-address */
         size_t client_cap;              /* clients and lingering sockets the fd limit leaves room for */
         Lingers lingers;                /* refused sockets, until their peers have read why */
@@ -158,10 +159,12 @@ static int on_reap(sd_event_source *s, void *userdata) {
                 LIST_REMOVE(peers, m->removed, p);
                 p->ops->free(p);
         }
-        /* The last client gone after a crowd: what their memory took goes back to the system, not only to
-         * malloc's free lists. */
-        if (m->n_peers == 0)
+        /* A crowd gone, down to a quarter of its peak: what its memory took goes back to the system, not
+         * only to malloc's free lists, though a few clients stay. */
+        if (m->n_peers <= m->peers_peak / 4) {
                 (void) malloc_trim(0);
+                m->peers_peak = m->n_peers;
+        }
         return 0;
 }
 
@@ -427,6 +430,7 @@ void manager_add_peer(Manager *m, Peer *p, const PeerOps *ops, const PeerAddress
         p->address = *address;
         LIST_PREPEND(peers, m->peers, p);
         m->n_peers++;
+        m->peers_peak = MAX(m->peers_peak, m->n_peers);
         if (address_count_add(m->per_address, &p->address) < 0)
                 log_oom(); /* that one connection goes uncounted: its address may have one more */
 

@@ -20,7 +20,16 @@ void *__real_realloc(void *p, size_t n);
 void *__wrap_realloc(void *p, size_t n);
 int __real_sd_event_source_set_enabled(sd_event_source *s, int enabled);
 int __wrap_sd_event_source_set_enabled(sd_event_source *s, int enabled);
+int __real_malloc_trim(size_t pad);
+int __wrap_malloc_trim(size_t pad);
 static bool fail_realloc, fail_oneshot;
+static unsigned trims;
+
+/* Counted: when the manager gives memory back. */
+int __wrap_malloc_trim(size_t pad) {
+        trims++;
+        return __real_malloc_trim(pad);
+}
 
 void *__wrap_realloc(void *p, size_t n) {
         return fail_realloc ? NULL : __real_realloc(p, n);
@@ -234,6 +243,33 @@ static void test_a_new_partial_line_has_a_deadline_of_its_own(void **state) {
         RUN_UNTIL(freed);
 }
 
+/* Memory goes back to the system when a crowd is down to a quarter of its peak, though a few stay; then
+ * again from that count. */
+static void test_memory_goes_back_when_a_crowd_is_down_to_a_quarter(void **state) {
+        bool freed[8];
+        int peer[8];
+
+        for (int i = 0; i < 8; i++)
+                (void) new_client(&peer[i], &freed[i]);
+        trims = 0;
+        for (int i = 0; i < 5; i++) {
+                close(peer[i]);
+                RUN_UNTIL(freed[i]);
+        }
+        assert_int_equal(manager_get_clients(manager), 3);
+        assert_int_equal(trims, 0);
+        close(peer[5]);
+        RUN_UNTIL(freed[5]);
+        assert_int_equal(trims, 1);
+        close(peer[6]);
+        RUN_UNTIL(freed[6]);
+        assert_int_equal(trims, 1);
+        close(peer[7]);
+        RUN_UNTIL(freed[7]);
+        assert_int_equal(trims, 2);
+        assert_int_equal(manager_get_clients(manager), 0);
+}
+
 static void test_512_byte_line_is_served_512_without_newline_is_too_long(void **state) {
         char line[LINE_MAX_BYTES + 1];
         bool freed;
@@ -438,6 +474,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_requests_wait_while_replies_do, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_a_client_that_reads_no_reply_expires_as_such, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_a_new_partial_line_has_a_deadline_of_its_own, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_memory_goes_back_when_a_crowd_is_down_to_a_quarter, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_close_sends_the_last_line_and_waits_for_the_peer, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_abort_inside_the_callback_frees_later, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_out_of_memory_inside_the_callback_frees_later, setup, teardown),
