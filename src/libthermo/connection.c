@@ -4,13 +4,13 @@
 #include <sys/socket.h>
 
 #include "connection.h"
+#include "linger.h"
 #include "parse.h"
 
 /* Reads of one client per wakeup: a client that floods us gets its turn, and so does everyone else. */
 #define READS_PER_WAKEUP 8
 /* How long the last replies may take to be read, and how long we wait for the peer to close after them. */
 #define CLOSE_TIMEOUT_USEC (5 * UINT64_C(1000000))
-#define LINGER_TIMEOUT_USEC (2 * UINT64_C(1000000))
 
 /* Where readable() reads requests: on the stack of the dispatch, so that no client keeps an input buffer.
  * It holds a partial line at most between reads, and a line is never longer than the buffer. */

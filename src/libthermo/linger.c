@@ -6,8 +6,6 @@
 #include "log.h"
 #include "macro.h"
 
-#define LINGER_TIMEOUT_USEC (2 * UINT64_C(1000000))
-
 typedef struct Linger {
         int fd;
         sd_event_source *io;

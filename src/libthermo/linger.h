@@ -2,7 +2,12 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 #include <systemd/sd-event.h>
+
+/* How long a closed connection waits for its peer to close too, at most: a refused socket here, and a
+ * client's connection after its last line (connection.c). */
+#define LINGER_TIMEOUT_USEC (2 * UINT64_C(1000000))
 
 /* The sockets one owner has lingering: fds, which it counts; drained() runs when the last one is gone, for
  * an owner that waits for them before it exits. */
