@@ -9,6 +9,7 @@
 #include <systemd/sd-event.h>
 
 #include "address.h"
+#include "backoff.h"
 #include "client.h"
 #include "json.h"
 #include "log.h"
@@ -58,6 +59,7 @@ static int finish(Client *c, int status) {
 /* The link is down: with --retry it reconnects, unless retrying cannot help; else we exit with status. */
 static void on_failed(ServerLink *l, int status, const char *message) {
         Client *c = server_link_get_userdata(l);
+        char backoff[BACKOFF_STRING_MAX];
 
         /* Whatever ends the connection once our readings are all shown ends it in good order. */
         if (c->state == STATE_ENDING) {
@@ -71,7 +73,7 @@ static void on_failed(ServerLink *l, int status, const char *message) {
                 return;
         }
         c->state = STATE_STARTING;
-        server_link_retry(l, message);
+        log_notice("%s; reconnecting in %s.", message, backoff_format(backoff, server_link_retry(l)));
 }
 
 static int send_request(Client *c) {
@@ -100,6 +102,7 @@ static int send_request(Client *c) {
                         n += snprintf(request + n, sizeof(request) - n, " %s", o->sensors[i]);
                 n += snprintf(request + n, sizeof(request) - n, "\n");
         }
+        log_debug("Sent to %s: %.*s", c->destination, n - 1, request);
         return server_link_send(c->link, request, (size_t) n);
 }
 
@@ -121,6 +124,7 @@ static void on_greeted(ServerLink *l, const Reply *hello) {
         Client *c = server_link_get_userdata(l);
         int r;
 
+        log_info("Connected to %s: %s", c->destination, hello->text);
         c->last_reading = now_usec(c);
         c->answers = 0;
         c->answered_all = true;
@@ -161,10 +165,14 @@ static int once_done(Client *c) {
 
 static int handle_reading(Client *c, const Reading *r) {
         size_t k = failing_index(c, r->sensor);
-        char who[SOCKET_ADDRESS_STRING_MAX + NI_MAXHOST + 64];
+        char who[SOCKET_ADDRESS_STRING_MAX + NI_MAXHOST + 64], text[128];
+        TickNews news;
 
         c->last_reading = now_usec(c);
-        if (server_link_tick(c->link, r->seq)) {
+        if (server_link_tick(c->link, r->seq, &news)) {
+                if (tick_news_any(&news))
+                        log_full_errno(news.restarted ? LOG_NOTICE : LOG_WARNING, 0, "%s",
+                                        tick_news_format(&news, text, sizeof(text)));
                 if (c->options->count > 0 && c->received >= c->options->count)
                         /* The server ends after as many ticks as we asked for: this is none of ours. */
                         return finish(c, EX_OK);
@@ -341,7 +349,10 @@ static int handle_line(Client *c, int r, const Reply *reply, const char *line) {
 }
 
 static void on_line(ServerLink *l, int r, const Reply *reply, const char *line) {
-        handle_line(server_link_get_userdata(l), r, reply, line);
+        Client *c = server_link_get_userdata(l);
+
+        log_debug("Received from %s: %s", c->destination, line);
+        handle_line(c, r, reply, line);
 }
 
 static const ServerLinkOps link_ops = {

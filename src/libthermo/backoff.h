@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "macro.h"
 #include "parse.h"
@@ -13,4 +15,11 @@
 
 static inline uint64_t backoff_next(uint64_t backoff) {
         return backoff == 0 ? BACKOFF_MIN_USEC : MIN(backoff * 2, BACKOFF_MAX_USEC);
+}
+
+/* "0.5s", "30.0s": a backoff as the clients say it ("...; reconnecting in 0.5s."). Returns buf. */
+#define BACKOFF_STRING_MAX 32
+static inline const char *backoff_format(char buf[static BACKOFF_STRING_MAX], uint64_t usec) {
+        snprintf(buf, BACKOFF_STRING_MAX, "%" PRIu64 ".%us", usec / USEC_PER_SEC, (unsigned) (usec % USEC_PER_SEC / 100000));
+        return buf;
 }

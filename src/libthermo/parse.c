@@ -246,3 +246,41 @@ int parse_timeout(const char *s, uint64_t *ret) {
         *ret = v;
         return 0;
 }
+
+const char *format_timespan_ms(char *buf, size_t size, uint64_t usec) {
+        static const struct {
+                const char *name;
+                uint64_t usec;
+        } units[] = {
+                { "h", 3600 * USEC_PER_SEC },
+                { "min", 60 * USEC_PER_SEC },
+                { "s", USEC_PER_SEC },
+                { "ms", USEC_PER_MSEC },
+        };
+        size_t n = 0;
+
+        assert(buf);
+        assert(size > 0);
+
+        if (usec < USEC_PER_MSEC) {
+                snprintf(buf, size, "0");
+                return buf;
+        }
+        buf[0] = '\0';
+        for (size_t i = 0; i < ELEMENTSOF(units) && usec >= USEC_PER_MSEC; i++) {
+                uint64_t k = usec / units[i].usec, rest = usec % units[i].usec;
+                size_t at = MIN(n, size - 1);
+
+                if (k == 0)
+                        continue;
+                /* Under a minute, seconds with their milliseconds as decimals, as systemd writes them. */
+                if (units[i].usec == USEC_PER_SEC && rest >= USEC_PER_MSEC) {
+                        snprintf(buf + at, size - at, "%s%" PRIu64 ".%03" PRIu64 "s", n > 0 ? " " : "", k,
+                                        rest / USEC_PER_MSEC);
+                        break;
+                }
+                usec = rest;
+                n += (size_t) snprintf(buf + at, size - at, "%s%" PRIu64 "%s", n > 0 ? " " : "", k, units[i].name);
+        }
+        return buf;
+}

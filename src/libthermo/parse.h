@@ -20,6 +20,8 @@ int parse_timespan(const char *s, uint64_t *ret);
 /* "2min 30s", "250ms", "1h 1us": usec as systemd writes a time span, its largest units first, up to
  * hours. Returns buf. */
 const char *format_timespan(char *buf, size_t size, uint64_t usec);
+/* The same to the millisecond, as systemd writes a span it measured: "24.579s", "1min 24.579s", "250ms". */
+const char *format_timespan_ms(char *buf, size_t size, uint64_t usec);
 
 /* The --timeout of a client: parse_timespan(), from 1ms to 24h. */
 #define TIMEOUT_RANGE "a time from 1ms to 24h"

@@ -11,7 +11,6 @@
 
 #include "address.h"
 #include "backoff.h"
-#include "log.h"
 #include "parse.h"
 #include "server-link.h"
 #include "text.h"
@@ -118,15 +117,13 @@ void server_link_fail(ServerLink *l, int status, int error, const char *format, 
         l->ops->failed(l, status, message);
 }
 
-void server_link_retry(ServerLink *l, const char *message) {
+uint64_t server_link_retry(ServerLink *l) {
         assert(l);
-        assert(message);
 
         l->backoff = backoff_next(l->backoff);
-        log_notice("%s; reconnecting in %" PRIu64 ".%us.", message, l->backoff / USEC_PER_SEC,
-                        (unsigned) (l->backoff % USEC_PER_SEC / 100000));
         l->state = LINK_BACKING_OFF;
         set_timer(l, l->backoff);
+        return l->backoff;
 }
 
 void server_link_close(ServerLink *l) {
@@ -239,7 +236,6 @@ int server_link_send(ServerLink *l, const char *request, size_t n) {
                 return -errno;
         if ((size_t) k != n)
                 return -EAGAIN;
-        log_debug("Sent to %s: %.*s", l->destination, (int) (n > 0 && request[n - 1] == '\n' ? n - 1 : n), request);
         return 0;
 }
 
@@ -263,7 +259,6 @@ static void handle_greeting(ServerLink *l, int r, const Reply *reply, const char
                 return;
         }
 
-        log_info("Connected to %s: %s", l->destination, reply->text);
         l->interval_ms = reply->interval_ms;
         snprintf(l->host, sizeof(l->host), "%s", reply->host);
         l->backoff = 0;
@@ -283,7 +278,6 @@ static void handle_line(ServerLink *l, char *line) {
                                 text_escape(line, copy, sizeof(copy)));
                 return;
         }
-        log_debug("Received from %s: %s", l->destination, line);
         /* Parsing splits the line: the owner gets it whole as well, for its messages. */
         snprintf(copy, sizeof(copy), "%s", line);
         r = protocol_parse_reply(line, &reply);
@@ -347,7 +341,6 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
                         connect_next(l, -error);
                         return 0;
                 }
-                log_debug("Connected to %s, waiting for HELLO.", l->destination);
                 l->state = LINK_GREETING;
                 l->silence = l->config.timeout;
                 (void) sd_event_source_set_io_events(s, EPOLLIN);
@@ -359,25 +352,42 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         return 0;
 }
 
-bool server_link_tick(ServerLink *l, uint64_t seq) {
-        char who[sizeof(l->destination) + 2] = "";
+bool server_link_tick(ServerLink *l, uint64_t seq, TickNews *ret_news) {
+        TickNews news = {};
         bool new_tick;
 
         assert(l);
+        assert(ret_news);
 
         new_tick = l->last_seq == 0 || seq != l->last_seq || l->connected_anew;
-        if (l->config.named)
-                snprintf(who, sizeof(who), "%s: ", l->destination);
-        /* A gap after a sensor was unavailable is the ticks it missed: said already. */
-        if (new_tick && l->last_seq > 0 && seq > l->last_seq + 1 && !l->unavailable)
-                log_warning("%sMissed %" PRIu64 " readings (#%" PRIu64 " to #%" PRIu64 "): they were skipped for us.", who,
-                                seq - l->last_seq - 1, l->last_seq + 1, seq - 1);
+        /* A gap after a sensor was unavailable is the ticks it missed: said already. Compared without
+         * adding to seq, which may be anywhere up to 2^64 - 1. */
+        if (new_tick && l->last_seq > 0 && seq > l->last_seq && seq - l->last_seq > 1 && !l->unavailable)
+                news = (TickNews) { .missed_first = l->last_seq + 1, .missed_last = seq - 1 };
         else if (new_tick && l->last_seq > 0 && (seq < l->last_seq || (l->connected_anew && seq <= l->last_seq)))
-                log_notice("%sReadings are numbered from #%" PRIu64 " again: the server restarted.", who, seq);
+                news = (TickNews) { .restarted = seq };
         l->last_seq = seq;
         l->unavailable = false;
         l->connected_anew = false;
+        *ret_news = news;
         return new_tick;
+}
+
+const char *tick_news_format(const TickNews *news, char *buf, size_t size) {
+        uint64_t n;
+
+        assert(news);
+        assert(buf);
+
+        if (news->restarted > 0) {
+                snprintf(buf, size, "Readings are numbered from #%" PRIu64 " again: the server restarted.",
+                                news->restarted);
+                return buf;
+        }
+        n = news->missed_last - news->missed_first + 1;
+        snprintf(buf, size, "Missed %" PRIu64 " reading%s (#%" PRIu64 " to #%" PRIu64 "): they were skipped for us.",
+                        n, n == 1 ? "" : "s", news->missed_first, news->missed_last);
+        return buf;
 }
 
 void server_link_note_unavailable(ServerLink *l) {

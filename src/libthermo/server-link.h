@@ -22,7 +22,6 @@ typedef struct ServerLinkConfig {
         const char *port;
         const char *unix_path;  /* a Unix socket (an absolute path, or @ and an abstract name) */
         uint64_t timeout;       /* usec: to connect, to be greeted, and the silence allowed by default */
-        bool named;             /* messages about readings name the server: it is one of several */
 } ServerLinkConfig;
 
 typedef struct ServerLinkOps {
@@ -60,14 +59,29 @@ int server_link_send(ServerLink *l, const char *request, size_t n);
 void server_link_set_silence(ServerLink *l, uint64_t usec);
 /* Ends the connection and calls ops->failed(); error is a negative errno for %m. */
 _printf_(4, 5) void server_link_fail(ServerLink *l, int status, int error, const char *format, ...);
-/* After ops->failed(): says message and when it reconnects, and does so after a backoff that doubles from
- * 0.5s to 30s, and starts again from 0.5s once a server greets us. */
-void server_link_retry(ServerLink *l, const char *message);
+/* After ops->failed(): reconnects after a backoff that doubles from 0.5s to 30s, and starts again from 0.5s
+ * once a server greets us. Returns the backoff, in usec, for the owner to say. */
+uint64_t server_link_retry(ServerLink *l);
 /* Closes the connection for good, without a word to the owner. */
 void server_link_close(ServerLink *l);
 
-/* A reading's tick number: whether it starts a new tick. Says once when readings were skipped for us, or
- * the server restarted (numbers going back, or a new connection not going forward). */
-bool server_link_tick(ServerLink *l, uint64_t seq);
+/* What a reading's tick number tells beyond itself: readings skipped for us (missed_first to missed_last),
+ * or a server that restarted (numbers going back, or a new connection not going forward: restarted is the
+ * seq it numbers from again). All zero when it tells nothing. */
+typedef struct TickNews {
+        uint64_t missed_first, missed_last;
+        uint64_t restarted;
+} TickNews;
+
+static inline bool tick_news_any(const TickNews *news) {
+        return news->missed_first > 0 || news->restarted > 0;
+}
+
+/* "Missed 2 readings (#3 to #4): they were skipped for us." or "Readings are numbered from #1 again: the
+ * server restarted.", for the owner's log. Returns buf. */
+const char *tick_news_format(const TickNews *news, char *buf, size_t size);
+
+/* A reading's tick number: whether it starts a new tick, and (ret_news) what it tells, once. */
+bool server_link_tick(ServerLink *l, uint64_t seq, TickNews *ret_news);
 /* A sensor gave no reading: the gap in the numbers that may follow is no news. */
 void server_link_note_unavailable(ServerLink *l);

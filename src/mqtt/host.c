@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "backoff.h"
 #include "host.h"
 #include "log.h"
 #include "parse.h"
@@ -319,6 +320,7 @@ static void on_greeted(ServerLink *l, const Reply *hello) {
         static const char request[] = "SENSORS\nSTREAM *\n";
         int r;
 
+        log_info("Connected to %s: %s", server_link_get_destination(l), hello->text);
         /* "thermo/1 <server> <version> ...": the device Home Assistant shows. */
         if (sscanf(hello->text, "%*s %63s %31s", h->server, h->version) != 2)
                 h->server[0] = h->version[0] = '\0';
@@ -337,6 +339,7 @@ static void on_greeted(ServerLink *l, const Reply *hello) {
         h->n_listed = 0;
         /* Streaming: an interval between readings is no silence. */
         server_link_set_silence(l, server_link_stream_silence(l, h->options->timeout));
+        log_debug("Sent to %s: SENSORS, STREAM *", server_link_get_destination(l));
         r = server_link_send(l, request, strlen(request));
         if (r < 0)
                 server_link_fail(l, EX_TEMPFAIL, r, "Failed to send request to %s: %m", server_link_get_destination(l));
@@ -432,12 +435,16 @@ static HostSensor *add_streamed(Host *h, const char *name) {
 
 static void take_reading(Host *h, const Reading *r) {
         HostSensor *s = sensor_of(h, r->sensor);
+        char text[128];
+        TickNews news;
 
         if (!s && r->sensor)
                 s = add_streamed(h, r->sensor);
         if (!s)
                 return;
-        (void) server_link_tick(h->link, r->seq);
+        if (server_link_tick(h->link, r->seq, &news) && tick_news_any(&news))
+                log_full_errno(news.restarted ? LOG_NOTICE : LOG_WARNING, 0, "%s: %s", server_link_get_destination(h->link),
+                                tick_news_format(&news, text, sizeof(text)));
         if (s->reading_pending)
                 count_dropped(h, 1);
         s->latest = *r;
@@ -473,6 +480,7 @@ static void on_line(ServerLink *l, int r, const Reply *reply, const char *line) 
         Host *h = server_link_get_userdata(l);
         const char *destination = server_link_get_destination(l);
 
+        log_debug("Received from %s: %s", destination, line);
         if (r < 0) {
                 server_link_fail(l, EX_PROTOCOL, r, "Unexpected line from %s: %s", destination, line);
                 return;
@@ -517,6 +525,7 @@ static void on_line(ServerLink *l, int r, const Reply *reply, const char *line) 
 /* The server is away: it is offline for the broker, and we try again and again. */
 static void on_failed(ServerLink *l, int status, const char *message) {
         Host *h = server_link_get_userdata(l);
+        char backoff[BACKOFF_STRING_MAX];
 
         h->listing = false;
         h->n_listed = 0;
@@ -528,7 +537,7 @@ static void on_failed(ServerLink *l, int status, const char *message) {
         }
         if (h->stopping)
                 return;
-        server_link_retry(l, message);
+        log_notice("%s; reconnecting in %s.", message, backoff_format(backoff, server_link_retry(l)));
 }
 
 static const ServerLinkOps link_ops = {
@@ -614,7 +623,6 @@ int host_new(sd_event *e, const MqttOptions *options, const ServerSpec *spec, co
                                 .port = spec->port,
                                 .unix_path = spec->unix_path,
                                 .timeout = options->timeout,
-                                .named = true,
                         },
                         &link_ops, h, &h->link);
         if (r < 0)

@@ -422,7 +422,7 @@ static void test_retry_resumes_with_what_is_missing(void **state) {
         assert_string_equal(out, "seq,time,celsius\n1,1732492130000,20.000\n2,1732492131000,20.100\n"
                                  "4,1732492133000,20.300\n");
         assert_non_null(strstr(err, "is going away (BYE); reconnecting in 0.5s."));
-        assert_non_null(strstr(err, "Missed 1 readings (#3 to #3)"));
+        assert_non_null(strstr(err, "Missed 1 reading (#3 to #3)"));
 }
 
 static void test_quiet_hides_notices_but_not_errors(void **state) {

@@ -94,6 +94,18 @@ static void test_format_timespan(void **state) {
         assert_string_equal(format_timespan(buf, sizeof(buf), 86400 * USEC_PER_SEC), "24h");
 }
 
+static void test_format_timespan_ms(void **state) {
+        char buf[64];
+
+        assert_string_equal(format_timespan_ms(buf, sizeof(buf), 999), "0");
+        assert_string_equal(format_timespan_ms(buf, sizeof(buf), 250 * USEC_PER_MSEC + 7), "250ms");
+        assert_string_equal(format_timespan_ms(buf, sizeof(buf), 24579788), "24.579s");
+        assert_string_equal(format_timespan_ms(buf, sizeof(buf), 24 * USEC_PER_SEC), "24s");
+        assert_string_equal(format_timespan_ms(buf, sizeof(buf), 84579788), "1min 24.579s");
+        assert_string_equal(format_timespan_ms(buf, sizeof(buf), 3600 * USEC_PER_SEC + 5 * USEC_PER_MSEC), "1h 5ms");
+        assert_string_equal(format_timespan_ms(buf, sizeof(buf), 150 * USEC_PER_SEC), "2min 30s");
+}
+
 static void test_size(void **state) {
         uint64_t v = 0;
 
@@ -115,6 +127,7 @@ int main(void) {
                 cmocka_unit_test(test_uint64),
                 cmocka_unit_test(test_timespan),
                 cmocka_unit_test(test_format_timespan),
+                cmocka_unit_test(test_format_timespan_ms),
                 cmocka_unit_test(test_size),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

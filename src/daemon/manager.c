@@ -179,7 +179,7 @@ static void say_short_connections(Manager *m) {
                         "%" PRIu64 " connection%s (requests, scrapes; streams past %d a second) in the last %s, "
                         "not logged one by one; --log-level=debug shows each.",
                         m->short_connections, m->short_connections == 1 ? "" : "s", ANNOUNCED_PER_SECOND,
-                        format_timespan(span, sizeof(span), now_usec(m) - m->short_since));
+                        format_timespan_ms(span, sizeof(span), now_usec(m) - m->short_since));
         m->short_connections = 0;
 }
 
