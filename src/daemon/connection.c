@@ -26,11 +26,14 @@ static const ConnectionOps *ops(Connection *c) {
 }
 
 static size_t high_water(Connection *c) {
-        return (size_t) manager_get_options(c->peer.manager)->buffer_size;
+        return (size_t) c->peer.manager->options->buffer_size;
 }
 
+/* A client is one small allocation: what the poller watches for is kept in a byte. */
+_Static_assert((EPOLLIN | EPOLLOUT) <= UINT8_MAX, "epoll's flags no longer fit in Connection.events");
+
 static void update_events(Connection *c) {
-        uint32_t events = 0;
+        uint8_t events = 0;
 
         if (c->finished)
                 return;
@@ -39,7 +42,7 @@ static void update_events(Connection *c) {
         if (c->lingering || (!c->closing && !c->eof && !c->paused && !c->held))
                 events |= EPOLLIN;
         /* Even with no events asked for, epoll reports a hang-up or an error. */
-        if (events != c->events && poller_modify(manager_get_poller(c->peer.manager), c->fd, events, &c->watch) >= 0)
+        if (events != c->events && poller_modify(c->peer.manager->poller, c->fd, events, &c->watch) >= 0)
                 c->events = events;
 }
 
@@ -78,7 +81,7 @@ static void keep_input(Connection *c, const Pump *p) {
 }
 
 static uint64_t idle_timeout(Connection *c) {
-        return manager_get_options(c->peer.manager)->idle_timeout;
+        return c->peer.manager->options->idle_timeout;
 }
 
 static uint64_t partial_timeout(Connection *c) {
@@ -86,7 +89,7 @@ static uint64_t partial_timeout(Connection *c) {
 }
 
 static void set_deadline(Connection *c, uint64_t usec) {
-        Deadlines *t = manager_get_deadlines(c->peer.manager);
+        Deadlines *t = c->peer.manager->deadlines;
 
         if (usec == 0)
                 deadline_cancel(t, &c->deadline);
@@ -121,37 +124,25 @@ static void dispatch_readable(Connection *c) {
                 c->input = mfree(c->input);
                 c->n_input = 0;
         }
-        c->pump = &pump;
-        ops(c)->readable(c);
-        c->pump = NULL;
+        ops(c)->readable(c, &pump);
         update_deadline(c, &pump);
         if (!c->finished && !c->closing)
                 keep_input(c, &pump);
 }
 
-/* Closing, all sent: shut our side down, and read what the peer still sends until it closes too. */
+/* Closing, all sent: shut our side down, and read what the peer still sends until it closes too (linger.h). */
 static void linger(Connection *c) {
-        char discard[LINE_MAX_BYTES];
-
         if (!c->lingering) {
                 c->lingering = true;
-                (void) shutdown(c->fd, SHUT_WR);
+                linger_begin(c->fd);
                 if (c->eof) {
                         finish(c, 0);
                         return;
                 }
                 set_deadline(c, LINGER_TIMEOUT_USEC);
         }
-        for (unsigned i = 0; i < READS_PER_WAKEUP; i++) {
-                ssize_t n = recv(c->fd, discard, sizeof(discard), MSG_DONTWAIT);
-
-                if (n < 0 && (errno == EAGAIN || errno == EINTR))
-                        return;
-                if (n <= 0) {
-                        finish(c, 0);
-                        return;
-                }
-        }
+        if (linger_drain(c->fd))
+                finish(c, 0);
 }
 
 static void on_io(PollerWatch *w, uint32_t revents) {
@@ -222,7 +213,7 @@ int connection_start(Connection *c, Manager *m, int fd, const PeerAddress *addre
         c->fd = fd;
         c->watch.handler = on_io;
         c->events = EPOLLIN;
-        r = poller_add(manager_get_poller(m), fd, c->events, &c->watch);
+        r = poller_add(m->poller, fd, c->events, &c->watch);
         if (r < 0) {
                 c->fd = safe_close(c->fd);
                 return r;
@@ -238,8 +229,8 @@ void connection_done(Connection *c) {
         assert(c);
 
         if (c->fd >= 0) {
-                poller_remove(manager_get_poller(c->peer.manager), c->fd);
-                deadline_cancel(manager_get_deadlines(c->peer.manager), &c->deadline);
+                poller_remove(c->peer.manager->poller, c->fd);
+                deadline_cancel(c->peer.manager->deadlines, &c->deadline);
         }
         c->fd = safe_close(c->fd);
         c->output = send_queue_free(c->output);
@@ -247,15 +238,12 @@ void connection_done(Connection *c) {
         c->n_input = 0;
 }
 
-int connection_read_line(Connection *c, const char **ret_line, size_t *ret_length) {
-        Pump *p;
-
+int connection_read_line(Connection *c, Pump *p, const char **ret_line, size_t *ret_length) {
         assert(c);
-        assert(c->pump);
+        assert(p);
         assert(ret_line);
         assert(ret_length);
 
-        p = c->pump;
         for (;;) {
                 size_t length;
                 ssize_t n;

@@ -31,9 +31,10 @@ typedef enum ConnectionExpiry {
 
 typedef struct ConnectionOps {
         PeerOps peer;
-        /* Requests may be waiting: take them with connection_read_line(), which works only from here.
-         * Called when the socket has input or has ended, and when the replies have drained after a pause. */
-        void (*readable)(Connection *c);
+        /* Requests may be waiting: take them with connection_read_line() from p, which lives on the stack
+         * of this call alone. Called when the socket has input or has ended, and when the replies have
+         * drained after a pause. */
+        void (*readable)(Connection *c, Pump *p);
         /* The client, not streaming, ran out of time (why): say so, in the front end's words, and
          * connection_close(). */
         void (*expired)(Connection *c, ConnectionExpiry why);
@@ -50,10 +51,9 @@ struct Connection {
         SendQueue *output;
         char *input;            /* what is left of the last read (a partial line, or lines not yet taken);
                                  * NULL when nothing is */
-        Pump *pump;             /* while readable() runs */
         int fd;
-        uint32_t events;        /* what the poller watches for */
         uint16_t n_input;
+        uint8_t events;         /* what the poller watches for: EPOLLIN and EPOLLOUT, which fit */
         bool eof:1;             /* the peer sends no more */
         bool paused:1;          /* the flow-control rule holds requests back */
         bool closing:1;         /* sending the last replies, then waiting for the peer to close */
@@ -74,7 +74,7 @@ void connection_done(Connection *c);
  * is none for now (readable() runs again when there may be), -EMSGSIZE for a line longer than
  * LINE_MAX_BYTES, -EPIPE once the peer has sent all it will. At the end of input, what is left is the last
  * line, terminator or not. */
-int connection_read_line(Connection *c, const char **ret_line, size_t *ret_length);
+int connection_read_line(Connection *c, Pump *p, const char **ret_line, size_t *ret_length);
 
 /* Queues all n bytes or none; they go to the socket now when nothing else is waiting. Replies to a request
  * may take the queue up to --buffer-size plus extra; -ENOBUFS beyond. A write that fails for any other

@@ -26,8 +26,7 @@ struct Scrape {
         MetricsFrontEnd *front_end;
         struct MHD_Connection *connection;  /* NULL once libmicrohttpd has closed it */
         void **context;                     /* libmicrohttpd's pointer to us, cleared when we go first */
-        LIST_FIELDS(Scrape, waiting);
-        bool waits;                         /* suspended until the next tick */
+        ThermometerRequest request;         /* suspended until the tick that has its readings */
 };
 
 struct MetricsFrontEnd {
@@ -37,7 +36,6 @@ struct MetricsFrontEnd {
         sd_event_source *io;
         sd_event_source *timer;
         ThermometerObserver observer;
-        Scrape *waiting;
         bool stopping;
 };
 
@@ -78,10 +76,7 @@ static Scrape *scrape_of(Peer *p) {
 }
 
 static void stop_waiting(Scrape *s) {
-        if (!s->waits)
-                return;
-        LIST_REMOVE(waiting, s->front_end->waiting, s);
-        s->waits = false;
+        thermometer_request_cancel(&s->front_end->observer, &s->request);
 }
 
 static void scrape_shutdown(Peer *p) {
@@ -177,7 +172,7 @@ static enum MHD_Result on_request(void *userdata, struct MHD_Connection *connect
                 const char *method, const char *version, const char *upload_data, size_t *upload_data_size,
                 void **request) {
         MetricsFrontEnd *m = userdata;
-        Thermometer *t = manager_get_thermometer(m->front_end.manager);
+        Thermometer *t = m->front_end.manager->thermometer;
         const union MHD_ConnectionInfo *info;
         const Reading *readings;
         MetricsFormat format;
@@ -212,11 +207,10 @@ static enum MHD_Result on_request(void *userdata, struct MHD_Connection *connect
 
         /* A fresh reading on demand when nothing streams, as GET does: at most one of each sensor for any
          * number of scrapes. A slow sensor answers at the next tick: wait for it. */
-        readings = thermometer_get_readings(t, true);
+        s->request.sensor = THERMOMETER_ALL_SENSORS;
+        readings = thermometer_request(t, &m->observer, &s->request);
         if (!readings) {
                 MHD_suspend_connection(connection);
-                LIST_PREPEND(waiting, m->waiting, s);
-                s->waits = true;
                 return MHD_YES;
         }
 
@@ -230,8 +224,8 @@ static enum MHD_Result on_request(void *userdata, struct MHD_Connection *connect
                                 .readings = readings,
                                 .n_readings = thermometer_get_n_sensors(t),
                                 .readings_total = thermometer_get_readings_total(t),
-                                .skipped_total = manager_get_skipped(m->front_end.manager),
-                                .clients = manager_get_clients(m->front_end.manager),
+                                .skipped_total = m->front_end.manager->skipped,
+                                .clients = m->front_end.manager->n_peers,
                         }) < 0) {
                 fclose(f);
                 free(body);
@@ -245,18 +239,11 @@ static enum MHD_Result on_request(void *userdata, struct MHD_Connection *connect
                         body, size, false);
 }
 
-/* A tick: scrapes that waited for it are taken up again. */
-static void on_tick(ThermometerObserver *o, const Reading *readings, size_t n) {
+/* The tick a scrape waited for: it is taken up again. */
+static void on_answer(ThermometerObserver *o, ThermometerRequest *q, const Reading *readings, size_t n) {
         MetricsFrontEnd *m = container_of(o, MetricsFrontEnd, observer);
 
-        if (!m->waiting)
-                return;
-        while (m->waiting) {
-                Scrape *s = m->waiting;
-
-                stop_waiting(s);
-                MHD_resume_connection(s->connection);
-        }
+        MHD_resume_connection(container_of(q, Scrape, request)->connection);
         /* Without a thread of its own, libmicrohttpd takes resumed connections up at its next run, and its
          * timeout does not count them: run it from the loop, not from here (a tick taken on demand runs
          * inside its request callback). */
@@ -306,7 +293,7 @@ static void front_end_refuse(FrontEnd *fe, int fd) {
 static void front_end_free(FrontEnd *fe) {
         MetricsFrontEnd *m = metrics_of(fe);
 
-        thermometer_remove_observer(manager_get_thermometer(fe->manager), &m->observer);
+        thermometer_remove_observer(fe->manager->thermometer, &m->observer);
         sd_event_source_disable_unref(m->io);
         sd_event_source_disable_unref(m->timer);
         if (m->daemon)
@@ -336,8 +323,8 @@ int metrics_front_end_new(Manager *m, const char *server_name, FrontEnd **ret) {
                 return -ENOMEM;
         mf->front_end = (FrontEnd) { .ops = &metrics_front_end_ops, .name = "metrics", .manager = m };
         mf->server_name = server_name;
-        mf->observer.tick = on_tick;
-        thermometer_add_observer(manager_get_thermometer(m), &mf->observer);
+        mf->observer.answer = on_answer;
+        thermometer_add_observer(m->thermometer, &mf->observer);
         fe = &mf->front_end;
 
         mf->daemon = MHD_start_daemon(MHD_USE_NO_LISTEN_SOCKET | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
@@ -348,7 +335,7 @@ int metrics_front_end_new(Manager *m, const char *server_name, FrontEnd **ret) {
                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) HTTP_MEMORY_LIMIT,
                         /* The manager counts clients (--max-clients); libmicrohttpd's own limit, 1020 by
                          * default, must not refuse those it lets in. */
-                        MHD_OPTION_CONNECTION_LIMIT, (unsigned) manager_get_options(m)->max_clients,
+                        MHD_OPTION_CONNECTION_LIMIT, (unsigned) m->options->max_clients,
                         MHD_OPTION_END);
         if (!mf->daemon)
                 return -ENOMEM;
@@ -356,7 +343,7 @@ int metrics_front_end_new(Manager *m, const char *server_name, FrontEnd **ret) {
         info = MHD_get_daemon_info(mf->daemon, MHD_DAEMON_INFO_EPOLL_FD);
         if (!info)
                 return -EINVAL;
-        e = manager_get_event(m);
+        e = m->event;
         r = sd_event_add_io(e, &mf->io, info->epoll_fd, EPOLLIN, on_io, mf);
         if (r < 0)
                 return r;

@@ -5,35 +5,14 @@
 
 #include "front-end-thermo.h"
 
-struct ThermoFrontEnd {
-        FrontEnd front_end;
-        const char *server_name;
-        thermo_handler_t handler;
-        ThermometerObserver observer;
-        size_t n_sensors;       /* at the newest tick */
-        size_t capacity;        /* sensors the buffers below have room for */
-
-        Session *subscribers;
-        Session **waiting;      /* sessions whose GET waits for the next tick */
-        size_t n_waiting;
-
-        /* The tick's lines, formatted once: the default sensor's without its name, then every sensor's with
-         * its name, back to back in sensor order, so that "STREAM *" is one write and a set of names one
-         * writev() of some of them. */
-        char default_line[PROTOCOL_REPLY_MAX];
-        size_t default_length;
-        char *lines;
-        size_t *offsets;        /* capacity + 1 */
-        struct iovec *iov;      /* room for a subset's lines */
-};
 
 static Session *session_of(Connection *c) {
         return container_of(c, Session, connection);
 }
 
-static void connection_readable(Connection *c) {
+static void connection_readable(Connection *c, Pump *p) {
         Session *s = session_of(c);
-        s->front_end->handler(s);
+        s->front_end->handler(s, p);
 }
 
 static void peer_shutdown(Peer *p) {
@@ -77,8 +56,7 @@ static void front_end_refuse(FrontEnd *fe, int fd) {
 static void front_end_free(FrontEnd *fe) {
         ThermoFrontEnd *t = thermo_of(fe);
 
-        thermometer_remove_observer(manager_get_thermometer(fe->manager), &t->observer);
-        free(t->waiting);
+        thermometer_remove_observer(fe->manager->thermometer, &t->observer);
         free(t->lines);
         free(t->offsets);
         free(t->iov);
@@ -151,16 +129,8 @@ static void deliver(ThermoFrontEnd *t, Session *s, const Reading *readings) {
         session_deliver(s, t->iov, n_iov, total, n_readings);
 }
 
-static void answer_waiting(ThermoFrontEnd *t, const Reading *readings) {
-        Session **waiting = t->waiting;
-        size_t n = t->n_waiting;
-
-        /* Answering may make a session wait again (a slow sensor still not ready): a list of its own. */
-        t->waiting = NULL;
-        t->n_waiting = 0;
-        for (size_t i = 0; i < n; i++)
-                session_answer_get(waiting[i], readings);
-        free(waiting);
+static void on_answer(ThermometerObserver *o, ThermometerRequest *q, const Reading *readings, size_t n) {
+        session_answer_get(container_of(q, Session, get), readings);
 }
 
 static void on_tick(ThermometerObserver *o, const Reading *readings, size_t n) {
@@ -175,8 +145,6 @@ static void on_tick(ThermometerObserver *o, const Reading *readings, size_t n) {
                 LIST_FOREACH_SAFE(subscribers, i, next, t->subscribers)
                         deliver(t, i, readings);
         }
-        if (t->n_waiting > 0)
-                answer_waiting(t, readings);
 }
 
 int thermo_front_end_new(Manager *m, const char *server_name, thermo_handler_t handler, FrontEnd **ret) {
@@ -191,7 +159,7 @@ int thermo_front_end_new(Manager *m, const char *server_name, thermo_handler_t h
         assert(handler);
         assert(ret);
 
-        thermometer = manager_get_thermometer(m);
+        thermometer = m->thermometer;
         n = thermometer_get_n_sensors(thermometer);
         assert(n > 0);
 
@@ -200,6 +168,7 @@ int thermo_front_end_new(Manager *m, const char *server_name, thermo_handler_t h
                 return -ENOMEM;
         t->front_end = (FrontEnd) { .ops = &thermo_front_end_ops, .name = "thermo", .manager = m };
         t->observer.tick = on_tick;
+        t->observer.answer = on_answer;
         thermometer_add_observer(thermometer, &t->observer);
         fe = &t->front_end;
 
@@ -223,7 +192,7 @@ void thermo_front_end_subscribe(ThermoFrontEnd *t, Session *s) {
         LIST_PREPEND(subscribers, t->subscribers, s);
         s->subscribed = true;
         connection_set_streaming(&s->connection, true);
-        thermometer_set_active(manager_get_thermometer(t->front_end.manager), &t->observer, true);
+        thermometer_set_active(t->front_end.manager->thermometer, &t->observer, true);
 }
 
 void thermo_front_end_unsubscribe(ThermoFrontEnd *t, Session *s) {
@@ -236,33 +205,7 @@ void thermo_front_end_unsubscribe(ThermoFrontEnd *t, Session *s) {
         s->subscribed = false;
         connection_set_streaming(&s->connection, false);
         if (!t->subscribers)
-                thermometer_set_active(manager_get_thermometer(t->front_end.manager), &t->observer, false);
-}
-
-int thermo_front_end_wait(ThermoFrontEnd *t, Session *s) {
-        Session **p;
-
-        assert(t);
-        assert(s);
-
-        p = reallocarray(t->waiting, t->n_waiting + 1, sizeof(Session *));
-        if (!p)
-                return -ENOMEM;
-        p[t->n_waiting++] = s;
-        t->waiting = p;
-        return 0;
-}
-
-void thermo_front_end_stop_waiting(ThermoFrontEnd *t, Session *s) {
-        assert(t);
-        assert(s);
-
-        for (size_t i = 0; i < t->n_waiting; i++)
-                if (t->waiting[i] == s) {
-                        memmove(t->waiting + i, t->waiting + i + 1, (t->n_waiting - i - 1) * sizeof(Session *));
-                        t->n_waiting--;
-                        return;
-                }
+                thermometer_set_active(t->front_end.manager->thermometer, &t->observer, false);
 }
 
 void thermo_front_end_get_info(ThermoFrontEnd *t, char host[static PROTOCOL_HOST_MAX + 1], ServerInfo *ret) {
@@ -273,32 +216,22 @@ void thermo_front_end_get_info(ThermoFrontEnd *t, char host[static PROTOCOL_HOST
         assert(ret);
 
         m = t->front_end.manager;
-        thermometer = manager_get_thermometer(m);
+        thermometer = m->thermometer;
         *ret = (ServerInfo) {
                 .server = t->server_name,
                 .version = PROJECT_VERSION,
                 .sensor = thermometer_get_sensor(thermometer, 0)->source,
                 .sensors = thermometer_get_n_sensors(thermometer),
                 .interval_ms = thermometer_get_interval(thermometer) / 1000,
-                .clients = manager_get_clients(m),
+                .clients = m->n_peers,
                 .uptime_s = manager_get_uptime_usec(m) / 1000000,
                 .host = host,
         };
         protocol_host(host);
 }
 
-Manager *thermo_front_end_get_manager(ThermoFrontEnd *t) {
-        assert(t);
-        return t->front_end.manager;
-}
-
-Thermometer *thermo_front_end_get_thermometer(ThermoFrontEnd *t) {
-        assert(t);
-        return manager_get_thermometer(t->front_end.manager);
-}
-
 size_t thermo_front_end_get_reply_max(ThermoFrontEnd *t) {
         assert(t);
         /* The longest reply is a line per sensor and END: SENSORS, or GET *. */
-        return (thermometer_get_n_sensors(manager_get_thermometer(t->front_end.manager)) + 2) * PROTOCOL_REPLY_MAX;
+        return (thermometer_get_n_sensors(t->front_end.manager->thermometer) + 2) * PROTOCOL_REPLY_MAX;
 }

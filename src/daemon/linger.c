@@ -3,81 +3,97 @@
 #include <sys/socket.h>
 
 #include "linger.h"
-#include "log.h"
-#include "macro.h"
 
-typedef struct Linger {
+/* Reads of one lingering peer per wakeup. */
+#define LINGER_READS 8
+
+struct Linger {
+        PollerWatch watch;
+        Deadline deadline;
+        Lingers *owner;
+        LIST_FIELDS(Linger, lingers);
         int fd;
-        sd_event_source *io;
-        sd_event_source *timer;
-        Lingers *owner;
-} Linger;
+};
 
-static Linger *linger_free(Linger *l) {
-        Lingers *owner;
+void linger_begin(int fd) {
+        (void) shutdown(fd, SHUT_WR);
+}
 
-        if (!l)
-                return NULL;
-        owner = l->owner;
-        sd_event_source_disable_unref(l->io);
-        sd_event_source_disable_unref(l->timer);
+bool linger_drain(int fd) {
+        char discard[4096];
+
+        for (unsigned i = 0; i < LINGER_READS; i++) {
+                ssize_t n = recv(fd, discard, sizeof(discard), MSG_DONTWAIT);
+
+                if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                        return false;
+                if (n <= 0)
+                        return true; /* end of file, or an error: the peer is done */
+        }
+        return false;
+}
+
+/* Safe from its own callbacks: the poller reports an fd once per wakeup, and the deadline has run. */
+static void linger_free(Linger *l) {
+        Lingers *owner = l->owner;
+
+        poller_remove(owner->poller, l->fd);
+        deadline_cancel(owner->deadlines, &l->deadline);
         safe_close(l->fd);
+        LIST_REMOVE(lingers, owner->list, l);
         free(l);
         if (--owner->n == 0 && owner->drained)
                 owner->drained(owner);
-        return NULL;
-}
-DEFINE_TRIVIAL_CLEANUP_FUNC(Linger *, linger_free);
-
-static int on_readable(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        char discard[4096];
-        ssize_t n;
-
-        for (;;) {
-                n = recv(fd, discard, sizeof(discard), MSG_DONTWAIT);
-                if (n > 0)
-                        continue;
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0 && errno == EAGAIN)
-                        return 0;
-                break;
-        }
-        /* End of file or an error: the peer is done. */
-        linger_free(userdata);
-        return 0;
 }
 
-static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
-        linger_free(userdata);
-        return 0;
+static void on_io(PollerWatch *w, uint32_t revents) {
+        Linger *l = container_of(w, Linger, watch);
+
+        if ((revents & EPOLLERR) || linger_drain(l->fd))
+                linger_free(l);
 }
 
-int linger_close(sd_event *e, int fd, Lingers *owner) {
-        _cleanup_(linger_freep) Linger *l = NULL;
+static void on_deadline(Deadline *d) {
+        linger_free(container_of(d, Linger, deadline));
+}
+
+int lingers_add(Lingers *owner, int fd) {
+        Linger *l;
         int r;
 
-        assert(e);
         assert(owner);
+        assert(owner->poller && owner->deadlines);
+        assert(fd >= 0);
 
-        (void) shutdown(fd, SHUT_WR);
-
+        linger_begin(fd);
         l = calloc(1, sizeof(*l));
         if (!l) {
                 safe_close(fd);
                 return -ENOMEM;
         }
-        l->fd = fd;
-        l->owner = owner;
+        *l = (Linger) {
+                .watch.handler = on_io,
+                .deadline.handler = on_deadline,
+                .owner = owner,
+                .fd = fd,
+        };
+        r = poller_add(owner->poller, fd, EPOLLIN, &l->watch);
+        if (r < 0) {
+                safe_close(fd);
+                free(l);
+                return r;
+        }
+        deadline_set(owner->deadlines, &l->deadline, LINGER_TIMEOUT_USEC);
+        LIST_PREPEND(lingers, owner->list, l);
         owner->n++;
-
-        r = sd_event_add_io(e, &l->io, fd, EPOLLIN, on_readable, l);
-        if (r < 0)
-                return r;
-        r = sd_event_add_time_relative(e, &l->timer, CLOCK_MONOTONIC, LINGER_TIMEOUT_USEC, 0, on_timeout, l);
-        if (r < 0)
-                return r;
-
-        TAKE_PTR(l);
         return 0;
+}
+
+void lingers_done(Lingers *owner) {
+        assert(owner);
+
+        /* No drained() from here: the owner is ending. */
+        owner->drained = NULL;
+        while (owner->list)
+                linger_free(owner->list);
 }

@@ -41,45 +41,6 @@ typedef struct Listener {
         bool unlink_on_exit;
 } Listener;
 
-struct Manager {
-        const ServerOptions *options;
-        sd_event *event;
-        Poller *poller;
-        Deadlines *deadlines;   /* the clients' */
-        Thermometer *thermometer;
-        ThermometerObserver observer; /* for STATUS= */
-
-        FrontEnd **front_ends;  /* the default one first */
-        size_t n_front_ends;
-        Listener **listeners;   /* each on its own: their event sources point at them */
-        size_t n_listeners;
-        bool activated;         /* every listener came from systemd: we may exit on idle */
-
-        Peer *peers;
-        size_t n_peers;
-        size_t peers_peak;      /* the most at once since memory last went back */
-        AddressCount *per_address;      /* --max-clients-per-address */
-        size_t client_cap;              /* clients and lingering sockets the fd limit leaves room for */
-        Lingers lingers;                /* refused sockets, until their peers have read why */
-        uint64_t refusals_logged;       /* when a refusal was logged last */
-        uint64_t refusals_unlogged;     /* refusals since then */
-        Peer *removed;          /* gone, waiting for the reaper to free them */
-        sd_event_source *reaper;
-
-        sd_event_source *idle_timer;
-        sd_event_source *accept_timer;
-        sd_event_source *status_timer;
-        sd_event_source *shutdown_timer;
-        sd_event_source *summary_timer;
-        uint64_t short_connections;     /* clients that came and went unannounced, since short_since */
-        uint64_t short_since;
-        uint64_t announced_since;       /* the second ANNOUNCED_PER_SECOND counts in */
-        unsigned n_announced;
-        uint64_t started;
-        uint64_t status_sent;
-        uint64_t skipped;
-        bool stopping;
-};
 
 static uint64_t now_usec(Manager *m) {
         uint64_t now;
@@ -215,7 +176,7 @@ int manager_new(const ServerOptions *options, Manager **ret) {
         if (r < 0)
                 return r;
         m->client_cap = options->max_clients;
-        m->lingers.drained = on_lingers_drained;
+        m->lingers = (Lingers) { .poller = m->poller, .deadlines = m->deadlines, .drained = on_lingers_drained };
         r = thermometer_default(&m->thermometer);
         if (r < 0)
                 return r;
@@ -279,6 +240,7 @@ Manager *manager_free(Manager *m) {
         /* Clients first: they belong to front ends. */
         free_peers(&m->peers);
         free_peers(&m->removed);
+        lingers_done(&m->lingers);
         for (size_t i = 0; i < m->n_front_ends; i++)
                 m->front_ends[i]->ops->free(m->front_ends[i]);
         free(m->front_ends);
@@ -316,49 +278,9 @@ int manager_add_front_end(Manager *m, FrontEnd *fe) {
         return 0;
 }
 
-sd_event *manager_get_event(Manager *m) {
-        assert(m);
-        return m->event;
-}
-
-Deadlines *manager_get_deadlines(Manager *m) {
-        assert(m);
-        return m->deadlines;
-}
-
-Poller *manager_get_poller(Manager *m) {
-        assert(m);
-        return m->poller;
-}
-
-Thermometer *manager_get_thermometer(Manager *m) {
-        assert(m);
-        return m->thermometer;
-}
-
-const ServerOptions *manager_get_options(Manager *m) {
-        assert(m);
-        return m->options;
-}
-
-size_t manager_get_clients(Manager *m) {
-        assert(m);
-        return m->n_peers;
-}
-
 uint64_t manager_get_uptime_usec(Manager *m) {
         assert(m);
         return now_usec(m) - m->started;
-}
-
-void manager_count_skipped(Manager *m, uint64_t n) {
-        assert(m);
-        m->skipped += n;
-}
-
-uint64_t manager_get_skipped(Manager *m) {
-        assert(m);
-        return m->skipped;
 }
 
 static int on_idle(sd_event_source *source, uint64_t usec, void *userdata) {
@@ -514,7 +436,7 @@ static void refuse(Manager *m, FrontEnd *fe, int fd, const PeerAddress *address,
         fe->ops->refuse(fe, fd);
         /* Lingering takes an fd for a while: only while there are fds to spare. */
         if (m->lingers.n < LINGER_MAX && m->n_peers + m->lingers.n < m->client_cap) {
-                (void) linger_close(m->event, fd, &m->lingers);
+                (void) lingers_add(&m->lingers, fd);
                 update_idle_timer(m);
         } else
                 safe_close(fd);

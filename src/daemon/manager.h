@@ -7,7 +7,9 @@
 #include <systemd/sd-event.h>
 
 #include "address.h"
+#include "address-count.h"
 #include "deadline.h"
+#include "linger.h"
 #include "macro.h"
 #include "poller.h"
 #include "server-options.h"
@@ -69,6 +71,51 @@ static inline void front_end_freep(FrontEnd **fe) {
                 (*fe)->ops->free(*fe);
 }
 
+/* The manager's state, which the daemon's modules read directly (as timesyncd's do its Manager's); what
+ * changes it goes through the functions below, which keep the counts, the log and STATUS= in step. A
+ * listener is the manager's alone. */
+typedef struct Listener Listener;
+
+struct Manager {
+        const ServerOptions *options;
+        sd_event *event;
+        Poller *poller;
+        Deadlines *deadlines;   /* the clients' */
+        Thermometer *thermometer;
+        ThermometerObserver observer; /* for STATUS= */
+
+        FrontEnd **front_ends;  /* the default one first */
+        size_t n_front_ends;
+        Listener **listeners;   /* each on its own: their event sources point at them */
+        size_t n_listeners;
+        bool activated;         /* every listener came from systemd: we may exit on idle */
+
+        Peer *peers;
+        size_t n_peers;
+        size_t peers_peak;      /* the most at once since memory last went back */
+        AddressCount *per_address;      /* --max-clients-per-address */
+        size_t client_cap;              /* clients and lingering sockets the fd limit leaves room for */
+        Lingers lingers;                /* refused sockets, until their peers have read why */
+        uint64_t refusals_logged;       /* when a refusal was logged last */
+        uint64_t refusals_unlogged;     /* refusals since then */
+        Peer *removed;          /* gone, waiting for the reaper to free them */
+        sd_event_source *reaper;
+
+        sd_event_source *idle_timer;
+        sd_event_source *accept_timer;
+        sd_event_source *status_timer;
+        sd_event_source *shutdown_timer;
+        sd_event_source *summary_timer;
+        uint64_t short_connections;     /* clients that came and went unannounced, since short_since */
+        uint64_t short_since;
+        uint64_t announced_since;       /* the second ANNOUNCED_PER_SECOND counts in */
+        unsigned n_announced;
+        uint64_t started;
+        uint64_t status_sent;
+        uint64_t skipped;       /* readings front ends skipped for clients too slow to take them */
+        bool stopping;
+};
+
 /* options must outlive the manager; its sensors are built already (see server-main.c). */
 int manager_new(const ServerOptions *options, Manager **ret);
 Manager *manager_free(Manager *m);
@@ -82,18 +129,7 @@ int manager_add_front_end(Manager *m, FrontEnd *fe);
  * errno when it could not start. */
 int manager_run(Manager *m);
 
-sd_event *manager_get_event(Manager *m);
-/* Where clients' sockets are watched. */
-Poller *manager_get_poller(Manager *m);
-/* Where clients' deadlines are kept. */
-Deadlines *manager_get_deadlines(Manager *m);
-Thermometer *manager_get_thermometer(Manager *m);
-const ServerOptions *manager_get_options(Manager *m);
-size_t manager_get_clients(Manager *m);
 uint64_t manager_get_uptime_usec(Manager *m);
-/* Readings a front end skipped for a client too slow to take them: counted here for every front end. */
-void manager_count_skipped(Manager *m, uint64_t n);
-uint64_t manager_get_skipped(Manager *m);
 
 /* Counts p among the clients, from a front end's open(). */
 void manager_add_peer(Manager *m, Peer *p, const PeerOps *ops, const PeerAddress *address);

@@ -68,7 +68,7 @@ int server_main(int argc, char *argv[], const char *name, const char *default_li
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the server: %m"), EXIT_FAILURE;
 
-        t = manager_get_thermometer(m);
+        t = m->thermometer;
         r = thermometer_set_sensors(t, sensors.sensors, sensors.n);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the sensors: %m"), EXIT_FAILURE;

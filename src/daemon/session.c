@@ -22,7 +22,7 @@ static void reply_error(Session *s, unsigned code, const char *text) {
 }
 
 static Thermometer *thermometer(Session *s) {
-        return thermo_front_end_get_thermometer(s->front_end);
+        return s->front_end->front_end.manager->thermometer;
 }
 
 static void unsubscribe(Session *s) {
@@ -55,9 +55,8 @@ int session_new(ThermoFrontEnd *fe, int fd, const PeerAddress *address, const Co
         }
         s->front_end = fe;
         s->connection.fd = -EBADF;
-        s->get = -1;
 
-        r = connection_start(&s->connection, thermo_front_end_get_manager(fe), fd, address, ops);
+        r = connection_start(&s->connection, fe->front_end.manager, fd, address, ops);
         if (r < 0)
                 return r;
 
@@ -74,8 +73,7 @@ Session *session_free(Session *s) {
         if (!s)
                 return NULL;
         unsubscribe(s);
-        if (s->get_waits)
-                thermo_front_end_stop_waiting(s->front_end, s);
+        thermometer_request_cancel(&s->front_end->observer, &s->get);
         connection_done(&s->connection);
         free(s);
         return NULL;
@@ -88,7 +86,7 @@ void session_deliver(Session *s, const struct iovec *iov, size_t n_iov, size_t n
         /* The thermometer never waits: a tick that does not fit in this client's buffer is skipped for this
          * client alone, all its lines together, and it sees a gap in the sequence numbers. */
         if (!connection_has_room(&s->connection, n)) {
-                manager_count_skipped(thermo_front_end_get_manager(s->front_end), readings);
+                s->front_end->front_end.manager->skipped += readings;
                 return;
         }
         if (connection_writev(&s->connection, iov, n_iov, 0) < 0 || readings == 0 || s->remaining == 0)
@@ -104,12 +102,12 @@ void session_deliver(Session *s, const struct iovec *iov, size_t n_iov, size_t n
 
 /* The readings a GET asked for, from the default sensor's alone (unnamed, as thermo/1 always had it) to
  * every sensor's, then END. */
-static void reply_readings(Session *s, const Reading *readings, bool all, int index) {
+static void reply_readings(Session *s, const Reading *readings) {
         char line[PROTOCOL_REPLY_MAX];
         size_t n;
 
-        if (!all) {
-                n = protocol_format_reading(line, sizeof(line), &readings[MAX(index, 0)], index >= 0);
+        if (s->get.sensor != THERMOMETER_ALL_SENSORS) {
+                n = protocol_format_reading(line, sizeof(line), &readings[s->get.sensor], s->get_named);
                 reply(s, line, n);
                 return;
         }
@@ -120,62 +118,26 @@ static void reply_readings(Session *s, const Reading *readings, bool all, int in
         reply(s, LINE("END\n"));
 }
 
-/* Whether what a GET asks for takes a slow sensor: then it waits for a fresh reading. */
-static bool get_is_slow(Session *s, bool all, int index) {
-        Thermometer *t = thermometer(s);
-
-        if (!all)
-                return thermometer_get_sensor(t, (size_t) MAX(index, 0))->slow;
-        for (size_t i = 0; i < thermometer_get_n_sensors(t); i++)
-                if (thermometer_get_sensor(t, i)->slow)
-                        return true;
-        return false;
-}
-
+/* GET, GET <name> (index >= 0) or GET * (all). */
 static void handle_get(Session *s, bool all, int index) {
-        const Reading *readings = thermometer_get_readings(thermometer(s), get_is_slow(s, all, index));
+        const Reading *readings;
 
+        s->get.sensor = (int16_t) (all ? THERMOMETER_ALL_SENSORS : MAX(index, 0));
+        s->get_named = !all && index >= 0;
+        readings = thermometer_request(thermometer(s), &s->front_end->observer, &s->get);
         if (readings) {
-                reply_readings(s, readings, all, index);
+                reply_readings(s, readings);
                 return;
         }
-        /* A slow sensor is reading: answer at the next tick, and take no request before. */
-        if (thermo_front_end_wait(s->front_end, s) < 0) {
-                connection_abort(&s->connection, -ENOMEM);
-                return;
-        }
-        s->get_waits = true;
-        s->get_all = all;
-        s->get = (int16_t) index;
+        /* A slow sensor is reading: answer at the tick that has it, and take no request before. */
         connection_hold(&s->connection);
 }
 
-/* Whether the readings hold a reading, or an error, for each sensor a GET asks for: not a slow one's "not
- * ready". */
-static bool get_is_ready(Session *s, const Reading *readings, bool all, int index) {
-        for (size_t i = 0; i < thermometer_get_n_sensors(thermometer(s)); i++)
-                if ((all || i == (size_t) MAX(index, 0)) && readings[i].error == -EINPROGRESS)
-                        return false;
-        return true;
-}
-
 void session_answer_get(Session *s, const Reading *readings) {
-        bool all = s->get_all;
-        int index = s->get;
-
         assert(s);
-        assert(s->get_waits);
         assert(readings);
 
-        /* A tick that came while slow sensors still read (another client's GET took it): on waiting. Once
-         * the wait is over, what did not answer is unavailable. */
-        if (!get_is_ready(s, readings, all, index) && thermometer_is_waiting(thermometer(s))) {
-                if (thermo_front_end_wait(s->front_end, s) < 0)
-                        connection_abort(&s->connection, -ENOMEM);
-                return;
-        }
-        s->get_waits = false;
-        reply_readings(s, readings, all, index);
+        reply_readings(s, readings);
         connection_release(&s->connection);
 }
 
@@ -217,7 +179,7 @@ static void handle_stream(Session *s, const char *line, const Request *req) {
         reply(s, LINE("OK STREAM\n"));
         thermo_front_end_subscribe(s->front_end, s);
         /* A stream is what makes a client worth a line in the journal; a GET or a ping is not. */
-        manager_announce_peer(thermo_front_end_get_manager(s->front_end), &s->connection.peer);
+        manager_announce_peer(s->front_end->front_end.manager, &s->connection.peer);
 }
 
 static void handle_sensors(Session *s) {
@@ -310,7 +272,7 @@ void session_handle_eof(Session *s) {
         /* The peer half-closed: a streaming session goes on until it ends, a GET waiting is answered, an
          * idle one closes. */
         s->eof = true;
-        if (!s->subscribed && !s->get_waits)
+        if (!s->subscribed && !s->get.waiting)
                 session_close(s, "closed by peer");
 }
 

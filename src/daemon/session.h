@@ -7,6 +7,7 @@
 #include <sys/uio.h>
 
 #include "connection.h"
+#include "thermometer.h"
 
 /* One thermo/1 client (thermo-protocol(7)): its connection and what it asked for, in one allocation. */
 typedef struct Session Session;
@@ -19,11 +20,10 @@ struct Session {
         uint64_t *subset;       /* STREAM <name>...: a bit for each sensor streamed; NULL otherwise */
         uint32_t n_subset;      /* the sensors there were then: the bits subset has (a rescan adds more) */
         uint32_t remaining;     /* readings before END; 0 streams without end */
-        int16_t get;            /* a GET waiting for the next tick: the sensor it named, or -1 for none */
+        ThermometerRequest get; /* a GET that waits for the next tick */
         bool subscribed:1;
         bool all:1;             /* STREAM *: every sensor */
-        bool get_waits:1;
-        bool get_all:1;         /* that GET is GET * */
+        bool get_named:1;       /* that GET named its sensor: its reply does too */
         bool eof:1;             /* the peer sent all it will send */
 };
 

@@ -51,6 +51,8 @@ struct Thermometer {
         ThermometerObserver *dispatch_next; /* lets a tick remove anyone while we walk the list */
 };
 
+static bool request_is_ready(Thermometer *t, const ThermometerRequest *q);
+
 /* The one thermometer of this process (see thermometer_default()). */
 static Thermometer *thermometer_singleton = NULL;
 
@@ -183,6 +185,27 @@ static void schedule_tick(Thermometer *t, uint64_t when) {
         (void) sd_event_source_set_enabled(t->timer, SD_EVENT_ON);
 }
 
+/* The requests of o that this tick answers: each once its sensors have read, or the wait for them is over.
+ * An answer may make requests, or cancel any: the list is taken whole first (cancel finds what is left of
+ * it in o->answering), and what this tick does not answer goes back on it. */
+static void answer_requests(Thermometer *t, ThermometerObserver *o) {
+        o->answering = o->requests;
+        o->requests = NULL;
+        while (o->answering) {
+                ThermometerRequest *q = o->answering;
+
+                o->answering = q->next;
+                if (t->waiting && !request_is_ready(t, q)) {
+                        q->next = o->requests;
+                        o->requests = q;
+                        continue;
+                }
+                q->next = NULL;
+                q->waiting = false;
+                o->answer(o, q, t->readings, t->n_sensors);
+        }
+}
+
 /* Reads every sensor, numbers the tick, and hands the readings to every observer. A tick in which no
  * sensor gave a reading takes no number. */
 static void take_tick(Thermometer *t) {
@@ -224,7 +247,12 @@ static void take_tick(Thermometer *t) {
 
         for (ThermometerObserver *o = t->observers; o; o = t->dispatch_next) {
                 t->dispatch_next = o->observers_next;
-                o->tick(o, t->readings, t->n_sensors);
+                if (o->tick)
+                        o->tick(o, t->readings, t->n_sensors);
+        }
+        for (ThermometerObserver *o = t->observers; o; o = t->dispatch_next) {
+                t->dispatch_next = o->observers_next;
+                answer_requests(t, o);
         }
         t->dispatch_next = NULL;
 }
@@ -474,11 +502,6 @@ uint64_t thermometer_get_readings_total(Thermometer *t) {
         return t->readings_total;
 }
 
-bool thermometer_is_waiting(Thermometer *t) {
-        assert(t);
-        return t->waiting;
-}
-
 bool thermometer_is_ticking(Thermometer *t) {
         int enabled = SD_EVENT_OFF;
 
@@ -548,7 +571,7 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
 void thermometer_add_observer(Thermometer *t, ThermometerObserver *o) {
         assert(t);
         assert(o);
-        assert(o->tick);
+        assert(o->tick || o->answer);
         assert(!o->active);
 
         LIST_PREPEND(observers, t->observers, o);
@@ -595,26 +618,31 @@ void thermometer_set_active(Thermometer *t, ThermometerObserver *o, bool active)
         }
 }
 
-const Reading *thermometer_get_readings(Thermometer *t, bool slow) {
+/* Whether q asks for a slow sensor. */
+static bool request_is_slow(Thermometer *t, const ThermometerRequest *q) {
+        return q->sensor == THERMOMETER_ALL_SENSORS ? t->n_slow > 0 : t->slots[q->sensor].reader != NULL;
+}
+
+/* Whether the newest readings hold a reading, or an error, for each sensor q asks for: not a slow one's
+ * "not ready". */
+static bool request_is_ready(Thermometer *t, const ThermometerRequest *q) {
+        for (size_t i = 0; i < t->n_sensors; i++)
+                if ((q->sensor == THERMOMETER_ALL_SENSORS || i == (size_t) q->sensor) &&
+                                t->slots[i].reader && t->readings[i].error == -EINPROGRESS)
+                        return false;
+        return true;
+}
+
+static const Reading *fresh_readings(Thermometer *t, const ThermometerRequest *q) {
+        bool slow = request_is_slow(t, q);
         uint64_t now;
 
-        assert(t);
-
-        if (t->n_sensors == 0)
-                return NULL;
         now = now_monotonic(t);
-        if (t->taken > 0 && (t->n_active > 0 || now < t->taken + t->interval)) {
-                bool ready = true;
-
-                /* Fresh, unless a slow sensor asked for was not ready at that tick. */
-                for (size_t i = 0; slow && i < t->n_sensors; i++)
-                        ready = ready && !(t->slots[i].reader && t->readings[i].error == -EINPROGRESS);
-                if (ready)
-                        return t->readings;
-        }
+        if (t->taken > 0 && (t->n_active > 0 || now < t->taken + t->interval) && (!slow || request_is_ready(t, q)))
+                return t->readings;
         if (t->waiting)
                 return NULL;
-        if (slow && t->n_slow > 0 && !slow_all_fresh(t)) {
+        if (slow && !slow_all_fresh(t)) {
                 wait_for_slow(t);
                 return NULL;
         }
@@ -622,6 +650,44 @@ const Reading *thermometer_get_readings(Thermometer *t, bool slow) {
         if (t->n_active > 0)
                 schedule_tick(t, t->taken + t->interval);
         return t->readings;
+}
+
+const Reading *thermometer_request(Thermometer *t, ThermometerObserver *o, ThermometerRequest *q) {
+        const Reading *readings;
+
+        assert(t);
+        assert(o);
+        assert(o->answer);
+        assert(q);
+        assert(!q->waiting);
+        assert(q->sensor == THERMOMETER_ALL_SENSORS || (q->sensor >= 0 && (size_t) q->sensor < t->n_sensors));
+
+        if (t->n_sensors == 0)
+                return NULL;
+        readings = fresh_readings(t, q);
+        if (readings)
+                return readings;
+        q->next = o->requests;
+        o->requests = q;
+        q->waiting = true;
+        return NULL;
+}
+
+void thermometer_request_cancel(ThermometerObserver *o, ThermometerRequest *q) {
+        assert(o);
+        assert(q);
+
+        if (!q->waiting)
+                return;
+        for (ThermometerRequest **list = &o->requests; list; list = list == &o->requests ? &o->answering : NULL)
+                for (ThermometerRequest **p = list; *p; p = &(*p)->next)
+                        if (*p == q) {
+                                *p = q->next;
+                                list = NULL;
+                                break;
+                        }
+        q->next = NULL;
+        q->waiting = false;
 }
 
 const Reading *thermometer_peek_readings(Thermometer *t) {

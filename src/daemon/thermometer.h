@@ -16,14 +16,32 @@
  * as unavailable when it is not: never an old value as a new one, and never a wait for it. */
 typedef struct Thermometer Thermometer;
 typedef struct ThermometerObserver ThermometerObserver;
+typedef struct ThermometerRequest ThermometerRequest;
 
 /* One tick: a reading per sensor, in sensor order (the default sensor first). */
 typedef void (*thermometer_tick_t)(ThermometerObserver *o, const Reading *readings, size_t n);
+/* A request of the observer's has its fresh readings (thermometer_request()). */
+typedef void (*thermometer_answer_t)(ThermometerObserver *o, ThermometerRequest *q, const Reading *readings,
+                size_t n);
 
+/* What a front end is to the thermometer: one per front end. */
 struct ThermometerObserver {
-        thermometer_tick_t tick;
+        thermometer_tick_t tick;        /* for front ends that stream; may be NULL */
+        thermometer_answer_t answer;    /* for front ends that make requests */
         bool active;            /* wants ticks: the thermometer runs while any observer does */
         LIST_FIELDS(ThermometerObserver, observers);
+        ThermometerRequest *requests;   /* its requests that wait for a tick */
+        ThermometerRequest *answering;  /* those a tick has still to look at, while it answers */
+};
+
+/* A fresh reading, maybe at the next tick: what a GET or a scrape asks for. A front end embeds one in its
+ * client, zeroed, as it embeds an observer in itself; it waits on the observer's list, without an
+ * allocation. */
+#define THERMOMETER_ALL_SENSORS (-1)
+struct ThermometerRequest {
+        ThermometerRequest *next;
+        int16_t sensor;         /* the sensor asked for, or THERMOMETER_ALL_SENSORS */
+        bool waiting;
 };
 
 #define THERMOMETER_INTERVAL_DEFAULT (1000 * UINT64_C(1000))
@@ -56,8 +74,6 @@ int thermometer_find_sensor(Thermometer *t, const char *name, size_t n);
 bool thermometer_is_ticking(Thermometer *t);
 /* Readings the sensors have given since the start, all told. */
 uint64_t thermometer_get_readings_total(Thermometer *t);
-/* Whether a tick waits for slow sensors to answer (thermometer_get_readings()). */
-bool thermometer_is_waiting(Thermometer *t);
 
 /* Reads every sensor once, to say at start which gives no reading (slow ones say so when they have read). */
 void thermometer_check(Thermometer *t);
@@ -69,9 +85,13 @@ void thermometer_remove_observer(Thermometer *t, ThermometerObserver *o);
 /* An observer wants ticks, or no longer does. */
 void thermometer_set_active(Thermometer *t, ThermometerObserver *o, bool active);
 
-/* The newest readings, one per sensor, when they are fresh: taken within one interval, or on demand now.
- * Where slow is set and a slow sensor has no fresh reading, it is asked for one and NULL is returned: the
- * readings come with the next tick, once it has answered (or a few seconds have passed). */
-const Reading *thermometer_get_readings(Thermometer *t, bool slow);
+/* The newest readings, one per sensor, for q (with q->sensor set), when they are fresh: taken within one
+ * interval, or on demand now. Where q asks for a slow sensor that has no fresh reading, the sensor is
+ * asked for one, NULL is returned, and q waits: o->answer() gets the readings with the next tick at which
+ * the sensors q asks for have read, or the wait for them is over (then those that did not answer are
+ * unavailable). */
+const Reading *thermometer_request(Thermometer *t, ThermometerObserver *o, ThermometerRequest *q);
+/* q waits no more (its client is going); safe whether it waits or not. */
+void thermometer_request_cancel(ThermometerObserver *o, ThermometerRequest *q);
 /* The newest readings without taking any: NULL before the first tick. */
 const Reading *thermometer_peek_readings(Thermometer *t);

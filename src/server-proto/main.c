@@ -32,8 +32,8 @@ static const TransportProtocol thermo_protocol = {
         .eof_received = eof_received,
 };
 
-static void handle_client(Session *s) {
-        transport_dispatch(&s->connection, &thermo_protocol);
+static void handle_client(Session *s, Pump *received) {
+        transport_dispatch(&s->connection, received, &thermo_protocol);
 }
 
 int main(int argc, char *argv[]) {

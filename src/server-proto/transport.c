@@ -3,7 +3,7 @@
 
 #include "transport.h"
 
-void transport_dispatch(Connection *transport, const TransportProtocol *protocol) {
+void transport_dispatch(Connection *transport, Pump *p, const TransportProtocol *protocol) {
         const char *line;
         size_t n;
 
@@ -11,7 +11,7 @@ void transport_dispatch(Connection *transport, const TransportProtocol *protocol
         assert(protocol);
 
         for (;;)
-                switch (connection_read_line(transport, &line, &n)) {
+                switch (connection_read_line(transport, p, &line, &n)) {
                 case 1:
                         protocol->line_received(transport, line, n);
                         break;

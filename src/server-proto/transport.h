@@ -15,4 +15,4 @@ typedef struct TransportProtocol {
 } TransportProtocol;
 
 /* Calls the protocol for what has come, as long as the connection takes requests. */
-void transport_dispatch(Connection *transport, const TransportProtocol *protocol);
+void transport_dispatch(Connection *transport, Pump *p, const TransportProtocol *protocol);

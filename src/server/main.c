@@ -14,12 +14,12 @@
 
 #include "server-main.h"
 
-static void handle_client(Session *s) {
+static void handle_client(Session *s, Pump *reader) {
         const char *line;
         size_t n;
         int r;
 
-        while ((r = connection_read_line(&s->connection, &line, &n)) > 0)
+        while ((r = connection_read_line(&s->connection, reader, &line, &n)) > 0)
                 session_handle_line(s, line, n);
         if (r == -EMSGSIZE)
                 session_handle_line_too_long(s);

@@ -21,6 +21,9 @@ typedef struct Recorder {
         const Reading *readings[16];
         Reading last;
         size_t n;
+        unsigned answers;       /* requests answered */
+        const Reading *answer;  /* with these readings */
+        ThermometerRequest *cancel_on_answer; /* a request to cancel from inside an answer */
         ThermometerObserver *remove_on_call; /* someone to drop from inside the tick */
         ThermometerObserver *add_on_call;    /* someone to add (and activate) from inside the tick */
 } Recorder;
@@ -46,6 +49,18 @@ static void record(ThermometerObserver *o, const Reading *readings, size_t n) {
         }
 }
 
+static void answered(ThermometerObserver *o, ThermometerRequest *q, const Reading *readings, size_t n) {
+        Recorder *r = container_of(o, Recorder, observer);
+
+        assert_false(q->waiting);
+        r->answers++;
+        r->answer = readings;
+        if (r->cancel_on_answer) {
+                thermometer_request_cancel(o, r->cancel_on_answer);
+                r->cancel_on_answer = NULL;
+        }
+}
+
 static void set_sensor(Thermometer *t, Sensor *sensor) {
         Sensor **sensors = calloc(1, sizeof(Sensor *));
 
@@ -68,6 +83,7 @@ static Thermometer *new_thermometer(const char *spec) {
 
 static void watch(Recorder *r, Thermometer *t, bool active) {
         r->observer.tick = record;
+        r->observer.answer = answered;
         r->thermometer = t;
         thermometer_add_observer(t, &r->observer);
         thermometer_set_active(t, &r->observer, active);
@@ -198,17 +214,18 @@ static void test_added_during_a_tick_starts_with_the_next(void **state) {
 
 static void test_readings_taken_on_demand(void **state) {
         Thermometer *t = new_thermometer("simulated:seed=5");
+        ThermometerRequest q = { .sensor = 0 };
         Recorder passive = {};
         const Reading *r;
 
         watch(&passive, t, false);
         assert_null(thermometer_peek_readings(t));
-        r = thermometer_get_readings(t, false);
+        r = thermometer_request(t, &passive.observer, &q);
         assert_non_null(r);
         assert_int_equal(r[0].seq, 1);
         assert_int_equal(passive.calls, 1);
         /* Within one interval, the newest is fresh enough: no new tick. */
-        r = thermometer_get_readings(t, false);
+        r = thermometer_request(t, &passive.observer, &q);
         assert_int_equal(r[0].seq, 1);
         assert_int_equal(passive.calls, 1);
         assert_false(thermometer_is_ticking(t));
@@ -220,8 +237,10 @@ static void test_readings_taken_on_demand(void **state) {
                 (void) sd_event_run(e, 0); /* sd_event_now() moves on with the loop */
                 sd_event_unref(e);
         }
-        r = thermometer_get_readings(t, false);
+        r = thermometer_request(t, &passive.observer, &q);
         assert_int_equal(r[0].seq, 2);
+        assert_false(q.waiting);
+        assert_int_equal(passive.answers, 0);
         thermometer_remove_observer(t, &passive.observer);
         thermometer_unref(t);
 }
@@ -288,6 +307,57 @@ static void test_rescan_keeps_places_appends_new_and_marks_gone(void **state) {
         assert_int_equal(thermometer_peek_readings(t)[0].error, -EINPROGRESS);
         run_until(&r, r.calls + 1);
         assert_int_equal(r.last.error, 0);
+
+        thermometer_remove_observer(t, &r.observer);
+        thermometer_unref(t);
+}
+
+/* A request for a slow sensor waits for the tick that has its reading, and is answered once; one for every
+ * sensor waits as well, and a cancelled one is never answered, even from inside another's answer. */
+static void test_request_for_a_slow_sensor_waits_for_its_reading(void **state) {
+        Thermometer *t = new_thermometer("simulated:seed=5,delay=20ms");
+        ThermometerRequest one = { .sensor = 0 }, all = { .sensor = THERMOMETER_ALL_SENSORS },
+                           cancelled = { .sensor = 0 };
+        Recorder r = {};
+        sd_event *e = NULL;
+
+        watch(&r, t, false);
+        assert_null(thermometer_request(t, &r.observer, &one));
+        assert_true(one.waiting);
+        assert_null(thermometer_request(t, &r.observer, &all));
+        assert_null(thermometer_request(t, &r.observer, &cancelled));
+        assert_true(cancelled.waiting);
+        thermometer_request_cancel(&r.observer, &cancelled);
+        assert_false(cancelled.waiting);
+
+        assert_int_equal(sd_event_default(&e), 0);
+        for (int i = 0; i < 1000 && r.answers < 2; i++)
+                assert_true(sd_event_run(e, 100 * 1000) >= 0);
+        assert_int_equal(r.answers, 2);
+        assert_false(one.waiting);
+        assert_false(all.waiting);
+        assert_int_equal(r.answer[0].error, 0);
+        assert_int_equal(r.answer[0].seq, 1);
+
+        /* Fresh now: answered at once, without waiting. */
+        assert_non_null(thermometer_request(t, &r.observer, &one));
+        assert_false(one.waiting);
+
+        /* Two wait; the first answered cancels the second, which is then never answered. */
+        for (int i = 0; i < 10; i++) {
+                (void) sd_event_run(e, 0);
+                usleep(5 * INTERVAL_USEC / 2);
+        }
+        assert_null(thermometer_request(t, &r.observer, &one));
+        assert_null(thermometer_request(t, &r.observer, &all));
+        r.answers = 0;
+        /* The newest waits first: "all" is answered, and cancels "one". */
+        r.cancel_on_answer = &one;
+        for (int i = 0; i < 1000 && (one.waiting || all.waiting); i++)
+                assert_true(sd_event_run(e, 100 * 1000) >= 0);
+        assert_int_equal(r.answers, 1);
+        assert_false(one.waiting);
+        sd_event_unref(e);
 
         thermometer_remove_observer(t, &r.observer);
         thermometer_unref(t);
@@ -415,6 +485,7 @@ int main(void) {
                 cmocka_unit_test(test_remove_self_during_a_tick),
                 cmocka_unit_test(test_added_during_a_tick_starts_with_the_next),
                 cmocka_unit_test(test_readings_taken_on_demand),
+                cmocka_unit_test(test_request_for_a_slow_sensor_waits_for_its_reading),
                 cmocka_unit_test(test_steadily_late_ticks_are_said),
                 cmocka_unit_test(test_rescan_keeps_places_appends_new_and_marks_gone),
                 cmocka_unit_test(test_failed_reading_carries_the_error_and_no_number),
