@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "json.h"
@@ -129,7 +131,13 @@ int sensor_list_build(SensorList *l, const char *const *specs, size_t n_specs, b
                 char error[SENSOR_ERROR_MAX];
                 Sensor *s;
 
-                log_info("No temperature sensor under %s: simulating one.", sensor_sysfs_root());
+                char field[PATH_MAX + 8];
+
+                /* Said where a newcomer sees it: 21 °C from a VM is no reading of a room. */
+                snprintf(field, sizeof(field), "SYSFS=%s", sensor_sysfs_root());
+                log_struct(LOG_NOTICE, 0, THERMO_MESSAGE_SIMULATED, LOG_FIELDS(field),
+                                "No temperature sensor under %s: serving a simulated one, a random walk around 21 °C "
+                                "(not a measurement; see --sensor).", sensor_sysfs_root());
                 r = sensor_simulated_new(NULL, &s, error);
                 if (r < 0)
                         return log_oom();

@@ -30,6 +30,7 @@
 #define MESSAGE_DISCONNECTED "55c68309aadf41c9ba76928ac7c21bd2"
 #define MESSAGE_REJECTED "81be728ab9684781ac2ad5aab0809aa6"
 #define MESSAGE_SHORT_CONNECTIONS "edce26d4d43c47c98f5935d6e4568486"
+#define MESSAGE_SIMULATED "1f04546240b6457f94d0df1f0258ae36"
 
 typedef struct Journal {
         int socket;
@@ -304,8 +305,28 @@ static void test_refusals_are_logged_once_a_second(void **state) {
         close(a);
 }
 
+/* No sensor at all (a VM, a container): the simulated one that stands in is said at notice level, where a
+ * newcomer who runs the quick start sees it, with its own MESSAGE_ID and the place looked in. */
+static void test_simulated_sensor_is_a_notice(void **state) {
+        Journal *j = *state;
+        const char *e;
+
+        assert_true(mkdir("/run/thermo-no-sensors", 0755) == 0 || errno == EEXIST);
+        assert_int_equal(setenv("THERMO_SYSFS_ROOT", "/run/thermo-no-sensors", 1), 0);
+        start(j, (const char *const[]) { NULL });
+        assert_int_equal(unsetenv("THERMO_SYSFS_ROOT"), 0);
+        e = next_entry(j, MESSAGE_SIMULATED);
+        assert_field(e, "PRIORITY=5");
+        assert_field(e, "SYSFS=/run/thermo-no-sensors");
+        assert_non_null(strstr(e, "MESSAGE=No temperature sensor under /run/thermo-no-sensors: serving a simulated one"));
+        e = next_entry(j, MESSAGE_STARTED);
+        assert_field(e, "SENSOR=simulated");
+        assert_stderr_empty(j);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_simulated_sensor_is_a_notice, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_start_connect_disconnect_stop_have_their_fields, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_nothing_but_events_is_logged_per_reading, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refusal_is_a_warning_with_the_address, setup, teardown),
