@@ -10,7 +10,75 @@
 #
 # The unshare process stays in front; its child is the namespace's PID 1. --kill-child takes the namespace
 # down with unshare, whatever ends it.
+#
+# Each box has cgroup hierarchies of its own, so that two booted at once (two test runs, two CI jobs) do
+# not share one tree and break each other: this process first goes into a cgroup of its own, a child of
+# the one it is in (thermo-box.PID, in the hierarchies that track processes, name=systemd and cgroup2;
+# never out of the cgroup the machine put it in, nor into another controller's), then unshares its
+# cgroup namespace, so that the box's systemd sees that cgroup as its root, and mounts it there alone:
+# no controller is shared.
+#
+#   boot.sh --cleanup PID
+#
+# removes what the box of boot.sh PID left in those hierarchies, once it is down; empty ones that boxes
+# no longer running left behind go too.
 set -euo pipefail
+
+# The hierarchies this machine tracks processes in, where each box gets a cgroup of its own.
+hierarchies() {
+        if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
+                echo /sys/fs/cgroup
+                return
+        fi
+        for h in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified; do
+                if mountpoint -q "$h"; then
+                        echo "$h"
+                fi
+        done
+}
+
+# The cgroup this process is in, under hierarchy h (as /proc/self/cgroup has it).
+current() {
+        local h=$1 line
+        if [ "$(stat -f -c %T "$h")" = cgroup2fs ]; then
+                line=$(grep '^0::' /proc/self/cgroup)
+        else
+                line=$(grep ':name=systemd:' /proc/self/cgroup)
+        fi
+        echo "${line#*:*:}"
+}
+
+# Removes a box's tree, deepest first, once the processes a killed PID 1 leaves die (5 seconds at most:
+# cgroups still holding processes then stay).
+remove_box() {
+        for _ in $(seq 50); do
+                if ! find "$1" -name cgroup.procs -exec cat {} + 2>/dev/null | grep -q .; then
+                        break
+                fi
+                sleep 0.1
+        done
+        find "$1" -depth -type d -exec rmdir {} + 2>/dev/null || true
+}
+
+if [ "${1-}" = --cleanup ]; then
+        for h in $(hierarchies); do
+                for box in "$h$(current "$h")"/thermo-box.*; do
+                        [ -d "$box" ] || continue
+                        pid=${box##*.}
+                        if [ "$pid" = "$2" ] || ! kill -0 "$pid" 2>/dev/null; then
+                                remove_box "$box"
+                        fi
+                done
+        done
+        exit 0
+fi
+
+for h in $(hierarchies); do
+        box="$h$(current "$h")/thermo-box.$$"
+        mkdir -p "$box"
+        echo $$ > "$box/cgroup.procs"
+done
+
 exec unshare --pid --mount --net --uts --ipc --cgroup --fork --propagation private --kill-child=SIGKILL \
         bash -c '
 set -euo pipefail
@@ -20,6 +88,17 @@ mkdir -p "$dir/upper" "$dir/work" "$dir/root"
 mount -t overlay overlay -o lowerdir=/,upperdir="$dir/upper",workdir="$dir/work" "$dir/root"
 mount -t proc proc "$dir/root/proc"
 mount --rbind /sys "$dir/root/sys"
+# The cgroup hierarchies, as this namespace sees them: rooted in the box'"'"'s own cgroup (see above).
+if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
+        mount -t cgroup2 cgroup2 "$dir/root/sys/fs/cgroup"
+else
+        mount -t tmpfs -o mode=0755 cgroup "$dir/root/sys/fs/cgroup"
+        mkdir "$dir/root/sys/fs/cgroup/systemd" "$dir/root/sys/fs/cgroup/unified"
+        mount -t cgroup -o none,name=systemd cgroup "$dir/root/sys/fs/cgroup/systemd"
+        if mountpoint -q /sys/fs/cgroup/unified; then
+                mount -t cgroup2 cgroup2 "$dir/root/sys/fs/cgroup/unified"
+        fi
+fi
 mount --rbind /dev "$dir/root/dev"
 mount -t tmpfs tmpfs "$dir/root/run"
 mount -t tmpfs tmpfs "$dir/root/tmp"
