@@ -13,6 +13,7 @@
 #include "protocol.h"
 #include "publisher.h"
 #include "server-link.h"
+#include "text.h"
 #include "topics.h"
 
 #define DROPS_QUIET_USEC (10 * USEC_PER_SEC)
@@ -61,6 +62,7 @@ struct Host {
         uint64_t dropped_unsaid;        /* since it was last said */
         sd_event_source *quiet_timer;
         bool name_clash_said;
+        bool bad_name_said;     /* its host= is no topic level: said once */
         bool sensors_max_said;
 };
 
@@ -286,11 +288,24 @@ static int make_publisher(Host *h) {
         return 0;
 }
 
-/* The host's name: NAME=, else the server's host=, else the name or address we reach it by. */
+/* The host's name: NAME=, else the server's host=, else the name or address we reach it by. A server's
+ * word is a topic level only where it is one: a host= of "victim/cpu" would publish onto another host's
+ * topics, one of "+" or "#" onto none. */
 static int take_name(Host *h, const char *said) {
         const char *name = h->spec->name ?: said;
         char fallback[PROTOCOL_HOST_MAX + 1];
+        int r;
 
+        if (name && !h->spec->name && !topic_host_is_valid(name)) {
+                char shown[4 * PROTOCOL_HOST_MAX + 1];
+
+                if (!h->bad_name_said)
+                        log_warning("%s calls itself '%s', which is no MQTT topic level (letters, digits, '.', '_' "
+                                    "and '-' only): publishing it by its address instead.", h->spec->text,
+                                        text_escape(name, shown, sizeof(shown)));
+                h->bad_name_said = true;
+                name = NULL;
+        }
         if (!name) {
                 snprintf(fallback, sizeof(fallback), "%s", h->spec->host ?: "localhost");
                 for (char *c = fallback; *c; c++)
@@ -311,8 +326,13 @@ static int take_name(Host *h, const char *said) {
                 h->name_clash_said = true;
                 return -EADDRINUSE;
         }
+        /* Named only with its publisher: one that could not be made is tried again, name and all, at the
+         * next greeting. */
         snprintf(h->name, sizeof(h->name), "%s", name);
-        return make_publisher(h);
+        r = make_publisher(h);
+        if (r < 0)
+                h->name[0] = '\0';
+        return r;
 }
 
 static void on_greeted(ServerLink *l, const Reply *hello) {

@@ -10,7 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -465,6 +469,93 @@ static void test_two_servers_of_one_name(void **state) {
         broker_cleanup(&b);
 }
 
+/* A server that is none of ours, on address (a loopback one) and a port of its own: it greets with host=
+ * what the test says, lists one sensor, cpu, and streams 10 readings of it, one every 100ms, to each of
+ * the 10 connections it takes at most, within 30 seconds at most. */
+static pid_t fake_server(const char *address, const char *host, int *ret_port) {
+        struct sockaddr_in sa = { .sin_family = AF_INET };
+        socklen_t n = sizeof(sa);
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        pid_t pid;
+
+        assert_true(fd >= 0);
+        assert_int_equal(inet_pton(AF_INET, address, &sa.sin_addr), 1);
+        assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+        assert_int_equal(listen(fd, 4), 0);
+        assert_int_equal(getsockname(fd, (struct sockaddr *) &sa, &n), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                alarm(30);
+                for (int k = 0; k < 10; k++) {
+                        struct pollfd p = { .events = POLLIN };
+                        char line[512], request[512];
+                        struct timespec ts;
+
+                        p.fd = accept(fd, NULL, NULL);
+                        if (p.fd < 0)
+                                _exit(0);
+                        snprintf(line, sizeof(line),
+                                        "HELLO thermo/1 fake 0.0.1 interval_ms=100 sensor=simulated sensors=1 host=%s\n", host);
+                        (void) send(p.fd, line, strlen(line), MSG_NOSIGNAL);
+                        if (poll(&p, 1, 5000) == 1)
+                                (void) recv(p.fd, request, sizeof(request), 0);
+                        snprintf(line, sizeof(line), "SENSOR cpu simulated\nEND\nOK STREAM\n");
+                        (void) send(p.fd, line, strlen(line), MSG_NOSIGNAL);
+                        for (int seq = 1; seq <= 10; seq++) {
+                                clock_gettime(CLOCK_REALTIME, &ts);
+                                snprintf(line, sizeof(line), "TEMP %i %lld 21.%03i cpu\n", seq,
+                                                (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000, k);
+                                if (send(p.fd, line, strlen(line), MSG_NOSIGNAL) < 0)
+                                        break;
+                                usleep(100 * 1000);
+                        }
+                        close(p.fd);
+                }
+                _exit(0);
+        }
+        close(fd);
+        harness_track(pid);
+        *ret_port = ntohs(sa.sin_port);
+        return pid;
+}
+
+/* A server's host= is a topic level only where it is one: "victim/cpu" would publish onto another host's
+ * topics, "#" onto none. Such a server is published under its address, and that is said once. */
+static void test_a_host_name_that_is_no_topic_level(void **state) {
+        char a1[64], a2[64], *p;
+        Subscriber sub = {};
+        MqttBridge bridge;
+        int port1, port2, said = 0;
+        Broker b;
+
+        broker_start(&b, NULL);
+        subscriber_open(&sub, b.port, "#", 1);
+        (void) fake_server("127.0.0.1", "victim/cpu", &port1);
+        (void) fake_server("127.0.0.2", "#", &port2);
+        snprintf(a1, sizeof(a1), "127.0.0.1:%i", port1);
+        snprintf(a2, sizeof(a2), "127.0.0.2:%i", port2);
+        mqtt_bridge_start(&bridge, (const char *const[]) { "--broker", url(&b), a1, a2, NULL });
+
+        expect(&sub, "thermo/127.0.0.1/cpu", "21.000");
+        expect(&sub, "thermo/127.0.0.2/cpu", "21.000");
+        expect_log(&bridge, "calls itself 'victim/cpu', which is no MQTT topic level");
+        expect_log(&bridge, "calls itself '#', which is no MQTT topic level");
+        /* The servers hang up after 10 readings: once reconnected, published as before, and not said again. */
+        expect(&sub, "thermo/127.0.0.1/cpu", "21.001");
+        expect(&sub, "thermo/127.0.0.2/cpu", "21.001");
+        assert_int_equal(mqtt_bridge_stop(&bridge, SIGTERM), 0);
+        for (p = bridge.log; (p = strstr(p, "calls itself 'victim/cpu'")); p++)
+                said++;
+        assert_int_equal(said, 1);
+        for (size_t i = 0; i < sub.n_messages; i++)
+                if (strncmp(sub.messages[i].topic, "thermo/victim", 13) == 0 || strchr(sub.messages[i].topic, '#'))
+                        fail_msg("published on %s", sub.messages[i].topic);
+
+        subscriber_close(&sub);
+        broker_cleanup(&b);
+}
+
 static void test_bad_arguments(void **state) {
         static const struct {
                 const char *args[4];
@@ -512,6 +603,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_credentials, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_tls, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_two_servers_of_one_name, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_a_host_name_that_is_no_topic_level, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
         };
 
