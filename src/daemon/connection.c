@@ -305,7 +305,9 @@ int connection_read_line(Connection *c, Pump *p, const char **ret_line, size_t *
 
 bool connection_has_room(Connection *c, size_t n) {
         assert(c);
-        return !c->finished && !c->closing && send_queue_size(c->output) + n <= high_water(c);
+        /* Whatever its size, into an empty queue: else a tick larger than the buffer (STREAM * of a
+         * thousand sensors) would never go to anyone. */
+        return !c->finished && !c->closing && (!c->output || send_queue_size(c->output) + n <= high_water(c));
 }
 
 int connection_writev(Connection *c, const struct iovec *iov, size_t n_iov, size_t extra) {
@@ -319,8 +321,10 @@ int connection_writev(Connection *c, const struct iovec *iov, size_t n_iov, size
                 return -EPIPE;
         for (size_t i = 0; i < n_iov; i++)
                 n += iov[i].iov_len;
-        if (send_queue_size(c->output) + n > high_water(c) + extra)
+        /* An empty queue takes any one write, as connection_has_room() says. */
+        if (c->output && send_queue_size(c->output) + n > high_water(c) + extra)
                 return -ENOBUFS;
+        extra = MAX(extra, n);
 
         /* With nothing queued, the socket first: most writes never touch a queue. */
         if (!c->output) {

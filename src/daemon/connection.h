@@ -77,12 +77,13 @@ void connection_done(Connection *c);
 int connection_read_line(Connection *c, Pump *p, const char **ret_line, size_t *ret_length);
 
 /* Queues all n bytes or none; they go to the socket now when nothing else is waiting. Replies to a request
- * may take the queue up to --buffer-size plus extra; -ENOBUFS beyond. A write that fails for any other
- * reason ends the connection. */
+ * may take the queue up to --buffer-size plus extra; -ENOBUFS beyond. An empty queue takes any one write,
+ * however large. A write that fails for any other reason ends the connection. */
 int connection_write(Connection *c, const void *data, size_t n, size_t extra);
 /* The same, for bytes in several places: what one write of preformatted lines takes. */
 int connection_writev(Connection *c, const struct iovec *iov, size_t n_iov, size_t extra);
-/* Whether n more bytes fit under the high-water mark: what a broadcast checks, to skip a slow client. */
+/* Whether n more bytes fit under the high-water mark, or nothing is queued: what a broadcast checks, to
+ * skip a slow client. */
 bool connection_has_room(Connection *c, size_t n);
 
 /* The owner streams to the client (no deadline while it does), or no longer does. */

@@ -383,6 +383,20 @@ void manager_announce_peer(Manager *m, Peer *p) {
         log_connected(m, p, LOG_INFO);
 }
 
+void manager_note_skipping(Manager *m, Peer *p) {
+        char addr[PEER_ADDRESS_STRING_MAX], addr_field[PEER_ADDRESS_STRING_MAX + 16], size[32];
+
+        assert(m);
+        assert(p);
+
+        peer_address_format(&p->address, addr, sizeof(addr));
+        snprintf(addr_field, sizeof(addr_field), "REMOTE_ADDR=%s", addr);
+        snprintf(size, sizeof(size), "%" PRIu64, m->options->buffer_size);
+        log_struct(p->announced ? LOG_INFO : LOG_DEBUG, 0, NULL, LOG_FIELDS(addr_field),
+                        "Readings are skipped for %s: it takes them more slowly than they come, and its buffer "
+                        "(--buffer-size=%s bytes) is full. It sees gaps in the readings' numbers.", addr, size);
+}
+
 void manager_remove_peer(Manager *m, Peer *p) {
         char addr[PEER_ADDRESS_STRING_MAX], addr_field[PEER_ADDRESS_STRING_MAX + 16], clients[32], why[128];
         const char *reason;

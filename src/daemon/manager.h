@@ -138,6 +138,9 @@ void manager_add_peer(Manager *m, Peer *p, const PeerOps *ops, const PeerAddress
  * ping, a scrape, a poll every minute), or does past those 10, is logged at debug level, and counted in a
  * summary once an hour. */
 void manager_announce_peer(Manager *m, Peer *p);
+/* Readings are skipped for p, too slow to take them: said once per client, at info level for a client
+ * logged when it began to stream, at debug level for the others (so no more than 10 a second). */
+void manager_note_skipping(Manager *m, Peer *p);
 /* p is over (p->reason or p->error say why): the manager logs it, stops counting it, and frees it later
  * from an event of its own. Safe from inside any callback of p's. */
 void manager_remove_peer(Manager *m, Peer *p);

@@ -87,6 +87,9 @@ void session_deliver(Session *s, const struct iovec *iov, size_t n_iov, size_t n
          * client alone, all its lines together, and it sees a gap in the sequence numbers. */
         if (!connection_has_room(&s->connection, n)) {
                 s->front_end->front_end.manager->skipped += readings;
+                if (!s->skipping_said)
+                        manager_note_skipping(s->front_end->front_end.manager, &s->connection.peer);
+                s->skipping_said = true;
                 return;
         }
         if (connection_writev(&s->connection, iov, n_iov, 0) < 0 || readings == 0 || s->remaining == 0)

@@ -25,6 +25,7 @@ struct Session {
         bool all:1;             /* STREAM *: every sensor */
         bool get_named:1;       /* that GET named its sensor: its reply does too */
         bool eof:1;             /* the peer sent all it will send */
+        bool skipping_said:1;   /* readings were skipped for it, and the log said so */
 };
 
 /* Greets the peer; on failure fd is closed. */

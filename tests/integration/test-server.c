@@ -1075,6 +1075,45 @@ static void test_several_slow_client_skips_whole_ticks(void **state) {
         harness_cleanup(&p);
 }
 
+/* A tick larger than a client's whole buffer (STREAM * of a thousand sensors and the default 64K; here a
+ * dozen sensors and 256 bytes) still goes to it, whole, into its empty buffer: never silence. */
+static void test_a_tick_larger_than_the_buffer_is_sent(void **state) {
+        const char *args[2 * 12 + 8] = { "--interval", "50ms", "--buffer-size", "256" };
+        char specs[12][64], line[200];
+        size_t n = 4;
+        ServerProcess p;
+        uint64_t seq = 0;
+        int fd;
+
+        for (int i = 0; i < 12; i++) {
+                snprintf(specs[i], sizeof(specs[i]), "sensor%02i=simulated:seed=%i", i, i);
+                args[n++] = "--sensor";
+                args[n++] = specs[i];
+        }
+        args[n] = NULL;
+        harness_start_activated(&p, args);
+        fd = harness_connect(p.port, 0);
+        assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
+        harness_send_str(fd, "STREAM 3 *\n");
+        expect_line(fd, "OK STREAM");
+        for (int tick = 0; tick < 3; tick++)
+                for (int i = 0; i < 12; i++) {
+                        Line l = read_reading(fd);
+                        char name[16];
+
+                        snprintf(name, sizeof(name), "sensor%02i", i);
+                        assert_string_equal(l.name, name);
+                        if (i == 0) {
+                                assert_true(l.seq > seq);
+                                seq = l.seq;
+                        } else
+                                assert_int_equal(l.seq, seq);
+                }
+        expect_line(fd, "END");
+        close(fd);
+        harness_cleanup(&p);
+}
+
 /* A slow sensor (simulated:delay=) is read off the loop: the other sensor gets every tick, the slow one is
  * unavailable for a tick where it is not ready, and never shows an old value as a new one. */
 static void test_slow_sensor_never_delays_the_others(void **state) {
@@ -1177,6 +1216,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_several_default_client_sees_thermo1, setup_several, teardown_several),
                 cmocka_unit_test_teardown(test_several_slow_client_skips_whole_ticks, harness_kill_all),
                 cmocka_unit_test_teardown(test_slow_sensor_never_delays_the_others, harness_kill_all),
+                cmocka_unit_test_teardown(test_a_tick_larger_than_the_buffer_is_sent, harness_kill_all),
         };
         signal(SIGPIPE, SIG_IGN);
         return cmocka_run_group_tests(tests, NULL, harness_kill_all);
