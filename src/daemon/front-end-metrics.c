@@ -4,6 +4,7 @@
  * manager's: it accepts them, counts them as clients (for --max-clients, exit on idle, STATUS= and
  * shutdown) and hands them to libmicrohttpd here. */
 #include <errno.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,16 @@
 
 #define HTTP_TIMEOUT_SECONDS 10         /* a client that sends slowly, or never finishes, or idles */
 #define HTTP_MEMORY_LIMIT (16 * 1024)   /* a request, headers and all: anything larger is refused */
+/* From a connection, or the end of its last response, to the whole of its next request's headers: past
+ * it, closed. libmicrohttpd's own timeout (the same length) starts anew with every byte, so that a header
+ * byte every few seconds (a slowloris) would hold a slot for ever. */
+#define HTTP_HEADERS_TIMEOUT_USEC (HTTP_TIMEOUT_SECONDS * USEC_PER_SEC)
+/* HTTP connections take this share of --max-clients at most (a quarter), so that they never take the
+ * slots of thermo/1's streams. */
+#define HTTP_SHARE_DIVISOR 4
+/* A connection whose request has not come is cut to make room only once it has had this long to send it:
+ * a scrape's comes at once, and is read at the loop's next turn. */
+#define HTTP_HEADERS_GRACE_USEC (50 * USEC_PER_MSEC)
 
 typedef struct MetricsFrontEnd MetricsFrontEnd;
 typedef struct Scrape Scrape;
@@ -27,6 +38,11 @@ struct Scrape {
         struct MHD_Connection *connection;  /* NULL once libmicrohttpd has closed it */
         void **context;                     /* libmicrohttpd's pointer to us, cleared when we go first */
         ThermometerRequest request;         /* suspended until the tick that has its readings */
+        Deadline headers;                   /* for its next request's headers, while they are awaited */
+        LIST_FIELDS(Scrape, awaited);       /* on its front end's list then, the newest first */
+        uint64_t awaited_since;             /* CLOCK_MONOTONIC */
+        bool awaited;
+        bool cut;                           /* closed by us, and no client any more */
 };
 
 struct MetricsFrontEnd {
@@ -36,6 +52,8 @@ struct MetricsFrontEnd {
         sd_event_source *io;
         sd_event_source *timer;
         ThermometerObserver observer;
+        Scrape *awaited;        /* connections whose next request's headers have not come yet */
+        size_t n_scrapes;       /* connections, but those cut: what the share counts */
         bool stopping;
 };
 
@@ -79,6 +97,53 @@ static void stop_waiting(Scrape *s) {
         thermometer_request_cancel(&s->front_end->observer, &s->request);
 }
 
+/* Libmicrohttpd runs from the loop, soon: what it has to do now is not done inside its own callbacks. */
+static void run_soon(MetricsFrontEnd *m) {
+        (void) sd_event_source_set_time_relative(m->timer, 0);
+        (void) sd_event_source_set_enabled(m->timer, SD_EVENT_ONESHOT);
+}
+
+static void headers_came(Scrape *s) {
+        if (!s->awaited)
+                return;
+        LIST_REMOVE(awaited, s->front_end->awaited, s);
+        s->awaited = false;
+        deadline_cancel(s->front_end->front_end.manager->deadlines, &s->headers);
+}
+
+static void await_headers(Scrape *s) {
+        if (s->awaited || s->cut)
+                return;
+        LIST_PREPEND(awaited, s->front_end->awaited, s);
+        s->awaited = true;
+        (void) sd_event_now(s->front_end->front_end.manager->event, CLOCK_MONOTONIC, &s->awaited_since);
+        deadline_set(s->front_end->front_end.manager->deadlines, &s->headers, HTTP_HEADERS_TIMEOUT_USEC);
+}
+
+/* A connection whose request is not coming (in time) is closed, as libmicrohttpd closes one that times
+ * out: shut down, which it sees at its next run. It is no client from now on, for the share and for the
+ * manager, which frees it soon (libmicrohttpd is told to forget it then). */
+static void cut(Scrape *s, const char *why) {
+        const union MHD_ConnectionInfo *info;
+
+        if (s->cut || !s->connection)
+                return;
+        headers_came(s);
+        stop_waiting(s);
+        s->cut = true;
+        s->front_end->n_scrapes--;
+        info = MHD_get_connection_info(s->connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (info)
+                (void) shutdown(info->connect_fd, SHUT_RDWR);
+        run_soon(s->front_end);
+        s->peer.reason = why;
+        manager_remove_peer(s->front_end->front_end.manager, &s->peer);
+}
+
+static void on_headers_deadline(Deadline *d) {
+        cut(container_of(d, Scrape, headers), "HTTP request headers too slow");
+}
+
 static void scrape_shutdown(Peer *p) {
         Scrape *s = scrape_of(p);
 
@@ -94,6 +159,7 @@ static void scrape_free(Peer *p) {
         Scrape *s = scrape_of(p);
 
         stop_waiting(s);
+        headers_came(s);
         /* Freed at the end while libmicrohttpd still holds the connection: it must not call us about it. */
         if (s->context)
                 *s->context = NULL;
@@ -117,9 +183,13 @@ static void on_connection(void *userdata, struct MHD_Connection *connection, voi
                 if (!s)
                         return;
                 stop_waiting(s);
+                headers_came(s);
                 s->connection = NULL;
                 s->context = NULL;
                 *context = NULL;
+                if (s->cut)
+                        return; /* counted out already */
+                m->n_scrapes--;
                 s->peer.reason = "HTTP connection closed";
                 manager_remove_peer(m->front_end.manager, &s->peer);
                 return;
@@ -133,10 +203,23 @@ static void on_connection(void *userdata, struct MHD_Connection *connection, voi
         s->front_end = m;
         s->connection = connection;
         s->context = context;
+        s->headers.handler = on_headers_deadline;
         info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
         (void) peer_address_from_socket(info ? info->connect_fd : -EBADF, &address);
         manager_add_peer(m->front_end.manager, &s->peer, &scrape_ops, &address);
+        m->n_scrapes++;
+        await_headers(s);
         *context = s;
+}
+
+/* A request is over: on a connection kept alive, the next one's headers are awaited as the first's were. */
+static void on_completed(void *userdata, struct MHD_Connection *connection, void **request,
+                enum MHD_RequestTerminationCode code) {
+        const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        Scrape *s = info ? info->socket_context : NULL;
+
+        if (s && code == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+                await_headers(s);
 }
 
 static enum MHD_Result respond(MetricsFrontEnd *m, struct MHD_Connection *connection, unsigned status,
@@ -186,6 +269,8 @@ static enum MHD_Result on_request(void *userdata, struct MHD_Connection *connect
         s = info ? info->socket_context : NULL;
         if (!s)
                 return MHD_NO;
+        /* Called first with the whole of the headers. */
+        headers_came(s);
 
         /* Refused at the first call, which comes with the headers, before any body: the answer closes the
          * connection, the body unread. */
@@ -247,8 +332,7 @@ static void on_answer(ThermometerObserver *o, ThermometerRequest *q, const Readi
         /* Without a thread of its own, libmicrohttpd takes resumed connections up at its next run, and its
          * timeout does not count them: run it from the loop, not from here (a tick taken on demand runs
          * inside its request callback). */
-        (void) sd_event_source_set_time_relative(m->timer, 0);
-        (void) sd_event_source_set_enabled(m->timer, SD_EVENT_ONESHOT);
+        run_soon(m);
 }
 
 _printf_(2, 0) static void on_log(void *userdata, const char *format, va_list ap) {
@@ -277,6 +361,27 @@ static int front_end_open(FrontEnd *fe, int fd, const PeerAddress *address) {
         return 0;
 }
 
+/* The HTTP share is full: room is made by cutting the connection that has waited longest for its
+ * request's headers (a slowloris, or a connection kept alive and idle), if that is long enough for a
+ * scrape's headers to have come (a newcomer's have not been read yet). A scrape that sends its request at
+ * once is then served whatever slow ones hold; with none to cut, the newcomer is refused. */
+static bool front_end_admit(FrontEnd *fe) {
+        MetricsFrontEnd *m = metrics_of(fe);
+        size_t share = MAX(fe->manager->options->max_clients / HTTP_SHARE_DIVISOR, UINT64_C(1));
+        Scrape *oldest = m->awaited;
+        uint64_t now;
+
+        if (m->n_scrapes < share)
+                return true;
+        while (oldest && oldest->awaited_next)
+                oldest = oldest->awaited_next;
+        (void) sd_event_now(fe->manager->event, CLOCK_MONOTONIC, &now);
+        if (!oldest || now < oldest->awaited_since + HTTP_HEADERS_GRACE_USEC)
+                return false;
+        cut(oldest, "HTTP request headers too slow, with the HTTP share of the slots full");
+        return true;
+}
+
 static void front_end_refuse(FrontEnd *fe, int fd) {
         static const char response[] = "HTTP/1.1 503 Service Unavailable\r\n"
                                        "Content-Type: text/plain; charset=utf-8\r\n"
@@ -302,6 +407,7 @@ static void front_end_free(FrontEnd *fe) {
 }
 
 static const FrontEndOps metrics_front_end_ops = {
+        .admit = front_end_admit,
         .open = front_end_open,
         .refuse = front_end_refuse,
         .free = front_end_free,
@@ -331,11 +437,12 @@ int metrics_front_end_new(Manager *m, const char *server_name, FrontEnd **ret) {
                         0, NULL, NULL, on_request, mf,
                         MHD_OPTION_EXTERNAL_LOGGER, on_log, mf,
                         MHD_OPTION_NOTIFY_CONNECTION, on_connection, mf,
+                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, mf,
                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) HTTP_TIMEOUT_SECONDS,
                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) HTTP_MEMORY_LIMIT,
                         /* The manager counts clients (--max-clients); libmicrohttpd's own limit, 1020 by
                          * default, must not refuse those it lets in. */
-                        MHD_OPTION_CONNECTION_LIMIT, (unsigned) m->options->max_clients,
+                        MHD_OPTION_CONNECTION_LIMIT, (unsigned) MIN(m->options->max_clients, (uint64_t) UINT_MAX),
                         MHD_OPTION_END);
         if (!mf->daemon)
                 return -ENOMEM;

@@ -545,6 +545,11 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
                         refuse(m, l->front_end, cfd, &address, why);
                         continue;
                 }
+                if (l->front_end->ops->admit && !l->front_end->ops->admit(l->front_end)) {
+                        snprintf(why, sizeof(why), "the %s front end's share of the slots is taken", l->front_end->name);
+                        refuse(m, l->front_end, cfd, &address, why);
+                        continue;
+                }
                 if (IN_SET(address.family, AF_INET, AF_INET6))
                         listen_tune_connection(cfd);
                 r = l->front_end->ops->open(l->front_end, cfd, &address);

@@ -278,6 +278,13 @@ bool harness_wait_notify(ServerProcess *p, const char *prefix, int timeout_ms) {
         }
 }
 
+void harness_drain_notify(ServerProcess *p) {
+        char buf[4096];
+
+        while (recv(p->notify_fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+                ;
+}
+
 void harness_cleanup(ServerProcess *p) {
         char path[128];
 

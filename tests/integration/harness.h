@@ -51,6 +51,9 @@ int harness_stop(ServerProcess *p, int sig);
 int harness_wait_exit(ServerProcess *p, int timeout_ms);
 /* Waits for a notify message that starts with prefix (e.g. "STOPPING=1"); true when it came. */
 bool harness_wait_notify(ServerProcess *p, const char *prefix, int timeout_ms);
+/* Drops the notify messages that came: as systemd does, a test that runs long reads them, else the
+ * server's sd_notify() waits once ten are queued (net.unix.max_dgram_qlen). */
+void harness_drain_notify(ServerProcess *p);
 void harness_cleanup(ServerProcess *p);
 
 /* A blocking TCP connection to 127.0.0.1:port. rcvbuf > 0 shrinks its receive buffer. */

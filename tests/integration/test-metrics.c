@@ -3,7 +3,9 @@
  * speaks HTTP/1.1 while the other speaks thermo/1; what a scrape shows, in both formats; what HTTP clients
  * get wrong, and slow or idle ones; --max-clients and shutdown. Real sensors are files here, with values
  * the test chooses. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -314,6 +316,117 @@ static void test_a_silent_client_is_closed(void **state) {
         harness_cleanup(&s);
 }
 
+/* The slowloris: 300 connections from 32 loopback addresses, each sending a byte of its request's headers
+ * every 5 seconds, for 15 seconds, connecting again when cut or refused (once a second at most). They
+ * must take neither a streaming client's slot (HTTP has a quarter of --max-clients at most) nor a
+ * scraper's (a request's headers have 10 seconds from the connection on, and the connection that has
+ * waited longest for them is cut to make room): both are served throughout. */
+#define ATTACKERS 300
+
+static int64_t monotonic_ms(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static pid_t slowloris(int port) {
+        pid_t pid = fork();
+
+        assert_true(pid >= 0);
+        if (pid > 0) {
+                harness_track(pid);
+                return pid;
+        }
+        alarm(30);
+        {
+                static const char headers[] = "GET /metrics HTTP/1.1\r\nHost: x\r\nX-a: b\r\n";
+                int fds[ATTACKERS];
+                int64_t next[ATTACKERS] = {}, start = monotonic_ms();
+                size_t sent[ATTACKERS] = {};
+
+                for (int i = 0; i < ATTACKERS; i++)
+                        fds[i] = -1;
+                for (;;) {
+                        int64_t now = monotonic_ms();
+
+                        if (now - start > 15000)
+                                _exit(0);
+                        for (int i = 0; i < ATTACKERS; i++) {
+                                char c;
+
+                                if (fds[i] >= 0 && recv(fds[i], &c, 1, MSG_DONTWAIT) == 0) {
+                                        close(fds[i]);
+                                        fds[i] = -1;
+                                }
+                                if (now < next[i])
+                                        continue;
+                                if (fds[i] < 0) {
+                                        struct sockaddr_in from = { .sin_family = AF_INET,
+                                                                    .sin_addr.s_addr = htonl(0x7f000200 + 1 + i % 32) },
+                                                           to = { .sin_family = AF_INET, .sin_port = htons(port),
+                                                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+                                        fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+                                        if (fds[i] < 0 || bind(fds[i], (struct sockaddr *) &from, sizeof(from)) < 0 ||
+                                                        (connect(fds[i], (struct sockaddr *) &to, sizeof(to)) < 0 &&
+                                                         errno != EINPROGRESS)) {
+                                                if (fds[i] >= 0)
+                                                        close(fds[i]);
+                                                fds[i] = -1;
+                                        }
+                                        sent[i] = 0;
+                                        next[i] = now + 1000;
+                                        continue;
+                                }
+                                (void) send(fds[i], headers + sent[i] % (sizeof(headers) - 1), 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+                                sent[i]++;
+                                next[i] = now + 5000;
+                        }
+                        usleep(20 * 1000);
+                }
+        }
+}
+
+static void test_slow_http_clients_take_no_one_s_slot(void **state) {
+        ServerProcess s;
+        uint64_t seq = 0;
+        int stream, scrapes = 0;
+        char line[256];
+        Response r;
+        pid_t attack;
+
+        start(&s, (const char *const[]) { "--max-clients", "128", NULL });
+        stream = harness_connect(s.port, 0);
+        assert_true(harness_read_line(stream, line, sizeof(line), T) > 0);
+        harness_send_str(stream, "STREAM\n");
+        assert_true(harness_read_line(stream, line, sizeof(line), T) > 0);
+        assert_string_equal(line, "OK STREAM");
+
+        attack = slowloris(s.metrics_port);
+        /* A scrape every half second while the attack lasts, each served; every reading streamed. */
+        for (int64_t until = monotonic_ms() + 15000; monotonic_ms() < until; scrapes++) {
+                harness_drain_notify(&s);
+                scrape(s.metrics_port, "", &r);
+                assert_int_equal(r.status, 200);
+                while (harness_read_line(stream, line, sizeof(line), 20) > 0) {
+                        uint64_t k = harness_assert_temp(line);
+
+                        if (seq > 0)
+                                assert_int_equal(k, seq + 1);
+                        seq = k;
+                }
+                usleep(500 * 1000);
+        }
+        assert_true(scrapes >= 20);
+        assert_true(seq >= 100);
+        assert_int_equal(harness_wait_pid(attack, T), 0);
+
+        close(stream);
+        assert_int_equal(harness_stop(&s, SIGTERM), 0);
+        harness_cleanup(&s);
+}
+
 static void test_scrapes_count_as_clients(void **state) {
         ServerProcess s;
         Response r;
@@ -461,6 +574,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_keep_alive_head_and_errors, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_a_silent_client_is_closed, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_scrapes_count_as_clients, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_slow_http_clients_take_no_one_s_slot, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_scrapes_cost_one_reading_of_each_sensor, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_skipped_readings_are_counted, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_exit_on_idle_waits_for_a_kept_connection, setup, teardown),
