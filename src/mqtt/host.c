@@ -21,7 +21,7 @@
 /* One sensor of the host, and what the broker has of it. */
 typedef struct HostSensor {
         char name[PROTOCOL_NAME_MAX + 1];
-        Reading latest;         /* the newest reading; its sensor points to name */
+        Reading latest;         /* the newest reading; its sensor is NULL (name says it): the array moves */
         bool has_reading;
         bool failing;           /* ERR 503 since the last reading */
         /* Waiting to be published: */
@@ -145,8 +145,12 @@ static int publish_config(Host *h, HostSensor *s) {
 
 static int publish_reading(Host *h, HostSensor *s) {
         char topic[TOPIC_MAX], payload[160];
-        size_t n = payload_reading(payload, sizeof(payload), h->options->payload, &s->latest);
+        Reading reading = s->latest;
+        size_t n;
         int r;
+
+        reading.sensor = s->name;
+        n = payload_reading(payload, sizeof(payload), h->options->payload, &reading);
 
         topic_reading(topic, h->options->topic_prefix, h->name, s->name);
         r = publish(h, topic, payload, n, h->options->qos);
@@ -405,7 +409,6 @@ static int take_listing(Host *h) {
         for (size_t i = 0; i < h->n_sensors; i++) {
                 HostSensor *s = &h->sensors[i];
 
-                s->latest.sensor = s->name;
                 s->queued = false;
                 if (s->config_pending || s->status_pending || s->reading_pending)
                         enqueue(h, s);
@@ -446,9 +449,6 @@ static HostSensor *add_streamed(Host *h, const char *name) {
         h->sensors[h->n_sensors] = (HostSensor) { .config_pending = h->options->discovery, .status_pending = true };
         snprintf(h->sensors[h->n_sensors].name, sizeof(h->sensors[h->n_sensors].name), "%s", name);
         h->n_sensors = n;
-        /* Moved: each reading's sensor points to its name again. */
-        for (size_t i = 0; i < n; i++)
-                h->sensors[i].latest.sensor = h->sensors[i].name;
         log_info("%s has a new sensor, %s.", h->name, name);
         return &h->sensors[n - 1];
 }
@@ -468,7 +468,7 @@ static void take_reading(Host *h, const Reading *r) {
         if (s->reading_pending)
                 count_dropped(h, 1);
         s->latest = *r;
-        s->latest.sensor = s->name;
+        s->latest.sensor = NULL;
         s->has_reading = true;
         s->reading_pending = true;
         if (s->failing) {

@@ -471,8 +471,9 @@ static void test_two_servers_of_one_name(void **state) {
 
 /* A server that is none of ours, on address (a loopback one) and a port of its own: it greets with host=
  * what the test says, lists one sensor, cpu, and streams 10 readings of it, one every 100ms, to each of
- * the 10 connections it takes at most, within 30 seconds at most. */
-static pid_t fake_server(const char *address, const char *host, int *ret_port) {
+ * the 10 connections it takes at most, within 30 seconds at most. With a new sensor, the first reading is
+ * cpu's, and the 100 others (10 seconds of them) are of a sensor it did not list, new1, as after a rescan. */
+static pid_t fake_server(const char *address, const char *host, bool new_sensor, int *ret_port) {
         struct sockaddr_in sa = { .sin_family = AF_INET };
         socklen_t n = sizeof(sa);
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -502,10 +503,11 @@ static pid_t fake_server(const char *address, const char *host, int *ret_port) {
                                 (void) recv(p.fd, request, sizeof(request), 0);
                         snprintf(line, sizeof(line), "SENSOR cpu simulated\nEND\nOK STREAM\n");
                         (void) send(p.fd, line, strlen(line), MSG_NOSIGNAL);
-                        for (int seq = 1; seq <= 10; seq++) {
+                        for (int seq = 1; seq <= (new_sensor ? 101 : 10); seq++) {
                                 clock_gettime(CLOCK_REALTIME, &ts);
-                                snprintf(line, sizeof(line), "TEMP %i %lld 21.%03i cpu\n", seq,
-                                                (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000, k);
+                                snprintf(line, sizeof(line), "TEMP %i %lld 21.%03i %s\n", seq,
+                                                (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000, k,
+                                                new_sensor && seq > 1 ? "new1" : "cpu");
                                 if (send(p.fd, line, strlen(line), MSG_NOSIGNAL) < 0)
                                         break;
                                 usleep(100 * 1000);
@@ -531,8 +533,8 @@ static void test_a_host_name_that_is_no_topic_level(void **state) {
 
         broker_start(&b, NULL);
         subscriber_open(&sub, b.port, "#", 1);
-        (void) fake_server("127.0.0.1", "victim/cpu", &port1);
-        (void) fake_server("127.0.0.2", "#", &port2);
+        (void) fake_server("127.0.0.1", "victim/cpu", false, &port1);
+        (void) fake_server("127.0.0.2", "#", false, &port2);
         snprintf(a1, sizeof(a1), "127.0.0.1:%i", port1);
         snprintf(a2, sizeof(a2), "127.0.0.2:%i", port2);
         mqtt_bridge_start(&bridge, (const char *const[]) { "--broker", url(&b), a1, a2, NULL });
@@ -552,6 +554,52 @@ static void test_a_host_name_that_is_no_topic_level(void **state) {
                 if (strncmp(sub.messages[i].topic, "thermo/victim", 13) == 0 || strchr(sub.messages[i].topic, '#'))
                         fail_msg("published on %s", sub.messages[i].topic);
 
+        subscriber_close(&sub);
+        broker_cleanup(&b);
+}
+
+/* Out of memory as a server's stream brings a sensor it did not list: that sensor is left out, and the
+ * others are published as they were, names and all, when the broker has them all again. (Each reading
+ * kept a pointer to its sensor's name, into an array that had moved.) */
+static void test_no_memory_for_a_new_sensor(void **state) {
+        Subscriber sub = {};
+        MqttBridge bridge;
+        char address[64];
+        const Message *m;
+        Broker b;
+        int port;
+
+        broker_start(&b, NULL);
+        (void) fake_server("127.0.0.1", "fake", true, &port);
+        snprintf(address, sizeof(address), "127.0.0.1:%i", port);
+        assert_int_equal(setenv("THERMO_TEST_FAIL_ARRAY", "2", 1), 0);
+        {
+                const char *normal = getenv("THERMO_MQTT"), *failing = getenv("THERMO_MQTT_FAILING_ALLOC");
+                char saved[512];
+
+                assert_non_null(failing);
+                snprintf(saved, sizeof(saved), "%s", normal);
+                assert_int_equal(setenv("THERMO_MQTT", failing, 1), 0);
+                mqtt_bridge_start(&bridge, (const char *const[]) { "--broker", url(&b), "--payload", "json", address, NULL });
+                assert_int_equal(setenv("THERMO_MQTT", saved, 1), 0);
+        }
+        assert_int_equal(unsetenv("THERMO_TEST_FAIL_ARRAY"), 0);
+        subscriber_open(&sub, b.port, "thermo/#", 1);
+        m = expect(&sub, "thermo/fake/cpu", NULL);
+        expect_in(m->payload, "\"sensor\":\"cpu\"");
+        usleep(500 * 1000); /* new1's readings come, and find no room */
+
+        /* The broker loses everything: all of it again, from what the bridge kept. */
+        subscriber_close(&sub);
+        broker_kill(&b, SIGKILL);
+        expect_log(&bridge, "Lost the broker");
+        broker_restart(&b);
+        subscriber_open(&sub, b.port, "thermo/#", 1);
+        m = expect(&sub, "thermo/fake/cpu", NULL);
+        expect_in(m->payload, "\"sensor\":\"cpu\"");
+        assert_null(subscriber_last(&sub, "thermo/fake/new1"));
+
+        assert_int_equal(mqtt_bridge_stop(&bridge, SIGTERM), 0);
         subscriber_close(&sub);
         broker_cleanup(&b);
 }
@@ -604,6 +652,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_tls, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_two_servers_of_one_name, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_a_host_name_that_is_no_topic_level, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_no_memory_for_a_new_sensor, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
         };
 
