@@ -71,7 +71,7 @@ static const SensorOps path_ops = {
 
 int sensor_path_new(const char *path, const char *name, const char *source, const char *label, bool slow,
                 Sensor **ret) {
-        _cleanup_(sensor_freep) Sensor *s = NULL;
+        _cleanup_(sensor_unrefp) Sensor *s = NULL;
         PathSensor *p;
 
         assert(path);

@@ -14,7 +14,7 @@ void sensor_list_done(SensorList *l) {
         assert(l);
 
         for (size_t i = 0; i < l->n; i++)
-                sensor_free(l->sensors[i]);
+                sensor_unref(l->sensors[i]);
         l->sensors = mfree(l->sensors);
         l->n = 0;
 }
@@ -23,7 +23,7 @@ static int add(SensorList *l, Sensor *s) {
         Sensor **p = reallocarray(l->sensors, l->n + 1, sizeof(Sensor *));
 
         if (!p) {
-                sensor_free(s);
+                sensor_unref(s);
                 return -ENOMEM;
         }
         p[l->n++] = s;
@@ -38,6 +38,30 @@ static bool has_path(const SensorList *l, const char *path) {
         return false;
 }
 
+static bool has_name(const SensorList *l, const char *name) {
+        for (size_t i = 0; i < l->n; i++)
+                if (strcmp(l->sensors[i]->name, name) == 0)
+                        return true;
+        return false;
+}
+
+/* A sensor found whose name another has already (one a --sensor NAME= named so) is served as NAME-2, -3...,
+ * as discovery numbers two alike: names are unique among all sensors, and the admin's stay as given. */
+static int name_uniquely(const SensorList *l, Sensor *s) {
+        char name[PROTOCOL_NAME_MAX + 1], suffix[16];
+
+        if (!has_name(l, s->name))
+                return 0;
+        for (unsigned k = 2;; k++) {
+                snprintf(suffix, sizeof(suffix), "-%u", k);
+                snprintf(name, sizeof(name), "%.*s%s", (int) (PROTOCOL_NAME_MAX - strlen(suffix)), s->name, suffix);
+                if (!has_name(l, name))
+                        break;
+        }
+        log_notice("Sensor %s is served as %s: another sensor is called %s.", s->source, name, s->name);
+        return sensor_set_name(s, name);
+}
+
 /* Every sensor found, but those given already. */
 static int add_discovered(SensorList *l) {
         Sensor **found;
@@ -47,8 +71,13 @@ static int add_discovered(SensorList *l) {
         if (n < 0)
                 return n;
         for (int i = 0; i < n; i++) {
-                if (r < 0 || has_path(l, found[i]->path))
-                        sensor_free(found[i]);
+                if (r < 0 || has_path(l, found[i]->path)) {
+                        sensor_unref(found[i]);
+                        continue;
+                }
+                r = name_uniquely(l, found[i]);
+                if (r < 0)
+                        sensor_unref(found[i]);
                 else
                         r = add(l, found[i]);
         }
@@ -111,7 +140,7 @@ int sensor_list_build(SensorList *l, const char *const *specs, size_t n_specs, b
                 if (r < 0)
                         return log_invalid_value("--sensor", specs[i], error);
                 if (name[0] && sensor_set_name(s, name) < 0) {
-                        sensor_free(s);
+                        sensor_unref(s);
                         return log_oom();
                 }
                 for (k = 0; k < l->n && strcmp(l->sensors[k]->name, s->name) != 0; k++)
@@ -119,7 +148,7 @@ int sensor_list_build(SensorList *l, const char *const *specs, size_t n_specs, b
                 if (k < l->n) {
                         snprintf(error, sizeof(error), "another sensor is called %s already: name this one (NAME=%s)",
                                         s->name, spec);
-                        sensor_free(s);
+                        sensor_unref(s);
                         return log_invalid_value("--sensor", specs[i], error);
                 }
                 r = add(l, s);

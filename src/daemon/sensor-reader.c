@@ -7,19 +7,21 @@
 
 #include "sensor-reader.h"
 
+/* The loop's side (io, done, userdata) and what it shares with the thread, under lock. A reader freed
+ * while its thread reads is the thread's from then on: the thread frees it when the read returns, however
+ * long a sysfs or 1-Wire read takes, and the loop goes on at once. Nothing is cancelled: a read that is cut
+ * short would leave its fd open. */
 struct SensorReader {
-        Sensor *sensor;         /* read by the thread alone while busy */
         sensor_reader_done_t done;
         void *userdata;
-
-        int eventfd;
         sd_event_source *io;
         pthread_t thread;
         bool started;
 
-        /* Shared with the thread, under lock. */
         pthread_mutex_t lock;
         pthread_cond_t wake;
+        Sensor *sensor;         /* a reference of the reader's own */
+        int eventfd;            /* the loop's; written under lock, and closed under it too */
         bool requested, busy, stop, have_result;
         SensorResult result;
 };
@@ -31,36 +33,50 @@ static uint64_t now_usec(clockid_t clock) {
         return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
+static void reader_destroy(SensorReader *r) {
+        sensor_unref(r->sensor);
+        safe_close(r->eventfd);
+        pthread_cond_destroy(&r->wake);
+        pthread_mutex_destroy(&r->lock);
+        free(r);
+}
+
 static void *reader_thread(void *userdata) {
         SensorReader *r = userdata;
 
-        /* Cancelled only while reading (see sensor_reader_free()), never while it holds the lock. */
-        (void) pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
         for (;;) {
                 SensorResult result = {};
+                bool orphaned;
 
                 pthread_mutex_lock(&r->lock);
                 while (!r->requested && !r->stop)
                         pthread_cond_wait(&r->wake, &r->lock);
                 if (r->stop) {
+                        /* Freed while a read was asked for: ours to free. Otherwise the loop joins us. */
+                        orphaned = r->busy;
                         pthread_mutex_unlock(&r->lock);
+                        if (orphaned)
+                                reader_destroy(r);
                         return NULL;
                 }
                 r->requested = false;
                 pthread_mutex_unlock(&r->lock);
 
-                (void) pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
                 result.error = MIN(sensor_read(r->sensor, &result.millicelsius), 0);
-                (void) pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
                 result.time_ms = now_usec(CLOCK_REALTIME) / 1000;
                 result.when = now_usec(CLOCK_MONOTONIC);
 
                 pthread_mutex_lock(&r->lock);
+                if (r->stop) {
+                        pthread_mutex_unlock(&r->lock);
+                        reader_destroy(r);
+                        return NULL;
+                }
                 r->result = result;
                 r->have_result = true;
                 r->busy = false;
-                pthread_mutex_unlock(&r->lock);
                 (void) eventfd_write(r->eventfd, 1);
+                pthread_mutex_unlock(&r->lock);
         }
 }
 
@@ -94,7 +110,7 @@ int sensor_reader_new(sd_event *e, Sensor *sensor, sensor_reader_done_t done, vo
         r = calloc(1, sizeof(*r));
         if (!r)
                 return -ENOMEM;
-        r->sensor = sensor;
+        r->sensor = sensor_ref(sensor);
         r->done = done;
         r->userdata = userdata;
         pthread_mutex_init(&r->lock, NULL);
@@ -124,25 +140,30 @@ int sensor_reader_new(sd_event *e, Sensor *sensor, sensor_reader_done_t done, vo
 }
 
 SensorReader *sensor_reader_free(SensorReader *r) {
+        bool orphaned;
+
         if (!r)
                 return NULL;
-        if (r->started) {
-                bool busy;
-
-                pthread_mutex_lock(&r->lock);
-                r->stop = true;
-                busy = r->busy;
-                pthread_cond_signal(&r->wake);
-                pthread_mutex_unlock(&r->lock);
-                if (busy)
-                        (void) pthread_cancel(r->thread);
-                (void) pthread_join(r->thread, NULL);
+        r->io = sd_event_source_disable_unref(r->io);
+        if (!r->started) {
+                reader_destroy(r);
+                return NULL;
         }
-        sd_event_source_disable_unref(r->io);
-        safe_close(r->eventfd);
-        pthread_cond_destroy(&r->wake);
-        pthread_mutex_destroy(&r->lock);
-        free(r);
+
+        pthread_mutex_lock(&r->lock);
+        r->stop = true;
+        orphaned = r->busy;
+        r->eventfd = safe_close(r->eventfd);
+        pthread_cond_signal(&r->wake);
+        pthread_mutex_unlock(&r->lock);
+        if (orphaned) {
+                /* Reading still: the thread frees it all when the read returns. */
+                (void) pthread_detach(r->thread);
+                return NULL;
+        }
+        /* Waiting for a request: it sees stop at once. */
+        (void) pthread_join(r->thread, NULL);
+        reader_destroy(r);
         return NULL;
 }
 

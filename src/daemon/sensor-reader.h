@@ -23,7 +23,8 @@ typedef struct SensorResult {
 typedef void (*sensor_reader_done_t)(SensorReader *r, const SensorResult *result, void *userdata);
 
 int sensor_reader_new(sd_event *e, Sensor *sensor, sensor_reader_done_t done, void *userdata, SensorReader **ret);
-/* A read under way is cancelled: a file that never answers does not hold up the end. */
+/* Never waits for the thread: a read under way goes on, and the thread frees the reader (and drops its
+ * reference to the sensor) when it returns. */
 SensorReader *sensor_reader_free(SensorReader *r);
 DEFINE_TRIVIAL_CLEANUP_FUNC(SensorReader *, sensor_reader_free);
 

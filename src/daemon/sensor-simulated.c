@@ -85,7 +85,7 @@ static int parse_args(const char *args, uint64_t *seed, bool *seeded, uint64_t *
 }
 
 int sensor_simulated_new(const char *args, Sensor **ret, char error[static SENSOR_ERROR_MAX]) {
-        _cleanup_(sensor_freep) Sensor *s = NULL;
+        _cleanup_(sensor_unrefp) Sensor *s = NULL;
         uint64_t seed = 0, delay = 0;
         bool seeded = false;
         SimulatedSensor *sim;

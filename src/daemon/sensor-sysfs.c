@@ -502,7 +502,7 @@ int sensor_discover(Sensor ***ret) {
                 r = found_new(&l.items[from], &sensors[k++]);
                 if (r < 0) {
                         while (k > 0)
-                                sensor_free(sensors[--k]);
+                                sensor_unref(sensors[--k]);
                         free(sensors);
                         return r;
                 }

@@ -34,8 +34,24 @@ int sensor_new(const char *spec, Sensor **ret, char error[static SENSOR_ERROR_MA
         return -EINVAL;
 }
 
-Sensor *sensor_free(Sensor *s) {
+Sensor *sensor_ref(Sensor *s) {
+        assert(s);
+        __atomic_add_fetch(&s->n_ref, 1, __ATOMIC_RELAXED);
+        return s;
+}
+
+Sensor *sensor_unref(Sensor *s) {
+        unsigned n;
+
         if (!s)
+                return NULL;
+        /* Zeroed memory is a sensor with its owner's reference alone: n_ref counts the others. */
+        n = __atomic_load_n(&s->n_ref, __ATOMIC_ACQUIRE);
+        do
+                if (n == 0)
+                        break;
+        while (!__atomic_compare_exchange_n(&s->n_ref, &n, n - 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+        if (n > 0)
                 return NULL;
         free(s->name);
         free(s->source);

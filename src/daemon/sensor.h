@@ -24,6 +24,7 @@ struct Sensor {
         char *label;       /* what the hardware calls it, for people; may be NULL */
         char *path;        /* the file it reads; NULL for a simulated one */
         bool slow;         /* may take long to read: read off the event loop */
+        unsigned n_ref;    /* references beyond its owner's: a slow sensor's reader thread holds one */
 };
 
 /* What an error message may take. */
@@ -33,8 +34,11 @@ struct Sensor {
  * "file:PATH" (see thermo-server(8)), named as the hardware is. -EINVAL for a spec it cannot parse, -ENOENT
  * for a sensor that is not there, with the reason in error. "auto" is sensor_discover()'s. */
 int sensor_new(const char *spec, Sensor **ret, char error[static SENSOR_ERROR_MAX]);
-Sensor *sensor_free(Sensor *s);
-DEFINE_TRIVIAL_CLEANUP_FUNC(Sensor *, sensor_free);
+/* A reference more, for a thread that may read it after its owner is done with it. */
+Sensor *sensor_ref(Sensor *s);
+/* Drops a reference (the owner's, or a sensor_ref()'s), from any thread; the last frees it. */
+Sensor *sensor_unref(Sensor *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Sensor *, sensor_unref);
 
 /* Every temperature sensor of the machine: thermal zones, then hwmon inputs, a sensor the kernel shows both
  * ways only once. The one the default should be (the first that gives a reading now) comes first. Returns

@@ -126,7 +126,7 @@ static void free_sensors(Thermometer *t) {
         for (size_t i = 0; i < t->n_sensors; i++) {
                 /* The reader first: its thread may still be reading the sensor. */
                 sensor_reader_free(t->slots[i].reader);
-                sensor_free(t->slots[i].sensor);
+                sensor_unref(t->slots[i].sensor);
         }
         t->slots = mfree(t->slots);
         t->readings = mfree(t->readings);
@@ -382,7 +382,7 @@ static int slot_install(Thermometer *t, Slot *slot, Sensor *sensor) {
         }
         t->n_slow -= !!slot->reader;
         sensor_reader_free(slot->reader);
-        sensor_free(slot->sensor);
+        sensor_unref(slot->sensor);
         *slot = (Slot) { .sensor = sensor, .reader = reader };
         t->n_slow += !!reader;
         /* The newest readings name their sensor by its string: the new one's, and no value until the next
@@ -391,36 +391,35 @@ static int slot_install(Thermometer *t, Slot *slot, Sensor *sensor) {
         return 0;
 }
 
-int thermometer_update_sensors(Thermometer *t, Sensor **sensors, size_t n, ThermometerUpdate *ret) {
-        ThermometerUpdate u = {};
-        size_t n_new = 0, total;
+/* Room for one more sensor, where it is appended. */
+static int grow(Thermometer *t) {
         Reading *readings;
         Slot *slots;
+
+        slots = reallocarray(t->slots, t->n_sensors + 1, sizeof(Slot));
+        if (!slots)
+                return -ENOMEM;
+        t->slots = slots;
+        readings = reallocarray(t->readings, t->n_sensors + 1, sizeof(Reading));
+        if (!readings)
+                return -ENOMEM;
+        t->readings = readings;
+        return 0;
+}
+
+int thermometer_update_sensors(Thermometer *t, Sensor **sensors, size_t n, ThermometerUpdate *ret) {
+        ThermometerUpdate u = {};
         int r = 0;
 
         assert(t);
         assert(sensors || n == 0);
         assert(ret);
 
-        /* Room for every sensor that is new, first: from there on nothing fails but a slow sensor's
-         * thread, and then that sensor alone is left out. */
-        for (size_t i = 0; i < n; i++)
-                n_new += thermometer_find_sensor(t, sensors[i]->name, strlen(sensors[i]->name)) < 0;
-        total = t->n_sensors + n_new;
-        slots = reallocarray(t->slots, MAX(total, (size_t) 1), sizeof(Slot));
-        if (!slots)
-                return -ENOMEM;
-        t->slots = slots;
-        readings = reallocarray(t->readings, MAX(total, (size_t) 1), sizeof(Reading));
-        if (!readings)
-                return -ENOMEM;
-        t->readings = readings;
-
         /* A sensor keeps its place, and so its index in every client's subset: one found again stays as it
          * is, or reads from its new source; one not found is gone. */
         for (size_t i = 0; i < t->n_sensors; i++) {
                 Slot *slot = &t->slots[i];
-                _cleanup_(sensor_freep) Sensor *found = take_sensor_named(sensors, n, slot->sensor->name);
+                _cleanup_(sensor_unrefp) Sensor *found = take_sensor_named(sensors, n, slot->sensor->name);
                 bool was_gone;
 
                 if (!found) {
@@ -444,11 +443,20 @@ int thermometer_update_sensors(Thermometer *t, Sensor **sensors, size_t n, Therm
                 u.back += was_gone;
                 u.changed += !was_gone;
         }
+        /* The new ones after the others, each once: a name is one sensor's. */
         for (size_t i = 0; i < n && r >= 0; i++) {
-                Slot *slot = &t->slots[t->n_sensors];
+                Slot *slot;
 
                 if (!sensors[i])
                         continue;
+                if (thermometer_find_sensor(t, sensors[i]->name, strlen(sensors[i]->name)) >= 0) {
+                        log_sensor(sensors[i], LOG_WARNING, "has the name of another sensor: left out");
+                        continue;
+                }
+                r = grow(t);
+                if (r < 0)
+                        break;
+                slot = &t->slots[t->n_sensors];
                 *slot = (Slot) {};
                 r = slot_install(t, slot, sensors[i]);
                 if (r < 0)
@@ -458,8 +466,9 @@ int thermometer_update_sensors(Thermometer *t, Sensor **sensors, size_t n, Therm
                 t->n_sensors++;
                 u.added++;
         }
+        /* Whatever is left is ours to free, on every path. */
         for (size_t i = 0; i < n; i++)
-                sensor_free(sensors[i]);
+                sensor_unref(sensors[i]);
         free(sensors);
         *ret = u;
         return r;

@@ -266,6 +266,60 @@ static void test_reload_rescans_and_keeps_every_client(void **state) {
         harness_cleanup(&s);
 }
 
+/* A sensor found whose name a --sensor NAME= gave another: served as NAME-2, before and after a rescan,
+ * and a rescan that finds it never takes one name twice (it overflowed the heap). */
+static void test_a_found_sensor_never_takes_a_given_name(void **state) {
+        char line[256], spec[160], file[128];
+        ServerProcess s;
+        int fd;
+
+        snprintf(file, sizeof(file), "%s/cellar", root);
+        harness_write_file(file, "12000\n");
+        snprintf(spec, sizeof(spec), "foo=file:%s", file);
+        harness_add_thermal_zone(root, 1, "foo\n", "30000\n");
+        harness_start_activated(&s, (const char *const[]) { "--sensor", spec, "--sensor", "auto", "--interval", "50ms",
+                                        NULL });
+        fd = harness_connect(s.port, 0);
+        read_line(fd, line, sizeof(line));
+        harness_send_str(fd, "SENSORS\n");
+        snprintf(spec, sizeof(spec), "SENSOR foo file:%s", file);
+        read_line(fd, line, sizeof(line));
+        assert_string_equal(line, spec);
+        read_line(fd, line, sizeof(line));
+        assert_string_equal(line, "SENSOR cpu-thermal thermal:cpu-thermal");
+        read_line(fd, line, sizeof(line));
+        assert_string_equal(line, "SENSOR foo-2 thermal:foo");
+        read_line(fd, line, sizeof(line));
+        assert_string_equal(line, "END");
+
+        /* Another zone of that type comes: the rescan names both (foo-0, foo-1, by their place: they have no
+         * device to tell them apart), and every name stays one sensor's. */
+        harness_add_thermal_zone(root, 2, "foo\n", "31000\n");
+        harness_reload(&s);
+        harness_send_str(fd, "GET *\n");
+        read_until(fd, "END");
+        harness_send_str(fd, "SENSORS\n");
+        read_line(fd, line, sizeof(line));
+        assert_string_equal(line, spec);
+        {
+                char names[8][64];
+                size_t n = 0;
+
+                for (read_line(fd, line, sizeof(line)); strcmp(line, "END") != 0; read_line(fd, line, sizeof(line))) {
+                        assert_true(n < 8);
+                        assert_int_equal(sscanf(line, "SENSOR %63s", names[n]), 1);
+                        assert_string_not_equal(names[n], "foo");
+                        for (size_t k = 0; k < n; k++)
+                                assert_string_not_equal(names[k], names[n]);
+                        n++;
+                }
+                assert_int_equal(n, 4); /* cpu-thermal, foo-2 (gone: its zone is foo-0 now), foo-0, foo-1 */
+        }
+        close(fd);
+        assert_int_equal(harness_stop(&s, SIGTERM), 0);
+        harness_cleanup(&s);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_failing_sensor_gives_503_once_logged_and_recovers, setup, teardown),
@@ -274,6 +328,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_failure_is_said_at_start_with_a_sandbox_hint, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_missing_sensor_is_a_usage_error, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reload_rescans_and_keeps_every_client, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_a_found_sensor_never_takes_a_given_name, setup, teardown),
         };
         signal(SIGPIPE, SIG_IGN);
         return cmocka_run_group_tests(tests, NULL, harness_kill_all);

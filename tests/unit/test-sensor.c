@@ -169,7 +169,7 @@ static void assert_sensor(const char *spec, const char *name, const char *source
                 assert_string_equal(s->label, label);
         assert_int_equal(sensor_read(s, &v), 0);
         assert_int_equal(v, value);
-        sensor_free(s);
+        sensor_unref(s);
 }
 
 static void test_thermal_by_type_name_or_number(void **state) {
@@ -243,7 +243,7 @@ static void assert_discovered(void) {
                 assert_string_equal(sensors[i]->name, expected_names[i]);
                 /* Only the disk goes through a slow bus. */
                 assert_int_equal(sensors[i]->slow, strcmp(expected_names[i], "drivetemp-scsi-0-0-temp1") == 0);
-                sensor_free(sensors[i]);
+                sensor_unref(sensors[i]);
         }
         free(sensors);
 }
@@ -278,7 +278,7 @@ static void test_names_survive_a_renumbering(void **state) {
                         assert_non_null(strstr(sensors[i]->path, "/hwmon9/"));
                         seen = true;
                 }
-                sensor_free(sensors[i]);
+                sensor_unref(sensors[i]);
         }
         free(sensors);
         assert_true(seen);
@@ -299,7 +299,7 @@ static void test_file_names_and_refusals(void **state) {
         assert_string_equal(s->name, "file-28-000005e2fdc3");
         assert_string_equal(s->source, spec);
         assert_true(s->slow);
-        s = sensor_free(s);
+        s = sensor_unref(s);
 
         /* A FIFO would block its reader for good: refused at start, and never read. */
         snprintf(fifo, sizeof(fifo), "%s/fifo", root);

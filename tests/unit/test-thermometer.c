@@ -363,6 +363,24 @@ static void test_request_for_a_slow_sensor_waits_for_its_reading(void **state) {
         thermometer_unref(t);
 }
 
+/* A rescan that gives one name twice, or a name there is already among new ones, takes it once: a name is
+ * one sensor's, and the arrays grow where they are appended to (a second "foo" overflowed them). */
+static void test_rescan_takes_each_name_once(void **state) {
+        Thermometer *t = new_thermometer("simulated:seed=1");
+        ThermometerUpdate u;
+
+        assert_int_equal(sensor_set_name((Sensor *) thermometer_get_sensor(t, 0), "foo"), 0);
+        assert_int_equal(thermometer_update_sensors(t, sensors_of((const char *[]) { "foo=simulated:seed=1",
+                                                                   "foo=simulated:seed=2", "bar=simulated:seed=3",
+                                                                   "bar=simulated:seed=4" }, 4), 4, &u), 0);
+        assert_int_equal(u.added, 1);
+        assert_int_equal(u.gone + u.back + u.changed, 0);
+        assert_int_equal(thermometer_get_n_sensors(t), 2);
+        assert_string_equal(thermometer_get_sensor(t, 0)->name, "foo");
+        assert_string_equal(thermometer_get_sensor(t, 1)->name, "bar");
+        thermometer_unref(t);
+}
+
 static void slow_record(ThermometerObserver *o, const Reading *readings, size_t n) {
         record(o, readings, n);
         usleep(2500); /* more work than an interval of 1ms leaves room for */
@@ -459,9 +477,9 @@ static void test_seeded_simulation_is_reproducible(void **state) {
                 assert_true(x > 0 && x < 45000);
         }
         assert_true(differs);
-        sensor_free(a);
-        sensor_free(b);
-        sensor_free(c);
+        sensor_unref(a);
+        sensor_unref(b);
+        sensor_unref(c);
 }
 
 static void test_bad_sensor_specs(void **state) {
@@ -488,6 +506,7 @@ int main(void) {
                 cmocka_unit_test(test_request_for_a_slow_sensor_waits_for_its_reading),
                 cmocka_unit_test(test_steadily_late_ticks_are_said),
                 cmocka_unit_test(test_rescan_keeps_places_appends_new_and_marks_gone),
+                cmocka_unit_test(test_rescan_takes_each_name_once),
                 cmocka_unit_test(test_failed_reading_carries_the_error_and_no_number),
                 cmocka_unit_test(test_seeded_simulation_is_reproducible),
                 cmocka_unit_test(test_bad_sensor_specs),
