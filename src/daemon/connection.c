@@ -18,7 +18,7 @@ struct Pump {
         char data[LINE_MAX_BYTES];
         size_t start, end;      /* the bytes not taken yet */
         unsigned reads;
-        unsigned lines;         /* taken in this dispatch */
+        unsigned lines;         /* taken in this dispatch, blank ones not counted: they are no request */
 };
 
 static const ConnectionOps *ops(Connection *c) {
@@ -173,8 +173,10 @@ static void on_io(PollerWatch *w, uint32_t revents) {
                 return;
         }
 
-        /* Hung up while we read no more: nobody will ever take what we write. */
-        if ((revents & EPOLLHUP) && (c->eof || c->paused)) {
+        /* Hung up while we do not read (at its end of input, paused, or held while a GET waits for a slow
+         * sensor): nobody will ever take what we write, and a hang-up stays ready, level-triggered, for as
+         * long as we watch the socket: the condition is consumed here, or the loop spins. */
+        if ((revents & EPOLLHUP) && !(c->events & EPOLLIN)) {
                 finish(c, -EPIPE);
                 return;
         }
@@ -265,7 +267,7 @@ int connection_read_line(Connection *c, Pump *p, const char **ret_line, size_t *
                         *ret_line = p->data + p->start;
                         *ret_length = length;
                         p->start += (size_t) r;
-                        p->lines++;
+                        p->lines += !line_is_blank(*ret_line, length);
                         return 1;
                 }
 
@@ -278,7 +280,7 @@ int connection_read_line(Connection *c, Pump *p, const char **ret_line, size_t *
                         *ret_line = p->data + p->start;
                         *ret_length = left - (p->data[p->end - 1] == '\r');
                         p->start = p->end;
-                        p->lines++;
+                        p->lines += !line_is_blank(*ret_line, *ret_length);
                         return 1;
                 }
 

@@ -21,7 +21,7 @@ typedef struct PathSensor {
 
 int sensor_read_millidegrees(const char *path, int64_t *ret) {
         _cleanup_close_ int fd = -EBADF;
-        char buf[32], *end;
+        char buf[32], *end, more;
         struct stat st;
         long long v;
         ssize_t n;
@@ -44,11 +44,15 @@ int sensor_read_millidegrees(const char *path, int64_t *ret) {
                 return -errno;
         if (n == 0)
                 return -ENODATA;
+        /* All of it, or it is no reading: a number cut at the buffer's end would read as another. */
+        if ((size_t) n == sizeof(buf) - 1 && read(fd, &more, 1) != 0)
+                return -EBADMSG;
         buf[n] = '\0';
 
+        /* A number, and a newline at most: an embedded NUL would end it early ("21\0" "000"). */
         errno = 0;
         v = strtoll(buf, &end, 10);
-        if (errno != 0 || end == buf || (*end != '\0' && *end != '\n'))
+        if (errno != 0 || end == buf || (end != buf + n && !(*end == '\n' && end + 1 == buf + n)))
                 return -EBADMSG;
         if (v <= MILLIDEGREES_MIN || v >= MILLIDEGREES_MAX)
                 return -ERANGE;

@@ -7,10 +7,15 @@
 
 #define LINE(s) s, strlen(s)
 
+static void session_close(Session *s, const char *why);
+
 /* Replies to the request being handled: they may take the queue past --buffer-size by one request's worth
- * (the flow-control rule takes no further request until the client has read them). */
+ * (the flow-control rule takes no further request until the client has read them). One that still does
+ * not fit would leave the client out of step with its requests (a BYE, an END, an ERR 408 missing): the
+ * connection ends instead, once what is queued is sent. */
 static void reply(Session *s, const char *data, size_t n) {
-        (void) connection_write(&s->connection, data, n, thermo_front_end_get_reply_max(s->front_end));
+        if (connection_write(&s->connection, data, n, thermo_front_end_get_reply_max(s->front_end)) == -ENOBUFS)
+                session_close(s, "replies not read, and no room for more");
 }
 
 static void reply_error(Session *s, unsigned code, const char *text) {

@@ -22,3 +22,12 @@ int line_next(const char *buf, size_t n, size_t *ret_length) {
         *ret_length = length;
         return (int) (nl - buf + 1);
 }
+
+bool line_is_blank(const char *line, size_t n) {
+        assert(line || n == 0);
+
+        for (size_t i = 0; i < n; i++)
+                if (line[i] != ' ' && line[i] != '\t')
+                        return false;
+        return true;
+}

@@ -436,6 +436,60 @@ static void test_idle_and_slow_lines_are_closed_streams_are_not(void **state) {
 
 /* With few fds (a hard limit of 100, as prlimit sets it) and a flood of connections far past them, the
  * sensor still opens its file at every tick: the streaming client misses no reading and sees no 503. */
+/* An empty line is no request: one a tenth of a second does not keep an idle client's slot. */
+static void test_empty_lines_do_not_keep_an_idle_client(void **state) {
+        ServerProcess p;
+        char line[256];
+        int fd, r = -1;
+
+        harness_start_activated(&p, (const char *const[]) { DEFAULT_ARGS, "--idle-timeout", "400ms", NULL });
+        fd = connect_greeted(&p);
+        for (int i = 0; i < 30; i++) {
+                harness_send_str(fd, i % 2 ? "\n" : " \t\r\n");
+                r = harness_read_line(fd, line, sizeof(line), 100);
+                if (r != -ETIMEDOUT)
+                        break;
+        }
+        assert_true(r > 0);
+        assert_string_equal(line, "ERR 408 idle too long");
+        assert_true(harness_wait_eof(fd, T));
+        close(fd);
+        harness_cleanup(&p);
+}
+
+/* A client whose GET waits for a slow sensor, and that hangs up meanwhile, is gone at once: its hang-up
+ * is not left ready for the loop to spin on until the sensor has read. */
+static void test_a_hang_up_while_a_get_waits_is_taken_at_once(void **state) {
+        char path[128], address[160], line[600];
+        ServerProcess p;
+        int fd, control;
+
+        snprintf(path, sizeof(path), "/tmp/thermo-hangup-%i.sock", (int) getpid());
+        snprintf(address, sizeof(address), "--listen=%s", path);
+        harness_start_listening(&p, (const char *const[]) { "--sensor", "simulated:delay=5s", address, NULL });
+        fd = harness_connect_unix(path);
+        assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
+        harness_send_str(fd, "GET\n");
+        usleep(100 * 1000);
+        close(fd);
+
+        /* Well before the sensor has read, or the wait for it is over (2s), the server counts one client:
+         * the one asking. */
+        control = harness_connect_unix(path);
+        assert_true(harness_read_line(control, line, sizeof(line), T) > 0);
+        for (int i = 0; i < 8; i++) {
+                harness_send_str(control, "INFO\n");
+                assert_true(harness_read_line(control, line, sizeof(line), T) > 0);
+                if (strstr(line, " clients=1 "))
+                        break;
+                usleep(100 * 1000);
+        }
+        assert_non_null(strstr(line, " clients=1 "));
+        close(control);
+        harness_cleanup(&p);
+        (void) unlink(path);
+}
+
 static void test_a_connection_flood_never_costs_a_reading(void **state) {
         char dir[64] = "/tmp/thermo-fds-XXXXXX", path[128], sensor[160], wrapper[600];
         const char *outer = getenv("THERMO_SERVER_WRAPPER");
@@ -1217,6 +1271,8 @@ int main(void) {
                 cmocka_unit_test_teardown(test_several_slow_client_skips_whole_ticks, harness_kill_all),
                 cmocka_unit_test_teardown(test_slow_sensor_never_delays_the_others, harness_kill_all),
                 cmocka_unit_test_teardown(test_a_tick_larger_than_the_buffer_is_sent, harness_kill_all),
+                cmocka_unit_test_teardown(test_empty_lines_do_not_keep_an_idle_client, harness_kill_all),
+                cmocka_unit_test_teardown(test_a_hang_up_while_a_get_waits_is_taken_at_once, harness_kill_all),
         };
         signal(SIGPIPE, SIG_IGN);
         return cmocka_run_group_tests(tests, NULL, harness_kill_all);

@@ -343,6 +343,24 @@ static void test_read_errors_and_recovery(void **state) {
         put("flaky", "21000");
         assert_int_equal(sensor_read_millidegrees(path, &v), 0);
         assert_int_equal(v, 21000);
+
+        /* A NUL within is not the end of the number, and a file longer than a reading is none. */
+        {
+                static const char nul[] = "21\0000\n";
+                FILE *f = fopen(path, "we");
+
+                assert_non_null(f);
+                assert_int_equal(fwrite(nul, 1, sizeof(nul) - 1, f), sizeof(nul) - 1);
+                fclose(f);
+        }
+        assert_int_equal(sensor_read_millidegrees(path, &v), -EBADMSG);
+        put("flaky", "00000000000000000000000000000021000\n");
+        assert_int_equal(sensor_read_millidegrees(path, &v), -EBADMSG);
+        put("flaky", "21000\n\n");
+        assert_int_equal(sensor_read_millidegrees(path, &v), -EBADMSG);
+        put("flaky", "-5250\n");
+        assert_int_equal(sensor_read_millidegrees(path, &v), 0);
+        assert_int_equal(v, -5250);
 }
 
 static void test_list_build_names_and_duplicates(void **state) {
