@@ -24,9 +24,6 @@
 /* HTTP connections take this share of --max-clients at most (a quarter), so that they never take the
  * slots of thermo/1's streams. */
 #define HTTP_SHARE_DIVISOR 4
-/* A connection whose request has not come is cut to make room only once it has had this long to send it:
- * a scrape's comes at once, and is read at the loop's next turn. */
-#define HTTP_HEADERS_GRACE_USEC (50 * USEC_PER_MSEC)
 
 typedef struct MetricsFrontEnd MetricsFrontEnd;
 typedef struct Scrape Scrape;
@@ -40,7 +37,6 @@ struct Scrape {
         ThermometerRequest request;         /* suspended until the tick that has its readings */
         Deadline headers;                   /* for its next request's headers, while they are awaited */
         LIST_FIELDS(Scrape, awaited);       /* on its front end's list then, the newest first */
-        uint64_t awaited_since;             /* CLOCK_MONOTONIC */
         bool awaited;
         bool cut;                           /* closed by us, and no client any more */
 };
@@ -116,7 +112,6 @@ static void await_headers(Scrape *s) {
                 return;
         LIST_PREPEND(awaited, s->front_end->awaited, s);
         s->awaited = true;
-        (void) sd_event_now(s->front_end->front_end.manager->event, CLOCK_MONOTONIC, &s->awaited_since);
         deadline_set(s->front_end->front_end.manager->deadlines, &s->headers, HTTP_HEADERS_TIMEOUT_USEC);
 }
 
@@ -357,26 +352,26 @@ static int front_end_open(FrontEnd *fe, int fd, const PeerAddress *address) {
         /* The client is counted when libmicrohttpd takes it (on_connection()); it closes fd on failure. */
         if (MHD_add_connection(m->daemon, fd, (struct sockaddr *) &sa, n) != MHD_YES)
                 return errno > 0 ? -errno : -ENOMEM;
-        update_timer(m);
+        /* Its request read now, where it has come with the connection (a scrape's does): from then on it
+         * awaits nothing, and is not the one cut to make room for the next (front_end_admit()). */
+        run(m);
         return 0;
 }
 
 /* The HTTP share is full: room is made by cutting the connection that has waited longest for its
- * request's headers (a slowloris, or a connection kept alive and idle), if that is long enough for a
- * scrape's headers to have come (a newcomer's have not been read yet). A scrape that sends its request at
- * once is then served whatever slow ones hold; with none to cut, the newcomer is refused. */
+ * request's headers (a slowloris, or a connection kept alive and idle). A scrape that sends its request
+ * with its connection is read at once (front_end_open()), so it waits for nothing and is served whatever
+ * slow ones hold; with none waiting, the newcomer is refused. */
 static bool front_end_admit(FrontEnd *fe) {
         MetricsFrontEnd *m = metrics_of(fe);
         size_t share = MAX(fe->manager->options->max_clients / HTTP_SHARE_DIVISOR, UINT64_C(1));
         Scrape *oldest = m->awaited;
-        uint64_t now;
 
         if (m->n_scrapes < share)
                 return true;
         while (oldest && oldest->awaited_next)
                 oldest = oldest->awaited_next;
-        (void) sd_event_now(fe->manager->event, CLOCK_MONOTONIC, &now);
-        if (!oldest || now < oldest->awaited_since + HTTP_HEADERS_GRACE_USEC)
+        if (!oldest)
                 return false;
         cut(oldest, "HTTP request headers too slow, with the HTTP share of the slots full");
         return true;

@@ -104,10 +104,12 @@ int listen_from_systemd(int **ret_fds, char ***ret_names) {
         if (!fds)
                 goto fail_errno;
         for (int i = 0; i < n; i++) {
-                int fd = SD_LISTEN_FDS_START + i;
+                int fd = SD_LISTEN_FDS_START + i, r;
 
-                if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
-                        errno = ENOTSOCK;
+                /* Its own error where it has one (EBADF...), ENOTSOCK for what is no listening stream. */
+                r = sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1);
+                if (r <= 0) {
+                        errno = r < 0 ? -r : ENOTSOCK;
                         goto fail_errno;
                 }
                 if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)

@@ -30,6 +30,8 @@
 #define FD_RESERVE 64
 /* Refused sockets that linger for their ERR line to be read; past this many, they are closed at once. */
 #define LINGER_MAX 256
+/* The fewest clients at once that make a crowd whose going gives memory back (malloc_trim()). */
+#define TRIM_CROWD_MIN 16
 
 typedef struct Listener {
         Manager *manager;
@@ -121,8 +123,9 @@ static int on_reap(sd_event_source *s, void *userdata) {
                 p->ops->free(p);
         }
         /* A crowd gone, down to a quarter of its peak: what its memory took goes back to the system, not
-         * only to malloc's free lists, though a few clients stay. */
-        if (m->n_peers <= m->peers_peak / 4) {
+         * only to malloc's free lists, though a few clients stay. A few clients that come and go are no
+         * crowd: trimming at each of their ends would cost more than the little they freed. */
+        if (m->peers_peak >= TRIM_CROWD_MIN && m->n_peers <= m->peers_peak / 4) {
                 (void) malloc_trim(0);
                 m->peers_peak = m->n_peers;
         }
@@ -136,11 +139,12 @@ static void say_short_connections(Manager *m) {
         if (m->short_connections == 0)
                 return;
         snprintf(field, sizeof(field), "CONNECTIONS=%" PRIu64, m->short_connections);
+        /* A span under a millisecond (a stop right after a scrape) is said as one. */
         log_struct(LOG_INFO, 0, THERMO_MESSAGE_SHORT_CONNECTIONS, LOG_FIELDS(field),
                         "%" PRIu64 " connection%s (requests, scrapes; streams past %d a second) in the last %s, "
                         "not logged one by one; --log-level=debug shows each.",
                         m->short_connections, m->short_connections == 1 ? "" : "s", ANNOUNCED_PER_SECOND,
-                        format_timespan_ms(span, sizeof(span), now_usec(m) - m->short_since));
+                        format_timespan_ms(span, sizeof(span), MAX(now_usec(m) - m->short_since, USEC_PER_MSEC)));
         m->short_connections = 0;
 }
 
@@ -609,7 +613,10 @@ static int open_listen_address(Manager *m, const SocketAddress *a, FrontEnd *fe)
         if (r < 0)
                 return log_error_errno(r, "Failed to listen on %s: %m", name);
         log_info("Listening on %s (%s).", name, fe->name);
-        return add_listener(m, fd, name, fe, a);
+        r = add_listener(m, fd, name, fe, a);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch %s: %m", name);
+        return 0;
 }
 
 static bool listens_for(Manager *m, FrontEnd *fe) {
@@ -774,9 +781,10 @@ static void raise_fd_limit(Manager *m) {
                 return;
         m->client_cap = rl.rlim_cur > FD_RESERVE + m->n_listeners ? rl.rlim_cur - FD_RESERVE - m->n_listeners : 1;
         if (m->client_cap < m->options->max_clients)
-                log_warning("The fd limit (%ju) leaves room for %zu clients and refused sockets, fewer than "
+                log_warning("The fd limit (%ju) leaves room for %zu client%s and refused sockets, fewer than "
                             "--max-clients=%" PRIu64 ": raise LimitNOFILE=.",
-                                (uintmax_t) rl.rlim_cur, m->client_cap, m->options->max_clients);
+                                (uintmax_t) rl.rlim_cur, m->client_cap, m->client_cap == 1 ? "" : "s",
+                                m->options->max_clients);
 }
 
 int manager_run(Manager *m) {

@@ -138,7 +138,8 @@ static int thermal_zones(FoundList *l) {
                 }
                 if (realpath(zone, device))
                         (void) format(f->device, sizeof(f->device), "%s", last_component(device));
-                *strrchr(zone, '/') = '\0';
+                /* zone is ".../thermal_zoneN/device": the zone's directory. */
+                zone[strlen(zone) - strlen("/device")] = '\0';
                 f->kind = FOUND_THERMAL;
                 f->zone = (unsigned) strtoul(zones[i]->d_name + strlen("thermal_zone"), NULL, 10);
                 read_attribute(zone, "type", f->type, sizeof(f->type));
@@ -184,6 +185,16 @@ static void name_thermal_zones(FoundList *l) {
         }
 }
 
+/* path's parent, in place: false at the top (a fake tree may have anything there). */
+static bool up(char *path) {
+        char *slash = strrchr(path, '/');
+
+        if (!slash || slash == path)
+                return false;
+        *slash = '\0';
+        return true;
+}
+
 /* "<bus>-<address>" of the device an hwmon chip sits on, as lm-sensors says it: pci-0100 (domain, bus,
  * slot, function), isa-0000 (a platform device), i2c-1-48, acpi-0, scsi-0-0; a class device (nvme0) sits on
  * its parent's bus. Sets *ret_thermal for a chip that is a thermal zone's own. */
@@ -205,8 +216,7 @@ static void chip_bus(const char *hwmon_dir, char *buf, size_t size, bool *ret_th
                 n = readlink(path, target, sizeof(target) - 1);
                 if (n < 0) {
                         /* A directory that groups devices (nvme/ of nvme0): what it is in is the device. */
-                        *strrchr(device, '/') = '\0';
-                        if (strcmp(last_component(device), "devices") == 0)
+                        if (!up(device) || strcmp(last_component(device), "devices") == 0)
                                 return;
                         continue;
                 }
@@ -237,7 +247,8 @@ static void chip_bus(const char *hwmon_dir, char *buf, size_t size, bool *ret_th
                         return;
                 }
                 /* A class device: what it sits on is its parent. */
-                *strrchr(device, '/') = '\0';
+                if (!up(device))
+                        return;
         }
 }
 

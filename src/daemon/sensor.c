@@ -100,5 +100,5 @@ void sensor_name_from(char *buf, size_t size, const char *prefix, const char *s)
 }
 
 const char *sensor_sysfs_root(void) {
-        return getenv("THERMO_SYSFS_ROOT") ?: "/sys";
+        return secure_getenv("THERMO_SYSFS_ROOT") ?: "/sys";
 }

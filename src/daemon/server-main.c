@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -46,6 +47,17 @@ int server_main(int argc, char *argv[], const char *name, const char *default_li
         assert(name);
         assert(default_listen);
         assert(handler);
+
+        /* A reload asked for before the loop runs (sensor discovery can take seconds with thousands of
+         * sensors) waits for it: SIGHUP's default action would end a server started by hand, without a
+         * word. SIGTERM and SIGINT keep theirs until then: they end a start as they would any command. */
+        {
+                sigset_t hup;
+
+                sigemptyset(&hup);
+                sigaddset(&hup, SIGHUP);
+                (void) sigprocmask(SIG_BLOCK, &hup, NULL);
+        }
 
         r = server_options_parse(argc, argv, default_listen, &options);
         if (r == -ENOMEM)

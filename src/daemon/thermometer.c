@@ -169,7 +169,7 @@ static void note_health(Thermometer *t, Slot *slot, int error) {
                 return;
         }
         /* Under systemd (INVOCATION_ID), a path the sandbox hides shows as missing or forbidden. */
-        if (s->path && getenv("INVOCATION_ID") && IN_SET(-error, ENOENT, EACCES, EPERM, EROFS)) {
+        if (s->path && secure_getenv("INVOCATION_ID") && IN_SET(-error, ENOENT, EACCES, EPERM, EROFS)) {
                 if (startswith(s->path, "/tmp/") || startswith(s->path, "/var/tmp/"))
                         hint = " (the service has a /tmp of its own under PrivateTmp=: is the file in the host's?)";
                 else if (startswith(s->path, "/home/") || startswith(s->path, "/root/") || startswith(s->path, "/run/user/"))

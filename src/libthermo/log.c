@@ -12,6 +12,7 @@
 
 /* Process-wide like the stderr it writes to: set once at start. */
 static int log_max_level = LOG_INFO;
+static int log_journal = -1;    /* whether stderr is the journal: found at the first line, then known */
 static const char *log_prefix = NULL;
 static bool log_color = false;
 
@@ -50,7 +51,7 @@ int log_level_from_string(const char *s) {
 /* systemd sets JOURNAL_STREAM to the device and inode of the stream it connected to our stderr; if stderr
  * is still that stream, the journal is listening and we can hand it structured fields. */
 static int stderr_is_journal(void) {
-        const char *e = getenv("JOURNAL_STREAM");
+        const char *e = secure_getenv("JOURNAL_STREAM");
         uint64_t dev, ino;
         struct stat st;
 
@@ -106,7 +107,9 @@ int log_struct_internal(int level, int error, const char *message_id, const char
         vsnprintf(message, sizeof(message), format, ap);
         va_end(ap);
 
-        if (stderr_is_journal())
+        if (log_journal < 0)
+                log_journal = stderr_is_journal();
+        if (log_journal)
                 log_to_journal(level, error, message_id, fields, message);
         else if (log_color && level <= LOG_WARNING)
                 /* As systemd's tools: errors in bright red, warnings in yellow. */

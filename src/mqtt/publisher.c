@@ -71,8 +71,15 @@ static void describe(Publisher *p, int rc, char *buf, size_t size) {
                 snprintf(buf, size, "%s", p->refused);
         else if (rc == MOSQ_ERR_TLS)
                 snprintf(buf, size, "TLS handshake failed%s%.200s", p->error[0] ? ": " : "", p->error);
+        else if (rc == MOSQ_ERR_ERRNO)
+                snprintf(buf, size, "%s", errno != 0 ? strerror(errno) : "the connection failed");
+        else if (rc == MOSQ_ERR_SUCCESS)
+                /* An end no call of ours asked for: the broker's. */
+                snprintf(buf, size, "the broker closed the connection");
+        else if (startswith(mosquitto_strerror(rc), "Unknown error"))
+                snprintf(buf, size, "the connection failed (libmosquitto's error %i)", rc);
         else
-                snprintf(buf, size, "%s", rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+                snprintf(buf, size, "%s", mosquitto_strerror(rc));
         n = strlen(buf);
         if (n > 0 && buf[n - 1] == '.')
                 buf[n - 1] = '\0';

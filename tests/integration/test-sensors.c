@@ -10,7 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -320,6 +324,64 @@ static void test_a_found_sensor_never_takes_a_given_name(void **state) {
         harness_cleanup(&s);
 }
 
+/* A SIGHUP that comes while the server still looks for its sensors (seconds, with thousands of them) is a
+ * reload once it runs: not the end of a server started by hand. The test holds discovery where it is by
+ * a chip whose name is a FIFO, which the server reads, waiting, until the test writes it. */
+static void test_sighup_during_discovery_is_no_end(void **state) {
+        char dir[128], fifo[160], address[32], line[256];
+        int port = harness_free_port(), w = -1, fd;
+        pid_t pid;
+
+        snprintf(dir, sizeof(dir), "%s/class/hwmon", root);
+        assert_true(mkdir(dir, 0755) == 0 || errno == EEXIST);
+        snprintf(dir, sizeof(dir), "%s/class/hwmon/hwmon0", root);
+        snprintf(fifo, sizeof(fifo), "%s/name", dir);
+        assert_true(mkdir(dir, 0755) == 0 || errno == EEXIST);
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        snprintf(address, sizeof(address), "127.0.0.1:%i", port);
+
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                execl(harness_server(), harness_server(), "--listen", address, "--interval", "50ms", NULL);
+                _exit(127);
+        }
+        harness_track(pid);
+        /* Open for writing once the server reads it, then it waits for our line. */
+        for (int i = 0; i < 1000 && w < 0; i++) {
+                w = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+                if (w < 0)
+                        usleep(10 * 1000);
+        }
+        assert_true(w >= 0);
+        assert_int_equal(unlink(fifo), 0); /* read once: a rescan finds no such chip */
+        assert_int_equal(kill(pid, SIGHUP), 0);
+        usleep(200 * 1000);
+        assert_int_equal(write(w, "fakechip\n", 9), 9);
+        close(w);
+
+        /* It listens once it has its sensors. */
+        for (int i = 0; i < 500; i++) {
+                struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port),
+                                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+                fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                assert_true(fd >= 0);
+                if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0)
+                        break;
+                close(fd);
+                fd = -1;
+                assert_int_equal(waitpid(pid, NULL, WNOHANG), 0);
+                usleep(10 * 1000);
+        }
+        assert_true(fd >= 0);
+        read_line(fd, line, sizeof(line));
+        assert_true(strncmp(line, "HELLO thermo/1 ", 15) == 0);
+        close(fd);
+        assert_int_equal(kill(pid, SIGTERM), 0);
+        assert_int_equal(harness_wait_pid(pid, T), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_failing_sensor_gives_503_once_logged_and_recovers, setup, teardown),
@@ -329,6 +391,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_missing_sensor_is_a_usage_error, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reload_rescans_and_keeps_every_client, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_a_found_sensor_never_takes_a_given_name, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_sighup_during_discovery_is_no_end, setup, teardown),
         };
         signal(SIGPIPE, SIG_IGN);
         return cmocka_run_group_tests(tests, NULL, harness_kill_all);
