@@ -11,7 +11,7 @@ stages=(
         "valgrind: the integration suite with every server under valgrind"
         "asan: the unit, integration and fuzz suites under ASan and UBSan"
         "clang: the libFuzzer build (-Dfuzz=true), under ASan and UBSan"
-        "fuzz: each libFuzzer harness fuzzed for 30 seconds"
+        "fuzz: each libFuzzer harness fuzzed for 20 seconds"
 )
 
 usage() {

@@ -49,7 +49,10 @@ int sensor_read_millidegrees(const char *path, int64_t *ret) {
                 return -EBADMSG;
         buf[n] = '\0';
 
-        /* A number, and a newline at most: an embedded NUL would end it early ("21\0" "000"). */
+        /* A number, and a newline at most: an embedded NUL would end it early ("21\0" "000"), and strtoll()
+         * would skip blanks before it. */
+        if (!strchr("+-0123456789", buf[0]) || buf[0] == '\0')
+                return -EBADMSG;
         errno = 0;
         v = strtoll(buf, &end, 10);
         if (errno != 0 || end == buf || (end != buf + n && !(*end == '\n' && end + 1 == buf + n)))

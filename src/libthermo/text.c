@@ -5,16 +5,18 @@
 
 #include "text.h"
 
-/* The length of the printable UTF-8 character at s, or 0 when it is none: a control character, a byte
- * that starts no character, an overlong form, a surrogate, or past U+10FFFF. */
-static size_t printable_length(const unsigned char *s) {
+size_t text_utf8_char(const char *str, uint32_t *ret) {
+        const unsigned char *s = (const unsigned char *) str;
         uint32_t c;
         size_t n;
 
-        if (s[0] < 0x20 || s[0] == 0x7f)
-                return 0;
-        if (s[0] < 0x80)
+        assert(s);
+        assert(ret);
+
+        if (s[0] < 0x80) {
+                *ret = s[0];
                 return 1;
+        }
         if (s[0] >= 0xc2 && s[0] <= 0xdf)
                 n = 2, c = s[0] & 0x1f;
         else if (s[0] >= 0xe0 && s[0] <= 0xef)
@@ -30,8 +32,17 @@ static size_t printable_length(const unsigned char *s) {
         }
         if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) || (c >= 0xd800 && c <= 0xdfff))
                 return 0;
-        /* C1: U+0080 to U+009F. */
-        if (c >= 0x80 && c <= 0x9f)
+        *ret = c;
+        return n;
+}
+
+/* The length of the printable UTF-8 character at s, or 0 when it is none: a control character (C0, DEL,
+ * C1), or no character at all. */
+static size_t printable_length(const unsigned char *s) {
+        uint32_t c;
+        size_t n = text_utf8_char((const char *) s, &c);
+
+        if (n == 0 || c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f))
                 return 0;
         return n;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The connection layer and a thermo/1 session, fed arbitrary bytes in arbitrary pieces while the peer
  * reads the replies in arbitrary pieces of its own, half-closes, and the event loop runs in between: the
- * input is a script of those steps. Whatever it does, the server must not crash, and once the peer has
+ * input is a script of those steps (peer-script.h). Whatever it does, the server must not crash, and once the peer has
  * gone, the client must be counted out (no slot held for ever). */
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -11,6 +11,7 @@
 #include "fuzz.h"
 #include "log.h"
 #include "manager.h"
+#include "peer-script.h"
 #include "session.h"
 
 static ServerOptions options = {
@@ -18,7 +19,8 @@ static ServerOptions options = {
         .max_clients = 4,
         .max_clients_per_address = 4,
         .idle_timeout = 60 * UINT64_C(1000000),
-        .interval = 1000,               /* a tick a millisecond, so that streams stream */
+        .interval = 250,                /* a tick every 250us, so that streams stream: faster than --interval
+                                         * allows, as the harness sets it */
 };
 
 /* As thermo-server takes requests (src/server/main.c). */
@@ -60,12 +62,14 @@ static Manager *server(FrontEnd **ret_thermo) {
         return m;
 }
 
+static bool no_client(void *userdata) {
+        return ((Manager *) userdata)->n_peers == 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         static const PeerAddress address = { .family = AF_UNIX };
         FrontEnd *thermo;
         Manager *m = server(&thermo);
-        sd_event *e = m->event;
-        char buf[4096];
         int sv[2];
 
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
@@ -75,36 +79,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 close(sv[1]);
                 return 0;
         }
-
-        for (size_t i = 0; i < size;) {
-                uint8_t step = data[i++], k = i < size ? data[i++] : 0;
-
-                switch (step % 4) {
-                case 0: { /* the peer writes the next k bytes */
-                        size_t n = MIN((size_t) k, size - i);
-
-                        (void) send(sv[1], data + i, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-                        i += n;
-                        break;
-                }
-                case 1: /* the peer reads up to 16k bytes */
-                        (void) recv(sv[1], buf, MIN((size_t) k * 16 + 1, sizeof(buf)), MSG_DONTWAIT);
-                        break;
-                case 2: /* the server runs for a moment: up to k dispatches, a tick or two among them */
-                        for (unsigned j = 0; j <= k % 8; j++)
-                                (void) sd_event_run(e, 1000);
-                        break;
-                case 3: /* the peer says it is done sending */
-                        (void) shutdown(sv[1], SHUT_WR);
-                        break;
-                }
-        }
+        peer_script_run(data, size, sv[1], m->event, NULL, NULL);
 
         /* The peer goes: the client must be gone within a few seconds of loop time (a close may linger). */
         close(sv[1]);
-        for (int j = 0; j < 2000 && m->n_peers > 0; j++)
-                (void) sd_event_run(e, 10 * 1000);
-        if (m->n_peers > 0)
+        if (!peer_script_wait(m->event, no_client, m))
                 abort();
         return 0;
 }
