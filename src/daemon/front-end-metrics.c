@@ -253,6 +253,7 @@ static enum MHD_Result on_request(void *userdata, struct MHD_Connection *connect
         Thermometer *t = m->front_end.manager->thermometer;
         const union MHD_ConnectionInfo *info;
         const Reading *readings;
+        _cleanup_free_ MetricsSensor *sensors = NULL;
         MetricsFormat format;
         char *body = NULL;
         size_t size = 0;
@@ -295,6 +296,15 @@ static enum MHD_Result on_request(void *userdata, struct MHD_Connection *connect
         }
 
         format = metrics_format_from_accept(MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT));
+        sensors = calloc(thermometer_get_n_sensors(t), sizeof(MetricsSensor));
+        if (!sensors)
+                return MHD_NO;
+        for (size_t i = 0; i < thermometer_get_n_sensors(t); i++) {
+                const Sensor *sensor = thermometer_get_sensor(t, i);
+
+                sensors[i] = (MetricsSensor) { .chip = sensor->chip, .label = sensor->label, .source = sensor->source,
+                                               .limits = &sensor->limits };
+        }
         f = open_memstream(&body, &size);
         if (!f)
                 return MHD_NO;
@@ -302,6 +312,7 @@ static enum MHD_Result on_request(void *userdata, struct MHD_Connection *connect
                                 .version = PROJECT_VERSION,
                                 .server = m->server_name,
                                 .readings = readings,
+                                .sensors = sensors,
                                 .n_readings = thermometer_get_n_sensors(t),
                                 .readings_total = thermometer_get_readings_total(t),
                                 .skipped_total = m->front_end.manager->skipped,

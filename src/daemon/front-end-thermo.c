@@ -60,6 +60,7 @@ static void front_end_free(FrontEnd *fe) {
         free(t->lines);
         free(t->offsets);
         free(t->iov);
+        free(t->alarms);
         free(t);
 }
 
@@ -84,6 +85,10 @@ static int front_end_reserve(FrontEnd *fe, size_t n) {
         if (!iov)
                 return -ENOMEM;
         t->iov = iov;
+        lines = reallocarray(t->alarms, n, PROTOCOL_REPLY_MAX);
+        if (!lines)
+                return -ENOMEM;
+        t->alarms = lines;
         t->capacity = n;
         return 0;
 }
@@ -106,9 +111,18 @@ static void format_tick(ThermoFrontEnd *t, const Reading *readings, size_t n) {
         t->offsets[n] = at;
 }
 
+static void format_alarms(ThermoFrontEnd *t, const Reading *readings, size_t n) {
+        t->alarms_length = 0;
+        for (size_t i = 0; i < n; i++)
+                if (readings[i].alarm)
+                        t->alarms_length += protocol_format_alarm(t->alarms + t->alarms_length, PROTOCOL_REPLY_MAX,
+                                        &readings[i]);
+}
+
 /* One tick to a streaming session: its lines, all or none, and whether any was a reading. */
-static void deliver(ThermoFrontEnd *t, Session *s, const Reading *readings) {
-        size_t n_iov = 0, total = 0, n_readings = 0;
+/* The lines of a stream: its sensors', all or none, and how many of them are readings. */
+static size_t stream_lines(ThermoFrontEnd *t, Session *s, const Reading *readings, size_t *ret_n_iov) {
+        size_t n_iov = 0, n_readings = 0;
 
         if (s->all) {
                 t->iov[n_iov++] = (struct iovec) { t->lines, t->offsets[t->n_sensors] };
@@ -124,9 +138,19 @@ static void deliver(ThermoFrontEnd *t, Session *s, const Reading *readings) {
                 t->iov[n_iov++] = (struct iovec) { t->default_line, t->default_length };
                 n_readings = readings[0].error == 0;
         }
+        *ret_n_iov = n_iov;
+        return n_readings;
+}
+
+/* One tick to a subscribed session: its stream's lines, and the tick's alarms where it has ALARMS. */
+static void deliver(ThermoFrontEnd *t, Session *s, const Reading *readings) {
+        size_t n_iov = 0, total = 0, n_readings = 0;
+
+        if (s->stream)
+                n_readings = stream_lines(t, s, readings, &n_iov);
         for (size_t i = 0; i < n_iov; i++)
                 total += t->iov[i].iov_len;
-        session_deliver(s, t->iov, n_iov, total, n_readings);
+        session_deliver(s, t->iov, n_iov, total, n_readings, t->alarms, t->alarms_length);
 }
 
 static void on_answer(ThermometerObserver *o, ThermometerRequest *q, const Reading *readings, size_t n) {
@@ -142,6 +166,7 @@ static void on_tick(ThermometerObserver *o, const Reading *readings, size_t n) {
         t->n_sensors = n;
         if (t->subscribers) {
                 format_tick(t, readings, n);
+                format_alarms(t, readings, n);
                 LIST_FOREACH_SAFE(subscribers, i, next, t->subscribers)
                         deliver(t, i, readings);
         }

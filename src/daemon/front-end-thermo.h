@@ -28,6 +28,9 @@ struct ThermoFrontEnd {
         char *lines;
         size_t *offsets;        /* capacity + 1 */
         struct iovec *iov;      /* room for a subset's lines */
+        /* The tick's ALARM lines, formatted once too: one per sensor whose level it changed. */
+        char *alarms;
+        size_t alarms_length;
 };
 
 /* Observes m's thermometer, whose sensors are set, from now on; hand it to m with manager_add_front_end(). */

@@ -53,9 +53,11 @@ static uint64_t now_usec(Manager *m) {
 
 #define STATUS_SENSORS_MAX 4 /* sensors STATUS= names; then how many more there are */
 
+/* "STATUS=3 clients, last reading #42: cpu 92.000 °C (crit), room 21.375 °C": the sensors not at ok
+ * first, where systemctl status shows them before any other. */
 static void send_status(Manager *m) {
         const Reading *readings = thermometer_peek_readings(m->thermometer);
-        size_t n = thermometer_get_n_sensors(m->thermometer), at;
+        size_t n = thermometer_get_n_sensors(m->thermometer), at, shown = 0;
         char text[512];
 
         m->status_sent = now_usec(m);
@@ -65,19 +67,29 @@ static void send_status(Manager *m) {
                 return;
         }
         at += (size_t) snprintf(text + at, sizeof(text) - at, "last reading #%" PRIu64 ":", readings[0].seq);
-        for (size_t i = 0; i < MIN(n, (size_t) STATUS_SENSORS_MAX) && at < sizeof(text); i++) {
-                char value[32];
+        for (int pass = 0; pass < 2; pass++)
+                for (size_t i = 0; i < n && shown < STATUS_SENSORS_MAX && at < sizeof(text); i++) {
+                        char value[48];
 
-                /* A sensor without a reading says so: never its last good value as if it were new. */
-                if (readings[i].error < 0)
-                        snprintf(value, sizeof(value), "unavailable");
-                else {
-                        format_millidegrees(value, sizeof(value) - 4, readings[i].millicelsius);
-                        strcat(value, " °C");
+                        if ((readings[i].level != LEVEL_OK) != (pass == 0))
+                                continue;
+                        /* A sensor without a reading says so: never its last good value as if it were new. */
+                        if (readings[i].error < 0)
+                                snprintf(value, sizeof(value), "unavailable");
+                        else {
+                                size_t k = format_millidegrees(value, sizeof(value), readings[i].millicelsius);
+
+                                snprintf(value + k, sizeof(value) - k, " °C");
+                        }
+                        if (readings[i].level != LEVEL_OK) {
+                                size_t k = strlen(value);
+
+                                snprintf(value + k, sizeof(value) - k, " (%s)", level_to_string(readings[i].level));
+                        }
+                        at += (size_t) snprintf(text + at, sizeof(text) - at, "%s %s %s", shown > 0 ? "," : "",
+                                        readings[i].sensor, value);
+                        shown++;
                 }
-                at += (size_t) snprintf(text + at, sizeof(text) - at, "%s %s %s", i > 0 ? "," : "",
-                                readings[i].sensor, value);
-        }
         if (n > STATUS_SENSORS_MAX && at < sizeof(text))
                 snprintf(text + at, sizeof(text) - at, " (+%zu more)", n - STATUS_SENSORS_MAX);
         (void) sd_notify(false, text);
@@ -736,6 +748,8 @@ static void manager_reload(Manager *m) {
                         (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000);
 
         r = sensor_list_build(&found, (const char *const *) m->options->sensors, m->options->n_sensors, true);
+        if (r >= 0)
+                sensor_list_apply_limits(&found, m->options->limits, m->options->n_limits, true);
         /* Room in every front end for the most it can come to, before anything changes. */
         n = thermometer_get_n_sensors(m->thermometer) + found.n;
         for (size_t i = 0; r >= 0 && i < m->n_front_ends; i++)

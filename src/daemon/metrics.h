@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "level.h"
 #include "reading.h"
 
 /* What a scrape shows: the Prometheus text exposition format 0.0.4, or OpenMetrics 1.0. No I/O here. */
@@ -17,10 +18,19 @@ typedef enum MetricsFormat {
 #define METRICS_TEXT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 #define METRICS_OPENMETRICS_TYPE "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
+/* What a scrape says of a sensor beyond its reading. */
+typedef struct MetricsSensor {
+        const char *chip;               /* may be NULL, as may label */
+        const char *label;
+        const char *source;
+        const Limits *limits;
+} MetricsSensor;
+
 typedef struct MetricsInfo {
         const char *version;
         const char *server;
         const Reading *readings;        /* one per sensor */
+        const MetricsSensor *sensors;   /* one per sensor, or NULL: then no limits, levels nor info */
         size_t n_readings;
         uint64_t readings_total;
         uint64_t skipped_total;

@@ -92,6 +92,7 @@ int sensor_path_new(const char *path, const char *name, const char *source, cons
         s = &p->sensor;
         s->ops = &path_ops;
         s->slow = slow;
+        s->limits = LIMITS_NONE;
         s->path = strdup(path);
         s->name = strdup(name);
         s->source = strdup(source);

@@ -19,6 +19,23 @@ void sensor_list_done(SensorList *l) {
         l->n = 0;
 }
 
+void sensor_list_apply_limits(SensorList *l, const LimitOverride *limits, size_t n, bool rescan) {
+        assert(l);
+        assert(limits || n == 0);
+
+        for (size_t k = 0; k < n; k++) {
+                size_t i;
+
+                for (i = 0; i < l->n && strcmp(l->sensors[i]->name, limits[k].name) != 0; i++)
+                        ;
+                if (i < l->n)
+                        limits_override(&l->sensors[i]->limits, &limits[k]);
+                else if (!rescan)
+                        log_warning("--limit %s:...: no sensor is called %s (see --list-sensors); a rescan may find "
+                                    "it.", limits[k].name, limits[k].name);
+        }
+}
+
 static int add(SensorList *l, Sensor *s) {
         Sensor **p = reallocarray(l->sensors, l->n + 1, sizeof(Sensor *));
 
@@ -177,8 +194,16 @@ int sensor_list_build(SensorList *l, const char *const *specs, size_t n_specs, b
         return 0;
 }
 
+/* A limit as the table shows it ("80.000", or "-"), or JSON (80.000, or null). */
+static const char *limit_text(char buf[static 32], bool has, int64_t v, const char *none) {
+        if (!has)
+                return strcpy(buf, none);
+        format_millidegrees(buf, 32, v);
+        return buf;
+}
+
 static void print_json(FILE *f, Sensor *s, int r, int64_t v) {
-        char value[32];
+        char value[32], low[32], high[32], crit[32];
 
         fputs("{\"name\":", f);
         json_write_string(f, s->name);
@@ -196,11 +221,28 @@ static void print_json(FILE *f, Sensor *s, int r, int64_t v) {
                 format_millidegrees(value, sizeof(value), v);
                 fprintf(f, ",\"celsius\":%s", value);
         }
+        fprintf(f, ",\"low\":%s,\"high\":%s,\"crit\":%s", limit_text(low, s->limits.has_low, s->limits.low, "null"),
+                        limit_text(high, s->limits.has_high, s->limits.high, "null"),
+                        limit_text(crit, s->limits.has_crit, s->limits.crit, "null"));
         fputc('}', f);
 }
 
+/* A reading as the table shows it: "20.000 °C", or "- (No such file or directory)". */
+static void value_text(char *buf, size_t size, int r, int64_t v) {
+        if (r < 0)
+                snprintf(buf, size, "- (%s)", strerror(-r));
+        else {
+                size_t k = format_millidegrees(buf, size, v);
+
+                snprintf(buf + k, size - k, " °C");
+        }
+}
+
 int sensor_list_print(const SensorList *l, FILE *f, bool legend, bool json) {
-        size_t name_width = strlen("NAME"), source_width = strlen("SOURCE"), label_width = strlen("LABEL");
+        size_t name_width = strlen("NAME"), source_width = strlen("SOURCE"), label_width = strlen("LABEL"),
+               value_width = strlen("VALUE");
+        _cleanup_free_ int64_t *values = NULL;
+        _cleanup_free_ int *results = NULL;
         Sensor *const *sensors;
         size_t n;
 
@@ -210,37 +252,44 @@ int sensor_list_print(const SensorList *l, FILE *f, bool legend, bool json) {
         sensors = l->sensors;
         n = l->n;
 
+        /* Each read once, the values first: the VALUE column is as wide as its longest. */
+        values = calloc(MAX(n, (size_t) 1), sizeof(int64_t));
+        results = calloc(MAX(n, (size_t) 1), sizeof(int));
+        if (!values || !results)
+                return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
+                char value[64];
+
+                results[i] = sensor_read(sensors[i], &values[i]);
+                value_text(value, sizeof(value), results[i], values[i]);
                 name_width = MAX(name_width, strlen(sensors[i]->name));
                 source_width = MAX(source_width, strlen(sensors[i]->source));
                 label_width = MAX(label_width, strlen(strempty(sensors[i]->label)));
+                /* The degree sign is two bytes and one column. */
+                value_width = MAX(value_width, strlen(value) - (results[i] < 0 ? 0 : 1));
         }
 
         if (json)
                 fputc('[', f);
         else if (legend)
-                fprintf(f, "%-*s %-*s %-*s %s\n", (int) name_width, "NAME", (int) source_width, "SOURCE",
-                                (int) label_width, "LABEL", "VALUE");
+                fprintf(f, "%-*s %-*s %-*s %-*s %8s %8s %8s\n", (int) name_width, "NAME", (int) source_width, "SOURCE",
+                                (int) label_width, "LABEL", (int) value_width, "VALUE", "LOW", "HIGH", "CRIT");
         for (size_t i = 0; i < n; i++) {
-                char value[64];
-                int64_t v = 0;
-                int r;
+                char value[64], low[32], high[32], crit[32];
+                const Limits *lim = &sensors[i]->limits;
 
-                r = sensor_read(sensors[i], &v);
                 if (json) {
                         if (i > 0)
                                 fputc(',', f);
-                        print_json(f, sensors[i], r, v);
+                        print_json(f, sensors[i], results[i], values[i]);
                         continue;
                 }
-                if (r < 0)
-                        snprintf(value, sizeof(value), "- (%s)", strerror(-r));
-                else {
-                        format_millidegrees(value, sizeof(value), v);
-                        strcat(value, " °C");
-                }
-                fprintf(f, "%-*s %-*s %-*s %s\n", (int) name_width, sensors[i]->name, (int) source_width,
-                                sensors[i]->source, (int) label_width, sensors[i]->label ?: "-", value);
+                value_text(value, sizeof(value), results[i], values[i]);
+                fprintf(f, "%-*s %-*s %-*s %-*s %8s %8s %8s\n", (int) name_width, sensors[i]->name, (int) source_width,
+                                sensors[i]->source, (int) label_width, sensors[i]->label ?: "-",
+                                (int) (value_width + (results[i] < 0 ? 0 : 1)), value,
+                                limit_text(low, lim->has_low, lim->low, "-"), limit_text(high, lim->has_high, lim->high, "-"),
+                                limit_text(crit, lim->has_crit, lim->crit, "-"));
         }
         if (json)
                 fputs("]\n", f);

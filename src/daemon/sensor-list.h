@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "limit-option.h"
 #include "sensor.h"
 
 /* The sensors a server serves, the default first: built from its --sensor options, shown by
@@ -19,6 +20,10 @@ typedef struct SensorList {
  * -EINVAL. A rescan (rescan set) leaves out, with a warning, a sensor a spec names that is not there now. */
 int sensor_list_build(SensorList *l, const char *const *specs, size_t n_specs, bool rescan);
 void sensor_list_done(SensorList *l);
+
+/* The admin's limits (--limit) over the hardware's, sensor by name; one that names no sensor is said at
+ * start (a rescan may find it later). */
+void sensor_list_apply_limits(SensorList *l, const LimitOverride *limits, size_t n, bool rescan);
 
 /* Each sensor's name, source, label and value now, as a table (legend: with its header) or a JSON array.
  * Slow sensors are read too: it takes them as long as it takes. */

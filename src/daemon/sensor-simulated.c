@@ -108,6 +108,7 @@ int sensor_simulated_new(const char *args, Sensor **ret, char error[static SENSO
         s = &sim->sensor;
         s->ops = &simulated_ops;
         s->slow = delay > 0;
+        s->limits = LIMITS_NONE;
         s->name = strdup("simulated");
         s->source = strdup("simulated");
         if (!s->name || !s->source)

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,6 +48,7 @@ typedef struct Found {
         char label[128];
         char name[PROTOCOL_NAME_MAX + 1];
         char path[PATH_MAX];
+        Limits limits;
         bool slow;
 } Found;
 
@@ -119,6 +121,81 @@ static const char *last_component(const char *path) {
         return slash ? slash + 1 : path;
 }
 
+/* A limit in millidegrees from a sysfs attribute of dir: false where there is none. */
+static bool read_limit(const char *dir, const char *attribute, int64_t *ret) {
+        char path[PATH_MAX];
+
+        return format(path, sizeof(path), "%s/%s", dir, attribute) && sensor_read_millidegrees(path, ret) >= 0;
+}
+
+/* A thermal zone's limits, from its trip points: the lowest passive or hot one is high, the lowest
+ * critical one crit, each with the trip point's hysteresis where it has one. */
+static void trip_points(const char *zone, Limits *l) {
+        *l = LIMITS_NONE;
+        for (unsigned k = 0; k < 32; k++) {
+                char attribute[64], type[32];
+                int64_t temp, hyst;
+                bool crit;
+
+                (void) format(attribute, sizeof(attribute), "trip_point_%u_type", k);
+                read_attribute(zone, attribute, type, sizeof(type));
+                if (!type[0])
+                        break;
+                crit = strcmp(type, "critical") == 0;
+                if (!crit && strcmp(type, "passive") != 0 && strcmp(type, "hot") != 0)
+                        continue;
+                (void) format(attribute, sizeof(attribute), "trip_point_%u_temp", k);
+                if (!read_limit(zone, attribute, &temp))
+                        continue;
+                (void) format(attribute, sizeof(attribute), "trip_point_%u_hyst", k);
+                if (!read_limit(zone, attribute, &hyst) || hyst <= 0)
+                        hyst = LEVEL_HYSTERESIS_DEFAULT;
+                if (crit && (!l->has_crit || temp < l->crit)) {
+                        l->crit = temp;
+                        l->crit_hysteresis = hyst;
+                        l->has_crit = true;
+                } else if (!crit && (!l->has_high || temp < l->high)) {
+                        l->high = temp;
+                        l->high_hysteresis = hyst;
+                        l->has_high = true;
+                }
+        }
+}
+
+/* An hwmon input's limits: temp<M>_min, _max and _crit, each with its _hyst where it has one (an
+ * absolute temperature there, as a sensor's chip says it: the distance from the limit is the hysteresis). */
+static void hwmon_limits(const char *chip_dir, const char *input, Limits *l) {
+        static const struct {
+                const char *limit, *hyst;
+                size_t value, hysteresis;
+        } kinds[] = {
+                { "min", "min_hyst", offsetof(Limits, low), offsetof(Limits, low_hysteresis) },
+                { "max", "max_hyst", offsetof(Limits, high), offsetof(Limits, high_hysteresis) },
+                { "crit", "crit_hyst", offsetof(Limits, crit), offsetof(Limits, crit_hysteresis) },
+        };
+
+        *l = LIMITS_NONE;
+        for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
+                char attribute[64];
+                int64_t v, hyst, *value = (int64_t *) ((char *) l + kinds[i].value),
+                                 *hysteresis = (int64_t *) ((char *) l + kinds[i].hysteresis);
+
+                (void) format(attribute, sizeof(attribute), "%s_%s", input, kinds[i].limit);
+                if (!read_limit(chip_dir, attribute, &v))
+                        continue;
+                *value = v;
+                if (i == 0)
+                        l->has_low = true;
+                else if (i == 1)
+                        l->has_high = true;
+                else
+                        l->has_crit = true;
+                (void) format(attribute, sizeof(attribute), "%s_%s", input, kinds[i].hyst);
+                if (read_limit(chip_dir, attribute, &hyst) && (i == 0 ? hyst > v : hyst < v))
+                        *hysteresis = i == 0 ? hyst - v : v - hyst;
+        }
+}
+
 static int thermal_zones(FoundList *l) {
         char dir[PATH_MAX], zone[PATH_MAX], device[PATH_MAX];
         struct dirent **zones;
@@ -147,6 +224,7 @@ static int thermal_zones(FoundList *l) {
                         (void) format(f->type, sizeof(f->type), "thermal");
                 (void) format(f->label, sizeof(f->label), "%s", f->type);
                 (void) format(f->path, sizeof(f->path), "%s/temp", zone);
+                trip_points(zone, &f->limits);
         }
         free_entries(zones, n);
         return 0;
@@ -327,6 +405,7 @@ static int hwmon_chip(FoundList *l, const char *chip_dir) {
                 read_attribute(chip_dir, path, f->label, sizeof(f->label));
                 (void) format(f->path, sizeof(f->path), "%s/%s", chip_dir, name);
                 (void) format(f->chip, sizeof(f->chip), "%s", chip);
+                hwmon_limits(chip_dir, f->input, &f->limits);
                 name_input(f);
         }
         free_entries(inputs, m);
@@ -393,10 +472,20 @@ static void found_source(const Found *f, char source[static PROTOCOL_SOURCE_MAX 
 }
 
 static int found_new(const Found *f, Sensor **ret) {
+        _cleanup_(sensor_unrefp) Sensor *s = NULL;
         char source[PROTOCOL_SOURCE_MAX + 1];
+        int r;
 
         found_source(f, source);
-        return sensor_path_new(f->path, f->name, source, f->label[0] ? f->label : NULL, f->slow, ret);
+        r = sensor_path_new(f->path, f->name, source, f->label[0] ? f->label : NULL, f->slow, &s);
+        if (r < 0)
+                return r;
+        s->limits = f->limits;
+        s->chip = strdup(f->chip);
+        if (!s->chip)
+                return -ENOMEM;
+        *ret = TAKE_PTR(s);
+        return 0;
 }
 
 static bool thermal_matches(const Found *f, const char *want) {

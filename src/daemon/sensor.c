@@ -56,6 +56,7 @@ Sensor *sensor_unref(Sensor *s) {
         free(s->name);
         free(s->source);
         free(s->label);
+        free(s->chip);
         free(s->path);
         s->ops->free(s);
         return NULL;

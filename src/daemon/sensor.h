@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "level.h"
 #include "macro.h"
 
 /* Where readings come from. A backend fills in SensorOps; the rest of thermo sees only these calls. */
@@ -22,6 +23,8 @@ struct Sensor {
         char *name;        /* what clients and logs call it: stable for the same hardware */
         char *source;      /* where it reads, as --sensor takes it: what HELLO and SENSOR lines show */
         char *label;       /* what the hardware calls it, for people; may be NULL */
+        char *chip;        /* the chip it is an input of (an hwmon chip, a thermal zone); may be NULL */
+        Limits limits;     /* the hardware's, then the admin's (--limit) */
         char *path;        /* the file it reads; NULL for a simulated one */
         bool slow;         /* may take long to read: read off the event loop */
         unsigned n_ref;    /* references beyond its owner's: a slow sensor's reader thread holds one */

@@ -72,6 +72,7 @@ int server_main(int argc, char *argv[], const char *name, const char *default_li
                 return 2;
         if (r < 0)
                 return EXIT_FAILURE;
+        sensor_list_apply_limits(&sensors, options.limits, options.n_limits, false);
         if (options.list_sensors)
                 return sensor_list_print(&sensors, stdout, options.legend, options.list_json) < 0 ? EXIT_FAILURE :
                                                                                                       EXIT_SUCCESS;

@@ -34,6 +34,9 @@ static void help(const char *default_listen) {
                "     --list-sensors        List the sensors that would be served, and exit\n"
                "  -o --output=FORMAT       text or json, for --list-sensors\n"
                "     --no-legend           Leave out the header of --list-sensors\n"
+               "     --limit=NAME:low=C,high=C,crit=C,hysteresis=C\n"
+               "                           A sensor's limits in degrees Celsius, any of them, over\n"
+               "                           its hardware's (repeatable)\n"
                "  -m --max-clients=N       Clients served at once (default %u)\n"
                "     --max-clients-per-address=N\n"
                "                           Clients from one IP address (IPv6: one /64) at once\n"
@@ -79,7 +82,7 @@ static int add_listen(ServerOptions *o, const char *option, const char *value, c
 
 int server_options_parse(int argc, char *argv[], const char *default_listen, ServerOptions *ret) {
         enum { ARG_VERSION = 0x100, ARG_EXIT_IDLE, ARG_LOG_LEVEL, ARG_LIST_SENSORS, ARG_NO_LEGEND, ARG_LISTEN_METRICS,
-               ARG_MAX_CLIENTS_PER_ADDRESS, ARG_IDLE_TIMEOUT };
+               ARG_MAX_CLIENTS_PER_ADDRESS, ARG_IDLE_TIMEOUT, ARG_LIMIT };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -90,6 +93,7 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
                 { "list-sensors", no_argument, NULL, ARG_LIST_SENSORS },
                 { "output", required_argument, NULL, 'o' },
                 { "no-legend", no_argument, NULL, ARG_NO_LEGEND },
+                { "limit", required_argument, NULL, ARG_LIMIT },
                 { "max-clients", required_argument, NULL, 'm' },
                 { "max-clients-per-address", required_argument, NULL, ARG_MAX_CLIENTS_PER_ADDRESS },
                 { "buffer-size", required_argument, NULL, 'b' },
@@ -157,6 +161,18 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
                 case ARG_NO_LEGEND:
                         o.legend = false;
                         break;
+                case ARG_LIMIT: {
+                        LimitOverride *p = reallocarray(o.limits, o.n_limits + 1, sizeof(*p));
+                        const char *error;
+
+                        if (!p)
+                                return -ENOMEM;
+                        o.limits = p;
+                        if (limit_override_parse(optarg, &p[o.n_limits], &error) < 0)
+                                return log_invalid_value("--limit", optarg, error);
+                        o.n_limits++;
+                        break;
+                }
                 case 'm':
                         if (parse_uint64(optarg, 1, 1000000, &o.max_clients) < 0)
                                 return log_invalid_value("--max-clients", optarg, "expected a number from 1 to 1000000");
@@ -213,4 +229,6 @@ void server_options_done(ServerOptions *o) {
         o->n_listen = 0;
         o->sensors = mfree(o->sensors);
         o->n_sensors = 0;
+        o->limits = mfree(o->limits);
+        o->n_limits = 0;
 }

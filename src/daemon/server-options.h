@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "address.h"
+#include "limit-option.h"
 
 /* An address to listen on when not socket-activated, and the front end that serves it. */
 typedef struct ListenAddress {
@@ -21,6 +22,8 @@ typedef struct ServerOptions {
         const char *default_listen; /* when neither --listen nor systemd gives a socket */
         const char **sensors;   /* --sensor, in the order given: "[NAME=]SPEC" */
         size_t n_sensors;
+        LimitOverride *limits;  /* --limit */
+        size_t n_limits;
         bool list_sensors;
         bool list_json;         /* --output=json, for --list-sensors */
         bool legend;            /* not --no-legend */

@@ -30,10 +30,19 @@ static Thermometer *thermometer(Session *s) {
         return s->front_end->front_end.manager->thermometer;
 }
 
-static void unsubscribe(Session *s) {
-        thermo_front_end_unsubscribe(s->front_end, s);
+/* The stream is over (its count, a STOP, the end): the session stays subscribed while it has ALARMS. */
+static void end_stream(Session *s) {
+        s->stream = false;
         s->subset = mfree(s->subset);
         s->all = false;
+        if (!s->alarms)
+                thermo_front_end_unsubscribe(s->front_end, s);
+}
+
+/* STOP ends both. */
+static void unsubscribe(Session *s) {
+        s->alarms = false;
+        end_stream(s);
 }
 
 static void session_close(Session *s, const char *why) {
@@ -84,26 +93,39 @@ Session *session_free(Session *s) {
         return NULL;
 }
 
-void session_deliver(Session *s, const struct iovec *iov, size_t n_iov, size_t n, size_t readings) {
+void session_deliver(Session *s, const struct iovec *iov, size_t n_iov, size_t n, size_t readings, const char *alarms,
+                size_t n_alarms) {
+        bool delivered = false;
+
         assert(s);
-        assert(iov);
+        assert(iov || n_iov == 0);
+        assert(alarms || n_alarms == 0);
 
         /* The thermometer never waits: a tick that does not fit in this client's buffer is skipped for this
          * client alone, all its lines together, and it sees a gap in the sequence numbers. */
-        if (!connection_has_room(&s->connection, n)) {
+        if (s->stream && !connection_has_room(&s->connection, n)) {
                 s->front_end->front_end.manager->skipped += readings;
                 if (!s->skipping_said)
                         manager_note_skipping(s->front_end->front_end.manager, &s->connection.peer);
                 s->skipping_said = true;
+        } else if (s->stream)
+                delivered = connection_writev(&s->connection, iov, n_iov, 0) >= 0;
+
+        /* A change of level is never skipped: past the high-water mark by the room of a request's replies.
+         * A client that does not take even those is closed. */
+        if (s->alarms && n_alarms > 0 &&
+                        connection_write(&s->connection, alarms, n_alarms, thermo_front_end_get_reply_max(s->front_end)) ==
+                                        -ENOBUFS) {
+                session_close(s, "alarms not read, and no room for more");
                 return;
         }
-        if (connection_writev(&s->connection, iov, n_iov, 0) < 0 || readings == 0 || s->remaining == 0)
-                return;
 
+        if (!delivered || readings == 0 || s->remaining == 0)
+                return;
         if (--s->remaining == 0) {
-                unsubscribe(s);
+                end_stream(s);
                 reply(s, LINE("END\n"));
-                if (s->eof)
+                if (s->eof && !s->subscribed)
                         session_close(s, "closed by peer");
         }
 }
@@ -184,9 +206,54 @@ static void handle_stream(Session *s, const char *line, const Request *req) {
         s->n_subset = (uint32_t) n;
         s->all = req->all;
         s->remaining = req->count;
+        s->stream = true;
         reply(s, LINE("OK STREAM\n"));
         thermo_front_end_subscribe(s->front_end, s);
         /* A stream is what makes a client worth a line in the journal; a GET or a ping is not. */
+        manager_announce_peer(s->front_end->front_end.manager, &s->connection.peer);
+}
+
+/* LIMITS: each sensor asked for (every one, where none is), in SENSORS order, then END. */
+static void handle_limits(Session *s, const char *line, const Request *req) {
+        const Reading *readings = thermometer_peek_readings(thermometer(s));
+        int indexes[PROTOCOL_NAMES_MAX];
+        Thermometer *t = thermometer(s);
+        char text[PROTOCOL_REPLY_MAX];
+        size_t n;
+
+        if (find_sensors(s, line, req, indexes) < 0)
+                return;
+        for (size_t i = 0; i < thermometer_get_n_sensors(t); i++) {
+                bool asked = req->n_names == 0;
+
+                for (size_t k = 0; !asked && k < req->n_names; k++)
+                        asked = indexes[k] == (int) i;
+                if (!asked)
+                        continue;
+                n = protocol_format_limit(text, sizeof(text), thermometer_get_sensor(t, i)->name,
+                                readings ? readings[i].level : LEVEL_OK, &thermometer_get_sensor(t, i)->limits);
+                reply(s, text, n);
+        }
+        reply(s, LINE("END\n"));
+}
+
+/* ALARMS: OK ALARMS, where each sensor not at ok is now (the reading that put it there), then each change
+ * as it comes, with the ticks. */
+static void handle_alarms(Session *s) {
+        const Reading *readings = thermometer_peek_readings(thermometer(s));
+        Thermometer *t = thermometer(s);
+        char text[PROTOCOL_REPLY_MAX];
+        size_t n;
+
+        reply(s, LINE("OK ALARMS\n"));
+        for (size_t i = 0; readings && i < thermometer_get_n_sensors(t); i++) {
+                if (readings[i].level == LEVEL_OK)
+                        continue;
+                n = protocol_format_alarm(text, sizeof(text), thermometer_get_level_reading(t, i));
+                reply(s, text, n);
+        }
+        s->alarms = true;
+        thermo_front_end_subscribe(s->front_end, s);
         manager_announce_peer(s->front_end->front_end.manager, &s->connection.peer);
 }
 
@@ -237,6 +304,12 @@ void session_handle_line(Session *s, const char *line, size_t n) {
                 break;
         case REQUEST_SENSORS:
                 handle_sensors(s);
+                break;
+        case REQUEST_LIMITS:
+                handle_limits(s, line, &req);
+                break;
+        case REQUEST_ALARMS:
+                handle_alarms(s);
                 break;
         case REQUEST_PING:
                 reply(s, LINE("PONG\n"));

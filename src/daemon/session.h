@@ -21,7 +21,9 @@ struct Session {
         uint32_t n_subset;      /* the sensors there were then: the bits subset has (a rescan adds more) */
         uint32_t remaining;     /* readings before END; 0 streams without end */
         ThermometerRequest get; /* a GET that waits for the next tick */
-        bool subscribed:1;
+        bool subscribed:1;      /* on the front end's list: it streams, or has ALARMS, or both */
+        bool stream:1;          /* STREAM */
+        bool alarms:1;          /* ALARMS */
         bool all:1;             /* STREAM *: every sensor */
         bool get_named:1;       /* that GET named its sensor: its reply does too */
         bool eof:1;             /* the peer sent all it will send */
@@ -47,9 +49,11 @@ static inline bool session_streams(const Session *s, size_t i) {
         return s->subset && i < s->n_subset && (s->subset[i / 64] & (UINT64_C(1) << (i % 64)));
 }
 
-/* One tick's lines for a streaming session, n bytes in all, of which readings are readings (the rest
- * errors). All skipped when the client is too far behind to take them. */
-void session_deliver(Session *s, const struct iovec *iov, size_t n_iov, size_t n, size_t readings);
+/* One tick's lines for a subscribed session: for its stream, n bytes in all, of which readings are
+ * readings (the rest errors), all skipped when the client is too far behind to take them; and the tick's
+ * ALARM lines, for a session that has ALARMS, never skipped. */
+void session_deliver(Session *s, const struct iovec *iov, size_t n_iov, size_t n, size_t readings, const char *alarms,
+                size_t n_alarms);
 /* A tick has come, for a GET that waits. */
 void session_answer_get(Session *s, const Reading *readings);
 

@@ -26,6 +26,8 @@ typedef struct Slot {
                                  * reported it yet */
         int logged;             /* what the log said last: 0 (fine) or the error */
         bool gone;              /* not found by the last rescan: unavailable, never read */
+        Level level;            /* against its limits, after the newest reading */
+        Reading level_reading;  /* the reading that put it there (its seq 0 before any) */
 } Slot;
 
 struct Thermometer {
@@ -180,6 +182,64 @@ static void note_health(Thermometer *t, Slot *slot, int error) {
         slot->logged = error;
 }
 
+/* A change of level, in the journal: one MESSAGE_ID for each level it comes to, and the reading. */
+static void note_level(Slot *slot, const Reading *r, Level was) {
+        static const struct {
+                const char *id;
+                int priority;
+        } kinds[_LEVEL_MAX] = {
+                [LEVEL_OK] = { THERMO_MESSAGE_LEVEL_OK, LOG_NOTICE },
+                [LEVEL_LOW] = { THERMO_MESSAGE_LEVEL_LOW, LOG_WARNING },
+                [LEVEL_HIGH] = { THERMO_MESSAGE_LEVEL_HIGH, LOG_WARNING },
+                [LEVEL_CRIT] = { THERMO_MESSAGE_LEVEL_CRIT, LOG_CRIT },
+        };
+        const Sensor *s = slot->sensor;
+        const Limits *l = &s->limits;
+        char sensor[64], celsius[48], level[32], value[32], limit[32], why[96] = "";
+
+        format_millidegrees(value, sizeof(value), r->millicelsius);
+        snprintf(sensor, sizeof(sensor), "SENSOR=%s", s->name);
+        snprintf(celsius, sizeof(celsius), "CELSIUS=%s", value);
+        snprintf(level, sizeof(level), "LEVEL=%s", level_to_string(slot->level));
+        switch (slot->level) {
+        case LEVEL_CRIT:
+                snprintf(why, sizeof(why), "at or above its critical limit, %s °C",
+                                (format_millidegrees(limit, sizeof(limit), l->crit), limit));
+                break;
+        case LEVEL_HIGH:
+                snprintf(why, sizeof(why), "at or above its high limit, %s °C",
+                                (format_millidegrees(limit, sizeof(limit), l->high), limit));
+                break;
+        case LEVEL_LOW:
+                snprintf(why, sizeof(why), "at or below its low limit, %s °C",
+                                (format_millidegrees(limit, sizeof(limit), l->low), limit));
+                break;
+        default:
+                snprintf(why, sizeof(why), "back within its limits (from %s)", level_to_string(was));
+                break;
+        }
+        log_struct(kinds[slot->level].priority, 0, kinds[slot->level].id, LOG_FIELDS(sensor, celsius, level),
+                        "Sensor %s (%s) reads %s °C: %s.", s->name, s->source, value, why);
+}
+
+/* Where a reading puts its sensor: the reading says so, and a change is an alarm. A tick without a
+ * reading leaves the level as it was; a sensor without limits costs a test of a flag. */
+static void take_level(Slot *slot, Reading *r) {
+        r->alarm = false;
+        if (r->error == 0 && limits_any(&slot->sensor->limits)) {
+                Level was = slot->level;
+
+                slot->level = level_next(slot->level, r->millicelsius, &slot->sensor->limits);
+                if (slot->level != was) {
+                        r->alarm = true;
+                        slot->level_reading = *r;
+                        slot->level_reading.level = slot->level;
+                        note_level(slot, r, was);
+                }
+        }
+        r->level = slot->level;
+}
+
 static void schedule_tick(Thermometer *t, uint64_t when) {
         (void) sd_event_source_set_time(t->timer, when);
         (void) sd_event_source_set_enabled(t->timer, SD_EVENT_ON);
@@ -241,8 +301,10 @@ static void take_tick(Thermometer *t) {
         }
         if (any)
                 t->seq++;
-        for (size_t i = 0; i < t->n_sensors; i++)
+        for (size_t i = 0; i < t->n_sensors; i++) {
                 t->readings[i].seq = t->seq;
+                take_level(&t->slots[i], &t->readings[i]);
+        }
         t->taken = now_monotonic(t);
 
         for (ThermometerObserver *o = t->observers; o; o = t->dispatch_next) {
@@ -383,7 +445,9 @@ static int slot_install(Thermometer *t, Slot *slot, Sensor *sensor) {
         t->n_slow -= !!slot->reader;
         sensor_reader_free(slot->reader);
         sensor_unref(slot->sensor);
-        *slot = (Slot) { .sensor = sensor, .reader = reader };
+        /* The sensor of that name reads from another source now, or is back: where it was it still is. */
+        *slot = (Slot) { .sensor = sensor, .reader = reader, .level = slot->level, .level_reading = slot->level_reading };
+        slot->level_reading.sensor = sensor->name;
         t->n_slow += !!reader;
         /* The newest readings name their sensor by its string: the new one's, and no value until the next
          * tick. */
@@ -433,8 +497,11 @@ int thermometer_update_sensors(Thermometer *t, Sensor **sensors, size_t n, Therm
                         continue;
                 }
                 was_gone = slot->gone;
-                if (!was_gone && strcmp(found->source, slot->sensor->source) == 0)
+                if (!was_gone && strcmp(found->source, slot->sensor->source) == 0) {
+                        /* The same: its limits as they are now (the admin's, the hardware's). */
+                        slot->sensor->limits = found->limits;
                         continue;
+                }
                 r = slot_install(t, slot, found);
                 if (r < 0)
                         break;
@@ -702,4 +769,10 @@ void thermometer_request_cancel(ThermometerObserver *o, ThermometerRequest *q) {
 const Reading *thermometer_peek_readings(Thermometer *t) {
         assert(t);
         return t->taken > 0 ? t->readings : NULL;
+}
+
+const Reading *thermometer_get_level_reading(Thermometer *t, size_t i) {
+        assert(t);
+        assert(i < t->n_sensors);
+        return &t->slots[i].level_reading;
 }

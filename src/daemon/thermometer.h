@@ -93,5 +93,9 @@ void thermometer_set_active(Thermometer *t, ThermometerObserver *o, bool active)
 const Reading *thermometer_request(Thermometer *t, ThermometerObserver *o, ThermometerRequest *q);
 /* q waits no more (its client is going); safe whether it waits or not. */
 void thermometer_request_cancel(ThermometerObserver *o, ThermometerRequest *q);
+/* The reading that put sensor i at its level (thermometer_peek_readings()[i].level): seq 0 while it is at
+ * ok since the start. */
+const Reading *thermometer_get_level_reading(Thermometer *t, size_t i);
+
 /* The newest readings without taking any: NULL before the first tick. */
 const Reading *thermometer_peek_readings(Thermometer *t);

@@ -284,3 +284,41 @@ const char *format_timespan_ms(char *buf, size_t size, uint64_t usec) {
         }
         return buf;
 }
+
+int parse_celsius(const char *s, int64_t *ret) {
+        bool negative = false;
+        int64_t v = 0;
+        size_t i = 0, decimals = 0;
+
+        assert(s);
+        assert(ret);
+
+        if (s[0] == '-' || s[0] == '+')
+                negative = s[i++] == '-';
+        if (!(s[i] >= '0' && s[i] <= '9'))
+                return -EINVAL;
+        for (; s[i] >= '0' && s[i] <= '9'; i++) {
+                v = v * 10 + (s[i] - '0');
+                if (v > CELSIUS_OPTION_MAX / 1000)
+                        return -ERANGE;
+        }
+        v *= 1000;
+        if (s[i] == '.') {
+                int64_t scale = 100;
+
+                if (!(s[++i] >= '0' && s[i] <= '9'))
+                        return -EINVAL;
+                for (; s[i] >= '0' && s[i] <= '9'; i++, decimals++) {
+                        if (decimals >= 3)
+                                return -EINVAL; /* a millidegree is as fine as a reading is */
+                        v += (s[i] - '0') * scale;
+                        scale /= 10;
+                }
+        }
+        if (s[i] != '\0')
+                return -EINVAL;
+        if (v > CELSIUS_OPTION_MAX)
+                return -ERANGE;
+        *ret = negative ? -v : v;
+        return 0;
+}

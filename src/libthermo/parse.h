@@ -27,5 +27,10 @@ const char *format_timespan_ms(char *buf, size_t size, uint64_t usec);
 #define TIMEOUT_RANGE "a time from 1ms to 24h"
 int parse_timeout(const char *s, uint64_t *ret);
 
+/* Degrees Celsius as an option gives them: "80", "-5", "7.5", "92.125" (three decimals at most, as a
+ * reading has), within ±1000000 °C: millidegrees. */
+#define CELSIUS_OPTION_MAX (INT64_C(1000000) * 1000)
+int parse_celsius(const char *s, int64_t *ret);
+
 /* "65536", "64K", "1M", "1G" (powers of 1024): a size in bytes. */
 int parse_size(const char *s, uint64_t *ret);

@@ -22,6 +22,7 @@ static const struct {
 } commands[] = {
         { "GET", REQUEST_GET },   { "STREAM", REQUEST_STREAM }, { "STOP", REQUEST_STOP },       { "PING", REQUEST_PING },
         { "INFO", REQUEST_INFO }, { "QUIT", REQUEST_QUIT },     { "SENSORS", REQUEST_SENSORS },
+        { "LIMITS", REQUEST_LIMITS }, { "ALARMS", REQUEST_ALARMS },
 };
 
 static bool is_lower(char c) {
@@ -160,7 +161,7 @@ int protocol_parse_request(const char *line, size_t n, Request *ret, const char 
         }
         ret->type = commands[k].type;
 
-        if (n_words > 1 && !IN_SET((int) ret->type, REQUEST_GET, REQUEST_STREAM)) {
+        if (n_words > 1 && !IN_SET((int) ret->type, REQUEST_GET, REQUEST_STREAM, REQUEST_LIMITS)) {
                 *ret_error = "unexpected argument";
                 return -EBADMSG;
         }
@@ -185,6 +186,38 @@ size_t protocol_format_reading(char *buf, size_t size, const Reading *r, bool na
                 k = snprintf(buf, size, "TEMP %" PRIu64 " %" PRIu64 " %s%s%s\n", r->seq, r->time_ms, value,
                                 name ? " " : "", strempty(name));
         }
+        return MIN((size_t) k, size - 1);
+}
+
+size_t protocol_format_limit(char *buf, size_t size, const char *name, Level level, const Limits *l) {
+        char low[32] = "-", high[32] = "-", crit[32] = "-";
+        int k;
+
+        assert(buf);
+        assert(name);
+        assert(l);
+
+        if (l->has_low)
+                format_millidegrees(low, sizeof(low), l->low);
+        if (l->has_high)
+                format_millidegrees(high, sizeof(high), l->high);
+        if (l->has_crit)
+                format_millidegrees(crit, sizeof(crit), l->crit);
+        k = snprintf(buf, size, "LIMIT %s %s low=%s high=%s crit=%s\n", name, level_to_string(level), low, high, crit);
+        return MIN((size_t) k, size - 1);
+}
+
+size_t protocol_format_alarm(char *buf, size_t size, const Reading *r) {
+        char value[32];
+        int k;
+
+        assert(buf);
+        assert(r);
+        assert(r->sensor);
+
+        format_millidegrees(value, sizeof(value), r->millicelsius);
+        k = snprintf(buf, size, "ALARM %" PRIu64 " %" PRIu64 " %s %s %s\n", r->seq, r->time_ms, r->sensor,
+                        level_to_string(r->level), value);
         return MIN((size_t) k, size - 1);
 }
 
@@ -264,6 +297,20 @@ static int parse_milli(const char *s, int64_t *ret) {
 }
 
 /* "<seq> <time> <celsius> [<name>]" */
+/* Splits s at each space, in place: the count of words, up to n (n when there are more). */
+static size_t split_words(char *s, char **words, size_t n) {
+        size_t k = 0;
+
+        while (k < n) {
+                words[k++] = s;
+                s = strchr(s, ' ');
+                if (!s)
+                        break;
+                *s++ = '\0';
+        }
+        return k;
+}
+
 static int parse_reading(const char *s, Reading *ret) {
         char seq[24], time[24], value[32];
         Reading r = {};
@@ -289,7 +336,7 @@ int protocol_parse_reply(char *line, Reply *ret) {
                 ReplyType type;
         } fixed[] = {
                 { "OK STREAM", REPLY_OK_STREAM }, { "OK STOP", REPLY_OK_STOP }, { "END", REPLY_END },
-                { "PONG", REPLY_PONG },           { "BYE", REPLY_BYE },
+                { "PONG", REPLY_PONG },           { "BYE", REPLY_BYE },         { "OK ALARMS", REPLY_OK_ALARMS },
         };
         Reply reply = {};
 
@@ -342,6 +389,43 @@ int protocol_parse_reply(char *line, Reply *ret) {
                 if (reply.error == 503 && startswith(reply.text, "sensor unavailable ") &&
                                 protocol_name_is_valid(reply.text + 19, strlen(reply.text + 19)))
                         reply.reading.sensor = reply.text + 19;
+        } else if (strncmp(line, "ALARM ", 6) == 0) {
+                char *w[6];
+
+                /* ALARM <seq> <unix_time_ms> <name> <level> <celsius> */
+                reply.type = REPLY_ALARM;
+                if (split_words(line + 6, w, ELEMENTSOF(w)) != 5 || parse_uint64(w[0], 0, UINT64_MAX, &reply.reading.seq) < 0 ||
+                                parse_uint64(w[1], 0, UINT64_MAX, &reply.reading.time_ms) < 0 ||
+                                !protocol_name_is_valid(w[2], strlen(w[2])) ||
+                                level_from_string(w[3], &reply.reading.level) < 0 ||
+                                parse_milli(w[4], &reply.reading.millicelsius) < 0)
+                        return -EBADMSG;
+                reply.reading.sensor = w[2];
+        } else if (strncmp(line, "LIMIT ", 6) == 0) {
+                int64_t *values[] = { &reply.limits.low, &reply.limits.high, &reply.limits.crit };
+                static const char *const keys[] = { "low=", "high=", "crit=" };
+                char *w[6];
+
+                /* LIMIT <name> <level> low=<c> high=<c> crit=<c> */
+                reply.type = REPLY_LIMIT;
+                reply.limits = LIMITS_NONE;
+                if (split_words(line + 6, w, ELEMENTSOF(w)) != 5 || !protocol_name_is_valid(w[0], strlen(w[0])) ||
+                                level_from_string(w[1], &reply.reading.level) < 0)
+                        return -EBADMSG;
+                for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                        const char *v = w[2 + i] + strlen(keys[i]);
+
+                        if (!startswith(w[2 + i], keys[i]))
+                                return -EBADMSG;
+                        if (strcmp(v, "-") == 0)
+                                continue;
+                        if (parse_milli(v, values[i]) < 0)
+                                return -EBADMSG;
+                }
+                reply.limits.has_low = strcmp(w[2], "low=-") != 0;
+                reply.limits.has_high = strcmp(w[3], "high=-") != 0;
+                reply.limits.has_crit = strcmp(w[4], "crit=-") != 0;
+                reply.reading.sensor = w[0];
         } else if (strncmp(line, "SENSOR ", 7) == 0) {
                 char *name = line + 7, *blank = strchr(name, ' ');
 

@@ -32,6 +32,8 @@ typedef enum RequestType {
         REQUEST_INFO,
         REQUEST_QUIT,
         REQUEST_SENSORS,
+        REQUEST_LIMITS,
+        REQUEST_ALARMS,
 } RequestType;
 
 /* A sensor name in a request line: where it starts, and its length. */
@@ -43,8 +45,9 @@ typedef struct RequestName {
 typedef struct Request {
         RequestType type;
         uint32_t count;         /* STREAM: readings before END, 0 for no end */
-        bool all;               /* GET, STREAM: "*", every sensor */
-        size_t n_names;         /* GET, STREAM: the sensors named; none is the default sensor */
+        bool all;               /* GET, STREAM, LIMITS: "*", every sensor */
+        size_t n_names;         /* GET, STREAM, LIMITS: the sensors named; none is the default sensor (for
+                                 * LIMITS, every sensor) */
         RequestName names[PROTOCOL_NAMES_MAX];
 } Request;
 
@@ -59,11 +62,16 @@ typedef enum ReplyType {
         REPLY_BYE,
         REPLY_ERR,
         REPLY_SENSOR,
+        REPLY_OK_ALARMS,
+        REPLY_LIMIT,
+        REPLY_ALARM,
 } ReplyType;
 
 typedef struct Reply {
         ReplyType type;
-        Reading reading;       /* TEMP, and ERR 503 for a sensor: reading.sensor names it, or is NULL */
+        Reading reading;       /* TEMP, and ERR 503 for a sensor: reading.sensor names it, or is NULL; ALARM and
+                                * LIMIT: its sensor and level too */
+        Limits limits;         /* LIMIT */
         uint64_t interval_ms;  /* HELLO, 0 if it did not say */
         uint64_t sensors;      /* HELLO, 0 if it did not say */
         char host[PROTOCOL_HOST_MAX + 1]; /* HELLO, "" if it did not say */
@@ -100,6 +108,10 @@ int protocol_parse_reply(char *line, Reply *ret);
 /* "TEMP <seq> <time> <celsius>", or "ERR 503 sensor unavailable" when the reading has an error; with
  * named, the sensor's name is the last word of either. */
 size_t protocol_format_reading(char *buf, size_t size, const Reading *r, bool named);
+/* "LIMIT <name> <level> low=<c> high=<c> crit=<c>", "-" for a limit the sensor does not have */
+size_t protocol_format_limit(char *buf, size_t size, const char *name, Level level, const Limits *limits);
+/* "ALARM <seq> <unix_time_ms> <name> <level> <celsius>": the reading that put its sensor at its level */
+size_t protocol_format_alarm(char *buf, size_t size, const Reading *r);
 /* "SENSOR <name> <source>" */
 size_t protocol_format_sensor(char *buf, size_t size, const char *name, const char *source);
 size_t protocol_format_hello(char *buf, size_t size, const ServerInfo *info);

@@ -2,7 +2,10 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "level.h"
 
 /* One reading of one sensor, as data: what the thermometer hands its observers, what a front end formats
  * for its clients, and what thermo-client parses back from a TEMP line. */
@@ -13,6 +16,8 @@ typedef struct Reading {
         int64_t millicelsius;
         int error;              /* 0, or why the sensor gave no value (a negative errno); then only sensor
                                  * and seq mean anything */
+        Level level;            /* where this tick leaves the sensor against its limits (level.h) */
+        bool alarm;             /* this tick changed its level */
 } Reading;
 
 /* 21375 -> "21.375", -4000 -> "-4.000", -500 -> "-0.500": exactly three decimals, without a float.

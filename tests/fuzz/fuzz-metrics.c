@@ -19,18 +19,27 @@ static uint64_t take(const uint8_t **data, size_t *size, size_t n) {
         return v;
 }
 
-/* A metric line: name[{labels}] value, with nothing else on it. */
+/* A metric line: name[{label="value",...}] value, with nothing else on it; a label's value quoted, its
+ * quotes, backslashes and newlines escaped. */
 static void check_line(const char *line, size_t n) {
         size_t i = strspn(line, "abcdefghijklmnopqrstuvwxyz_");
 
         if (n == 0 || i == 0)
                 abort();
         if (line[i] == '{') {
-                const char *close = memchr(line + i, '}', n - i);
+                do {
+                        size_t k = strspn(line + ++i, "abcdefghijklmnopqrstuvwxyz_");
 
-                if (!close || memchr(line + i, '\n', (size_t) (close - line) - i))
+                        if (k == 0 || line[i + k] != '=' || line[i + k + 1] != '"')
+                                abort();
+                        for (i += k + 2; i < n && line[i] != '"'; i++)
+                                if (line[i] == '\\' && (++i >= n || !strchr("\\\"n", line[i])))
+                                        abort();
+                        if (i++ >= n)
+                                abort();
+                } while (line[i] == ',');
+                if (line[i++] != '}')
                         abort();
-                i = (size_t) (close - line) + 1;
         }
         if (i >= n || line[i] != ' ' || i + 1 == n)
                 abort();
@@ -40,7 +49,9 @@ static void check_line(const char *line, size_t n) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        char names[8][PROTOCOL_NAME_MAX + 1], accept[256];
+        char names[8][PROTOCOL_NAME_MAX + 1], texts[8][2][32], accept[256];
+        MetricsSensor sensors[8] = {};
+        Limits limits[8] = {};
         Reading readings[8] = {};
         MetricsInfo info;
         MetricsFormat format;
@@ -66,12 +77,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         .time_ms = take(&data, &size, 8),
                         .millicelsius = (int64_t) take(&data, &size, 8),
                         .error = take(&data, &size, 1) % 4 == 0 ? -ENODEV : 0,
+                        .level = (Level) (take(&data, &size, 1) % _LEVEL_MAX),
                 };
+                /* A chip and a label as the hardware or sensors.conf may give them: any bytes. */
+                for (size_t t = 0; t < 2; t++) {
+                        size_t len = take(&data, &size, 1) % sizeof(texts[i][t]);
+
+                        for (size_t j = 0; j < len; j++)
+                                texts[i][t][j] = (char) (take(&data, &size, 1) | 1); /* no NUL */
+                        texts[i][t][len] = '\0';
+                }
+                limits[i] = (Limits) {
+                        .low = (int64_t) take(&data, &size, 4) - 300000, .high = (int64_t) take(&data, &size, 4),
+                        .crit = (int64_t) take(&data, &size, 4),
+                };
+                limits[i].has_low = take(&data, &size, 1) & 1;
+                limits[i].has_high = take(&data, &size, 1) & 1;
+                limits[i].has_crit = take(&data, &size, 1) & 1;
+                sensors[i] = (MetricsSensor) { .chip = texts[i][0], .label = texts[i][1], .source = "file:/x",
+                                               .limits = &limits[i] };
         }
         info = (MetricsInfo) {
                 .version = "0.0",
                 .server = "fuzz",
                 .readings = readings,
+                .sensors = take(&data, &size, 1) & 1 ? sensors : NULL,
                 .n_readings = n,
                 .readings_total = take(&data, &size, 8),
                 .skipped_total = take(&data, &size, 8),

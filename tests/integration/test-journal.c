@@ -31,6 +31,10 @@
 #define MESSAGE_REJECTED "81be728ab9684781ac2ad5aab0809aa6"
 #define MESSAGE_SHORT_CONNECTIONS "edce26d4d43c47c98f5935d6e4568486"
 #define MESSAGE_SIMULATED "1f04546240b6457f94d0df1f0258ae36"
+#define MESSAGE_LEVEL_HIGH "979a0a968f4048bfb71ee5ab93dca5a3"
+#define MESSAGE_LEVEL_CRIT "bf10ced02ba740aeb6521ae04aa5ce8f"
+#define MESSAGE_LEVEL_LOW "b42a1cf13d5a46c9b8282bcb4b27ffed"
+#define MESSAGE_LEVEL_OK "d767fe26d12c46cdb963027e4ccaad0e"
 
 typedef struct Journal {
         int socket;
@@ -324,9 +328,45 @@ static void test_simulated_sensor_is_a_notice(void **state) {
         assert_stderr_empty(j);
 }
 
+/* Each change of level, once, with its own MESSAGE_ID, the sensor, the reading and the level. */
+static void test_levels_have_their_entries(void **state) {
+        static const struct {
+                const char *millidegrees, *id, *priority, *celsius, *level;
+        } walk[] = {
+                { "31000\n", MESSAGE_LEVEL_HIGH, "PRIORITY=4", "CELSIUS=31.000", "LEVEL=high" },
+                { "41000\n", MESSAGE_LEVEL_CRIT, "PRIORITY=2", "CELSIUS=41.000", "LEVEL=crit" },
+                { "20000\n", MESSAGE_LEVEL_OK, "PRIORITY=5", "CELSIUS=20.000", "LEVEL=ok" },
+                { "-1000\n", MESSAGE_LEVEL_LOW, "PRIORITY=4", "CELSIUS=-1.000", "LEVEL=low" },
+        };
+        Journal *j = *state;
+        char file[64], spec[96];
+        const char *e;
+        int fd;
+
+        snprintf(file, sizeof(file), "/run/thermo-journal-cellar");
+        snprintf(spec, sizeof(spec), "cellar=file:%s", file);
+        harness_write_file(file, "20000\n");
+        start(j, (const char *const[]) { "--interval", "20ms", "--sensor", spec, "--limit",
+                                         "cellar:low=0,high=30,crit=40", NULL });
+        fd = harness_connect(j->server.port, 0);
+        harness_send_str(fd, "STREAM\n");
+        for (size_t i = 0; i < sizeof(walk) / sizeof(walk[0]); i++) {
+                harness_write_file(file, walk[i].millidegrees);
+                e = next_entry(j, walk[i].id);
+                assert_field(e, walk[i].priority);
+                assert_field(e, "SENSOR=cellar");
+                assert_field(e, walk[i].celsius);
+                assert_field(e, walk[i].level);
+        }
+        close(fd);
+        assert_stderr_empty(j);
+        (void) unlink(file);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_simulated_sensor_is_a_notice, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_levels_have_their_entries, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_start_connect_disconnect_stop_have_their_fields, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_nothing_but_events_is_logged_per_reading, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refusal_is_a_warning_with_the_address, setup, teardown),

@@ -439,6 +439,28 @@ static void test_slow_http_clients_take_no_one_s_slot(void **state) {
         harness_cleanup(&s);
 }
 
+/* Each sensor's limits, its level, and what it is, for alert rules and sum by (chip). */
+static void test_limits_levels_and_sensor_info(void **state) {
+        char line[512];
+        ServerProcess s;
+        Response r;
+
+        start(&s, (const char *const[]) { "--limit", "room:low=-10,high=-6", NULL });
+        scrape(s.metrics_port, "", &r);
+        assert_int_equal(r.status, 200);
+        assert_line(r.body, "thermo_temperature_low_celsius{sensor=\"room\"} -10.000");
+        assert_line(r.body, "thermo_temperature_high_celsius{sensor=\"room\"} -6.000");
+        assert_null(strstr(r.body, "thermo_temperature_crit_celsius{"));
+        assert_null(strstr(r.body, "thermo_temperature_low_celsius{sensor=\"gone\"}"));
+        /* -5.25 is at or above high. */
+        assert_line(r.body, "thermo_sensor_level{sensor=\"room\"} 1");
+        assert_line(r.body, "thermo_sensor_level{sensor=\"gone\"} 0");
+        snprintf(line, sizeof(line), "thermo_sensor_info{sensor=\"room\",chip=\"\",label=\"\",source=\"file:%s\"} 1", room);
+        assert_line(r.body, line);
+        assert_int_equal(harness_stop(&s, SIGTERM), 0);
+        harness_cleanup(&s);
+}
+
 static void test_scrapes_count_as_clients(void **state) {
         ServerProcess s;
         Response r;
@@ -586,6 +608,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_keep_alive_head_and_errors, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_a_silent_client_is_closed, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_scrapes_count_as_clients, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_limits_levels_and_sensor_info, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_slow_http_clients_take_no_one_s_slot, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_scrapes_cost_one_reading_of_each_sensor, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_skipped_readings_are_counted, setup, teardown),

@@ -133,21 +133,21 @@ static void test_list_sensors(void **state) {
         assert_int_equal(harness_run((const char *const[]) { harness_server(), "--list-sensors", NULL }, out,
                                  sizeof(out), err, sizeof(err)),
                         0);
-        assert_string_equal(out, "NAME        SOURCE              LABEL       VALUE\n"
-                                 "cpu-thermal thermal:cpu-thermal cpu-thermal 20.000 °C\n");
+        assert_string_equal(out, "NAME        SOURCE              LABEL       VALUE          LOW     HIGH     CRIT\n"
+                                 "cpu-thermal thermal:cpu-thermal cpu-thermal 20.000 °C        -        -        -\n");
 
         /* What a configuration would serve, without a header, or as JSON. */
         assert_int_equal(harness_run((const char *const[]) { harness_server(), "--list-sensors", "--no-legend", "--sensor",
                                              "auto", "--sensor", "sim=simulated:seed=1", NULL },
                                  out, sizeof(out), err, sizeof(err)),
                         0);
-        assert_string_equal(out, "cpu-thermal thermal:cpu-thermal cpu-thermal 20.000 °C\n"
-                                 "sim         simulated           -           21.031 °C\n");
+        assert_string_equal(out, "cpu-thermal thermal:cpu-thermal cpu-thermal 20.000 °C        -        -        -\n"
+                                 "sim         simulated           -           21.031 °C        -        -        -\n");
         assert_int_equal(harness_run((const char *const[]) { harness_server(), "--list-sensors", "-o", "json", NULL }, out,
                                  sizeof(out), err, sizeof(err)),
                         0);
         assert_string_equal(out, "[{\"name\":\"cpu-thermal\",\"source\":\"thermal:cpu-thermal\",\"label\":\"cpu-thermal\","
-                                 "\"celsius\":20.000}]\n");
+                                 "\"celsius\":20.000,\"low\":null,\"high\":null,\"crit\":null}]\n");
 }
 
 /* A sensor that fails is said at start, before any client; under systemd with a hint at the sandbox
@@ -382,6 +382,76 @@ static void test_sighup_during_discovery_is_no_end(void **state) {
         assert_int_equal(harness_wait_pid(pid, T), 0);
 }
 
+/* Limits from the hardware: an hwmon input's _max, _crit and _max_hyst, a thermal zone's trip points (the
+ * lowest passive or hot as high, the critical one as crit); --limit over them. */
+static void test_limits_from_the_hardware_and_the_admin(void **state) {
+        static const char *const files[][2] = {
+                { "class/hwmon/hwmon0/name", "coretemp\n" },
+                { "class/hwmon/hwmon0/temp1_input", "45000\n" },
+                { "class/hwmon/hwmon0/temp1_label", "Package id 0\n" },
+                { "class/hwmon/hwmon0/temp1_max", "80000\n" },
+                { "class/hwmon/hwmon0/temp1_max_hyst", "75000\n" },
+                { "class/hwmon/hwmon0/temp1_crit", "100000\n" },
+                { "class/thermal/thermal_zone0/trip_point_0_type", "passive\n" },
+                { "class/thermal/thermal_zone0/trip_point_0_temp", "70000\n" },
+                { "class/thermal/thermal_zone0/trip_point_1_type", "critical\n" },
+                { "class/thermal/thermal_zone0/trip_point_1_temp", "90000\n" },
+                { "class/thermal/thermal_zone0/trip_point_2_type", "hot\n" },
+                { "class/thermal/thermal_zone0/trip_point_2_temp", "65000\n" },
+                { "class/thermal/thermal_zone0/trip_point_3_type", "active\n" },
+                { "class/thermal/thermal_zone0/trip_point_3_temp", "50000\n" },
+        };
+        char file[256], out[2048], err[1024], line[256];
+        ServerProcess s;
+        int fd;
+
+        snprintf(file, sizeof(file), "%s/class/hwmon", root);
+        assert_true(mkdir(file, 0755) == 0 || errno == EEXIST);
+        snprintf(file, sizeof(file), "%s/class/hwmon/hwmon0", root);
+        assert_true(mkdir(file, 0755) == 0 || errno == EEXIST);
+        for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+                snprintf(file, sizeof(file), "%s/%s", root, files[i][0]);
+                harness_write_file(file, files[i][1]);
+        }
+
+        assert_int_equal(harness_run((const char *const[]) { harness_server(), "--list-sensors", "-o", "json", NULL }, out,
+                                 sizeof(out), err, sizeof(err)),
+                        0);
+        assert_non_null(strstr(out, "\"name\":\"cpu-thermal\",\"source\":\"thermal:cpu-thermal\",\"label\":\"cpu-thermal\","
+                                    "\"celsius\":20.000,\"low\":null,\"high\":65.000,\"crit\":90.000}"));
+        assert_non_null(strstr(out, "\"label\":\"Package id 0\",\"celsius\":45.000,\"low\":null,\"high\":80.000,"
+                                    "\"crit\":100.000}"));
+
+        harness_start_activated(&s, (const char *const[]) { "--interval", "50ms", "--limit",
+                                        "cpu-thermal:low=-5,crit=85.5", NULL });
+        fd = harness_connect(s.port, 0);
+        read_line(fd, line, sizeof(line));
+        harness_send_str(fd, "LIMITS *\n");
+        read_line(fd, line, sizeof(line));
+        assert_string_equal(line, "LIMIT cpu-thermal ok low=-5.000 high=65.000 crit=85.500");
+        read_line(fd, line, sizeof(line));
+        assert_string_equal(line, "LIMIT coretemp-virtual-0-package_id_0 ok low=- high=80.000 crit=100.000");
+        read_line(fd, line, sizeof(line));
+        assert_string_equal(line, "END");
+
+        /* Past the chip's max: high; back at 76 (its _max_hyst is 75, so 5 °C): still high; at 74.999 ok. */
+        harness_send_str(fd, "ALARMS\n");
+        read_line(fd, line, sizeof(line));
+        assert_string_equal(line, "OK ALARMS");
+        snprintf(file, sizeof(file), "%s/class/hwmon/hwmon0/temp1_input", root);
+        harness_write_file(file, "81000\n");
+        read_line(fd, line, sizeof(line));
+        assert_non_null(strstr(line, " coretemp-virtual-0-package_id_0 high 81.000"));
+        harness_write_file(file, "76000\n");
+        usleep(200 * 1000);
+        harness_write_file(file, "74999\n");
+        read_line(fd, line, sizeof(line));
+        assert_non_null(strstr(line, " coretemp-virtual-0-package_id_0 ok 74.999"));
+        close(fd);
+        assert_int_equal(harness_stop(&s, SIGTERM), 0);
+        harness_cleanup(&s);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_failing_sensor_gives_503_once_logged_and_recovers, setup, teardown),
@@ -392,6 +462,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_reload_rescans_and_keeps_every_client, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_a_found_sensor_never_takes_a_given_name, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sighup_during_discovery_is_no_end, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_limits_from_the_hardware_and_the_admin, setup, teardown),
         };
         signal(SIGPIPE, SIG_IGN);
         return cmocka_run_group_tests(tests, NULL, harness_kill_all);

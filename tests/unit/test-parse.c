@@ -106,6 +106,29 @@ static void test_format_timespan_ms(void **state) {
         assert_string_equal(format_timespan_ms(buf, sizeof(buf), 150 * USEC_PER_SEC), "2min 30s");
 }
 
+static void test_celsius(void **state) {
+        int64_t v;
+
+        assert_int_equal(parse_celsius("80", &v), 0);
+        assert_int_equal(v, 80000);
+        assert_int_equal(parse_celsius("-5", &v), 0);
+        assert_int_equal(v, -5000);
+        assert_int_equal(parse_celsius("7.5", &v), 0);
+        assert_int_equal(v, 7500);
+        assert_int_equal(parse_celsius("+92.125", &v), 0);
+        assert_int_equal(v, 92125);
+        assert_int_equal(parse_celsius("-0.001", &v), 0);
+        assert_int_equal(v, -1);
+        assert_int_equal(parse_celsius("92.1255", &v), -EINVAL);
+        assert_int_equal(parse_celsius("1.", &v), -EINVAL);
+        assert_int_equal(parse_celsius(".5", &v), -EINVAL);
+        assert_int_equal(parse_celsius("hot", &v), -EINVAL);
+        assert_int_equal(parse_celsius("", &v), -EINVAL);
+        assert_int_equal(parse_celsius("80 ", &v), -EINVAL);
+        assert_int_equal(parse_celsius("1000001", &v), -ERANGE);
+        assert_int_equal(parse_celsius("99999999999999999999", &v), -ERANGE);
+}
+
 static void test_size(void **state) {
         uint64_t v = 0;
 
@@ -129,6 +152,7 @@ int main(void) {
                 cmocka_unit_test(test_format_timespan),
                 cmocka_unit_test(test_format_timespan_ms),
                 cmocka_unit_test(test_size),
+                cmocka_unit_test(test_celsius),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -213,6 +213,59 @@ static int parse_reply(const char *line, Reply *ret) {
 }
 #define protocol_parse_reply parse_reply
 
+static void test_limits_and_alarms_requests(void **state) {
+        const char *error = NULL;
+        Request req;
+
+        assert_request("LIMITS", REQUEST_LIMITS, 0);
+        assert_request("alarms", REQUEST_ALARMS, 0);
+        assert_int_equal(parse("LIMITS cpu room", &req, &error), 0);
+        assert_int_equal(req.n_names, 2);
+        assert_int_equal(parse("LIMITS *", &req, &error), 0);
+        assert_true(req.all);
+        assert_bad_request("ALARMS cpu", 10, "unexpected argument");
+        assert_bad_request("LIMITS 5", 8, "unexpected argument");
+        assert_bad_request("LIMITS * cpu", 12, "unexpected argument");
+}
+
+static void test_format_and_parse_limit_and_alarm(void **state) {
+        const Limits limits = { .low = -5250, .high = 80000, .has_low = true, .has_high = true };
+        const Reading r = { .sensor = "cpu", .seq = 42, .time_ms = 1732492130123, .millicelsius = 95125,
+                            .level = LEVEL_CRIT };
+        char line[256];
+        Reply reply;
+
+        protocol_format_limit(line, sizeof(line), "cpu", LEVEL_HIGH, &limits);
+        assert_string_equal(line, "LIMIT cpu high low=-5.250 high=80.000 crit=-\n");
+        line[strlen(line) - 1] = '\0';
+        assert_int_equal(protocol_parse_reply(line, &reply), 0);
+        assert_int_equal(reply.type, REPLY_LIMIT);
+        assert_string_equal(reply.reading.sensor, "cpu");
+        assert_int_equal(reply.reading.level, LEVEL_HIGH);
+        assert_true(reply.limits.has_low && reply.limits.has_high && !reply.limits.has_crit);
+        assert_int_equal(reply.limits.low, -5250);
+        assert_int_equal(reply.limits.high, 80000);
+
+        protocol_format_alarm(line, sizeof(line), &r);
+        assert_string_equal(line, "ALARM 42 1732492130123 cpu crit 95.125\n");
+        line[strlen(line) - 1] = '\0';
+        assert_int_equal(protocol_parse_reply(line, &reply), 0);
+        assert_int_equal(reply.type, REPLY_ALARM);
+        assert_int_equal(reply.reading.seq, 42);
+        assert_string_equal(reply.reading.sensor, "cpu");
+        assert_int_equal(reply.reading.level, LEVEL_CRIT);
+        assert_int_equal(reply.reading.millicelsius, 95125);
+
+        assert_int_equal(protocol_parse_reply("OK ALARMS", &reply), 0);
+        assert_int_equal(reply.type, REPLY_OK_ALARMS);
+        strcpy(line, "ALARM 1 2 cpu hot 1.000");
+        assert_int_equal(protocol_parse_reply(line, &reply), -EBADMSG);
+        strcpy(line, "ALARM 1 2 cpu high 1.000 extra");
+        assert_int_equal(protocol_parse_reply(line, &reply), -EBADMSG);
+        strcpy(line, "LIMIT cpu ok low=- high=x crit=-");
+        assert_int_equal(protocol_parse_reply(line, &reply), -EBADMSG);
+}
+
 static void test_parse_replies(void **state) {
         Reply reply;
 
@@ -292,6 +345,8 @@ int main(void) {
                 cmocka_unit_test(test_host_is_one_safe_word),
                 cmocka_unit_test(test_format_hello_info_error),
                 cmocka_unit_test(test_parse_replies),
+                cmocka_unit_test(test_limits_and_alarms_requests),
+                cmocka_unit_test(test_format_and_parse_limit_and_alarm),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -407,10 +407,10 @@ static void test_list_prints_name_source_label_value(void **state) {
         assert_int_equal(sensor_list_print(&l, f, true, false), 0);
         fclose(f);
         assert_string_equal(text,
-                        "NAME                   SOURCE                     LABEL        VALUE\n"
-                        "x86_pkg_temp           thermal:x86_pkg_temp       x86_pkg_temp 45.000 °C\n"
-                        "nvme-pci-0100-sensor_1 hwmon:nvme-pci-0100/temp2  Sensor 1     -5.250 °C\n"
-                        "broken                 thermal:acpitz-lnxtherm_00 acpitz       - (Bad message)\n");
+                        "NAME                   SOURCE                     LABEL        VALUE                LOW     HIGH     CRIT\n"
+                        "x86_pkg_temp           thermal:x86_pkg_temp       x86_pkg_temp 45.000 °C              -        -        -\n"
+                        "nvme-pci-0100-sensor_1 hwmon:nvme-pci-0100/temp2  Sensor 1     -5.250 °C              -        -        -\n"
+                        "broken                 thermal:acpitz-lnxtherm_00 acpitz       - (Bad message)        -        -        -\n");
         free(text);
 
         f = open_memstream(&text, &size);
@@ -418,9 +418,11 @@ static void test_list_prints_name_source_label_value(void **state) {
         fclose(f);
         assert_string_equal(text,
                         "[{\"name\":\"x86_pkg_temp\",\"source\":\"thermal:x86_pkg_temp\",\"label\":\"x86_pkg_temp\","
-                        "\"celsius\":45.000},{\"name\":\"nvme-pci-0100-sensor_1\",\"source\":\"hwmon:nvme-pci-0100/temp2\","
-                        "\"label\":\"Sensor 1\",\"celsius\":-5.250},{\"name\":\"broken\",\"source\":"
-                        "\"thermal:acpitz-lnxtherm_00\",\"label\":\"acpitz\",\"celsius\":null,\"error\":\"Bad message\"}]\n");
+                        "\"celsius\":45.000,\"low\":null,\"high\":null,\"crit\":null},{\"name\":\"nvme-pci-0100-sensor_1\","
+                        "\"source\":\"hwmon:nvme-pci-0100/temp2\",\"label\":\"Sensor 1\",\"celsius\":-5.250,\"low\":null,"
+                        "\"high\":null,\"crit\":null},{\"name\":\"broken\",\"source\":\"thermal:acpitz-lnxtherm_00\","
+                        "\"label\":\"acpitz\",\"celsius\":null,\"error\":\"Bad message\",\"low\":null,\"high\":null,"
+                        "\"crit\":null}]\n");
         free(text);
         sensor_list_done(&l);
 }
