@@ -102,12 +102,22 @@ static uint64_t deadline(Connection *c) {
         return c->streaming ? 0 : c->partial ? partial_timeout(c) : idle_timeout(c);
 }
 
+/* Whether what is left of a line is blanks alone (spaces, tabs, a CR): it may end as an empty line, which
+ * is no request, so it is no partial one either, lest the two in turn restart the idle time. */
+static bool bytes_are_blank(const char *s, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (!IN_SET(s[i], ' ', '\t', '\r'))
+                        return false;
+        return true;
+}
+
 /* After requests were read: a partial line left starts its own deadline (once: more bytes of the same
  * line do not extend it, but a line begun after whole ones is a new one); a whole request restarts the
  * idle one. Whole lines left are not the client's slowness but ours (paused, held): they run the idle
  * time. */
 static void update_deadline(Connection *c, const Pump *p) {
-        bool partial = p->end > p->start && !memchr(p->data + p->start, '\n', p->end - p->start);
+        bool partial = p->end > p->start && !memchr(p->data + p->start, '\n', p->end - p->start) &&
+                        !bytes_are_blank(p->data + p->start, p->end - p->start);
 
         if (c->closing || c->finished || (p->lines == 0 && partial == c->partial))
                 return;

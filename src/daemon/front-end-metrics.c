@@ -17,10 +17,12 @@
 
 #define HTTP_TIMEOUT_SECONDS 10         /* a client that sends slowly, or never finishes, or idles */
 #define HTTP_MEMORY_LIMIT (16 * 1024)   /* a request, headers and all: anything larger is refused */
-/* From a connection, or the end of its last response, to the whole of its next request's headers: past
- * it, closed. libmicrohttpd's own timeout (the same length) starts anew with every byte, so that a header
- * byte every few seconds (a slowloris) would hold a slot for ever. */
-#define HTTP_HEADERS_TIMEOUT_USEC (HTTP_TIMEOUT_SECONDS * USEC_PER_SEC)
+/* From a connection, or the end of its last response, to the whole of its next request (headers and any
+ * body), and from the response to its last byte taken: past either, closed. libmicrohttpd's own timeout
+ * (the same length) starts anew with every byte, so that a byte every few seconds (a slowloris, a body
+ * trickled in, a response read a byte at a time) would hold a slot for ever. What the server itself waits
+ * for (a slow sensor's reading) does not count. */
+#define HTTP_REQUEST_TIMEOUT_USEC (HTTP_TIMEOUT_SECONDS * USEC_PER_SEC)
 /* HTTP connections take this share of --max-clients at most (a quarter), so that they never take the
  * slots of thermo/1's streams. */
 #define HTTP_SHARE_DIVISOR 4
@@ -35,8 +37,9 @@ struct Scrape {
         struct MHD_Connection *connection;  /* NULL once libmicrohttpd has closed it */
         void **context;                     /* libmicrohttpd's pointer to us, cleared when we go first */
         ThermometerRequest request;         /* suspended until the tick that has its readings */
-        Deadline headers;                   /* for its next request's headers, while they are awaited */
-        LIST_FIELDS(Scrape, awaited);       /* on its front end's list then, the newest first */
+        Deadline deadline;                  /* for its request, or its response (HTTP_REQUEST_TIMEOUT_USEC) */
+        LIST_FIELDS(Scrape, awaited);       /* on its front end's list while its headers are awaited, newest
+                                             * first: what front_end_admit() may cut */
         bool awaited;
         bool cut;                           /* closed by us, and no client any more */
 };
@@ -99,20 +102,31 @@ static void run_soon(MetricsFrontEnd *m) {
         (void) sd_event_source_set_enabled(m->timer, SD_EVENT_ONESHOT);
 }
 
+/* The headers are in: the request may still have a body to come, on the same deadline. */
 static void headers_came(Scrape *s) {
         if (!s->awaited)
                 return;
         LIST_REMOVE(awaited, s->front_end->awaited, s);
         s->awaited = false;
-        deadline_cancel(s->front_end->front_end.manager->deadlines, &s->headers);
 }
 
-static void await_headers(Scrape *s) {
-        if (s->awaited || s->cut)
+static void deadline_start(Scrape *s) {
+        deadline_set(s->front_end->front_end.manager->deadlines, &s->deadline, HTTP_REQUEST_TIMEOUT_USEC);
+}
+
+static void deadline_stop(Scrape *s) {
+        deadline_cancel(s->front_end->front_end.manager->deadlines, &s->deadline);
+}
+
+/* A connection, or the end of a response on one kept alive: the next request is awaited. */
+static void await_request(Scrape *s) {
+        if (s->cut)
                 return;
-        LIST_PREPEND(awaited, s->front_end->awaited, s);
-        s->awaited = true;
-        deadline_set(s->front_end->front_end.manager->deadlines, &s->headers, HTTP_HEADERS_TIMEOUT_USEC);
+        if (!s->awaited) {
+                LIST_PREPEND(awaited, s->front_end->awaited, s);
+                s->awaited = true;
+        }
+        deadline_start(s);
 }
 
 /* A connection whose request is not coming (in time) is closed, as libmicrohttpd closes one that times
@@ -124,6 +138,7 @@ static void cut(Scrape *s, const char *why) {
         if (s->cut || !s->connection)
                 return;
         headers_came(s);
+        deadline_stop(s);
         stop_waiting(s);
         s->cut = true;
         s->front_end->n_scrapes--;
@@ -135,8 +150,8 @@ static void cut(Scrape *s, const char *why) {
         manager_remove_peer(s->front_end->front_end.manager, &s->peer);
 }
 
-static void on_headers_deadline(Deadline *d) {
-        cut(container_of(d, Scrape, headers), "HTTP request headers too slow");
+static void on_deadline(Deadline *d) {
+        cut(container_of(d, Scrape, deadline), "HTTP request or response too slow");
 }
 
 static void scrape_shutdown(Peer *p) {
@@ -155,6 +170,7 @@ static void scrape_free(Peer *p) {
 
         stop_waiting(s);
         headers_came(s);
+        deadline_stop(s);
         /* Freed at the end while libmicrohttpd still holds the connection: it must not call us about it. */
         if (s->context)
                 *s->context = NULL;
@@ -179,6 +195,7 @@ static void on_connection(void *userdata, struct MHD_Connection *connection, voi
                         return;
                 stop_waiting(s);
                 headers_came(s);
+                deadline_stop(s);
                 s->connection = NULL;
                 s->context = NULL;
                 *context = NULL;
@@ -198,12 +215,12 @@ static void on_connection(void *userdata, struct MHD_Connection *connection, voi
         s->front_end = m;
         s->connection = connection;
         s->context = context;
-        s->headers.handler = on_headers_deadline;
+        s->deadline.handler = on_deadline;
         info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
         (void) peer_address_from_socket(info ? info->connect_fd : -EBADF, &address);
         manager_add_peer(m->front_end.manager, &s->peer, &scrape_ops, &address);
         m->n_scrapes++;
-        await_headers(s);
+        await_request(s);
         *context = s;
 }
 
@@ -213,12 +230,16 @@ static void on_completed(void *userdata, struct MHD_Connection *connection, void
         const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
         Scrape *s = info ? info->socket_context : NULL;
 
-        if (s && code == MHD_REQUEST_TERMINATED_COMPLETED_OK)
-                await_headers(s);
+        if (!s)
+                return;
+        deadline_stop(s);
+        if (code == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+                await_request(s);
 }
 
 static enum MHD_Result respond(MetricsFrontEnd *m, struct MHD_Connection *connection, unsigned status,
                 const char *type, char *body, size_t size, bool allow) {
+        const union MHD_ConnectionInfo *info;
         struct MHD_Response *r;
         enum MHD_Result ret;
 
@@ -234,6 +255,10 @@ static enum MHD_Result respond(MetricsFrontEnd *m, struct MHD_Connection *connec
                 (void) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
         ret = MHD_queue_response(connection, status, r);
         MHD_destroy_response(r);
+        /* The response has the same time to be taken as the request had to come. */
+        info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        if (ret == MHD_YES && info && info->socket_context)
+                deadline_start(info->socket_context);
         return ret;
 }
 
@@ -263,7 +288,8 @@ static enum MHD_Result on_request(void *userdata, struct MHD_Connection *connect
         /* A connection we could not count (out of memory in on_connection()) is not served. */
         info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
         s = info ? info->socket_context : NULL;
-        if (!s)
+        /* Cut (its headers came too late, in the same run that cut it): nothing more for it. */
+        if (!s || s->cut)
                 return MHD_NO;
         /* Called first with the whole of the headers. */
         headers_came(s);
@@ -291,6 +317,8 @@ static enum MHD_Result on_request(void *userdata, struct MHD_Connection *connect
         s->request.sensor = THERMOMETER_ALL_SENSORS;
         readings = thermometer_request(t, &m->observer, &s->request);
         if (!readings) {
+                /* Our wait, not the client's: no deadline while it lasts. */
+                deadline_stop(s);
                 MHD_suspend_connection(connection);
                 return MHD_YES;
         }
@@ -373,18 +401,18 @@ static int front_end_open(FrontEnd *fe, int fd, const PeerAddress *address) {
  * request's headers (a slowloris, or a connection kept alive and idle). A scrape that sends its request
  * with its connection is read at once (front_end_open()), so it waits for nothing and is served whatever
  * slow ones hold; with none waiting, the newcomer is refused. */
-static bool front_end_admit(FrontEnd *fe) {
+static bool front_end_admit(FrontEnd *fe, bool full) {
         MetricsFrontEnd *m = metrics_of(fe);
         size_t share = MAX(fe->manager->options->max_clients / HTTP_SHARE_DIVISOR, UINT64_C(1));
         Scrape *oldest = m->awaited;
 
-        if (m->n_scrapes < share)
+        if (!full && m->n_scrapes < share)
                 return true;
         while (oldest && oldest->awaited_next)
                 oldest = oldest->awaited_next;
         if (!oldest)
                 return false;
-        cut(oldest, "HTTP request headers too slow, with the HTTP share of the slots full");
+        cut(oldest, "HTTP request headers too slow, with the slots full");
         return true;
 }
 

@@ -517,6 +517,11 @@ static void pause_accepting(Manager *m) {
         (void) sd_event_source_set_enabled(m->accept_timer, SD_EVENT_ONESHOT);
 }
 
+/* No slot for one more client: --max-clients, or the fds left. */
+static bool full(Manager *m) {
+        return m->n_peers >= m->options->max_clients || m->n_peers + m->lingers.n >= m->client_cap;
+}
+
 static bool accept_error_is_transient(int error) {
         /* accept(2): errors of the one connection that failed, not of the listening socket. */
         return IN_SET(error, ECONNABORTED, EPROTO, ENETDOWN, ENOPROTOOPT, EHOSTDOWN, ENONET, EHOSTUNREACH,
@@ -530,6 +535,7 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
         for (int i = 0; i < ACCEPT_BATCH; i++) {
                 char addr[PEER_ADDRESS_STRING_MAX], why[128];
                 PeerAddress address;
+                bool is_full;
                 int cfd, r;
 
                 cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -548,7 +554,9 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
                         safe_close(cfd);
                         continue;
                 }
-                if (m->n_peers >= m->options->max_clients || m->n_peers + m->lingers.n >= m->client_cap) {
+                /* Every slot taken: a front end with a share of its own may still make room in it. */
+                is_full = full(m);
+                if (is_full && !(l->front_end->ops->admit && l->front_end->ops->admit(l->front_end, true))) {
                         snprintf(why, sizeof(why), "already serving %zu client%s", m->n_peers,
                                         m->n_peers == 1 ? "" : "s");
                         refuse(m, l->front_end, cfd, &address, why);
@@ -561,7 +569,7 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
                         refuse(m, l->front_end, cfd, &address, why);
                         continue;
                 }
-                if (l->front_end->ops->admit && !l->front_end->ops->admit(l->front_end)) {
+                if (!is_full && l->front_end->ops->admit && !l->front_end->ops->admit(l->front_end, false)) {
                         snprintf(why, sizeof(why), "the %s front end's share of the slots is taken", l->front_end->name);
                         refuse(m, l->front_end, cfd, &address, why);
                         continue;
@@ -750,6 +758,7 @@ static void manager_reload(Manager *m) {
         r = sensor_list_build(&found, (const char *const *) m->options->sensors, m->options->n_sensors, true);
         if (r >= 0)
                 sensor_list_apply_limits(&found, m->options->limits, m->options->n_limits, true);
+        if (r >= 0)
         /* Room in every front end for the most it can come to, before anything changes. */
         n = thermometer_get_n_sensors(m->thermometer) + found.n;
         for (size_t i = 0; r >= 0 && i < m->n_front_ends; i++)

@@ -46,8 +46,9 @@ struct Peer {
 
 typedef struct FrontEndOps {
         /* Optional: whether one more client fits in the front end's share of the slots, which it may make
-         * room in. A client it does not admit is refused. */
-        bool (*admit)(FrontEnd *fe);
+         * room in; full says there is no slot at all now, and then only room it makes lets one in. A client
+         * it does not admit is refused. */
+        bool (*admit)(FrontEnd *fe, bool full);
         /* Takes over a connected, non-blocking socket and makes a client of it (manager_add_peer()). On
          * failure, fd is closed. */
         int (*open)(FrontEnd *fe, int fd, const PeerAddress *address);

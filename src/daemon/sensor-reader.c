@@ -140,6 +140,7 @@ int sensor_reader_new(sd_event *e, Sensor *sensor, sensor_reader_done_t done, vo
 }
 
 SensorReader *sensor_reader_free(SensorReader *r) {
+        pthread_t thread;
         bool orphaned;
 
         if (!r)
@@ -150,19 +151,22 @@ SensorReader *sensor_reader_free(SensorReader *r) {
                 return NULL;
         }
 
+        /* The thread's id is copied while r is ours: once unlocked, an orphaned reader is the thread's, which
+         * may free it at once. */
         pthread_mutex_lock(&r->lock);
         r->stop = true;
         orphaned = r->busy;
+        thread = r->thread;
         r->eventfd = safe_close(r->eventfd);
         pthread_cond_signal(&r->wake);
         pthread_mutex_unlock(&r->lock);
         if (orphaned) {
                 /* Reading still: the thread frees it all when the read returns. */
-                (void) pthread_detach(r->thread);
+                (void) pthread_detach(thread);
                 return NULL;
         }
         /* Waiting for a request: it sees stop at once. */
-        (void) pthread_join(r->thread, NULL);
+        (void) pthread_join(thread, NULL);
         reader_destroy(r);
         return NULL;
 }
@@ -179,15 +183,4 @@ bool sensor_reader_request(SensorReader *r) {
         }
         pthread_mutex_unlock(&r->lock);
         return started;
-}
-
-bool sensor_reader_is_busy(SensorReader *r) {
-        bool busy;
-
-        assert(r);
-
-        pthread_mutex_lock(&r->lock);
-        busy = r->busy;
-        pthread_mutex_unlock(&r->lock);
-        return busy;
 }

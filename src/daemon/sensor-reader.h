@@ -30,4 +30,3 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(SensorReader *, sensor_reader_free);
 
 /* Starts a read unless one is under way: true when it did. */
 bool sensor_reader_request(SensorReader *r);
-bool sensor_reader_is_busy(SensorReader *r);

@@ -152,7 +152,7 @@ static void reply_readings(Session *s, const Reading *readings) {
 static void handle_get(Session *s, bool all, int index) {
         const Reading *readings;
 
-        s->get.sensor = (int16_t) (all ? THERMOMETER_ALL_SENSORS : MAX(index, 0));
+        s->get.sensor = all ? THERMOMETER_ALL_SENSORS : MAX(index, 0);
         s->get_named = !all && index >= 0;
         readings = thermometer_request(thermometer(s), &s->front_end->observer, &s->get);
         if (readings) {

@@ -40,7 +40,7 @@ struct ThermometerObserver {
 #define THERMOMETER_ALL_SENSORS (-1)
 struct ThermometerRequest {
         ThermometerRequest *next;
-        int16_t sensor;         /* the sensor asked for, or THERMOMETER_ALL_SENSORS */
+        int32_t sensor;         /* the sensor asked for, or THERMOMETER_ALL_SENSORS */
         bool waiting;
 };
 

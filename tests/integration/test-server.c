@@ -435,8 +435,6 @@ static void test_idle_and_slow_lines_are_closed_streams_are_not(void **state) {
         harness_cleanup(&p);
 }
 
-/* With few fds (a hard limit of 100, as prlimit sets it) and a flood of connections far past them, the
- * sensor still opens its file at every tick: the streaming client misses no reading and sees no 503. */
 /* An empty line is no request: one a tenth of a second does not keep an idle client's slot. */
 static void test_empty_lines_do_not_keep_an_idle_client(void **state) {
         ServerProcess p;
@@ -493,6 +491,8 @@ static void test_a_hang_up_while_a_get_waits_is_taken_at_once(void **state) {
         (void) unlink(path);
 }
 
+/* With few fds (a hard limit of 100, as prlimit sets it) and a flood of connections far past them, the
+ * sensor still opens its file at every tick: the streaming client misses no reading and sees no 503. */
 static void test_a_connection_flood_never_costs_a_reading(void **state) {
         char dir[64] = "/tmp/thermo-fds-XXXXXX", path[128], sensor[160], wrapper[600];
         const char *outer = getenv("THERMO_SERVER_WRAPPER");
