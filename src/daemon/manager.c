@@ -759,6 +759,7 @@ static void manager_reload(Manager *m) {
         if (r >= 0)
                 sensor_list_apply_limits(&found, m->options->limits, m->options->n_limits, true);
         if (r >= 0)
+                sensor_list_apply_calibrations(&found, m->options->calibrations, m->options->n_calibrations, true);
         /* Room in every front end for the most it can come to, before anything changes. */
         n = thermometer_get_n_sensors(m->thermometer) + found.n;
         for (size_t i = 0; r >= 0 && i < m->n_front_ends; i++)

@@ -36,6 +36,23 @@ void sensor_list_apply_limits(SensorList *l, const LimitOverride *limits, size_t
         }
 }
 
+void sensor_list_apply_calibrations(SensorList *l, const CalibrationOption *calibrations, size_t n, bool rescan) {
+        assert(l);
+        assert(calibrations || n == 0);
+
+        for (size_t k = 0; k < n; k++) {
+                size_t i;
+
+                for (i = 0; i < l->n && strcmp(l->sensors[i]->name, calibrations[k].name) != 0; i++)
+                        ;
+                if (i < l->n)
+                        l->sensors[i]->calibration = calibrations[k].calibration;
+                else if (!rescan)
+                        log_warning("--calibrate %s:...: no sensor is called %s (see --list-sensors); a rescan may "
+                                    "find it.", calibrations[k].name, calibrations[k].name);
+        }
+}
+
 static int add(SensorList *l, Sensor *s) {
         Sensor **p = reallocarray(l->sensors, l->n + 1, sizeof(Sensor *));
 
@@ -92,6 +109,7 @@ static int add_discovered(SensorList *l) {
                         sensor_unref(found[i]);
                         continue;
                 }
+                found[i]->discovered = true;
                 r = name_uniquely(l, found[i]);
                 if (r < 0)
                         sensor_unref(found[i]);
@@ -162,6 +180,15 @@ int sensor_list_build(SensorList *l, const char *const *specs, size_t n_specs, b
                 }
                 for (k = 0; k < l->n && strcmp(l->sensors[k]->name, s->name) != 0; k++)
                         ;
+                /* A sensor auto found first gives way to the name a --sensor gives after it. */
+                if (k < l->n && l->sensors[k]->discovered && name[0]) {
+                        r = name_uniquely(l, l->sensors[k]);
+                        if (r < 0) {
+                                sensor_unref(s);
+                                return log_oom();
+                        }
+                        k = l->n;
+                }
                 if (k < l->n) {
                         snprintf(error, sizeof(error), "another sensor is called %s already: name this one (NAME=%s)",
                                         s->name, spec);
@@ -202,7 +229,7 @@ static const char *limit_text(char buf[static 32], bool has, int64_t v, const ch
         return buf;
 }
 
-static void print_json(FILE *f, Sensor *s, int r, int64_t v) {
+static void print_json(FILE *f, Sensor *s, int r, int64_t v, int64_t raw) {
         char value[32], low[32], high[32], crit[32];
 
         fputs("{\"name\":", f);
@@ -220,6 +247,10 @@ static void print_json(FILE *f, Sensor *s, int r, int64_t v) {
         } else {
                 format_millidegrees(value, sizeof(value), v);
                 fprintf(f, ",\"celsius\":%s", value);
+                if (!calibration_is_none(&s->calibration)) {
+                        format_millidegrees(value, sizeof(value), raw);
+                        fprintf(f, ",\"raw\":%s", value);
+                }
         }
         fprintf(f, ",\"low\":%s,\"high\":%s,\"crit\":%s", limit_text(low, s->limits.has_low, s->limits.low, "null"),
                         limit_text(high, s->limits.has_high, s->limits.high, "null"),
@@ -227,21 +258,28 @@ static void print_json(FILE *f, Sensor *s, int r, int64_t v) {
         fputc('}', f);
 }
 
-/* A reading as the table shows it: "20.000 °C", or "- (No such file or directory)". */
-static void value_text(char *buf, size_t size, int r, int64_t v) {
+/* A reading as the table shows it: "20.000 °C", "20.500 °C (raw 20.000)" for a calibrated sensor, or
+ * "- (No such file or directory)". */
+static void value_text(char *buf, size_t size, int r, int64_t v, const Sensor *s, int64_t raw) {
         if (r < 0)
                 snprintf(buf, size, "- (%s)", strerror(-r));
         else {
                 size_t k = format_millidegrees(buf, size, v);
 
-                snprintf(buf + k, size - k, " °C");
+                k += (size_t) snprintf(buf + k, size - k, " °C");
+                if (!calibration_is_none(&s->calibration) && k < size) {
+                        k += (size_t) snprintf(buf + k, size - k, " (raw ");
+                        k += format_millidegrees(buf + MIN(k, size - 1), size - MIN(k, size - 1), raw);
+                        if (k + 1 < size)
+                                snprintf(buf + k, size - k, ")");
+                }
         }
 }
 
 int sensor_list_print(const SensorList *l, FILE *f, bool legend, bool json) {
         size_t name_width = strlen("NAME"), source_width = strlen("SOURCE"), label_width = strlen("LABEL"),
                value_width = strlen("VALUE");
-        _cleanup_free_ int64_t *values = NULL;
+        _cleanup_free_ int64_t *values = NULL, *raws = NULL;
         _cleanup_free_ int *results = NULL;
         Sensor *const *sensors;
         size_t n;
@@ -254,14 +292,22 @@ int sensor_list_print(const SensorList *l, FILE *f, bool legend, bool json) {
 
         /* Each read once, the values first: the VALUE column is as wide as its longest. */
         values = calloc(MAX(n, (size_t) 1), sizeof(int64_t));
+        raws = calloc(MAX(n, (size_t) 1), sizeof(int64_t));
         results = calloc(MAX(n, (size_t) 1), sizeof(int));
-        if (!values || !results)
+        if (!values || !raws || !results)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 char value[64];
+                int64_t raw;
 
-                results[i] = sensor_read(sensors[i], &values[i]);
-                value_text(value, sizeof(value), results[i], values[i]);
+                /* Calibrated: the value, and what the hardware said. */
+                results[i] = sensor_read_raw(sensors[i], &raw);
+                raws[i] = raw;
+                if (results[i] >= 0 && !calibration_is_none(&sensors[i]->calibration))
+                        results[i] = calibration_apply(&sensors[i]->calibration, raw, &values[i]);
+                else
+                        values[i] = raw;
+                value_text(value, sizeof(value), results[i], values[i], sensors[i], raws[i]);
                 name_width = MAX(name_width, strlen(sensors[i]->name));
                 source_width = MAX(source_width, strlen(sensors[i]->source));
                 label_width = MAX(label_width, strlen(strempty(sensors[i]->label)));
@@ -281,10 +327,10 @@ int sensor_list_print(const SensorList *l, FILE *f, bool legend, bool json) {
                 if (json) {
                         if (i > 0)
                                 fputc(',', f);
-                        print_json(f, sensors[i], results[i], values[i]);
+                        print_json(f, sensors[i], results[i], values[i], raws[i]);
                         continue;
                 }
-                value_text(value, sizeof(value), results[i], values[i]);
+                value_text(value, sizeof(value), results[i], values[i], sensors[i], raws[i]);
                 fprintf(f, "%-*s %-*s %-*s %-*s %8s %8s %8s\n", (int) name_width, sensors[i]->name, (int) source_width,
                                 sensors[i]->source, (int) label_width, sensors[i]->label ?: "-",
                                 (int) (value_width + (results[i] < 0 ? 0 : 1)), value,

@@ -24,6 +24,8 @@ void sensor_list_done(SensorList *l);
 /* The admin's limits (--limit) over the hardware's, sensor by name; one that names no sensor is said at
  * start (a rescan may find it later). */
 void sensor_list_apply_limits(SensorList *l, const LimitOverride *limits, size_t n, bool rescan);
+/* The admin's calibrations (--calibrate), the same way. */
+void sensor_list_apply_calibrations(SensorList *l, const CalibrationOption *calibrations, size_t n, bool rescan);
 
 /* Each sensor's name, source, label and value now, as a table (legend: with its header) or a JSON array.
  * Slow sensors are read too: it takes them as long as it takes. */

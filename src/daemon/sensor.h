@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "calibration.h"
 #include "level.h"
 #include "macro.h"
 
@@ -25,8 +26,10 @@ struct Sensor {
         char *label;       /* what the hardware calls it, for people; may be NULL */
         char *chip;        /* the chip it is an input of (an hwmon chip, a thermal zone); may be NULL */
         Limits limits;     /* the hardware's, then the admin's (--limit) */
+        Calibration calibration; /* --calibrate: set before any thread reads the sensor, never after */
         char *path;        /* the file it reads; NULL for a simulated one */
         bool slow;         /* may take long to read: read off the event loop */
+        bool discovered;   /* found by auto, not named by a --sensor: its name may give way */
         unsigned n_ref;    /* references beyond its owner's: a slow sensor's reader thread holds one */
 };
 
@@ -48,8 +51,18 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Sensor *, sensor_unref);
  * the count, 0 when there is none. */
 int sensor_discover(Sensor ***ret);
 
-static inline int sensor_read(Sensor *s, int64_t *ret_millicelsius) {
+/* What the sensor's hardware says, before its calibration. */
+static inline int sensor_read_raw(Sensor *s, int64_t *ret_millicelsius) {
         return s->ops->read(s, ret_millicelsius);
+}
+
+/* A reading, calibrated: what every consumer sees. */
+static inline int sensor_read(Sensor *s, int64_t *ret_millicelsius) {
+        int r = sensor_read_raw(s, ret_millicelsius);
+
+        if (r < 0 || calibration_is_none(&s->calibration))
+                return r;
+        return calibration_apply(&s->calibration, *ret_millicelsius, ret_millicelsius);
 }
 
 /* Takes a name (valid per thermo-protocol(7)) for the sensor instead of its own. */

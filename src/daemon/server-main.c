@@ -73,6 +73,7 @@ int server_main(int argc, char *argv[], const char *name, const char *default_li
         if (r < 0)
                 return EXIT_FAILURE;
         sensor_list_apply_limits(&sensors, options.limits, options.n_limits, false);
+        sensor_list_apply_calibrations(&sensors, options.calibrations, options.n_calibrations, false);
         if (options.list_sensors)
                 return sensor_list_print(&sensors, stdout, options.legend, options.list_json) < 0 ? EXIT_FAILURE :
                                                                                                       EXIT_SUCCESS;

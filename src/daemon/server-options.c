@@ -37,6 +37,9 @@ static void help(const char *default_listen) {
                "     --limit=NAME:low=C,high=C,crit=C,hysteresis=C\n"
                "                           A sensor's limits in degrees Celsius, any of them, over\n"
                "                           its hardware's (repeatable)\n"
+               "     --calibrate=NAME:offset=C,scale=F\n"
+               "                           Read a sensor as its value x scale + offset\n"
+               "                           (repeatable)\n"
                "  -m --max-clients=N       Clients served at once (default %u)\n"
                "     --max-clients-per-address=N\n"
                "                           Clients from one IP address (IPv6: one /64) at once\n"
@@ -82,7 +85,7 @@ static int add_listen(ServerOptions *o, const char *option, const char *value, c
 
 int server_options_parse(int argc, char *argv[], const char *default_listen, ServerOptions *ret) {
         enum { ARG_VERSION = 0x100, ARG_EXIT_IDLE, ARG_LOG_LEVEL, ARG_LIST_SENSORS, ARG_NO_LEGEND, ARG_LISTEN_METRICS,
-               ARG_MAX_CLIENTS_PER_ADDRESS, ARG_IDLE_TIMEOUT, ARG_LIMIT };
+               ARG_MAX_CLIENTS_PER_ADDRESS, ARG_IDLE_TIMEOUT, ARG_LIMIT, ARG_CALIBRATE };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -94,6 +97,7 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
                 { "output", required_argument, NULL, 'o' },
                 { "no-legend", no_argument, NULL, ARG_NO_LEGEND },
                 { "limit", required_argument, NULL, ARG_LIMIT },
+                { "calibrate", required_argument, NULL, ARG_CALIBRATE },
                 { "max-clients", required_argument, NULL, 'm' },
                 { "max-clients-per-address", required_argument, NULL, ARG_MAX_CLIENTS_PER_ADDRESS },
                 { "buffer-size", required_argument, NULL, 'b' },
@@ -173,6 +177,18 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
                         o.n_limits++;
                         break;
                 }
+                case ARG_CALIBRATE: {
+                        CalibrationOption *p = reallocarray(o.calibrations, o.n_calibrations + 1, sizeof(*p));
+                        const char *error;
+
+                        if (!p)
+                                return -ENOMEM;
+                        o.calibrations = p;
+                        if (calibration_option_parse(optarg, &p[o.n_calibrations], &error) < 0)
+                                return log_invalid_value("--calibrate", optarg, error);
+                        o.n_calibrations++;
+                        break;
+                }
                 case 'm':
                         if (parse_uint64(optarg, 1, 1000000, &o.max_clients) < 0)
                                 return log_invalid_value("--max-clients", optarg, "expected a number from 1 to 1000000");
@@ -231,4 +247,6 @@ void server_options_done(ServerOptions *o) {
         o->n_sensors = 0;
         o->limits = mfree(o->limits);
         o->n_limits = 0;
+        o->calibrations = mfree(o->calibrations);
+        o->n_calibrations = 0;
 }

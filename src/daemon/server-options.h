@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "address.h"
+#include "calibration.h"
 #include "limit-option.h"
 
 /* An address to listen on when not socket-activated, and the front end that serves it. */
@@ -24,6 +25,8 @@ typedef struct ServerOptions {
         size_t n_sensors;
         LimitOverride *limits;  /* --limit */
         size_t n_limits;
+        CalibrationOption *calibrations; /* --calibrate */
+        size_t n_calibrations;
         bool list_sensors;
         bool list_json;         /* --output=json, for --list-sensors */
         bool legend;            /* not --no-legend */

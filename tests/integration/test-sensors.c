@@ -452,6 +452,55 @@ static void test_limits_from_the_hardware_and_the_admin(void **state) {
         harness_cleanup(&s);
 }
 
+/* A calibration (value x scale + offset) is what every consumer sees; --list-sensors shows the raw value
+ * beside it. Files, thermal zones and simulated sensors alike. */
+static void test_calibration_for_any_sensor(void **state) {
+        char out[2048], err[1024], line[256], spec[160], cellar[128];
+        ServerProcess s;
+        int fd;
+
+        snprintf(cellar, sizeof(cellar), "%s/cellar", root);
+        harness_write_file(cellar, "10000\n");
+        snprintf(spec, sizeof(spec), "cellar=file:%s", cellar);
+        assert_int_equal(harness_run((const char *const[]) { harness_server(), "--list-sensors", "--no-legend", "--sensor",
+                                             "auto", "--sensor", spec, "--calibrate", "cellar:offset=1,scale=2",
+                                             "--calibrate", "cpu-thermal:offset=-0.5", NULL },
+                                 out, sizeof(out), err, sizeof(err)),
+                        0);
+        assert_non_null(strstr(out, " cpu-thermal 19.500 °C (raw 20.000) "));
+        assert_non_null(strstr(out, " 21.000 °C (raw 10.000)"));
+        assert_int_equal(harness_run((const char *const[]) { harness_server(), "--list-sensors", "-o", "json",
+                                             "--calibrate", "cpu-thermal:scale=1.5", NULL },
+                                 out, sizeof(out), err, sizeof(err)),
+                        0);
+        assert_non_null(strstr(out, "\"celsius\":30.000,\"raw\":20.000,"));
+        assert_int_equal(harness_run((const char *const[]) { harness_server(), "--calibrate", "cpu:scale=0", NULL }, out,
+                                 sizeof(out), err, sizeof(err)),
+                        2);
+        assert_non_null(strstr(err, "Invalid value 'cpu:scale=0' for --calibrate"));
+
+        harness_start_activated(&s, (const char *const[]) { "--interval", "50ms", "--sensor", spec, "--sensor",
+                                        "sim=simulated:seed=1", "--calibrate", "cellar:offset=1,scale=2", "--calibrate",
+                                        "sim:offset=100", "--limit", "cellar:high=20", NULL });
+        fd = harness_connect(s.port, 0);
+        read_line(fd, line, sizeof(line));
+        harness_send_str(fd, "GET *\n");
+        read_line(fd, line, sizeof(line));
+        assert_non_null(strstr(line, " 21.000 cellar"));
+        read_line(fd, line, sizeof(line));
+        /* The simulated walk starts about 21 °C: 121 °C with its offset. */
+        assert_true(strstr(line, " 12") && strstr(line, " sim"));
+        read_line(fd, line, sizeof(line));
+        assert_string_equal(line, "END");
+        /* Its limits are the calibrated value's. */
+        harness_send_str(fd, "LIMITS cellar\n");
+        read_line(fd, line, sizeof(line));
+        assert_string_equal(line, "LIMIT cellar high low=- high=20.000 crit=-");
+        close(fd);
+        assert_int_equal(harness_stop(&s, SIGTERM), 0);
+        harness_cleanup(&s);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_failing_sensor_gives_503_once_logged_and_recovers, setup, teardown),
@@ -463,6 +512,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_a_found_sensor_never_takes_a_given_name, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sighup_during_discovery_is_no_end, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_limits_from_the_hardware_and_the_admin, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_calibration_for_any_sensor, setup, teardown),
         };
         signal(SIGPIPE, SIG_IGN);
         return cmocka_run_group_tests(tests, NULL, harness_kill_all);
