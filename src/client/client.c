@@ -22,6 +22,7 @@
 typedef enum ClientState {
         STATE_STARTING,         /* until the server greets us */
         STATE_LISTING,          /* SENSOR lines until END */
+        STATE_LISTING_LIMITS,   /* --list: LIMIT lines until END */
         STATE_RUNNING,
         STATE_ENDING,           /* all readings shown; END is on its way */
 } ClientState;
@@ -40,6 +41,9 @@ struct Client {
 
         char **names;           /* the sensors asked for (--sensor), or every sensor (--all, from SENSORS) */
         char **sources;         /* --list: each one's source */
+        Limits *limits;         /* --list: each one's limits and level, from LIMITS */
+        Level *levels;
+        bool have_limits;       /* the server answered LIMITS (one of 0.2.0 did not know it) */
         size_t n_names;
         bool *failing;          /* per name, and one more for a line that names none */
         Output output;
@@ -85,7 +89,9 @@ static int send_request(Client *c) {
         if (o->list || (o->all && c->n_names == 0))
                 n += snprintf(request + n, sizeof(request) - n, "SENSORS\n");
         if (o->list)
-                ;
+                n += snprintf(request + n, sizeof(request) - n, "LIMITS\n");
+        else if (o->alarms)
+                n += snprintf(request + n, sizeof(request) - n, "ALARMS\n");
         else if (o->once && o->n_sensors > 0)
                 for (size_t i = 0; i < o->n_sensors; i++)
                         n += snprintf(request + n, sizeof(request) - n, "GET %s\n", o->sensors[i]);
@@ -106,10 +112,13 @@ static int send_request(Client *c) {
         return server_link_send(c->link, request, (size_t) n);
 }
 
-/* Streaming, the server may be silent for an interval between readings. */
+/* Streaming, the server may be silent for an interval between readings; watching alarms, for as long as
+ * no level changes: no bound then (the server's keepalive finds a peer gone). */
 static void set_running(Client *c) {
         c->state = STATE_RUNNING;
-        if (!c->options->once)
+        if (c->options->alarms)
+                server_link_set_silence(c->link, UINT64_MAX);
+        else if (!c->options->once)
                 server_link_set_silence(c->link, server_link_stream_silence(c->link, c->options->timeout));
 }
 
@@ -257,31 +266,84 @@ static int add_name(Client *c, const char *name, const char *source) {
         return 0;
 }
 
-static int print_list(Client *c) {
-        size_t width = strlen("NAME");
+/* A limit as --list shows it: "80.000", or "-" (JSON: null). */
+static const char *limit_text(char buf[static 32], bool has, int64_t v, const char *none) {
+        if (!has)
+                return strcpy(buf, none);
+        format_millidegrees(buf, 32, v);
+        return buf;
+}
 
-        for (size_t i = 0; i < c->n_names; i++)
+static int print_list(Client *c) {
+        size_t width = strlen("NAME"), source_width = strlen("SOURCE");
+
+        for (size_t i = 0; i < c->n_names; i++) {
                 width = MAX(width, strlen(c->names[i]));
+                source_width = MAX(source_width, strlen(c->sources[i]));
+        }
         if (c->options->format == OUTPUT_JSON) {
                 fputc('[', stdout);
                 for (size_t i = 0; i < c->n_names; i++) {
+                        char low[32], high[32], crit[32];
+                        const Limits *l = &c->limits[i];
+
                         fprintf(stdout, "%s{\"name\":\"%s\",\"source\":", i > 0 ? "," : "", c->names[i]);
                         json_write_string(stdout, c->sources[i]);
+                        if (c->have_limits)
+                                fprintf(stdout, ",\"level\":\"%s\",\"low\":%s,\"high\":%s,\"crit\":%s",
+                                                level_to_string(c->levels[i]), limit_text(low, l->has_low, l->low, "null"),
+                                                limit_text(high, l->has_high, l->high, "null"),
+                                                limit_text(crit, l->has_crit, l->crit, "null"));
                         fputc('}', stdout);
                 }
                 fputs("]\n", stdout);
         } else {
-                if (c->options->legend)
+                if (c->options->legend && c->have_limits)
+                        printf("%-*s %-*s %-5s %8s %8s %8s\n", (int) width, "NAME", (int) source_width, "SOURCE", "LEVEL",
+                                        "LOW", "HIGH", "CRIT");
+                else if (c->options->legend)
                         printf("%-*s %s\n", (int) width, "NAME", "SOURCE");
-                for (size_t i = 0; i < c->n_names; i++)
-                {
+                for (size_t i = 0; i < c->n_names; i++) {
+                        char low[32], high[32], crit[32];
+                        const Limits *l = &c->limits[i];
+
                         printf("%-*s ", (int) width, c->names[i]);
                         terminal_write_safe(stdout, c->sources[i]);
+                        if (c->have_limits)
+                                printf("%*s %-5s %8s %8s %8s", (int) (source_width - strlen(c->sources[i])), "",
+                                                level_to_string(c->levels[i]), limit_text(low, l->has_low, l->low, "-"),
+                                                limit_text(high, l->has_high, l->high, "-"),
+                                                limit_text(crit, l->has_crit, l->crit, "-"));
                         fputc('\n', stdout);
                 }
         }
         fflush(stdout);
         return finish(c, EX_OK);
+}
+
+/* A LIMIT line of --list: the limits and level of a sensor SENSORS named. */
+static int take_limit(Client *c, const Reply *reply) {
+        if (!c->limits) {
+                c->limits = calloc(MAX(c->n_names, (size_t) 1), sizeof(Limits));
+                c->levels = calloc(MAX(c->n_names, (size_t) 1), sizeof(Level));
+                if (!c->limits || !c->levels)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; i < c->n_names; i++)
+                if (strcmp(c->names[i], reply->reading.sensor) == 0) {
+                        c->limits[i] = reply->limits;
+                        c->levels[i] = reply->reading.level;
+                }
+        return 0;
+}
+
+/* ALARMS: each change of level (and where each sensor not at ok is, first); with -n, so many of them. */
+static int handle_alarm(Client *c, const Reply *reply) {
+        output_alarm(&c->output, &reply->reading);
+        c->received++;
+        if (c->options->count > 0 && c->received >= c->options->count)
+                return finish(c, EX_OK);
+        return 0;
 }
 
 /* The names are known: the text's column for them, and the plot's lines. */
@@ -316,8 +378,10 @@ static int handle_line(Client *c, int r, const Reply *reply, const char *line) {
                 }
                 if (reply->type != REPLY_END)
                         return link_fail(c, EX_PROTOCOL, -EBADMSG, "Unexpected line from %s: %s", c->destination, line);
-                if (c->options->list)
-                        return print_list(c);
+                if (c->options->list) {
+                        c->state = STATE_LISTING_LIMITS;
+                        return 0;
+                }
                 r = sensors_known(c);
                 if (r < 0)
                         return link_fail(c, EX_OSERR, r, "Failed to set up the plot: %m");
@@ -325,9 +389,25 @@ static int handle_line(Client *c, int r, const Reply *reply, const char *line) {
                 return 0;
         }
 
+        if (c->state == STATE_LISTING_LIMITS) {
+                /* A server that does not know LIMITS (0.2.0) is listed without. */
+                if (reply->type == REPLY_ERR && reply->error == 400)
+                        return print_list(c);
+                if (reply->type == REPLY_LIMIT) {
+                        c->have_limits = true;
+                        r = take_limit(c, reply);
+                        return r < 0 ? link_fail(c, EX_OSERR, r, "Failed to keep the sensors' limits: %m") : 0;
+                }
+                if (reply->type == REPLY_END)
+                        return print_list(c);
+                return link_fail(c, EX_PROTOCOL, -EBADMSG, "Unexpected line from %s: %s", c->destination, line);
+        }
+
         switch (reply->type) {
         case REPLY_TEMP:
                 return handle_reading(c, &reply->reading);
+        case REPLY_ALARM:
+                return c->options->alarms ? handle_alarm(c, reply) : 0;
         case REPLY_ERR:
                 if (reply->error == 404)
                         return link_fail(c, EX_USAGE, -ENOENT, "%s has no such sensor (thermo-client --list shows them)",
@@ -466,6 +546,8 @@ Client *client_free(Client *c) {
         }
         free(c->names);
         free(c->sources);
+        free(c->limits);
+        free(c->levels);
         free(c->failing);
         sd_event_unref(c->event);
         free(c);

@@ -23,7 +23,9 @@ static void help(void) {
                "  -s --sensor=NAME        Show this sensor's readings (repeatable; default: the\n"
                "                          server's default sensor)\n"
                "  -a --all                Show every sensor's readings\n"
-               "     --list               List the server's sensors and exit\n"
+               "     --list               List the server's sensors, their limits and levels, and\n"
+               "                          exit\n"
+               "     --alarms             Show each change of a sensor's level (-n: of so many)\n"
                "  -n --count=N            Stop after N readings\n"
                "  -1 --once               Show the newest reading and exit\n"
                "  -o --output=FORMAT      text, json (one object a line) or csv\n"
@@ -41,7 +43,7 @@ static void help(void) {
 }
 
 int client_options_parse(int argc, char *argv[], ClientOptions *ret) {
-        enum { ARG_VERSION = 0x100, ARG_UNITS, ARG_NO_LEGEND, ARG_LIST };
+        enum { ARG_VERSION = 0x100, ARG_UNITS, ARG_NO_LEGEND, ARG_LIST, ARG_ALARMS };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -49,6 +51,7 @@ int client_options_parse(int argc, char *argv[], ClientOptions *ret) {
                 { "sensor", required_argument, NULL, 's' },
                 { "all", no_argument, NULL, 'a' },
                 { "list", no_argument, NULL, ARG_LIST },
+                { "alarms", no_argument, NULL, ARG_ALARMS },
                 { "count", required_argument, NULL, 'n' },
                 { "once", no_argument, NULL, '1' },
                 { "output", required_argument, NULL, 'o' },
@@ -97,6 +100,9 @@ int client_options_parse(int argc, char *argv[], ClientOptions *ret) {
                         break;
                 case ARG_LIST:
                         o.list = true;
+                        break;
+                case ARG_ALARMS:
+                        o.alarms = true;
                         break;
                 case 'n':
                         if (parse_uint64(optarg, 1, PROTOCOL_COUNT_MAX, &o.count) < 0)
@@ -151,6 +157,11 @@ int client_options_parse(int argc, char *argv[], ClientOptions *ret) {
         }
         if (o.list && o.format == OUTPUT_CSV) {
                 log_error("--list shows text or json.");
+                return -EINVAL;
+        }
+        if (o.alarms && (o.list || o.once || o.plot || o.all || o.n_sensors > 0)) {
+                log_error("--alarms shows every sensor's changes: it goes with none of --list, --once, --plot, --all "
+                          "and --sensor.");
                 return -EINVAL;
         }
         if (o.once && o.count > 0) {

@@ -22,6 +22,7 @@ typedef struct ClientOptions {
         size_t n_sensors;
         bool all;               /* every sensor */
         bool list;              /* list the server's sensors */
+        bool alarms;            /* show each change of a sensor's level */
 } ClientOptions;
 
 /* Whether readings name their sensor: some were asked for by name. */

@@ -122,3 +122,43 @@ void output_reading(Output *o, const Reading *r) {
         }
         fflush(f);
 }
+
+void output_alarm(Output *o, const Reading *r) {
+        char value[32], celsius[32], when[64];
+        struct tm tm;
+        time_t sec;
+
+        assert(o);
+        assert(o->f);
+        assert(r);
+        assert(r->sensor);
+
+        sec = (time_t) (r->time_ms / 1000);
+        format_millidegrees(value, sizeof(value), unit_convert(o->unit, r->millicelsius));
+        format_millidegrees(celsius, sizeof(celsius), r->millicelsius);
+        switch (o->format) {
+        case OUTPUT_TEXT:
+                strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&sec, &tm));
+                fprintf(o->f, "%s.%03u %s %s %s %s\n", when, (unsigned) (r->time_ms % 1000), r->sensor,
+                                level_to_string(r->level), value, unit_symbol(o->unit));
+                break;
+        case OUTPUT_JSON:
+                fprintf(o->f, "{\"seq\":%" PRIu64 ",\"time\":%" PRIu64 ",\"sensor\":\"%s\",\"level\":\"%s\",\"celsius\":%s",
+                                r->seq, r->time_ms, r->sensor, level_to_string(r->level), celsius);
+                if (o->unit != UNIT_CELSIUS)
+                        fprintf(o->f, ",\"%s\":%s", unit_names[o->unit], value);
+                fputs("}\n", o->f);
+                break;
+        case OUTPUT_CSV:
+                if (!o->header_done) {
+                        fprintf(o->f, "seq,time,sensor,level,%s\n", unit_names[o->unit]);
+                        o->header_done = true;
+                }
+                fprintf(o->f, "%" PRIu64 ",%" PRIu64 ",%s,%s,%s\n", r->seq, r->time_ms, r->sensor, level_to_string(r->level),
+                                value);
+                break;
+        default:
+                break;
+        }
+        fflush(o->f);
+}

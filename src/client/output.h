@@ -41,3 +41,5 @@ typedef struct Output {
 
 /* Prints one reading as a whole line (CSV: with the header before the first). */
 void output_reading(Output *o, const Reading *r);
+/* Prints a change of level, the reading that made it (an ALARM line), as a whole line. */
+void output_alarm(Output *o, const Reading *r);

@@ -624,17 +624,59 @@ static void test_list_shows_the_servers_sensors(void **state) {
 
         start_several(&p);
         assert_int_equal(CLIENT("--list", destination(p.port)), 0);
-        assert_string_equal(out, "NAME                    SOURCE\n"
-                                 "cpu                     simulated\n"
-                                 "nvme-pci-0100-composite simulated\n"
-                                 "cellar                  simulated\n");
+        assert_string_equal(out, "NAME                    SOURCE    LEVEL      LOW     HIGH     CRIT\n"
+                                 "cpu                     simulated ok           -        -        -\n"
+                                 "nvme-pci-0100-composite simulated ok           -        -        -\n"
+                                 "cellar                  simulated ok           -        -        -\n");
         assert_int_equal(CLIENT("--list", "--no-legend", destination(p.port)), 0);
         assert_int_equal(count_lines(out), 3);
         assert_int_equal(CLIENT("--list", "-o", "json", destination(p.port)), 0);
-        assert_string_equal(out, "[{\"name\":\"cpu\",\"source\":\"simulated\"},{\"name\":\"nvme-pci-0100-composite\","
-                                 "\"source\":\"simulated\"},{\"name\":\"cellar\",\"source\":\"simulated\"}]\n");
+        assert_string_equal(out, "[{\"name\":\"cpu\",\"source\":\"simulated\",\"level\":\"ok\",\"low\":null,\"high\":null,"
+                                 "\"crit\":null},{\"name\":\"nvme-pci-0100-composite\",\"source\":\"simulated\",\"level\":\"ok\","
+                                 "\"low\":null,\"high\":null,\"crit\":null},{\"name\":\"cellar\",\"source\":\"simulated\","
+                                 "\"level\":\"ok\",\"low\":null,\"high\":null,\"crit\":null}]\n");
         assert_int_equal(CLIENT("--list", "--once", destination(p.port)), EX_USAGE);
         harness_cleanup(&p);
+}
+
+/* --list with limits and levels; --alarms, each change as it comes, -n of them. */
+static void test_limits_in_the_list_and_alarms(void **state) {
+        char file[64], spec[96], command[512];
+        ServerProcess p;
+        int year, month, day, hour, min, sec, ms;
+        char name[40], level[8], value[16];
+        char *second;
+
+        snprintf(file, sizeof(file), "/tmp/thermo-client-cellar-%i", (int) getpid());
+        harness_write_file(file, "85000\n");
+        snprintf(spec, sizeof(spec), "cellar=file:%s", file);
+        harness_start_activated(&p, (const char *const[]) { "--interval", "20ms", "--sensor", spec, "--limit",
+                                        "cellar:low=2,high=80", NULL });
+        assert_int_equal(CLIENT("--list", "--no-legend", destination(p.port)), 0);
+        assert_non_null(strstr(out, " ok       2.000   80.000        -\n"));
+
+        /* Up to high with the first reading, back to ok when the file says so: two lines, then the end. */
+        snprintf(command, sizeof(command), "(sleep 1; echo 20000 > %s) & exec %s --alarms -n 2 %s", file,
+                        harness_client(), destination(p.port));
+        assert_int_equal(harness_run((const char *const[]) { "/bin/sh", "-c", command, NULL }, out, sizeof(out), err,
+                                 sizeof(err)),
+                        0);
+        assert_int_equal(count_lines(out), 2);
+        assert_int_equal(sscanf(out, "%d-%d-%d %d:%d:%d.%d %39s %7s %15s", &year, &month, &day, &hour, &min, &sec, &ms,
+                                 name, level, value),
+                        10);
+        assert_string_equal(name, "cellar");
+        assert_string_equal(level, "high");
+        assert_string_equal(value, "85.000");
+        second = strchr(out, '\n') + 1;
+        assert_non_null(strstr(second, " cellar ok 20.000 "));
+
+        harness_write_file(file, "1000\n");
+        assert_int_equal(CLIENT("--alarms", "-n", "1", "-o", "json", destination(p.port)), 0);
+        assert_non_null(strstr(out, ",\"sensor\":\"cellar\",\"level\":\"low\",\"celsius\":1.000}\n"));
+        assert_int_equal(CLIENT("--alarms", "--once", destination(p.port)), EX_USAGE);
+        harness_cleanup(&p);
+        (void) unlink(file);
 }
 
 static void test_sensors_by_name_come_in_the_servers_order(void **state) {
@@ -834,6 +876,7 @@ int main(void) {
                 cmocka_unit_test_teardown(test_plot_needs_a_terminal, harness_kill_all),
                 cmocka_unit_test_teardown(test_plot_draws_resizes_and_restores_the_terminal, harness_kill_all),
                 cmocka_unit_test_teardown(test_list_shows_the_servers_sensors, harness_kill_all),
+                cmocka_unit_test_teardown(test_limits_in_the_list_and_alarms, harness_kill_all),
                 cmocka_unit_test_teardown(test_sensors_by_name_come_in_the_servers_order, harness_kill_all),
                 cmocka_unit_test_teardown(test_no_such_sensor_is_a_usage_error, harness_kill_all),
                 cmocka_unit_test_teardown(test_once_with_a_failing_sensor_fails, harness_kill_all),

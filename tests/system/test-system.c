@@ -473,9 +473,9 @@ static void test_several_sensors_under_the_sandbox(void **state) {
                 assert_int_equal(sys("systemctl start %s.socket && thermo-client --list --no-legend 127.0.0.1:%s", u->name,
                                          u->port),
                                 0);
-                assert_string_equal(out, "cpu-thermal thermal:cpu-thermal\n"
-                                         "room        file:/run/thermo-sensor/temp\n"
-                                         "gone        file:/run/thermo-sensor/gone\n");
+                assert_string_equal(out, "cpu-thermal thermal:cpu-thermal          ok           -        -        -\n"
+                                         "room        file:/run/thermo-sensor/temp ok           -        -        -\n"
+                                         "gone        file:/run/thermo-sensor/gone ok           -        -        -\n");
                 assert_int_equal(sys("thermo-client -q -s cpu-thermal -s room -n 2 -o csv --no-legend 127.0.0.1:%s", u->port), 0);
                 assert_int_equal(count_lines(out), 4);
                 assert_non_null(strstr(out, ",cpu-thermal,48.312\n"));
