@@ -266,14 +266,6 @@ static int add_name(Client *c, const char *name, const char *source) {
         return 0;
 }
 
-/* A limit as --list shows it: "80.000", or "-" (JSON: null). */
-static const char *limit_text(char buf[static 32], bool has, int64_t v, const char *none) {
-        if (!has)
-                return strcpy(buf, none);
-        format_millidegrees(buf, 32, v);
-        return buf;
-}
-
 static int print_list(Client *c) {
         size_t width = strlen("NAME"), source_width = strlen("SOURCE");
 
@@ -291,9 +283,9 @@ static int print_list(Client *c) {
                         json_write_string(stdout, c->sources[i]);
                         if (c->have_limits)
                                 fprintf(stdout, ",\"level\":\"%s\",\"low\":%s,\"high\":%s,\"crit\":%s",
-                                                level_to_string(c->levels[i]), limit_text(low, l->has_low, l->low, "null"),
-                                                limit_text(high, l->has_high, l->high, "null"),
-                                                limit_text(crit, l->has_crit, l->crit, "null"));
+                                                level_to_string(c->levels[i]), format_limit(low, l->has_low, l->low, "null"),
+                                                format_limit(high, l->has_high, l->high, "null"),
+                                                format_limit(crit, l->has_crit, l->crit, "null"));
                         fputc('}', stdout);
                 }
                 fputs("]\n", stdout);
@@ -311,9 +303,9 @@ static int print_list(Client *c) {
                         terminal_write_safe(stdout, c->sources[i]);
                         if (c->have_limits)
                                 printf("%*s %-5s %8s %8s %8s", (int) (source_width - strlen(c->sources[i])), "",
-                                                level_to_string(c->levels[i]), limit_text(low, l->has_low, l->low, "-"),
-                                                limit_text(high, l->has_high, l->high, "-"),
-                                                limit_text(crit, l->has_crit, l->crit, "-"));
+                                                level_to_string(c->levels[i]), format_limit(low, l->has_low, l->low, "-"),
+                                                format_limit(high, l->has_high, l->high, "-"),
+                                                format_limit(crit, l->has_crit, l->crit, "-"));
                         fputc('\n', stdout);
                 }
         }

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "calibration.h"
 #include "macro.h"
 #include "parse.h"
+#include "sensor-option.h"
 
 /* The bounds of a reading, as a sensor's file has them (sensor-file.c). */
 #define MILLIDEGREES_MIN (-273150)
@@ -57,20 +57,20 @@ static int parse_scale(const char *s, int64_t *ret) {
 }
 
 int calibration_option_parse(const char *s, CalibrationOption *ret, const char **ret_error) {
-        const char *colon = strchr(s, ':');
         CalibrationOption o = {};
-        char copy[256];
+        char copy[SENSOR_OPTION_WORDS_MAX + 1];
+        int r;
 
         assert(s);
         assert(ret);
         assert(ret_error);
 
-        if (!colon || !protocol_name_is_valid(s, (size_t) (colon - s))) {
+        r = sensor_option_split(s, o.name, copy);
+        if (r == -EBADMSG) {
                 *ret_error = "expected NAME:offset=C,scale=F, NAME a sensor's name";
                 return -EINVAL;
         }
-        memcpy(o.name, s, (size_t) (colon - s));
-        if (snprintf(copy, sizeof(copy), "%s", colon + 1) >= (int) sizeof(copy) || copy[0] == '\0') {
+        if (r < 0) {
                 *ret_error = "expected offset=C or scale=F after the name";
                 return -EINVAL;
         }

@@ -1,27 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "limit-option.h"
 #include "macro.h"
 #include "parse.h"
+#include "sensor-option.h"
 
 int limit_override_parse(const char *s, LimitOverride *ret, const char **ret_error) {
-        const char *colon = strchr(s, ':');
         LimitOverride o = {};
-        char copy[256];
+        char copy[SENSOR_OPTION_WORDS_MAX + 1];
+        int r;
 
         assert(s);
         assert(ret);
         assert(ret_error);
 
-        if (!colon || !protocol_name_is_valid(s, (size_t) (colon - s))) {
+        r = sensor_option_split(s, o.name, copy);
+        if (r == -EBADMSG) {
                 *ret_error = "expected NAME:low=C,high=C,crit=C,hysteresis=C, NAME a sensor's name";
                 return -EINVAL;
         }
-        memcpy(o.name, s, (size_t) (colon - s));
-        if (snprintf(copy, sizeof(copy), "%s", colon + 1) >= (int) sizeof(copy) || copy[0] == '\0') {
+        if (r < 0) {
                 *ret_error = "expected low=C, high=C, crit=C or hysteresis=C after the name";
                 return -EINVAL;
         }

@@ -221,14 +221,6 @@ int sensor_list_build(SensorList *l, const char *const *specs, size_t n_specs, b
         return 0;
 }
 
-/* A limit as the table shows it ("80.000", or "-"), or JSON (80.000, or null). */
-static const char *limit_text(char buf[static 32], bool has, int64_t v, const char *none) {
-        if (!has)
-                return strcpy(buf, none);
-        format_millidegrees(buf, 32, v);
-        return buf;
-}
-
 static void print_json(FILE *f, Sensor *s, int r, int64_t v, int64_t raw) {
         char value[32], low[32], high[32], crit[32];
 
@@ -252,9 +244,9 @@ static void print_json(FILE *f, Sensor *s, int r, int64_t v, int64_t raw) {
                         fprintf(f, ",\"raw\":%s", value);
                 }
         }
-        fprintf(f, ",\"low\":%s,\"high\":%s,\"crit\":%s", limit_text(low, s->limits.has_low, s->limits.low, "null"),
-                        limit_text(high, s->limits.has_high, s->limits.high, "null"),
-                        limit_text(crit, s->limits.has_crit, s->limits.crit, "null"));
+        fprintf(f, ",\"low\":%s,\"high\":%s,\"crit\":%s", format_limit(low, s->limits.has_low, s->limits.low, "null"),
+                        format_limit(high, s->limits.has_high, s->limits.high, "null"),
+                        format_limit(crit, s->limits.has_crit, s->limits.crit, "null"));
         fputc('}', f);
 }
 
@@ -334,8 +326,8 @@ int sensor_list_print(const SensorList *l, FILE *f, bool legend, bool json) {
                 fprintf(f, "%-*s %-*s %-*s %-*s %8s %8s %8s\n", (int) name_width, sensors[i]->name, (int) source_width,
                                 sensors[i]->source, (int) label_width, sensors[i]->label ?: "-",
                                 (int) (value_width + (results[i] < 0 ? 0 : 1)), value,
-                                limit_text(low, lim->has_low, lim->low, "-"), limit_text(high, lim->has_high, lim->high, "-"),
-                                limit_text(crit, lim->has_crit, lim->crit, "-"));
+                                format_limit(low, lim->has_low, lim->low, "-"), format_limit(high, lim->has_high, lim->high, "-"),
+                                format_limit(crit, lim->has_crit, lim->crit, "-"));
         }
         if (json)
                 fputs("]\n", f);

@@ -23,3 +23,7 @@ typedef struct Reading {
 /* 21375 -> "21.375", -4000 -> "-4.000", -500 -> "-0.500": exactly three decimals, without a float.
  * Returns the length written (truncated to fit size). */
 size_t format_millidegrees(char *buf, size_t size, int64_t milli);
+
+/* A limit as lists show it: its millidegrees, or none ("-" for a table, "null" for JSON) where there is
+ * no such limit. Returns buf. */
+const char *format_limit(char buf[static 32], bool has, int64_t milli, const char *none);

@@ -158,6 +158,15 @@ static void test_format_milli_has_three_decimals(void **state) {
         assert_string_equal(buf, "-9223372036854775.808");
 }
 
+static void test_format_limit_or_none(void **state) {
+        char buf[32];
+
+        assert_string_equal(format_limit(buf, true, 80000, "-"), "80.000");
+        assert_string_equal(format_limit(buf, true, -5500, "null"), "-5.500");
+        assert_string_equal(format_limit(buf, false, 80000, "-"), "-");
+        assert_string_equal(format_limit(buf, false, 0, "null"), "null");
+}
+
 static void test_format_reading(void **state) {
         Reading r = { .sensor = "cpu", .seq = 17, .time_ms = UINT64_C(1732492130123), .millicelsius = 21375 };
         char buf[PROTOCOL_REPLY_MAX];
@@ -341,6 +350,7 @@ int main(void) {
                 cmocka_unit_test(test_a_line_of_names_to_its_end),
                 cmocka_unit_test(test_non_printable_bytes_are_rejected),
                 cmocka_unit_test(test_format_milli_has_three_decimals),
+                cmocka_unit_test(test_format_limit_or_none),
                 cmocka_unit_test(test_format_reading),
                 cmocka_unit_test(test_host_is_one_safe_word),
                 cmocka_unit_test(test_format_hello_info_error),
