@@ -277,11 +277,12 @@ static int print_list(Client *c) {
                 fputc('[', stdout);
                 for (size_t i = 0; i < c->n_names; i++) {
                         char low[32], high[32], crit[32];
-                        const Limits *l = &c->limits[i];
+                        /* limits is NULL from a server that answered no LIMIT line */
+                        const Limits *l = c->have_limits ? &c->limits[i] : NULL;
 
                         fprintf(stdout, "%s{\"name\":\"%s\",\"source\":", i > 0 ? "," : "", c->names[i]);
                         json_write_string(stdout, c->sources[i]);
-                        if (c->have_limits)
+                        if (l)
                                 fprintf(stdout, ",\"level\":\"%s\",\"low\":%s,\"high\":%s,\"crit\":%s",
                                                 level_to_string(c->levels[i]), format_limit(low, l->has_low, l->low, "null"),
                                                 format_limit(high, l->has_high, l->high, "null"),
@@ -297,11 +298,11 @@ static int print_list(Client *c) {
                         printf("%-*s %s\n", (int) width, "NAME", "SOURCE");
                 for (size_t i = 0; i < c->n_names; i++) {
                         char low[32], high[32], crit[32];
-                        const Limits *l = &c->limits[i];
+                        const Limits *l = c->have_limits ? &c->limits[i] : NULL;
 
                         printf("%-*s ", (int) width, c->names[i]);
                         terminal_write_safe(stdout, c->sources[i]);
-                        if (c->have_limits)
+                        if (l)
                                 printf("%*s %-5s %8s %8s %8s", (int) (source_width - strlen(c->sources[i])), "",
                                                 level_to_string(c->levels[i]), format_limit(low, l->has_low, l->low, "-"),
                                                 format_limit(high, l->has_high, l->high, "-"),
