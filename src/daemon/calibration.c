@@ -5,11 +5,9 @@
 #include "calibration.h"
 #include "macro.h"
 #include "parse.h"
+#include "sensor.h"
 #include "sensor-option.h"
 
-/* The bounds of a reading, as a sensor's file has them (sensor-file.c). */
-#define MILLIDEGREES_MIN (-273150)
-#define MILLIDEGREES_MAX 1000000
 #define SCALE_MAX (1000 * INT64_C(1000000))
 
 int calibration_apply(const Calibration *c, int64_t raw, int64_t *ret) {
@@ -21,7 +19,7 @@ int calibration_apply(const Calibration *c, int64_t raw, int64_t *ret) {
         /* Rounded half away from zero, as a reading's three decimals are meant. */
         v = (__int128) raw * (c->scale == 0 ? 1000000 : c->scale);
         v = (v + (v < 0 ? -500000 : 500000)) / 1000000 + c->offset;
-        if (v <= MILLIDEGREES_MIN || v >= MILLIDEGREES_MAX)
+        if (v <= SENSOR_MILLIDEGREES_MIN || v >= SENSOR_MILLIDEGREES_MAX)
                 return -ERANGE;
         *ret = (int64_t) v;
         return 0;

@@ -19,7 +19,7 @@ static inline bool calibration_is_none(const Calibration *c) {
 }
 
 /* raw × scale + offset, rounded to the millidegree; -ERANGE where that is past what a thermometer says
- * (sensor_read_millidegrees()'s bounds). */
+ * (SENSOR_MILLIDEGREES_MIN and _MAX, sensor.h). */
 int calibration_apply(const Calibration *c, int64_t raw, int64_t *ret);
 
 typedef struct CalibrationOption {

@@ -10,11 +10,6 @@
 #include "protocol.h"
 #include "sensor.h"
 
-/* The coldest a thermometer can say, and a bound no room, board or CPU reaches: beyond either, the
- * driver is telling us it has no reading (a DS18B20 that lost power says 85000, some chips -273150). */
-#define MILLIDEGREES_MIN (-273150)
-#define MILLIDEGREES_MAX 1000000
-
 typedef struct PathSensor {
         Sensor sensor;
 } PathSensor;
@@ -57,7 +52,7 @@ int sensor_read_millidegrees(const char *path, int64_t *ret) {
         v = strtoll(buf, &end, 10);
         if (errno != 0 || end == buf || (end != buf + n && !(*end == '\n' && end + 1 == buf + n)))
                 return -EBADMSG;
-        if (v <= MILLIDEGREES_MIN || v >= MILLIDEGREES_MAX)
+        if (v <= SENSOR_MILLIDEGREES_MIN || v >= SENSOR_MILLIDEGREES_MAX)
                 return -ERANGE;
         *ret = v;
         return 0;

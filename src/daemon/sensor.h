@@ -68,6 +68,11 @@ static inline int sensor_read(Sensor *s, int64_t *ret_millicelsius) {
 /* Takes a name (valid per thermo-protocol(7)) for the sensor instead of its own. */
 int sensor_set_name(Sensor *s, const char *name);
 
+/* The coldest a thermometer can say, and a bound no room, board or CPU reaches: beyond either, the
+ * driver is telling us it has no reading (some chips say -273150), and a calibration has gone wrong. */
+#define SENSOR_MILLIDEGREES_MIN (-273150)
+#define SENSOR_MILLIDEGREES_MAX 1000000
+
 /* Reads a file that holds millidegrees Celsius, as sysfs and 1-Wire drivers write them: -ENOENT when it
  * is gone, -EBADFD when it is no regular file (a FIFO, a device: it could block), the read's own error
  * (EIO, ENODATA), -EBADMSG for anything but a number, -ERANGE for a number no thermometer gives. */
