@@ -60,12 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (host_new(e, &options, &options.servers[0], "fuzz", &owner, &h) < 0)
                 abort();
         host_start(h);
-        for (int i = 0; i < 100 && peer < 0; i++) {
-                peer = accept4(listener, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-                (void) sd_event_run(e, 0);
-        }
-        if (peer < 0)
-                abort();
+        peer = peer_script_accept(listener, e);
 
         peer_script_run(data, size, peer, e, NULL, NULL);
         if (host_get_name(h) && !topic_host_is_valid(host_get_name(h)))

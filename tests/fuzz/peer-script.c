@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdbool.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 
 #include "macro.h"
@@ -44,6 +45,18 @@ void peer_script_run(const uint8_t *data, size_t size, int peer, sd_event *e,
                         break;
                 }
         }
+}
+
+int peer_script_accept(int listener, sd_event *e) {
+        int peer = -1;
+
+        for (int i = 0; i < 100 && peer < 0; i++) {
+                peer = accept4(listener, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                (void) sd_event_run(e, 0);
+        }
+        if (peer < 0)
+                abort();
+        return peer;
 }
 
 bool peer_script_wait(sd_event *e, bool (*done)(void *userdata), void *userdata) {

@@ -13,6 +13,10 @@
 void peer_script_run(const uint8_t *data, size_t size, int peer, sd_event *e,
                 void (*seen)(const char *buf, size_t n, void *userdata), void *userdata);
 
+/* The client under test connects to listener (non-blocking) as the loop runs: the peer's end of that
+ * connection, 100 dispatches at most; aborts if it never connects. */
+int peer_script_accept(int listener, sd_event *e);
+
 /* The peer has gone: runs the loop until done() says the server is done with it, 5 seconds of loop time at
  * most (a close may linger 2s); false if it never is. */
 bool peer_script_wait(sd_event *e, bool (*done)(void *userdata), void *userdata);
