@@ -75,6 +75,7 @@ int sensor_path_new(const char *path, const char *name, const char *source, cons
                 Sensor **ret) {
         _cleanup_(sensor_unrefp) Sensor *s = NULL;
         PathSensor *p;
+        int r;
 
         assert(path);
         assert(name);
@@ -85,15 +86,9 @@ int sensor_path_new(const char *path, const char *name, const char *source, cons
         if (!p)
                 return -ENOMEM;
         s = &p->sensor;
-        s->ops = &path_ops;
-        s->slow = slow;
-        s->limits = LIMITS_NONE;
-        s->path = strdup(path);
-        s->name = strdup(name);
-        s->source = strdup(source);
-        s->label = label ? strdup(label) : NULL;
-        if (!s->path || !s->name || !s->source || (label && !s->label))
-                return -ENOMEM;
+        r = sensor_init(s, &path_ops, path, name, source, label, slow);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(s);
         return 0;
 }

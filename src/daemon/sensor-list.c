@@ -8,6 +8,7 @@
 #include "log.h"
 #include "protocol.h"
 #include "reading.h"
+#include "sensor-libsensors.h"
 #include "sensor-list.h"
 
 void sensor_list_done(SensorList *l) {
@@ -138,17 +139,28 @@ static int split_name(const char *spec, char name[static PROTOCOL_NAME_MAX + 1],
 
 int sensor_list_build(SensorList *l, const char *const *specs, size_t n_specs, bool rescan) {
         static const char *const automatic = "auto";
+        char error[SENSOR_ERROR_MAX];
         int r;
 
         assert(l);
         assert(specs || n_specs == 0);
+
+        /* sensors.conf as it is now, and the chips libsensors finds now, for the sensors found below. */
+        r = libsensors_load(error);
+        if (r == -EBUSY)
+                log_notice("sensors.conf is not read again: %s. The next rescan reads it.", error);
+        else if (r < 0)
+                log_warning("sensors.conf is not honoured: %s.", error);
+        else if (r > 0)
+                log_warning("sensors.conf: %i statement%s skipped (see above), the rest honoured, as sensors does.", r,
+                                r == 1 ? "" : "s");
 
         if (n_specs == 0) {
                 specs = &automatic;
                 n_specs = 1;
         }
         for (size_t i = 0; i < n_specs; i++) {
-                char name[PROTOCOL_NAME_MAX + 1], error[SENSOR_ERROR_MAX];
+                char name[PROTOCOL_NAME_MAX + 1];
                 const char *spec;
                 Sensor *s;
                 size_t k;
@@ -201,9 +213,7 @@ int sensor_list_build(SensorList *l, const char *const *specs, size_t n_specs, b
         }
 
         if (l->n == 0) {
-                char error[SENSOR_ERROR_MAX];
                 Sensor *s;
-
                 char field[PATH_MAX + 8];
 
                 /* Said where a newcomer sees it: 21 °C from a VM is no reading of a room. */

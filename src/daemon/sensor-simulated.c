@@ -106,13 +106,9 @@ int sensor_simulated_new(const char *args, Sensor **ret, char error[static SENSO
         if (!sim)
                 return -ENOMEM;
         s = &sim->sensor;
-        s->ops = &simulated_ops;
-        s->slow = delay > 0;
-        s->limits = LIMITS_NONE;
-        s->name = strdup("simulated");
-        s->source = strdup("simulated");
-        if (!s->name || !s->source)
-                return -ENOMEM;
+        r = sensor_init(s, &simulated_ops, NULL, "simulated", "simulated", NULL, delay > 0);
+        if (r < 0)
+                return r;
         sim->state = seed;
         sim->millicelsius = SIMULATED_CENTER;
         sim->delay = delay;

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "protocol.h"
+#include "sensor-libsensors.h"
 #include "sensor.h"
 
 /* snprintf() that says whether all of it fit: a path that does not is none of ours, and a name or label is
@@ -45,11 +46,15 @@ typedef struct Found {
         char chip[64];          /* thermal: the zone's name; hwmon: <driver>-<bus>-<address> */
         char device[64];        /* thermal: what the zone's device is called, to tell zones of one type apart */
         char input[16];         /* hwmon: temp<M> */
-        char label[128];
+        char label[128];        /* the hardware's: names are made of it */
+        char shown[128];        /* what people see: sensors.conf's label where it gives one */
         char name[PROTOCOL_NAME_MAX + 1];
+        char chip_dir[PATH_MAX]; /* hwmon: class/hwmon/hwmon<N> */
         char path[PATH_MAX];
         Limits limits;
         bool slow;
+        bool libsensors;        /* hwmon: read through libsensors, for sensors.conf's compute */
+        bool ignored;           /* hwmon: sensors.conf says ignore: named, never served by auto */
 } Found;
 
 typedef struct FoundList {
@@ -162,9 +167,9 @@ static void trip_points(const char *zone, Limits *l) {
         }
 }
 
-/* An hwmon input's limits: temp<M>_min, _max and _crit, each with its _hyst where it has one (an
- * absolute temperature there, as a sensor's chip says it: the distance from the limit is the hysteresis). */
-static void hwmon_limits(const char *chip_dir, const char *input, Limits *l) {
+/* An hwmon input's limits: <input>_min, _max and _crit, each with its _hyst where it has one (an absolute
+ * temperature there, as a sensor's chip says it: the distance from the limit is the hysteresis). */
+void hwmon_limits_from(hwmon_attribute_t get, void *userdata, const char *input, Limits *l) {
         static const struct {
                 const char *limit, *hyst;
                 size_t value, hysteresis;
@@ -174,6 +179,10 @@ static void hwmon_limits(const char *chip_dir, const char *input, Limits *l) {
                 { "crit", "crit_hyst", offsetof(Limits, crit), offsetof(Limits, crit_hysteresis) },
         };
 
+        assert(get);
+        assert(input);
+        assert(l);
+
         *l = LIMITS_NONE;
         for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
                 char attribute[64];
@@ -181,7 +190,7 @@ static void hwmon_limits(const char *chip_dir, const char *input, Limits *l) {
                                  *hysteresis = (int64_t *) ((char *) l + kinds[i].hysteresis);
 
                 (void) format(attribute, sizeof(attribute), "%s_%s", input, kinds[i].limit);
-                if (!read_limit(chip_dir, attribute, &v))
+                if (!get(userdata, attribute, &v))
                         continue;
                 *value = v;
                 if (i == 0)
@@ -191,9 +200,13 @@ static void hwmon_limits(const char *chip_dir, const char *input, Limits *l) {
                 else
                         l->has_crit = true;
                 (void) format(attribute, sizeof(attribute), "%s_%s", input, kinds[i].hyst);
-                if (read_limit(chip_dir, attribute, &hyst) && (i == 0 ? hyst > v : hyst < v))
+                if (get(userdata, attribute, &hyst) && (i == 0 ? hyst > v : hyst < v))
                         *hysteresis = i == 0 ? hyst - v : v - hyst;
         }
+}
+
+static bool read_chip_limit(void *userdata, const char *attribute, int64_t *ret) {
+        return read_limit(userdata, attribute, ret);
 }
 
 static int thermal_zones(FoundList *l) {
@@ -223,6 +236,7 @@ static int thermal_zones(FoundList *l) {
                 if (!f->type[0])
                         (void) format(f->type, sizeof(f->type), "thermal");
                 (void) format(f->label, sizeof(f->label), "%s", f->type);
+                (void) format(f->shown, sizeof(f->shown), "%s", f->label);
                 (void) format(f->path, sizeof(f->path), "%s/temp", zone);
                 trip_points(zone, &f->limits);
         }
@@ -359,11 +373,32 @@ static unsigned virtual_chips_before(const FoundList *l, const char *chip_prefix
         return n;
 }
 
+/* What sensors.conf says of f, through libsensors: its label, its limits computed, or that it is ignored;
+ * nothing where libsensors does not know the chip. */
+static int apply_sensors_conf(Found *f) {
+        _cleanup_free_ char *label = NULL;
+        Limits limits;
+        int r;
+
+        r = libsensors_input(f->chip_dir, f->input, &label, &limits);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        f->ignored = r == 0;
+        if (f->ignored)
+                return 0;
+        f->libsensors = true;
+        f->limits = limits;
+        (void) format(f->shown, sizeof(f->shown), "%s", label ?: "");
+        return 0;
+}
+
 static int hwmon_chip(FoundList *l, const char *chip_dir) {
         char driver[64], bus[64], path[PATH_MAX], chip[sizeof(driver) + sizeof(bus) + 2];
         struct dirent **inputs;
         bool thermal;
-        int m;
+        int m, r;
 
         read_attribute(chip_dir, "name", driver, sizeof(driver));
         if (!driver[0])
@@ -405,8 +440,15 @@ static int hwmon_chip(FoundList *l, const char *chip_dir) {
                 read_attribute(chip_dir, path, f->label, sizeof(f->label));
                 (void) format(f->path, sizeof(f->path), "%s/%s", chip_dir, name);
                 (void) format(f->chip, sizeof(f->chip), "%s", chip);
-                hwmon_limits(chip_dir, f->input, &f->limits);
+                (void) format(f->chip_dir, sizeof(f->chip_dir), "%s", chip_dir);
+                (void) format(f->shown, sizeof(f->shown), "%s", f->label);
+                hwmon_limits_from(read_chip_limit, (void *) chip_dir, f->input, &f->limits);
                 name_input(f);
+                r = apply_sensors_conf(f);
+                if (r < 0) {
+                        free_entries(inputs, m);
+                        return r;
+                }
         }
         free_entries(inputs, m);
         return 0;
@@ -477,7 +519,11 @@ static int found_new(const Found *f, Sensor **ret) {
         int r;
 
         found_source(f, source);
-        r = sensor_path_new(f->path, f->name, source, f->label[0] ? f->label : NULL, f->slow, &s);
+        if (f->libsensors)
+                r = sensor_libsensors_new(f->chip_dir, f->input, f->path, f->name, source, f->shown[0] ? f->shown : NULL,
+                                f->slow, &s);
+        else
+                r = sensor_path_new(f->path, f->name, source, f->shown[0] ? f->shown : NULL, f->slow, &s);
         if (r < 0)
                 return r;
         s->limits = f->limits;
@@ -581,6 +627,15 @@ int sensor_discover(Sensor ***ret) {
         r = discover(&l);
         if (r < 0)
                 return r;
+        /* What sensors.conf ignores is left out once every name is made: the others keep theirs. */
+        {
+                size_t kept = 0;
+
+                for (size_t i = 0; i < l.n; i++)
+                        if (!l.items[i].ignored)
+                                l.items[kept++] = l.items[i];
+                l.n = kept;
+        }
         if (l.n == 0) {
                 *ret = NULL;
                 return 0;

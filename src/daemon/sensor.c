@@ -34,6 +34,25 @@ int sensor_new(const char *spec, Sensor **ret, char error[static SENSOR_ERROR_MA
         return -EINVAL;
 }
 
+int sensor_init(Sensor *s, const SensorOps *ops, const char *path, const char *name, const char *source,
+                const char *label, bool slow) {
+        assert(s);
+        assert(ops);
+        assert(name);
+        assert(source);
+
+        s->ops = ops;
+        s->slow = slow;
+        s->limits = LIMITS_NONE;
+        s->path = path ? strdup(path) : NULL;
+        s->name = strdup(name);
+        s->source = strdup(source);
+        s->label = label ? strdup(label) : NULL;
+        if ((path && !s->path) || !s->name || !s->source || (label && !s->label))
+                return -ENOMEM;
+        return 0;
+}
+
 Sensor *sensor_ref(Sensor *s) {
         assert(s);
         __atomic_add_fetch(&s->n_ref, 1, __ATOMIC_RELAXED);

@@ -40,6 +40,10 @@ struct Sensor {
  * "file:PATH" (see thermo-server(8)), named as the hardware is. -EINVAL for a spec it cannot parse, -ENOENT
  * for a sensor that is not there, with the reason in error. "auto" is sensor_discover()'s. */
 int sensor_new(const char *spec, Sensor **ret, char error[static SENSOR_ERROR_MAX]);
+/* A backend's sensor, zeroed, gets its fields (path and label may be NULL): -ENOMEM leaves it for
+ * sensor_unref(). */
+int sensor_init(Sensor *s, const SensorOps *ops, const char *path, const char *name, const char *source,
+                const char *label, bool slow);
 /* A reference more, for a thread that may read it after its owner is done with it. */
 Sensor *sensor_ref(Sensor *s);
 /* Drops a reference (the owner's, or a sensor_ref()'s), from any thread; the last frees it. */
@@ -88,6 +92,11 @@ void sensor_name_from(char *buf, size_t size, const char *prefix, const char *s)
 
 /* Where sysfs is: /sys, unless $THERMO_SYSFS_ROOT says otherwise (the tests' fake trees). */
 const char *sensor_sysfs_root(void);
+
+/* An hwmon input's limits, from its attributes <input>_min, _max, _crit and their _hyst, each got by get
+ * in millidegrees (false where there is none): sysfs's own files, or libsensors's values, computed. */
+typedef bool (*hwmon_attribute_t)(void *userdata, const char *attribute, int64_t *ret);
+void hwmon_limits_from(hwmon_attribute_t get, void *userdata, const char *input, Limits *ret);
 
 /* Backends */
 int sensor_simulated_new(const char *args, Sensor **ret, char error[static SENSOR_ERROR_MAX]);

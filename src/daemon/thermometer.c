@@ -498,8 +498,15 @@ int thermometer_update_sensors(Thermometer *t, Sensor **sensors, size_t n, Therm
                 }
                 was_gone = slot->gone;
                 if (!was_gone && strcmp(found->source, slot->sensor->source) == 0) {
-                        /* The same: its limits as they are now (the admin's, the hardware's). */
+                        /* The same: its limits and label as they are now (the admin's, sensors.conf's, the
+                         * hardware's). Its thread reads neither. */
                         slot->sensor->limits = found->limits;
+                        {
+                                char *label = slot->sensor->label;
+
+                                slot->sensor->label = found->label;
+                                found->label = label;
+                        }
                         continue;
                 }
                 r = slot_install(t, slot, found);

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The sensor backends against a fake /sys that the test builds (THERMO_SYSFS_ROOT), laid out as the kernel
- * lays out its own: devices under devices/, class/ entries as links to them, each device's subsystem a
- * link to its bus or class. */
+/* The sensor backends against a fake /sys that the test builds (fake-sysfs.c), where THERMO_SYSFS_ROOT
+ * says. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -14,135 +13,18 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "fake-sysfs.h"
 #include "log.h"
 #include "sensor-list.h"
 #include "sensor.h"
 
 static char root[64];
 
-static void make_parents(const char *path) {
-        char dir[512];
-
-        snprintf(dir, sizeof(dir), "%s", path);
-        for (char *p = dir + strlen(root) + 1; (p = strchr(p, '/')); p++) {
-                *p = '\0';
-                (void) mkdir(dir, 0755);
-                *p = '/';
-        }
-}
-
-static void put(const char *relative, const char *content) {
-        char path[512];
-        FILE *f;
-
-        snprintf(path, sizeof(path), "%s/%s", root, relative);
-        make_parents(path);
-        f = fopen(path, "we");
-        assert_non_null(f);
-        fputs(content, f);
-        fclose(f);
-}
-
-/* relative links to target, both under the root. */
-static void link_to(const char *relative, const char *target) {
-        char path[512], to[512];
-
-        snprintf(path, sizeof(path), "%s/%s", root, relative);
-        snprintf(to, sizeof(to), "%s/%s", root, target);
-        make_parents(path);
-        (void) unlink(path);
-        assert_int_equal(symlink(to, path), 0);
-}
-
-/* A device on a bus, and an hwmon chip on it, as class/hwmon/<number> sees it. */
-static void hwmon_on(const char *device, const char *subsystem, const char *hwmon, const char *name) {
-        char path[512], target[512];
-
-        snprintf(path, sizeof(path), "%s/subsystem", device);
-        link_to(path, subsystem);
-        snprintf(path, sizeof(path), "%s/hwmon/%s/name", device, hwmon);
-        snprintf(target, sizeof(target), "%s\n", name);
-        put(path, target);
-        snprintf(path, sizeof(path), "%s/hwmon/%s/device", device, hwmon);
-        link_to(path, device);
-        snprintf(path, sizeof(path), "class/hwmon/%s", hwmon);
-        snprintf(target, sizeof(target), "%s/hwmon/%s", device, hwmon);
-        link_to(path, target);
-}
-
-#define NVME0 "devices/pci0000:00/0000:00:01.0/0000:01:00.0"
-#define NVME1 "devices/pci0000:00/0000:00:01.2/0000:02:00.0"
-#define ZONE(n) "devices/virtual/thermal/thermal_zone" #n
-
-static void thermal_zone(const char *zone, unsigned number, const char *type, const char *temp, const char *device) {
-        char path[512], content[64];
-
-        snprintf(path, sizeof(path), "%s/type", zone);
-        snprintf(content, sizeof(content), "%s\n", type);
-        put(path, content);
-        snprintf(path, sizeof(path), "%s/temp", zone);
-        put(path, temp);
-        snprintf(path, sizeof(path), "%s/subsystem", zone);
-        link_to(path, "class/thermal");
-        if (device) {
-                snprintf(path, sizeof(path), "%s/device", zone);
-                link_to(path, device);
-        }
-        snprintf(path, sizeof(path), "class/thermal/thermal_zone%u", number);
-        link_to(path, zone);
-}
-
-/* A PC's worth, and some. */
 static int setup(void **state) {
         snprintf(root, sizeof(root), "/tmp/thermo-sysfs-XXXXXX");
         assert_non_null(mkdtemp(root));
         setenv("THERMO_SYSFS_ROOT", root, 1);
-        put("bus/pci/.keep", "");
-        put("bus/platform/.keep", "");
-        put("bus/acpi/.keep", "");
-        put("bus/scsi/.keep", "");
-        put("class/nvme/.keep", "");
-
-        /* Two ACPI zones of one type, told apart by their device; one gives no number. */
-        link_to("devices/LNXSYSTM:00/LNXTHERM:00/subsystem", "bus/acpi");
-        link_to("devices/LNXSYSTM:00/LNXTHERM:01/subsystem", "bus/acpi");
-        thermal_zone(ZONE(0), 0, "acpitz", "not a number\n", "devices/LNXSYSTM:00/LNXTHERM:00");
-        thermal_zone(ZONE(1), 1, "acpitz", "27800\n", "devices/LNXSYSTM:00/LNXTHERM:01");
-        thermal_zone(ZONE(2), 2, "x86_pkg_temp", "45000\n", NULL);
-        /* Zone 0 shows as an hwmon chip too: the zone's, served once. */
-        put(ZONE(0) "/hwmon2/name", "acpitz\n");
-        put(ZONE(0) "/hwmon2/temp1_input", "27800\n");
-        link_to(ZONE(0) "/hwmon2/device", ZONE(0));
-        link_to("class/hwmon/hwmon2", ZONE(0) "/hwmon2");
-
-        /* A CPU on the platform bus. */
-        hwmon_on("devices/platform/coretemp.0", "bus/platform", "hwmon0", "coretemp");
-        put("devices/platform/coretemp.0/hwmon/hwmon0/temp1_input", "46000\n");
-        put("devices/platform/coretemp.0/hwmon/hwmon0/temp1_label", "Package id 0\n");
-        put("devices/platform/coretemp.0/hwmon/hwmon0/temp1_crit", "100000\n");
-        put("devices/platform/coretemp.0/hwmon/hwmon0/temp2_input", "44000\n");
-        put("devices/platform/coretemp.0/hwmon/hwmon0/temp2_label", "Core 0\n");
-
-        /* Two identical drives: the chip sits on the nvme class device, which sits on its PCI device. */
-        link_to(NVME0 "/subsystem", "bus/pci");
-        hwmon_on(NVME0 "/nvme/nvme0", "class/nvme", "hwmon1", "nvme");
-        put(NVME0 "/nvme/nvme0/hwmon/hwmon1/temp1_input", "38850\n");
-        put(NVME0 "/nvme/nvme0/hwmon/hwmon1/temp1_label", "Composite\n");
-        put(NVME0 "/nvme/nvme0/hwmon/hwmon1/temp2_input", "-5250\n");
-        put(NVME0 "/nvme/nvme0/hwmon/hwmon1/temp2_label", "Sensor 1\n");
-        link_to(NVME1 "/subsystem", "bus/pci");
-        hwmon_on(NVME1 "/nvme/nvme1", "class/nvme", "hwmon3", "nvme");
-        put(NVME1 "/nvme/nvme1/hwmon/hwmon3/temp1_input", "41000\n");
-        put(NVME1 "/nvme/nvme1/hwmon/hwmon3/temp1_label", "Composite\n");
-
-        /* Chips with no device at all, and a disk through the SCSI layer. */
-        put("class/hwmon/hwmon4/name", "acme\n");
-        put("class/hwmon/hwmon4/temp1_input", "30000\n");
-        put("class/hwmon/hwmon5/name", "acme\n");
-        put("class/hwmon/hwmon5/temp1_input", "31000\n");
-        hwmon_on("devices/pci0000:00/0000:00:17.0/ata1/host0/target0:0:0/0:0:0:0", "bus/scsi", "hwmon6", "drivetemp");
-        put("devices/pci0000:00/0000:00:17.0/ata1/host0/target0:0:0/0:0:0:0/hwmon/hwmon6/temp1_input", "33000\n");
-
+        fake_sysfs_build(root);
         log_set_max_level(LOG_ERR);
         return 0;
 }
@@ -219,30 +101,17 @@ static void test_ambiguous_and_missing_specs(void **state) {
         assert_null(s);
 }
 
-static const char *const expected_names[] = {
-        "acpitz-lnxtherm_01", /* the default: the first that gives a reading */
-        "acpitz-lnxtherm_00",
-        "x86_pkg_temp",
-        "coretemp-isa-0000-package_id_0",
-        "coretemp-isa-0000-core_0",
-        "nvme-pci-0100-composite",
-        "nvme-pci-0100-sensor_1",
-        "nvme-pci-0200-composite",
-        "acme-virtual-0-temp1",
-        "acme-virtual-1-temp1",
-        "drivetemp-scsi-0-0-temp1",
-};
 
 static void assert_discovered(void) {
         Sensor **sensors;
         int n;
 
         n = sensor_discover(&sensors);
-        assert_int_equal(n, ELEMENTSOF(expected_names));
+        assert_int_equal(n, FAKE_SYSFS_N_NAMES);
         for (int i = 0; i < n; i++) {
-                assert_string_equal(sensors[i]->name, expected_names[i]);
+                assert_string_equal(sensors[i]->name, fake_sysfs_names[i]);
                 /* Only the disk goes through a slow bus. */
-                assert_int_equal(sensors[i]->slow, strcmp(expected_names[i], "drivetemp-scsi-0-0-temp1") == 0);
+                assert_int_equal(sensors[i]->slow, strcmp(fake_sysfs_names[i], "drivetemp-scsi-0-0-temp1") == 0);
                 sensor_unref(sensors[i]);
         }
         free(sensors);
@@ -271,7 +140,7 @@ static void test_names_survive_a_renumbering(void **state) {
         rename_entry("class/thermal/thermal_zone0", "class/thermal/thermal_zone7");
 
         n = sensor_discover(&sensors);
-        assert_int_equal(n, ELEMENTSOF(expected_names));
+        assert_int_equal(n, FAKE_SYSFS_N_NAMES);
         for (int i = 0; i < n; i++) {
                 /* The first drive, now hwmon9, has its name still. */
                 if (strcmp(sensors[i]->name, "nvme-pci-0100-composite") == 0) {
@@ -293,7 +162,7 @@ static void test_file_names_and_refusals(void **state) {
         char spec[512], fifo[256], error[SENSOR_ERROR_MAX];
         Sensor *s = NULL;
 
-        put("w1/28-000005e2fdc3/temperature", "21375\n");
+        fake_sysfs_put("w1/28-000005e2fdc3/temperature", "21375\n");
         snprintf(spec, sizeof(spec), "file:%s/w1/28-000005e2fdc3/temperature", root);
         assert_int_equal(sensor_new(spec, &s, error), 0);
         assert_string_equal(s->name, "file-28-000005e2fdc3");
@@ -325,22 +194,22 @@ static void test_read_errors_and_recovery(void **state) {
         int64_t v;
 
         snprintf(path, sizeof(path), "%s/flaky", root);
-        put("flaky", "20000\n");
+        fake_sysfs_put("flaky", "20000\n");
         assert_int_equal(sensor_read_millidegrees(path, &v), 0);
         assert_int_equal(v, 20000);
-        put("flaky", "");
+        fake_sysfs_put("flaky", "");
         assert_int_equal(sensor_read_millidegrees(path, &v), -ENODATA);
-        put("flaky", "20.5\n");
+        fake_sysfs_put("flaky", "20.5\n");
         assert_int_equal(sensor_read_millidegrees(path, &v), -EBADMSG);
-        put("flaky", "hot\n");
+        fake_sysfs_put("flaky", "hot\n");
         assert_int_equal(sensor_read_millidegrees(path, &v), -EBADMSG);
-        put("flaky", "-273150\n");
+        fake_sysfs_put("flaky", "-273150\n");
         assert_int_equal(sensor_read_millidegrees(path, &v), -ERANGE);
-        put("flaky", "99999999999999999999\n");
+        fake_sysfs_put("flaky", "99999999999999999999\n");
         assert_int_equal(sensor_read_millidegrees(path, &v), -EBADMSG);
         assert_int_equal(unlink(path), 0);
         assert_int_equal(sensor_read_millidegrees(path, &v), -ENOENT);
-        put("flaky", "21000");
+        fake_sysfs_put("flaky", "21000");
         assert_int_equal(sensor_read_millidegrees(path, &v), 0);
         assert_int_equal(v, 21000);
 
@@ -354,11 +223,11 @@ static void test_read_errors_and_recovery(void **state) {
                 fclose(f);
         }
         assert_int_equal(sensor_read_millidegrees(path, &v), -EBADMSG);
-        put("flaky", "00000000000000000000000000000021000\n");
+        fake_sysfs_put("flaky", "00000000000000000000000000000021000\n");
         assert_int_equal(sensor_read_millidegrees(path, &v), -EBADMSG);
-        put("flaky", "21000\n\n");
+        fake_sysfs_put("flaky", "21000\n\n");
         assert_int_equal(sensor_read_millidegrees(path, &v), -EBADMSG);
-        put("flaky", "-5250\n");
+        fake_sysfs_put("flaky", "-5250\n");
         assert_int_equal(sensor_read_millidegrees(path, &v), 0);
         assert_int_equal(v, -5250);
 }
@@ -368,7 +237,7 @@ static void test_list_build_names_and_duplicates(void **state) {
 
         /* A name given, then every other sensor but the one already there. */
         assert_int_equal(sensor_list_build(&l, (const char *[]) { "cpu=hwmon:coretemp", "auto" }, 2, false), 0);
-        assert_int_equal(l.n, ELEMENTSOF(expected_names));
+        assert_int_equal(l.n, FAKE_SYSFS_N_NAMES);
         assert_string_equal(l.sensors[0]->name, "cpu");
         assert_string_equal(l.sensors[1]->name, "acpitz-lnxtherm_01");
         sensor_list_done(&l);
