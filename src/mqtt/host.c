@@ -18,16 +18,29 @@
 
 #define DROPS_QUIET_USEC (10 * USEC_PER_SEC)
 
+/* The replies a connection waits for after SENSORS's: LIMITS's LIMIT lines and END, then ALARMS's OK. A
+ * server older than both says ERR 400 to each, and is streamed without levels. */
+typedef enum Answer {
+        ANSWER_NONE,
+        ANSWER_LIMITS,
+        ANSWER_ALARMS,
+} Answer;
+
 /* One sensor of the host, and what the broker has of it. */
 typedef struct HostSensor {
         char name[PROTOCOL_NAME_MAX + 1];
         Reading latest;         /* the newest reading; its sensor is NULL (name says it): the array moves */
         bool has_reading;
         bool failing;           /* ERR 503 since the last reading */
+        Level level;            /* from LIMITS, then from each ALARM */
+        bool has_level;         /* the server said it: one without LIMITS says none */
+        bool heat;              /* it has a high or a crit limit: a binary sensor in Home Assistant */
         /* Waiting to be published: */
         bool reading_pending;
         bool status_pending;
         bool config_pending;
+        bool heat_config_pending;
+        bool level_pending;
         bool queued;            /* in the host's queue of sensors with something pending */
 } HostSensor;
 
@@ -44,6 +57,7 @@ struct Host {
         ServerLink *link;
         Publisher *publisher;           /* made once the name is known */
         bool listing;                   /* SENSOR lines until END */
+        Answer answer;                  /* what comes after the listing, before the stream */
         bool server_up;
         bool status_pending;            /* the host's availability */
         bool stopping;
@@ -114,10 +128,11 @@ static int publish_status(Host *h, const char *sensor, bool online) {
         return publish(h, topic, payload, strlen(payload), 1);
 }
 
-static int publish_config(Host *h, HostSensor *s) {
+static int publish_config(Host *h, HostSensor *s, DiscoveryKind kind) {
         char topic[TOPIC_MAX], *json = NULL;
         size_t size = 0;
         Discovery d = {
+                .kind = kind,
                 .discovery_prefix = h->options->discovery_prefix,
                 .prefix = h->options->topic_prefix,
                 .host = h->name,
@@ -141,6 +156,15 @@ static int publish_config(Host *h, HostSensor *s) {
         }
         free(json);
         return r;
+}
+
+/* Its level, retained, at QoS 1 at least: a change of level is an alarm, and the newest is what stays. */
+static int publish_level(Host *h, HostSensor *s) {
+        char topic[TOPIC_MAX];
+        const char *level = level_to_string(s->level);
+
+        topic_level(topic, h->options->topic_prefix, h->name, s->name);
+        return publish(h, topic, level, strlen(level), MAX(h->options->qos, 1));
 }
 
 static int publish_reading(Host *h, HostSensor *s) {
@@ -183,9 +207,14 @@ static void flush(Host *h) {
                 HostSensor *s = &h->sensors[h->queue[h->queue_head]];
 
                 if (s->config_pending) {
-                        if (publish_config(h, s) < 0)
+                        if (publish_config(h, s, DISCOVERY_TEMPERATURE) < 0)
                                 return;
                         s->config_pending = false;
+                }
+                if (s->heat_config_pending) {
+                        if (publish_config(h, s, DISCOVERY_HEAT) < 0)
+                                return;
+                        s->heat_config_pending = false;
                 }
                 if (s->status_pending) {
                         if (publish_status(h, s->name, !s->failing) < 0)
@@ -196,6 +225,11 @@ static void flush(Host *h) {
                         if (publish_reading(h, s) < 0)
                                 return;
                         s->reading_pending = false;
+                }
+                if (s->level_pending) {
+                        if (publish_level(h, s) < 0)
+                                return;
+                        s->level_pending = false;
                 }
                 s->queued = false;
                 h->queue_head = (h->queue_head + 1) % h->n_sensors;
@@ -233,8 +267,10 @@ static void mark_all_pending(Host *h) {
         h->status_pending = true;
         for (size_t i = 0; i < h->n_sensors; i++) {
                 h->sensors[i].config_pending = h->options->discovery;
+                h->sensors[i].heat_config_pending = h->options->discovery && h->sensors[i].heat;
                 h->sensors[i].status_pending = true;
                 h->sensors[i].reading_pending = h->sensors[i].has_reading;
+                h->sensors[i].level_pending = h->sensors[i].has_level;
                 enqueue(h, &h->sensors[i]);
         }
 }
@@ -341,7 +377,7 @@ static int take_name(Host *h, const char *said) {
 
 static void on_greeted(ServerLink *l, const Reply *hello) {
         Host *h = server_link_get_userdata(l);
-        static const char request[] = "SENSORS\nSTREAM *\n";
+        static const char request[] = "SENSORS\nLIMITS\nALARMS\nSTREAM *\n";
         int r;
 
         log_info("Connected to %s: %s", server_link_get_destination(l), hello->text);
@@ -363,7 +399,7 @@ static void on_greeted(ServerLink *l, const Reply *hello) {
         h->n_listed = 0;
         /* Streaming: an interval between readings is no silence. */
         server_link_set_silence(l, server_link_stream_silence(l, h->options->timeout));
-        log_debug("Sent to %s: SENSORS, STREAM *", server_link_get_destination(l));
+        log_debug("Sent to %s: SENSORS, LIMITS, ALARMS, STREAM *", server_link_get_destination(l));
         r = server_link_send(l, request, strlen(request));
         if (r < 0)
                 server_link_fail(l, EX_TEMPFAIL, r, "Failed to send request to %s: %m", server_link_get_destination(l));
@@ -414,6 +450,7 @@ static int take_listing(Host *h) {
                         enqueue(h, s);
         }
         h->listing = false;
+        h->answer = ANSWER_LIMITS;
         h->server_up = true;
         h->status_pending = true;
         flush(h);
@@ -480,6 +517,50 @@ static void take_reading(Host *h, const Reading *r) {
         flush(h);
 }
 
+/* A LIMIT line, or an ALARM: the sensor's level, and from LIMITS whether it has a heat to show. */
+static void take_level(Host *h, const Reply *reply) {
+        HostSensor *s = sensor_of(h, reply->reading.sensor);
+
+        if (!s && reply->type == REPLY_ALARM)
+                s = add_streamed(h, reply->reading.sensor);
+        if (!s)
+                return;
+        if (reply->type == REPLY_LIMIT) {
+                bool heat = reply->limits.has_high || reply->limits.has_crit;
+
+                s->heat_config_pending = h->options->discovery && heat && !s->heat;
+                s->heat = heat;
+        }
+        if (!s->has_level || s->level != reply->reading.level)
+                s->level_pending = true;
+        s->level = reply->reading.level;
+        s->has_level = true;
+        enqueue(h, s);
+        flush(h);
+}
+
+/* What comes between the listing and the stream: LIMITS's reply, then ALARMS's. */
+static void take_answer(Host *h, const Reply *reply, const char *line) {
+        const char *destination = server_link_get_destination(h->link);
+        bool older = reply->type == REPLY_ERR && reply->error == 400;
+
+        if (h->answer == ANSWER_LIMITS && reply->type == REPLY_LIMIT) {
+                take_level(h, reply);
+                return;
+        }
+        if (h->answer == ANSWER_LIMITS && (reply->type == REPLY_END || older)) {
+                if (older)
+                        log_info("%s has no limits (an older server): its levels are not published.", destination);
+                h->answer = ANSWER_ALARMS;
+                return;
+        }
+        if (h->answer == ANSWER_ALARMS && (reply->type == REPLY_OK_ALARMS || older)) {
+                h->answer = ANSWER_NONE;
+                return;
+        }
+        server_link_fail(h->link, EX_PROTOCOL, -EBADMSG, "Unexpected line from %s: %s", destination, line);
+}
+
 static void take_unavailable(Host *h, const Reply *reply) {
         HostSensor *s = sensor_of(h, reply->reading.sensor);
 
@@ -520,10 +601,17 @@ static void on_line(ServerLink *l, int r, const Reply *reply, const char *line) 
                         server_link_fail(l, EX_PROTOCOL, -EBADMSG, "Unexpected line from %s: %s", destination, line);
                 return;
         }
+        if (h->answer != ANSWER_NONE) {
+                take_answer(h, reply, line);
+                return;
+        }
 
         switch (reply->type) {
         case REPLY_TEMP:
                 take_reading(h, &reply->reading);
+                break;
+        case REPLY_ALARM:
+                take_level(h, reply);
                 break;
         case REPLY_ERR:
                 if (reply->error == 503)
@@ -548,6 +636,7 @@ static void on_failed(ServerLink *l, int status, const char *message) {
         char backoff[BACKOFF_STRING_MAX];
 
         h->listing = false;
+        h->answer = ANSWER_NONE;
         h->n_listed = 0;
         h->listed = mfree(h->listed);
         if (h->server_up) {

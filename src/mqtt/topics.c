@@ -59,6 +59,11 @@ void topic_status(char buf[static TOPIC_MAX], const char *prefix, const char *ho
                 snprintf(buf, TOPIC_MAX, "%s/%s/status", prefix, host);
 }
 
+void topic_level(char buf[static TOPIC_MAX], const char *prefix, const char *host, const char *sensor) {
+        assert(prefix && host && sensor);
+        snprintf(buf, TOPIC_MAX, "%s/%s/%s/level", prefix, host, sensor);
+}
+
 size_t payload_reading(char *buf, size_t size, PayloadFormat format, const Reading *r) {
         char celsius[32];
         int k;
@@ -95,7 +100,7 @@ void discovery_topic(char buf[static TOPIC_MAX], const Discovery *d) {
                 buf[0] = '\0';
                 return;
         }
-        fprintf(f, "%s/sensor/thermo_", d->discovery_prefix);
+        fprintf(f, "%s/%s/thermo_", d->discovery_prefix, d->kind == DISCOVERY_HEAT ? "binary_sensor" : "sensor");
         write_id(f, d->host);
         fputc('/', f);
         write_id(f, d->sensor);
@@ -111,22 +116,41 @@ int discovery_config(FILE *f, const Discovery *d) {
 
         /* Ids stay the same across restarts: they are made of the host's and the sensor's names alone. */
         fputs("{\"name\":", f);
-        json_write_string(f, d->sensor);
+        if (d->kind == DISCOVERY_HEAT) {
+                char name[TOPIC_MAX];
+
+                snprintf(name, sizeof(name), "%s heat", d->sensor);
+                json_write_string(f, name);
+        } else
+                json_write_string(f, d->sensor);
         fputs(",\"unique_id\":\"thermo_", f);
         write_id(f, d->host);
         fputc('_', f);
         write_id(f, d->sensor);
+        if (d->kind == DISCOVERY_HEAT)
+                fputs("_heat", f);
         fputs("\",\"object_id\":\"thermo_", f);
         write_id(f, d->host);
         fputc('_', f);
         write_id(f, d->sensor);
-        topic_reading(topic, d->prefix, d->host, d->sensor);
-        fputs("\",\"state_topic\":", f);
-        json_write_string(f, topic);
-        if (d->format == PAYLOAD_JSON)
-                fputs(",\"value_template\":\"{{ value_json.celsius }}\"", f);
-        fputs(",\"device_class\":\"temperature\",\"unit_of_measurement\":\"°C\",\"state_class\":\"measurement\""
-              ",\"suggested_display_precision\":1", f);
+        if (d->kind == DISCOVERY_HEAT) {
+                fputs("_heat\"", f);
+                topic_level(topic, d->prefix, d->host, d->sensor);
+                fputs(",\"state_topic\":", f);
+                json_write_string(f, topic);
+                /* On at high and at crit, as thermo's alarms are; off at ok and at low. */
+                fputs(",\"value_template\":\"{{ 'ON' if value in ('high', 'crit') else 'OFF' }}\""
+                      ",\"device_class\":\"heat\"", f);
+        } else {
+                fputs("\"", f);
+                topic_reading(topic, d->prefix, d->host, d->sensor);
+                fputs(",\"state_topic\":", f);
+                json_write_string(f, topic);
+                if (d->format == PAYLOAD_JSON)
+                        fputs(",\"value_template\":\"{{ value_json.celsius }}\"", f);
+                fputs(",\"device_class\":\"temperature\",\"unit_of_measurement\":\"°C\",\"state_class\":\"measurement\""
+                      ",\"suggested_display_precision\":1", f);
+        }
         /* Available while thermo-mqtt, the host's server and the sensor all are. */
         topic_status(topic, d->prefix, d->host, NULL);
         fputs(",\"availability\":[{\"topic\":", f);

@@ -27,11 +27,19 @@ bool topic_host_is_valid(const char *s);
  * "<prefix>/<host>/<sensor>/status" for availability, online or offline. sensor NULL for the host's. */
 void topic_reading(char buf[static TOPIC_MAX], const char *prefix, const char *host, const char *sensor);
 void topic_status(char buf[static TOPIC_MAX], const char *prefix, const char *host, const char *sensor);
+/* "<prefix>/<host>/<sensor>/level": ok, low, high or crit (thermo-protocol(7)'s levels). */
+void topic_level(char buf[static TOPIC_MAX], const char *prefix, const char *host, const char *sensor);
 
 /* A reading's payload; returns its length. */
 size_t payload_reading(char *buf, size_t size, PayloadFormat format, const Reading *r);
 
+typedef enum DiscoveryKind {
+        DISCOVERY_TEMPERATURE,  /* a sensor, of its readings */
+        DISCOVERY_HEAT,         /* a binary sensor, on at high or crit, of its level */
+} DiscoveryKind;
+
 typedef struct Discovery {
+        DiscoveryKind kind;
         const char *discovery_prefix;   /* homeassistant */
         const char *prefix;             /* --topic-prefix */
         const char *host;
@@ -41,7 +49,8 @@ typedef struct Discovery {
         PayloadFormat format;
 } Discovery;
 
-/* "<discovery>/sensor/thermo_<host>/<sensor>/config", '.' made '_' as Home Assistant's ids want. */
+/* "<discovery>/sensor/thermo_<host>/<sensor>/config" ("binary_sensor" for heat), '.' made '_' as Home
+ * Assistant's ids want. */
 void discovery_topic(char buf[static TOPIC_MAX], const Discovery *d);
-/* The retained config that makes the sensor appear in Home Assistant, as one JSON object. */
+/* The retained config that makes the sensor (or its heat) appear in Home Assistant, as one JSON object. */
 int discovery_config(FILE *f, const Discovery *d);

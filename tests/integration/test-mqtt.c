@@ -170,6 +170,87 @@ static void test_readings_status_and_discovery(void **state) {
         broker_cleanup(&b);
 }
 
+/* How many messages on topic saying payload came from the start-th on. */
+static size_t count_from(Subscriber *sub, size_t start, const char *topic, const char *payload) {
+        size_t n = 0;
+
+        for (size_t i = start; i < sub->n_messages; i++)
+                n += strcmp(sub->messages[i].topic, topic) == 0 && strcmp(sub->messages[i].payload, payload) == 0;
+        return n;
+}
+
+/* Each sensor's level, on its topic as it changes; a binary sensor of its heat in Home Assistant for one
+ * with a high or crit limit, and none for one without. */
+static void test_levels_and_heat(void **state) {
+        static const char *const walk[][2] = {
+                { "31000\n", "high" }, { "41000\n", "crit" }, { "39500\n", "crit" }, /* within crit's hysteresis */
+                { "37000\n", "high" }, { "20000\n", "ok" }, { "-1000\n", "low" }, { "15000\n", "ok" },
+        };
+        char topic[256], heat[256], attic_heat[256];
+        const char *host = harness_host();
+        size_t start;
+        Subscriber sub = {};
+        const Message *m;
+        ServerProcess s;
+        Broker b;
+        MqttBridge bridge;
+
+        harness_write_file(room, "20000\n");
+        snprintf(room_spec, sizeof(room_spec), "room=file:%s", room);
+        snprintf(attic_spec, sizeof(attic_spec), "attic=file:%s", attic);
+        broker_start(&b, NULL);
+        subscriber_open(&sub, b.port, "#", 1);
+        harness_start_activated(&s, (const char *const[]) { "--interval", "100ms", "--sensor", room_spec, "--sensor",
+                                                           attic_spec, "--limit", "room:low=0,high=30,crit=40", NULL });
+        mqtt_bridge_start(&bridge, (const char *const[]) { "--broker", url(&b), server_arg(&s, NULL), NULL });
+
+        snprintf(topic, sizeof(topic), "thermo/%s/room/level", host);
+        expect(&sub, topic, "ok");
+        snprintf(heat, sizeof(heat), "homeassistant/binary_sensor/thermo_%s/room/config", host);
+        snprintf(attic_heat, sizeof(attic_heat), "homeassistant/binary_sensor/thermo_%s/attic/config", host);
+        for (char *c = heat + strlen("homeassistant/binary_sensor/thermo_"); *c != '/'; c++)
+                if (*c == '.')
+                        *c = '_';
+        for (char *c = attic_heat + strlen("homeassistant/binary_sensor/thermo_"); *c != '/'; c++)
+                if (*c == '.')
+                        *c = '_';
+        m = expect(&sub, heat, NULL);
+        expect_in(m->payload, "\"device_class\":\"heat\"");
+        snprintf(topic, sizeof(topic), "\"state_topic\":\"thermo/%s/room/level\"", host);
+        expect_in(m->payload, topic);
+        snprintf(topic, sizeof(topic), "thermo/%s/attic/level", host);
+        expect(&sub, topic, "ok");
+
+        /* Every level and back, each change once on the topic. */
+        snprintf(topic, sizeof(topic), "thermo/%s/room/level", host);
+        subscriber_mark(&sub);
+        start = sub.mark;
+        for (size_t i = 0; i < sizeof(walk) / sizeof(walk[0]); i++) {
+                subscriber_mark(&sub);
+                harness_write_file(room, walk[i][0]);
+                if (i > 0 && strcmp(walk[i][1], walk[i - 1][1]) == 0) {
+                        /* No change: nothing comes; give it a few ticks to be sure. */
+                        subscriber_run(&sub, 500);
+                        continue;
+                }
+                expect(&sub, topic, walk[i][1]);
+        }
+        subscriber_run(&sub, 300);
+        assert_int_equal(count_from(&sub, start, topic, "high"), 2);
+        assert_int_equal(count_from(&sub, start, topic, "crit"), 1);
+        assert_int_equal(count_from(&sub, start, topic, "low"), 1);
+        assert_int_equal(count_from(&sub, start, topic, "ok"), 2);
+        /* Retained: a subscriber that comes now sees where it is. */
+        m = subscriber_last(&sub, topic);
+        assert_string_equal(m->payload, "ok");
+        /* attic has no limit: no heat to show. */
+        assert_null(subscriber_last(&sub, attic_heat));
+
+        subscriber_close(&sub);
+        harness_cleanup(&s);
+        broker_cleanup(&b);
+}
+
 /* The server finds a sensor on a reload: the bridge publishes it from its first reading, discovery and
  * all, without reconnecting. One no longer found goes offline. */
 static void test_sensors_found_and_lost_by_a_reload(void **state) {
@@ -501,7 +582,9 @@ static pid_t fake_server(const char *address, const char *host, bool new_sensor,
                         (void) send(p.fd, line, strlen(line), MSG_NOSIGNAL);
                         if (poll(&p, 1, 5000) == 1)
                                 (void) recv(p.fd, request, sizeof(request), 0);
-                        snprintf(line, sizeof(line), "SENSOR cpu simulated\nEND\nOK STREAM\n");
+                        /* A server older than limits: ERR 400 to LIMITS and to ALARMS. */
+                        snprintf(line, sizeof(line), "SENSOR cpu simulated\nEND\nERR 400 unknown request\n"
+                                                     "ERR 400 unknown request\nOK STREAM\n");
                         (void) send(p.fd, line, strlen(line), MSG_NOSIGNAL);
                         for (int seq = 1; seq <= (new_sensor ? 101 : 10); seq++) {
                                 clock_gettime(CLOCK_REALTIME, &ts);
@@ -645,6 +728,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_readings_status_and_discovery, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sensors_found_and_lost_by_a_reload, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_levels_and_heat, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_json_qos0_prefix_name_and_no_discovery, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_last_will_and_clean_stop, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_broker_and_server_restart, setup, teardown),

@@ -42,6 +42,8 @@ static void test_topics(void **state) {
         assert_string_equal(buf, "home/temps/pi/status");
         topic_status(buf, "thermo", "pi", "cpu-thermal");
         assert_string_equal(buf, "thermo/pi/cpu-thermal/status");
+        topic_level(buf, "thermo", "pi", "cpu-thermal");
+        assert_string_equal(buf, "thermo/pi/cpu-thermal/level");
 }
 
 static void test_payloads(void **state) {
@@ -103,6 +105,28 @@ static void test_discovery(void **state) {
         assert_int_equal(fclose(f), 0);
         assert_non_null(strstr(json, ",\"value_template\":\"{{ value_json.celsius }}\","));
         assert_non_null(strstr(json, "\"model\":\"odd\\\"server\""));
+        free(json);
+
+        /* Its heat: a binary sensor of the level topic, on at high and crit. */
+        d.kind = DISCOVERY_HEAT;
+        d.server = "thermo-server";
+        discovery_topic(topic, &d);
+        assert_string_equal(topic, "homeassistant/binary_sensor/thermo_pi_lan/nvme-pci-0100_composite/config");
+        json = NULL;
+        f = open_memstream(&json, &size);
+        assert_non_null(f);
+        assert_int_equal(discovery_config(f, &d), 0);
+        assert_int_equal(fclose(f), 0);
+        assert_string_equal(json,
+                "{\"name\":\"nvme-pci-0100.composite heat\","
+                "\"unique_id\":\"thermo_pi_lan_nvme-pci-0100_composite_heat\","
+                "\"object_id\":\"thermo_pi_lan_nvme-pci-0100_composite_heat\","
+                "\"state_topic\":\"thermo/pi.lan/nvme-pci-0100.composite/level\","
+                "\"value_template\":\"{{ 'ON' if value in ('high', 'crit') else 'OFF' }}\",\"device_class\":\"heat\","
+                "\"availability\":[{\"topic\":\"thermo/pi.lan/status\"},"
+                "{\"topic\":\"thermo/pi.lan/nvme-pci-0100.composite/status\"}],\"availability_mode\":\"all\","
+                "\"device\":{\"identifiers\":[\"thermo_pi_lan\"],\"name\":\"pi.lan\",\"manufacturer\":\"thermo\","
+                "\"model\":\"thermo-server\",\"sw_version\":\"0.1.0\"}}");
         free(json);
 }
 
