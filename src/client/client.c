@@ -19,10 +19,27 @@
 #include "signals.h"
 #include "terminal.h"
 
+/* Far more than a machine has: a server past it is broken, or hostile, and gets no more memory of ours. */
+#define CLIENT_SENSORS_MAX 4096
+
+/* A sensor's limits, and its level as the server last said it. */
+typedef struct SensorLevel {
+        char name[PROTOCOL_NAME_MAX + 1];
+        Limits limits;
+        Level level;
+} SensorLevel;
+
+typedef struct HeldReading {
+        Reading reading;        /* its sensor is NULL: name says it, where named */
+        char name[PROTOCOL_NAME_MAX + 1];
+        bool named;
+} HeldReading;
+
 typedef enum ClientState {
         STATE_STARTING,         /* until the server greets us */
         STATE_LISTING,          /* SENSOR lines until END */
-        STATE_LISTING_LIMITS,   /* --list: LIMIT lines until END */
+        STATE_LIMITS,           /* LIMIT lines until END */
+        STATE_ALARMS,           /* OK ALARMS, before the stream whose readings are shown at their levels */
         STATE_RUNNING,
         STATE_ENDING,           /* all readings shown; END is on its way */
 } ClientState;
@@ -41,10 +58,12 @@ struct Client {
 
         char **names;           /* the sensors asked for (--sensor), or every sensor (--all, from SENSORS) */
         char **sources;         /* --list: each one's source */
-        Limits *limits;         /* --list: each one's limits and level, from LIMITS */
-        Level *levels;
-        bool have_limits;       /* the server answered LIMITS (one of 0.2.0 did not know it) */
         size_t n_names;
+        SensorLevel *levels;    /* every sensor's, in SENSORS order (the default first), from LIMITS */
+        size_t n_levels;
+        bool have_limits;       /* the server answered LIMITS (one of 0.2.0 did not know it) */
+        HeldReading *held;      /* readings waiting for their tick's ALARM lines (show_reading()) */
+        size_t n_held, held_size;
         bool *failing;          /* per name, and one more for a line that names none */
         Output output;
         Plot *plot;
@@ -53,7 +72,10 @@ struct Client {
 /* A failure of ours, not the connection's: said and ended like one. */
 #define link_fail(c, status, error, ...) (server_link_fail((c)->link, status, error, __VA_ARGS__), 0)
 
+static void flush_held(Client *c);
+
 static int finish(Client *c, int status) {
+        flush_held(c);
         server_link_close(c->link);
         /* Give the terminal back before anything else is said on it. */
         c->plot = plot_free(c->plot);
@@ -65,6 +87,7 @@ static void on_failed(ServerLink *l, int status, const char *message) {
         Client *c = server_link_get_userdata(l);
         char backoff[BACKOFF_STRING_MAX];
 
+        flush_held(c);
         /* Whatever ends the connection once our readings are all shown ends it in good order. */
         if (c->state == STATE_ENDING) {
                 finish(c, EX_OK);
@@ -78,6 +101,12 @@ static void on_failed(ServerLink *l, int status, const char *message) {
         }
         c->state = STATE_STARTING;
         log_notice("%s; reconnecting in %s.", message, backoff_format(backoff, server_link_retry(l)));
+}
+
+/* Text readings are shown at their levels (a mark at high and crit), and the plot draws the limits: both
+ * ask for them, and for each change. */
+static bool shows_levels(const ClientOptions *o) {
+        return !o->list && !o->alarms && !o->once && o->format == OUTPUT_TEXT;
 }
 
 static int send_request(Client *c) {
@@ -98,6 +127,8 @@ static int send_request(Client *c) {
         else if (o->once)
                 n += snprintf(request + n, sizeof(request) - n, "GET%s\n", o->all ? " *" : "");
         else {
+                if (shows_levels(o))
+                        n += snprintf(request + n, sizeof(request) - n, "LIMITS\nALARMS\n");
                 n += snprintf(request + n, sizeof(request) - n, "STREAM");
                 if (o->count > 0)
                         /* After a reconnect, ask only for what is still missing. */
@@ -137,8 +168,12 @@ static void on_greeted(ServerLink *l, const Reply *hello) {
         c->last_reading = now_usec(c);
         c->answers = 0;
         c->answered_all = true;
+        c->n_levels = 0;
+        c->have_limits = false;
         if (c->options->list || (c->options->all && c->n_names == 0))
                 c->state = STATE_LISTING;
+        else if (shows_levels(c->options))
+                c->state = STATE_LIMITS;
         else
                 set_running(c);
         r = send_request(c);
@@ -172,6 +207,83 @@ static int once_done(Client *c) {
         return finish(c, EX_OK);
 }
 
+/* The sensor a reading or a LIMIT line names: NULL names the default, the first of LIMITS. */
+static SensorLevel *sensor_level(Client *c, const char *name) {
+        if (!name)
+                return c->n_levels > 0 ? &c->levels[0] : NULL;
+        for (size_t i = 0; i < c->n_levels; i++)
+                if (strcmp(c->levels[i].name, name) == 0)
+                        return &c->levels[i];
+        return NULL;
+}
+
+static void show(Client *c, Reading *r, Level level) {
+        r->level = level;
+        output_reading(&c->output, r);
+}
+
+static void flush_held(Client *c) {
+        for (size_t i = 0; i < c->n_held; i++) {
+                HeldReading *h = &c->held[i];
+                const SensorLevel *s;
+
+                h->reading.sensor = h->named ? h->name : NULL;
+                s = sensor_level(c, h->reading.sensor);
+                show(c, &h->reading, s ? s->level : LEVEL_OK);
+        }
+        c->n_held = 0;
+}
+
+/* A reading as text, marked at the level the server puts its sensor at with it. At or above a limit, that
+ * is known at once: crit at or above crit, else high at or above high. Below the limit of the level the
+ * sensor is at, it has left that level or is within its hysteresis, which only the server knows: it says
+ * which in an ALARM line right after the tick's readings, and the reading (with the rest of its tick, for
+ * their order) waits for the next line. Readings of a sensor at ok or low are shown at once. */
+static void show_reading(Client *c, const Reading *r) {
+        const SensorLevel *s = sensor_level(c, r->sensor);
+        Reading shown = *r;
+        Level at;
+
+        if (c->plot) {
+                plot_add(c->plot, r);
+                return;
+        }
+        if (!s) {
+                show(c, &shown, LEVEL_OK);
+                return;
+        }
+        if (s->limits.has_crit && r->millicelsius >= s->limits.crit)
+                at = LEVEL_CRIT;
+        else if (s->limits.has_high && r->millicelsius >= s->limits.high)
+                at = s->level == LEVEL_CRIT ? _LEVEL_MAX : LEVEL_HIGH;
+        else
+                at = s->level == LEVEL_HIGH || s->level == LEVEL_CRIT ? _LEVEL_MAX : s->level;
+
+        if (at != _LEVEL_MAX && c->n_held == 0) {
+                show(c, &shown, at);
+                return;
+        }
+        /* A tick has a reading of each sensor at most: a server that sends more gets them shown. */
+        if (c->n_held > c->n_levels)
+                flush_held(c);
+        if (c->held_size < c->n_levels + 1) {
+                HeldReading *p = reallocarray(c->held, c->n_levels + 1, sizeof(HeldReading));
+
+                if (!p) {
+                        /* No room to wait: shown now, at the level the server said last. */
+                        show(c, &shown, s->level);
+                        return;
+                }
+                c->held = p;
+                c->held_size = c->n_levels + 1;
+        }
+        c->held[c->n_held] = (HeldReading) { .reading = *r, .named = r->sensor };
+        c->held[c->n_held].reading.sensor = NULL;
+        if (r->sensor)
+                snprintf(c->held[c->n_held].name, sizeof(c->held[c->n_held].name), "%s", r->sensor);
+        c->n_held++;
+}
+
 static int handle_reading(Client *c, const Reading *r) {
         size_t k = failing_index(c, r->sensor);
         char who[SOCKET_ADDRESS_STRING_MAX + NI_MAXHOST + 64], text[128];
@@ -200,10 +312,7 @@ static int handle_reading(Client *c, const Reading *r) {
         }
         c->failing[k] = false;
 
-        if (c->plot)
-                plot_add(c->plot, r);
-        else
-                output_reading(&c->output, r);
+        show_reading(c, r);
         if (c->options->once && !c->options->all && ++c->answers >= MAX(c->options->n_sensors, (size_t) 1))
                 return once_done(c);
         return 0;
@@ -277,14 +386,15 @@ static int print_list(Client *c) {
                 fputc('[', stdout);
                 for (size_t i = 0; i < c->n_names; i++) {
                         char low[32], high[32], crit[32];
-                        /* limits is NULL from a server that answered no LIMIT line */
-                        const Limits *l = c->have_limits ? &c->limits[i] : NULL;
+                        /* None from a server that answered no LIMIT line, or none for this sensor */
+                        const SensorLevel *sl = c->have_limits ? sensor_level(c, c->names[i]) : NULL;
+                        const Limits *l = sl ? &sl->limits : NULL;
 
                         fprintf(stdout, "%s{\"name\":\"%s\",\"source\":", i > 0 ? "," : "", c->names[i]);
                         json_write_string(stdout, c->sources[i]);
                         if (l)
                                 fprintf(stdout, ",\"level\":\"%s\",\"low\":%s,\"high\":%s,\"crit\":%s",
-                                                level_to_string(c->levels[i]), format_limit(low, l->has_low, l->low, "null"),
+                                                level_to_string(sl->level), format_limit(low, l->has_low, l->low, "null"),
                                                 format_limit(high, l->has_high, l->high, "null"),
                                                 format_limit(crit, l->has_crit, l->crit, "null"));
                         fputc('}', stdout);
@@ -298,13 +408,14 @@ static int print_list(Client *c) {
                         printf("%-*s %s\n", (int) width, "NAME", "SOURCE");
                 for (size_t i = 0; i < c->n_names; i++) {
                         char low[32], high[32], crit[32];
-                        const Limits *l = c->have_limits ? &c->limits[i] : NULL;
+                        const SensorLevel *sl = c->have_limits ? sensor_level(c, c->names[i]) : NULL;
+                        const Limits *l = sl ? &sl->limits : NULL;
 
                         printf("%-*s ", (int) width, c->names[i]);
                         terminal_write_safe(stdout, c->sources[i]);
                         if (l)
                                 printf("%*s %-5s %8s %8s %8s", (int) (source_width - strlen(c->sources[i])), "",
-                                                level_to_string(c->levels[i]), format_limit(low, l->has_low, l->low, "-"),
+                                                level_to_string(sl->level), format_limit(low, l->has_low, l->low, "-"),
                                                 format_limit(high, l->has_high, l->high, "-"),
                                                 format_limit(crit, l->has_crit, l->crit, "-"));
                         fputc('\n', stdout);
@@ -314,20 +425,30 @@ static int print_list(Client *c) {
         return finish(c, EX_OK);
 }
 
-/* A LIMIT line of --list: the limits and level of a sensor SENSORS named. */
+/* A LIMIT line: a sensor's limits and level, in SENSORS order; the plot draws them. */
 static int take_limit(Client *c, const Reply *reply) {
-        if (!c->limits) {
-                c->limits = calloc(MAX(c->n_names, (size_t) 1), sizeof(Limits));
-                c->levels = calloc(MAX(c->n_names, (size_t) 1), sizeof(Level));
-                if (!c->limits || !c->levels)
-                        return -ENOMEM;
-        }
-        for (size_t i = 0; i < c->n_names; i++)
-                if (strcmp(c->names[i], reply->reading.sensor) == 0) {
-                        c->limits[i] = reply->limits;
-                        c->levels[i] = reply->reading.level;
-                }
+        SensorLevel *p;
+
+        if (sensor_level(c, reply->reading.sensor) || c->n_levels >= CLIENT_SENSORS_MAX)
+                return -EBADMSG;
+        p = reallocarray(c->levels, c->n_levels + 1, sizeof(SensorLevel));
+        if (!p)
+                return -ENOMEM;
+        c->levels = p;
+        p = &c->levels[c->n_levels++];
+        *p = (SensorLevel) { .limits = reply->limits, .level = reply->reading.level };
+        snprintf(p->name, sizeof(p->name), "%s", reply->reading.sensor);
+        if (c->plot)
+                plot_set_limits(c->plot, p->name, c->n_levels == 1, &p->limits);
         return 0;
+}
+
+/* A change of level of a sensor whose readings are shown. */
+static void take_alarm(Client *c, const Reply *reply) {
+        SensorLevel *s = sensor_level(c, reply->reading.sensor);
+
+        if (s)
+                s->level = reply->reading.level;
 }
 
 /* ALARMS: each change of level (and where each sensor not at ok is, first); with -n, so many of them. */
@@ -372,35 +493,61 @@ static int handle_line(Client *c, int r, const Reply *reply, const char *line) {
                 if (reply->type != REPLY_END)
                         return link_fail(c, EX_PROTOCOL, -EBADMSG, "Unexpected line from %s: %s", c->destination, line);
                 if (c->options->list) {
-                        c->state = STATE_LISTING_LIMITS;
+                        c->state = STATE_LIMITS;
                         return 0;
                 }
                 r = sensors_known(c);
                 if (r < 0)
                         return link_fail(c, EX_OSERR, r, "Failed to set up the plot: %m");
-                set_running(c);
+                if (shows_levels(c->options))
+                        c->state = STATE_LIMITS;
+                else
+                        set_running(c);
                 return 0;
         }
 
-        if (c->state == STATE_LISTING_LIMITS) {
-                /* A server that does not know LIMITS (0.2.0) is listed without. */
-                if (reply->type == REPLY_ERR && reply->error == 400)
-                        return print_list(c);
+        /* A server that does not know LIMITS and ALARMS (0.2.0) says ERR 400 to each: listed, and streamed,
+         * without levels. */
+        if (c->state == STATE_LIMITS) {
+                bool done = reply->type == REPLY_END || (reply->type == REPLY_ERR && reply->error == 400);
+
                 if (reply->type == REPLY_LIMIT) {
                         c->have_limits = true;
                         r = take_limit(c, reply);
-                        return r < 0 ? link_fail(c, EX_OSERR, r, "Failed to keep the sensors' limits: %m") : 0;
+                        return r < 0 ? link_fail(c, r == -ENOMEM ? EX_OSERR : EX_PROTOCOL, r,
+                                                 "Failed to keep the sensors' limits: %m") : 0;
                 }
-                if (reply->type == REPLY_END)
+                if (done && c->options->list)
                         return print_list(c);
+                if (done) {
+                        c->state = STATE_ALARMS;
+                        return 0;
+                }
                 return link_fail(c, EX_PROTOCOL, -EBADMSG, "Unexpected line from %s: %s", c->destination, line);
         }
+        if (c->state == STATE_ALARMS) {
+                if (reply->type == REPLY_OK_ALARMS || (reply->type == REPLY_ERR && reply->error == 400)) {
+                        set_running(c);
+                        return 0;
+                }
+                return link_fail(c, EX_PROTOCOL, -EBADMSG, "Unexpected line from %s: %s", c->destination, line);
+        }
+
+        /* Held readings wait for their tick's ALARM lines (and the tick's other readings, and its errors, said
+         * apart on stderr): anything else means those are all here. */
+        if (c->n_held > 0 && !((reply->type == REPLY_TEMP || reply->type == REPLY_ALARM) &&
+                                reply->reading.seq == c->held[0].reading.seq) &&
+                        !(reply->type == REPLY_ERR && reply->error == 503))
+                flush_held(c);
 
         switch (reply->type) {
         case REPLY_TEMP:
                 return handle_reading(c, &reply->reading);
         case REPLY_ALARM:
-                return c->options->alarms ? handle_alarm(c, reply) : 0;
+                if (c->options->alarms)
+                        return handle_alarm(c, reply);
+                take_alarm(c, reply);
+                return 0;
         case REPLY_ERR:
                 if (reply->error == 404)
                         return link_fail(c, EX_USAGE, -ENOENT, "%s has no such sensor (thermo-client --list shows them)",
@@ -476,6 +623,7 @@ int client_new(const ClientOptions *options, Client **ret) {
                 .unit = options->unit,
                 .named = client_options_named(options),
                 .header_done = !options->legend,
+                .colors = terminal_colors(fileno(stdout)),
         };
         c->failing = calloc(1, sizeof(bool));
         if (!c->failing)
@@ -539,8 +687,8 @@ Client *client_free(Client *c) {
         }
         free(c->names);
         free(c->sources);
-        free(c->limits);
         free(c->levels);
+        free(c->held);
         free(c->failing);
         sd_event_unref(c->event);
         free(c);

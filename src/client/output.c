@@ -89,11 +89,15 @@ void output_reading(Output *o, const Reading *r) {
         switch (o->format) {
         case OUTPUT_TEXT:
                 strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&sec, &tm));
+                fprintf(f, "%s.%03u ", when, (unsigned) (r->time_ms % 1000));
                 if (o->name_width > 0)
-                        fprintf(f, "%s.%03u %-*s %s %s\n", when, (unsigned) (r->time_ms % 1000), (int) o->name_width,
-                                        name, value, unit_symbol(unit));
+                        fprintf(f, "%-*s ", (int) o->name_width, name);
+                if (r->level == LEVEL_HIGH || r->level == LEVEL_CRIT)
+                        /* The word says it in a pipe too; colour is for a terminal. */
+                        fprintf(f, "%s%s %s %s%s\n", o->colors ? (r->level == LEVEL_CRIT ? "\x1b[1;31m" : "\x1b[1;33m") : "",
+                                        value, unit_symbol(unit), level_to_string(r->level), o->colors ? "\x1b[0m" : "");
                 else
-                        fprintf(f, "%s.%03u %s %s\n", when, (unsigned) (r->time_ms % 1000), value, unit_symbol(unit));
+                        fprintf(f, "%s %s\n", value, unit_symbol(unit));
                 break;
         case OUTPUT_JSON:
                 /* "celsius" is always there, so that 'jq .celsius' works whatever --units says. */

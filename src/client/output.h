@@ -37,9 +37,11 @@ typedef struct Output {
         bool named;             /* readings name their sensor: a CSV column, a JSON field */
         size_t name_width;      /* text: the names' column, 0 for none (one sensor) */
         bool header_done;       /* CSV */
+        bool colors;            /* text: a reading at high or crit in colour too */
 } Output;
 
-/* Prints one reading as a whole line (CSV: with the header before the first). */
+/* Prints one reading as a whole line (CSV: with the header before the first); as text, one at high or
+ * crit (its level) is marked so. */
 void output_reading(Output *o, const Reading *r);
 /* Prints a change of level, the reading that made it (an ALARM line), as a whole line. */
 void output_alarm(Output *o, const Reading *r);

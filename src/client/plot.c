@@ -17,6 +17,7 @@ typedef struct Series {
         uint64_t n;             /* readings so far, for the average */
         __int128 sum;           /* in the chosen unit, thousandths: of many readings, past 64 bits */
         int64_t min, max, last; /* in the chosen unit, thousandths */
+        Limits limits;          /* in the chosen unit, thousandths; hysteresis unused */
 } Series;
 
 /* One column: a tick, and what each series read at it. */
@@ -150,6 +151,32 @@ static const char *series_mark(const Plot *p, size_t i) {
         return p->utf8 ? marks[i % ELEMENTSOF(marks)] : ascii[i % ELEMENTSOF(ascii)];
 }
 
+/* The limits a line is drawn for, lowest first, each in a colour of its own for one series. */
+static const struct {
+        const char *word, *color;
+} limit_kinds[] = {
+        { "low", "\x1b[34m" },
+        { "high", "\x1b[33m" },
+        { "crit", "\x1b[31m" },
+};
+
+static bool limit_of(const Limits *l, size_t kind, int64_t *ret) {
+        bool has = kind == 0 ? l->has_low : kind == 1 ? l->has_high : l->has_crit;
+
+        *ret = kind == 0 ? l->low : kind == 1 ? l->high : l->crit;
+        return has;
+}
+
+/* A cell of a limit's line; the one series's blocks go on in their colour after it. */
+static void draw_limit(Plot *p, const char *color) {
+        const char *dash = p->utf8 ? "┄" : "-";
+
+        if (p->color)
+                fprintf(p->f, "%s%s\x1b[0m%s", color, dash, p->n_series == 1 ? "\x1b[33m" : "");
+        else
+                fputs(dash, p->f);
+}
+
 /* The top line: for one series its value now, min, max, average and count; for several, each one's mark,
  * name and value now. What fits in the width, in this order. */
 static void draw_summary(Plot *p, unsigned columns) {
@@ -158,7 +185,7 @@ static void draw_summary(Plot *p, unsigned columns) {
 
         for (size_t i = 0; i < p->n_series; i++) {
                 const Series *s = &p->series[i];
-                char parts[5][128], value[32] = "-";
+                char parts[8][128], value[32] = "-";
                 size_t n_parts;
 
                 if (s->n > 0)
@@ -175,8 +202,17 @@ static void draw_summary(Plot *p, unsigned columns) {
                         snprintf(parts[1], sizeof(parts[1]), "   min %s", lo);
                         snprintf(parts[2], sizeof(parts[2]), "   max %s", hi);
                         snprintf(parts[3], sizeof(parts[3]), "   avg %s", avg);
-                        snprintf(parts[4], sizeof(parts[4]), "   (%" PRIu64 " readings)", s->n);
-                        n_parts = 5;
+                        n_parts = 4;
+                        for (size_t k = 0; k < ELEMENTSOF(limit_kinds); k++) {
+                                int64_t v;
+                                char limit[32];
+
+                                if (!limit_of(&s->limits, k, &v))
+                                        continue;
+                                format_millidegrees(limit, sizeof(limit), v);
+                                snprintf(parts[n_parts++], sizeof(parts[0]), "   %s %s", limit_kinds[k].word, limit);
+                        }
+                        snprintf(parts[n_parts++], sizeof(parts[0]), "   (%" PRIu64 " readings)", s->n);
                 } else {
                         snprintf(parts[0], sizeof(parts[0]), "%s%s %s %s", i > 0 ? "   " : "", series_mark(p, i), s->name,
                                         value);
@@ -245,12 +281,33 @@ void plot_redraw(Plot *p) {
                 /* Row 0 is the top; each row is (max - min) / rows degrees tall. */
                 const char *label = row == 0 ? top : row == rows - 1 ? bottom : row == rows / 2 ? mid : "";
 
+                char limit_label[32];
+                int64_t row_top = scale_max - (scale_max - scale_min) * (int64_t) row / (int64_t) rows,
+                        row_bottom = scale_max - (scale_max - scale_min) * (int64_t) (row + 1) / (int64_t) rows;
+                const char *line_color = NULL;
+
+                /* A limit in this row: a dashed line across it, under the readings, its value on the axis
+                 * where no other label is; the highest kind wins a row two share. */
+                for (size_t i = 0; i < p->n_series; i++)
+                        for (size_t k = 0; k < ELEMENTSOF(limit_kinds); k++) {
+                                int64_t v;
+
+                                if (!limit_of(&p->series[i].limits, k, &v) || v > row_top || v <= row_bottom)
+                                        continue;
+                                line_color = p->n_series == 1 ? limit_kinds[k].color : series_color(i);
+                                if (!label[0]) {
+                                        format_millidegrees(limit_label, sizeof(limit_label), v);
+                                        label = limit_label;
+                                }
+                        }
+
                 fprintf(f, "%*s %s", AXIS_WIDTH - 2, label, p->utf8 ? "┤" : "|");
                 if (p->color && p->n_series == 1)
                         fputs("\x1b[33m", f);
                 for (unsigned col = 0; col < width; col++) {
                         /* The newest tick at the right edge. */
                         size_t age = width - 1 - col, drawn = SIZE_MAX;
+                        const char *block = NULL;
                         int64_t v;
 
                         for (size_t i = 0; age < shown && i < p->n_series; i++) {
@@ -261,16 +318,17 @@ void plot_redraw(Plot *p) {
                                 /* Height above the bottom of this row, in eighths of a row. */
                                 eighths = ((v - scale_min) * 8 * (int64_t) rows / (scale_max - scale_min)) -
                                                 8 * (int64_t) (rows - 1 - row);
-                                if (p->n_series == 1) {
-                                        fputs(cell(p, MAX(eighths, (int64_t) (row == rows - 1))), f);
-                                        drawn = i;
-                                } else if (eighths > 0 && eighths <= 8)
+                                if (p->n_series == 1)
+                                        block = cell(p, MAX(eighths, (int64_t) (row == rows - 1)));
+                                else if (eighths > 0 && eighths <= 8)
                                         /* Several: each series a mark in the row its value falls in. */
                                         drawn = i;
                         }
-                        if (p->n_series == 1 && drawn != SIZE_MAX)
-                                continue;
-                        if (drawn == SIZE_MAX)
+                        if (block && strcmp(block, " ") != 0)
+                                fputs(block, f);
+                        else if (drawn == SIZE_MAX && line_color)
+                                draw_limit(p, line_color);
+                        else if (drawn == SIZE_MAX)
                                 fputc(' ', f);
                         else if (p->color)
                                 fprintf(f, "%s%s\x1b[0m", series_color(drawn), series_mark(p, drawn));
@@ -294,6 +352,32 @@ void plot_redraw(Plot *p) {
         }
         fputs("\x1b[K\x1b[J", f);
         fflush(f);
+}
+
+static int series_of(const Plot *p, const char *name);
+
+void plot_set_limits(Plot *p, const char *name, bool is_default, const Limits *limits) {
+        int i;
+
+        assert(p);
+        assert(name);
+        assert(limits);
+
+        if (p->n_series == 1 && !p->series[0].name)
+                i = is_default ? 0 : -ENOENT;
+        else
+                i = series_of(p, name);
+        if (i < 0)
+                return;
+        p->series[i].limits = (Limits) {
+                .low = unit_convert(p->unit, limits->low),
+                .high = unit_convert(p->unit, limits->high),
+                .crit = unit_convert(p->unit, limits->crit),
+                .has_low = limits->has_low,
+                .has_high = limits->has_high,
+                .has_crit = limits->has_crit,
+        };
+        plot_redraw(p);
 }
 
 static int series_of(const Plot *p, const char *name) {

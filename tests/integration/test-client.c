@@ -297,6 +297,8 @@ static void fake_stop(Fake *f, char *requests, size_t size) {
 }
 
 #define HELLO "HELLO thermo/1 fake 0 interval_ms=10 sensor=simulated\n"
+/* What a server older than limits (0.2.0) says to the LIMITS and ALARMS a text stream asks first. */
+#define NO_LEVELS "ERR 400 unknown request\nERR 400 unknown request\n"
 
 static void test_gap_in_seq_is_reported(void **state) {
         char requests[256];
@@ -333,7 +335,7 @@ static void test_garbage_reading_is_a_protocol_error(void **state) {
         char requests[256], expected[128];
         Fake f;
 
-        fake_start(&f, (const char *const[]) { HELLO, "OK STREAM\nTEMP one two three\n", NULL });
+        fake_start(&f, (const char *const[]) { HELLO, NO_LEVELS "OK STREAM\nTEMP one two three\n", NULL });
         assert_int_equal(CLIENT("-n", "2", destination(f.port)), EX_PROTOCOL);
         fake_stop(&f, requests, sizeof(requests));
         snprintf(expected, sizeof(expected), "thermo-client: Unexpected line from 127.0.0.1:%i: TEMP one two three\n",
@@ -356,7 +358,8 @@ static void test_control_characters_from_the_server_are_refused(void **state) {
         assert_null(strchr(out, '\x1b'));
 
         /* C1 in UTF-8 (CSI), which terminals obey as well. */
-        fake_start(&f, (const char *const[]) { HELLO, "OK STREAM\nTEMP 1 1732492130000 20.000 \xc2\x9b" "2J\n", NULL });
+        fake_start(&f, (const char *const[]) { HELLO, NO_LEVELS "OK STREAM\nTEMP 1 1732492130000 20.000 \xc2\x9b" "2J\n",
+                                               NULL });
         assert_int_equal(CLIENT("-n", "1", destination(f.port)), EX_PROTOCOL);
         fake_stop(&f, requests, sizeof(requests));
         assert_non_null(strstr(err, "not text: TEMP 1 1732492130000 20.000 \\xc2\\x9b2J"));
@@ -430,7 +433,7 @@ static void test_quiet_hides_notices_but_not_errors(void **state) {
         Fake f;
 
         fake_start(&f, (const char *const[]) {
-                HELLO, "OK STREAM\nTEMP 1 1732492130000 20.000\nTEMP 3 1732492131000 20.100\nEND\n", NULL });
+                HELLO, NO_LEVELS "OK STREAM\nTEMP 1 1732492130000 20.000\nTEMP 3 1732492131000 20.100\nEND\n", NULL });
         assert_int_equal(CLIENT("-q", "-n", "2", destination(f.port)), 0);
         fake_stop(&f, requests, sizeof(requests));
         assert_string_equal(err, "");
@@ -515,6 +518,53 @@ static void test_errors_are_red_on_a_terminal_unless_no_color(void **state) {
         /* Not a terminal: no colour either. */
         assert_int_equal(CLIENT("-1", destination(port)), EX_UNAVAILABLE);
         assert_null(strchr(err, '\x1b'));
+}
+
+/* A sensor going high, crit and back, as the server says it (its LIMIT line, then ALARMs after each
+ * tick's readings): a reading at or above a limit is marked at once; one below the limit of its level waits
+ * for the tick's ALARM, which says whether it left (ok) or is within the hysteresis (still high or crit). */
+#define LEVELS_SCRIPT                                                                    \
+        "LIMIT cpu ok low=- high=80.000 crit=95.000\nEND\nOK ALARMS\nOK STREAM\n"           \
+        "TEMP 1 1732492130000 70.000\n"                                                  \
+        "TEMP 2 1732492131000 81.000\nALARM 2 1732492131000 cpu high 81.000\n"           \
+        "TEMP 3 1732492132000 79.000\n"                                                  \
+        "TEMP 4 1732492133000 96.000\nALARM 4 1732492133000 cpu crit 96.000\n"           \
+        "TEMP 5 1732492134000 94.000\n"                                                  \
+        "TEMP 6 1732492135000 70.000\nALARM 6 1732492135000 cpu ok 70.000\nEND\n"
+
+static void test_readings_marked_at_high_and_crit(void **state) {
+        static const char *const shown[] = {
+                "70.000 °C\n", "81.000 °C high\n", "79.000 °C high\n", "96.000 °C crit\n", "94.000 °C crit\n",
+                "70.000 °C\n",
+        };
+        char requests[256], args[64];
+        const char *at;
+        Fake f;
+
+        fake_start(&f, (const char *const[]) { HELLO, LEVELS_SCRIPT, NULL });
+        assert_int_equal(CLIENT("-n", "6", destination(f.port)), 0);
+        fake_stop(&f, requests, sizeof(requests));
+        /* The first of what it asked: the levels before the stream. */
+        assert_string_equal(requests, "LIMITS\n");
+        assert_int_equal(count_lines(out), 6);
+        at = out;
+        for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
+                at = strchr(at, ' ') + 1; /* the date */
+                at = strchr(at, ' ') + 1; /* the time */
+                if (strncmp(at, shown[i], strlen(shown[i])) != 0)
+                        fail_msg("reading %zu: expected '%s' in:\n%s", i + 1, shown[i], out);
+                at += strlen(shown[i]);
+        }
+        /* Not a terminal: the word, no colour. */
+        assert_null(strchr(out, '\x1b'));
+
+        /* On a terminal, in colour: high yellow, crit red. */
+        fake_start(&f, (const char *const[]) { HELLO, LEVELS_SCRIPT, NULL });
+        snprintf(args, sizeof(args), "-n 6 127.0.0.1:%i", f.port);
+        assert_int_equal(client_on_terminal("", args), 0);
+        fake_stop(&f, requests, sizeof(requests));
+        assert_non_null(strstr(out, "\x1b[1;33m81.000 °C high\x1b[0m"));
+        assert_non_null(strstr(out, "\x1b[1;31m96.000 °C crit\x1b[0m"));
 }
 
 static void test_plot_needs_a_terminal(void **state) {
@@ -610,6 +660,40 @@ static void test_plot_draws_resizes_and_restores_the_terminal(void **state) {
         assert_null(strstr(out, "┤"));
         (void) TMUX("kill-server");
         harness_cleanup(&p);
+}
+
+/* A sensor's limits on the plot: a dashed line where one falls in the chart, its value on the axis, and
+ * each on the top line. */
+static void test_plot_draws_the_limits(void **state) {
+        char command[512], dir[] = "/tmp/thermo-plot-XXXXXX", file[64], spec[96];
+        ServerProcess p;
+
+        if (access("/usr/bin/tmux", X_OK) < 0)
+                skip();
+        assert_non_null(mkdtemp(dir));
+        snprintf(file, sizeof(file), "%s/room", dir);
+        snprintf(spec, sizeof(spec), "room=file:%s", file);
+        harness_write_file(file, "20000\n");
+        harness_start_activated(&p, (const char *const[]) { "--interval", "50ms", "--sensor", spec, "--limit",
+                                                           "room:high=27,crit=40", NULL });
+        snprintf(command, sizeof(command), "LANG=C.UTF-8 TERM=xterm %s --plot 127.0.0.1:%i; echo EXIT=$?; sleep 60",
+                        harness_client(), p.port);
+        (void) TMUX("kill-server");
+        assert_int_equal(TMUX("new-session", "-d", "-s", "plot", "-x", "120", "-y", "20", command), 0);
+        assert_true(screen_shows("readings)"));
+        /* 20 °C, then 30: the chart spans both, and high (27) falls in it; crit (40) does not. */
+        harness_write_file(file, "30000\n");
+        assert_true(screen_shows("now 30.000"));
+        assert_true(screen_shows("┄"));
+        assert_non_null(strstr(out, "   high 27.000   crit 40.000   ("));
+        assert_non_null(strstr(out, "27.000 ┤"));
+        assert_null(strstr(out, "40.000 ┤"));
+
+        assert_int_equal(TMUX("send-keys", "-t", "plot", "C-c", ""), 0);
+        assert_true(screen_shows("EXIT=0"));
+        (void) TMUX("kill-server");
+        harness_cleanup(&p);
+        harness_remove_tree(dir);
 }
 
 /* A server with several sensors: what the client lists, asks for and prints. */
@@ -873,7 +957,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_sigint_ends_cleanly_with_whole_lines, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_no_legend_leaves_out_the_csv_header, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_errors_are_red_on_a_terminal_unless_no_color, setup, teardown),
+                cmocka_unit_test_teardown(test_readings_marked_at_high_and_crit, harness_kill_all),
                 cmocka_unit_test_teardown(test_plot_needs_a_terminal, harness_kill_all),
+                cmocka_unit_test_teardown(test_plot_draws_the_limits, harness_kill_all),
                 cmocka_unit_test_teardown(test_plot_draws_resizes_and_restores_the_terminal, harness_kill_all),
                 cmocka_unit_test_teardown(test_list_shows_the_servers_sensors, harness_kill_all),
                 cmocka_unit_test_teardown(test_limits_in_the_list_and_alarms, harness_kill_all),
