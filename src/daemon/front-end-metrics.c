@@ -331,7 +331,8 @@ static enum MHD_Result on_request(void *userdata, struct MHD_Connection *connect
                 const Sensor *sensor = thermometer_get_sensor(t, i);
 
                 sensors[i] = (MetricsSensor) { .chip = sensor->chip, .label = sensor->label, .source = sensor->source,
-                                               .limits = &sensor->limits };
+                                               .limits = &sensor->limits,
+                                               .level_changes = thermometer_get_level_changes(t, i) };
         }
         f = open_memstream(&body, &size);
         if (!f)

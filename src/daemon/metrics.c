@@ -92,6 +92,14 @@ static void sensor_families(FILE *f, MetricsFormat format, const MetricsInfo *in
                 fprintf(f, "thermo_sensor_level{sensor=\"%s\"} %i\n", info->readings[i].sensor,
                                 values[info->readings[i].level]);
 
+        /* Every change, however short: a sensor that went to crit and back between two scrapes shows here. */
+        family(f, format, "thermo_sensor_level_changes_total", "counter", NULL,
+                        "Changes of each sensor with limits into each level since the server started.");
+        for (size_t i = 0; i < info->n_readings; i++)
+                for (Level l = 0; l < _LEVEL_MAX && info->sensors[i].level_changes && limits_any(info->sensors[i].limits); l++)
+                        fprintf(f, "thermo_sensor_level_changes_total{sensor=\"%s\",level=\"%s\"} %" PRIu64 "\n",
+                                        info->readings[i].sensor, level_to_string(l), info->sensors[i].level_changes[l]);
+
         family(f, format, "thermo_sensor_info", "info", NULL, "Each sensor's chip, label and source.");
         for (size_t i = 0; i < info->n_readings; i++) {
                 fprintf(f, "thermo_sensor_info{sensor=\"%s\",chip=", info->readings[i].sensor);

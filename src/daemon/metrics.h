@@ -24,6 +24,7 @@ typedef struct MetricsSensor {
         const char *label;
         const char *source;
         const Limits *limits;
+        const uint64_t *level_changes;  /* into each level (indexed by Level), since the start; may be NULL */
 } MetricsSensor;
 
 typedef struct MetricsInfo {

@@ -28,6 +28,7 @@ typedef struct Slot {
         bool gone;              /* not found by the last rescan: unavailable, never read */
         Level level;            /* against its limits, after the newest reading */
         Reading level_reading;  /* the reading that put it there (its seq 0 before any) */
+        uint64_t level_changes[_LEVEL_MAX]; /* into each level, since the start */
 } Slot;
 
 struct Thermometer {
@@ -232,6 +233,7 @@ static void take_level(Slot *slot, Reading *r) {
                 slot->level = level_next(slot->level, r->millicelsius, &slot->sensor->limits);
                 if (slot->level != was) {
                         r->alarm = true;
+                        slot->level_changes[slot->level]++;
                         slot->level_reading = *r;
                         slot->level_reading.level = slot->level;
                         note_level(slot, r, was);
@@ -568,6 +570,12 @@ const Sensor *thermometer_get_sensor(Thermometer *t, size_t i) {
         assert(t);
         assert(i < t->n_sensors);
         return t->slots[i].sensor;
+}
+
+const uint64_t *thermometer_get_level_changes(Thermometer *t, size_t i) {
+        assert(t);
+        assert(i < t->n_sensors);
+        return t->slots[i].level_changes;
 }
 
 int thermometer_find_sensor(Thermometer *t, const char *name, size_t n) {

@@ -69,6 +69,8 @@ void thermometer_set_interval(Thermometer *t, uint64_t usec);
 uint64_t thermometer_get_interval(Thermometer *t);
 size_t thermometer_get_n_sensors(Thermometer *t);
 const Sensor *thermometer_get_sensor(Thermometer *t, size_t i);
+/* How many times the sensor went into each level (indexed by Level) since the start: every change once. */
+const uint64_t *thermometer_get_level_changes(Thermometer *t, size_t i);
 /* The index of the sensor with that name (n bytes), or -ENOENT. */
 int thermometer_find_sensor(Thermometer *t, const char *name, size_t n);
 bool thermometer_is_ticking(Thermometer *t);

@@ -328,15 +328,47 @@ static void test_simulated_sensor_is_a_notice(void **state) {
         assert_stderr_empty(j);
 }
 
-/* Each change of level, once, with its own MESSAGE_ID, the sensor, the reading and the level. */
+/* The next entry of a change of level (one with LEVEL=), which must be message_id's; for NULL, none may come
+ * within ms. Other entries are passed over. */
+static const char *next_level_entry(Journal *j, const char *message_id, int ms) {
+        static char entry[8192];
+        char want[64];
+
+        snprintf(want, sizeof(want), "MESSAGE_ID=%s\n", message_id ?: "");
+        for (int i = 0; i < 100; i++) {
+                struct pollfd pfd = { .fd = j->socket, .events = POLLIN };
+                ssize_t n;
+
+                if (poll(&pfd, 1, message_id ? T : ms) <= 0)
+                        break;
+                n = recv(j->socket, entry, sizeof(entry) - 1, 0);
+                assert_true(n > 0);
+                entry[n] = '\0';
+                if (!strstr(entry, "\nLEVEL="))
+                        continue;
+                if (!message_id || !strstr(entry, want))
+                        fail_msg("a change of level that is not %s:\n%s", message_id ?: "due", entry);
+                return entry;
+        }
+        if (message_id)
+                fail_msg("no journal entry with MESSAGE_ID=%s", message_id);
+        return NULL;
+}
+
+/* Each change of level, once, with its own MESSAGE_ID, the sensor, the reading and the level; a reading
+ * within the hysteresis, none. */
 static void test_levels_have_their_entries(void **state) {
         static const struct {
                 const char *millidegrees, *id, *priority, *celsius, *level;
         } walk[] = {
                 { "31000\n", MESSAGE_LEVEL_HIGH, "PRIORITY=4", "CELSIUS=31.000", "LEVEL=high" },
                 { "41000\n", MESSAGE_LEVEL_CRIT, "PRIORITY=2", "CELSIUS=41.000", "LEVEL=crit" },
+                { "38000\n", NULL, NULL, NULL, NULL }, /* crit until below 38 */
+                { "37999\n", MESSAGE_LEVEL_HIGH, "PRIORITY=4", "CELSIUS=37.999", "LEVEL=high" },
                 { "20000\n", MESSAGE_LEVEL_OK, "PRIORITY=5", "CELSIUS=20.000", "LEVEL=ok" },
                 { "-1000\n", MESSAGE_LEVEL_LOW, "PRIORITY=4", "CELSIUS=-1.000", "LEVEL=low" },
+                { "2000\n", NULL, NULL, NULL, NULL },  /* low until above 2 */
+                { "2001\n", MESSAGE_LEVEL_OK, "PRIORITY=5", "CELSIUS=2.001", "LEVEL=ok" },
         };
         Journal *j = *state;
         char file[64], spec[96];
@@ -352,11 +384,15 @@ static void test_levels_have_their_entries(void **state) {
         harness_send_str(fd, "STREAM\n");
         for (size_t i = 0; i < sizeof(walk) / sizeof(walk[0]); i++) {
                 harness_write_file(file, walk[i].millidegrees);
-                e = next_entry(j, walk[i].id);
+                /* Ten ticks and more: no entry for a reading that changes nothing, nor a second one. */
+                e = next_level_entry(j, walk[i].id, 300);
+                if (!walk[i].id)
+                        continue;
                 assert_field(e, walk[i].priority);
                 assert_field(e, "SENSOR=cellar");
                 assert_field(e, walk[i].celsius);
                 assert_field(e, walk[i].level);
+                assert_null(next_level_entry(j, NULL, 300));
         }
         close(fd);
         assert_stderr_empty(j);

@@ -465,6 +465,48 @@ static void test_limits_levels_and_sensor_info(void **state) {
         harness_cleanup(&s);
 }
 
+/* A file sensor walked through every level and back: the gauge says where it is at each scrape, and
+ * the counter has every change once, however short (the scrapes here come after each). */
+static void test_level_gauge_and_every_change_counted_once(void **state) {
+        static const struct {
+                const char *millidegrees;
+                int level;
+        } walk[] = {
+                { "31000\n", 1 }, { "41000\n", 2 }, { "38000\n", 2 } /* within crit's hysteresis */,
+                { "37999\n", 1 }, { "20000\n", 0 }, { "-1000\n", -1 }, { "2000\n", -1 }, { "2001\n", 0 },
+        };
+        ServerProcess s;
+        Response r;
+
+        harness_write_file(room, "20000\n");
+        start(&s, (const char *const[]) { "--limit", "room:low=0,high=30,crit=40", NULL });
+        for (size_t i = 0; i < sizeof(walk) / sizeof(walk[0]); i++) {
+                char value[32];
+                int k;
+
+                harness_write_file(room, walk[i].millidegrees);
+                snprintf(value, sizeof(value), "%.3f", strtod(walk[i].millidegrees, NULL) / 1000);
+                /* Until a reading of the new value is scraped. */
+                for (k = 0; k < 100; k++) {
+                        scrape(s.metrics_port, "", &r);
+                        if (strtod(value, NULL) == sample(r.body, "thermo_temperature_celsius{sensor=\"room\"}"))
+                                break;
+                        usleep(50 * 1000);
+                }
+                assert_true(k < 100);
+                assert_int_equal((int) sample(r.body, "thermo_sensor_level{sensor=\"room\"}"), walk[i].level);
+        }
+        assert_int_equal(sample(r.body, "thermo_sensor_level_changes_total{sensor=\"room\",level=\"high\"}"), 2);
+        assert_int_equal(sample(r.body, "thermo_sensor_level_changes_total{sensor=\"room\",level=\"crit\"}"), 1);
+        assert_int_equal(sample(r.body, "thermo_sensor_level_changes_total{sensor=\"room\",level=\"low\"}"), 1);
+        assert_int_equal(sample(r.body, "thermo_sensor_level_changes_total{sensor=\"room\",level=\"ok\"}"), 2);
+        /* A sensor without limits has no changes to count. */
+        assert_null(strstr(r.body, "thermo_sensor_level_changes_total{sensor=\"gone\""));
+        assert_non_null(strstr(r.body, "# TYPE thermo_sensor_level_changes_total counter\n"));
+        assert_int_equal(harness_stop(&s, SIGTERM), 0);
+        harness_cleanup(&s);
+}
+
 static void test_scrapes_count_as_clients(void **state) {
         ServerProcess s;
         Response r;
@@ -613,6 +655,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_a_silent_client_is_closed, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_scrapes_count_as_clients, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_limits_levels_and_sensor_info, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_level_gauge_and_every_change_counted_once, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_slow_http_clients_take_no_one_s_slot, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_scrapes_cost_one_reading_of_each_sensor, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_skipped_readings_are_counted, setup, teardown),
