@@ -42,6 +42,7 @@ typedef enum ClientState {
         STATE_ALARMS,           /* OK ALARMS, before the stream whose readings are shown at their levels */
         STATE_RUNNING,
         STATE_ENDING,           /* all readings shown; END is on its way */
+        STATE_QUITTING,         /* we sent QUIT: BYE is on its way */
 } ClientState;
 
 struct Client {
@@ -82,6 +83,21 @@ static int finish(Client *c, int status) {
         return sd_event_exit(c->event, status);
 }
 
+/* A stream or a watch we end ourselves (its count, Ctrl-C) ends with QUIT, so that the server lets go of
+ * us at once: a session with ALARMS that only closed would be kept until a write to it failed, and a
+ * stream that only closed is one the server waits for, to resume it. With wait, BYE is waited for (within
+ * -t), so that we are gone when we exit. */
+static int quit(Client *c, bool wait) {
+        static const char request[] = "QUIT\n";
+
+        if (server_link_send(c->link, request, strlen(request)) < 0 || !wait)
+                return finish(c, EX_OK);
+        log_debug("Sent to %s: QUIT", c->destination);
+        c->state = STATE_QUITTING;
+        server_link_set_silence(c->link, c->options->timeout);
+        return 0;
+}
+
 /* The link is down: with --retry it reconnects, unless retrying cannot help; else we exit with status. */
 static void on_failed(ServerLink *l, int status, const char *message) {
         Client *c = server_link_get_userdata(l);
@@ -89,7 +105,7 @@ static void on_failed(ServerLink *l, int status, const char *message) {
 
         flush_held(c);
         /* Whatever ends the connection once our readings are all shown ends it in good order. */
-        if (c->state == STATE_ENDING) {
+        if (c->state == STATE_ENDING || c->state == STATE_QUITTING) {
                 finish(c, EX_OK);
                 return;
         }
@@ -456,7 +472,7 @@ static int handle_alarm(Client *c, const Reply *reply) {
         output_alarm(&c->output, &reply->reading);
         c->received++;
         if (c->options->count > 0 && c->received >= c->options->count)
-                return finish(c, EX_OK);
+                return quit(c, true);
         return 0;
 }
 
@@ -484,6 +500,10 @@ static int sensors_known(Client *c) {
 static int handle_line(Client *c, int r, const Reply *reply, const char *line) {
         if (r < 0)
                 return link_fail(c, EX_PROTOCOL, r, "Unexpected line from %s: %s", c->destination, line);
+
+        /* All shown: what comes before BYE (a tick's lines, an alarm) is no longer ours to show. */
+        if (c->state == STATE_QUITTING)
+                return reply->type == REPLY_BYE ? finish(c, EX_OK) : 0;
 
         if (c->state == STATE_LISTING) {
                 if (reply->type == REPLY_SENSOR) {
@@ -558,7 +578,7 @@ static int handle_line(Client *c, int r, const Reply *reply, const char *line) {
         case REPLY_END:
                 if (c->options->once)
                         return once_done(c);
-                return finish(c, EX_OK);
+                return quit(c, true);
         case REPLY_BYE:
                 return link_fail(c, EX_TEMPFAIL, -ECONNRESET, "%s is going away (BYE)", c->destination);
         case REPLY_HELLO:
@@ -602,7 +622,10 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
                 finish(c, 128 + (int) si->ssi_signo);
                 return 0;
         }
-        finish(c, EX_OK);
+        if (c->state == STATE_RUNNING || c->state == STATE_ENDING)
+                quit(c, false);
+        else
+                finish(c, EX_OK);
         return 0;
 }
 

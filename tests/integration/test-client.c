@@ -85,6 +85,23 @@ static void test_count_prints_that_many_readings(void **state) {
         assert_int_equal(n, 3);
 }
 
+/* A stream the client ends (its count, here) ends with QUIT: the server has let go of it when it exits,
+ * though it watched the alarms too, which a close alone would not end. */
+static void test_an_ended_stream_leaves_no_session(void **state) {
+        ServerProcess *p = *state;
+        char line[600];
+        int fd;
+
+        assert_int_equal(CLIENT("-n", "2", destination(p->port)), 0);
+        fd = harness_connect(p->port, 0);
+        assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
+        harness_send_str(fd, "INFO\n");
+        assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
+        if (!strstr(line, " clients=1 "))
+                fail_msg("the client's session is still there: %s", line);
+        close(fd);
+}
+
 static void test_json_lines_carry_seq_time_and_celsius(void **state) {
         ServerProcess *p = *state;
         unsigned long long seq[2], when;
@@ -932,6 +949,7 @@ static void test_plot_draws_several_sensors_with_a_legend(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_count_prints_that_many_readings, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_an_ended_stream_leaves_no_session, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_json_lines_carry_seq_time_and_celsius, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_units_convert_and_keep_celsius, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_csv_has_header_then_rows, setup, teardown),
