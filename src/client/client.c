@@ -65,6 +65,7 @@ struct Client {
         bool have_limits;       /* the server answered LIMITS (one of 0.2.0 did not know it) */
         HeldReading *held;      /* readings waiting for their tick's ALARM lines (show_reading()) */
         size_t n_held, held_size;
+        sd_event_source *held_timer; /* the longest they wait: the ALARM lines come right after */
         bool *failing;          /* per name, and one more for a line that names none */
         Output output;
         Plot *plot;
@@ -238,6 +239,15 @@ static void show(Client *c, Reading *r, Level level) {
         output_reading(&c->output, r);
 }
 
+/* A tick's ALARM lines follow its readings at once, in the same write or the next: what waits longer had
+ * none. */
+#define HELD_WAIT_USEC (100 * UINT64_C(1000))
+
+static int on_held_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        flush_held(userdata);
+        return 0;
+}
+
 static void flush_held(Client *c) {
         for (size_t i = 0; i < c->n_held; i++) {
                 HeldReading *h = &c->held[i];
@@ -248,6 +258,7 @@ static void flush_held(Client *c) {
                 show(c, &h->reading, s ? s->level : LEVEL_OK);
         }
         c->n_held = 0;
+        (void) sd_event_source_set_enabled(c->held_timer, SD_EVENT_OFF);
 }
 
 /* A reading as text, marked at the level the server puts its sensor at with it. At or above a limit, that
@@ -293,6 +304,16 @@ static void show_reading(Client *c, const Reading *r) {
                 c->held = p;
                 c->held_size = c->n_levels + 1;
         }
+        if (c->n_held == 0) {
+                if (!c->held_timer &&
+                                sd_event_add_time_relative(c->event, &c->held_timer, CLOCK_MONOTONIC, HELD_WAIT_USEC, 0,
+                                                on_held_timer, c) < 0) {
+                        show(c, &shown, s->level);
+                        return;
+                }
+                (void) sd_event_source_set_time_relative(c->held_timer, HELD_WAIT_USEC);
+                (void) sd_event_source_set_enabled(c->held_timer, SD_EVENT_ONESHOT);
+        }
         c->held[c->n_held] = (HeldReading) { .reading = *r, .named = r->sensor };
         c->held[c->n_held].reading.sensor = NULL;
         if (r->sensor)
@@ -312,7 +333,7 @@ static int handle_reading(Client *c, const Reading *r) {
                                         tick_news_format(&news, text, sizeof(text)));
                 if (c->options->count > 0 && c->received >= c->options->count)
                         /* The server ends after as many ticks as we asked for: this is none of ours. */
-                        return finish(c, EX_OK);
+                        return quit(c, false);
                 c->received++;
                 if (c->options->count > 0 && c->received >= c->options->count) {
                         /* Wait for END (the rest of this tick's lines come first), so that the server sees us
@@ -363,10 +384,17 @@ static int handle_unavailable(Client *c, const Reply *reply) {
         return 0;
 }
 
-/* Keeps a name (and its source, for --list) from a SENSOR line. */
+/* Keeps a name (and its source, for --list) from a SENSOR line: -EBADMSG for one said twice, or past what
+ * any machine has. */
 static int add_name(Client *c, const char *name, const char *source) {
         char **names, **sources;
         bool *failing;
+
+        if (c->n_names >= CLIENT_SENSORS_MAX)
+                return -EBADMSG;
+        for (size_t i = 0; i < c->n_names; i++)
+                if (strcmp(c->names[i], name) == 0)
+                        return -EBADMSG;
 
         names = reallocarray(c->names, c->n_names + 1, sizeof(char *));
         if (names)
@@ -508,7 +536,8 @@ static int handle_line(Client *c, int r, const Reply *reply, const char *line) {
         if (c->state == STATE_LISTING) {
                 if (reply->type == REPLY_SENSOR) {
                         r = add_name(c, reply->reading.sensor, reply->text);
-                        return r < 0 ? link_fail(c, EX_OSERR, r, "Failed to keep the sensors' names: %m") : 0;
+                        return r < 0 ? link_fail(c, r == -ENOMEM ? EX_OSERR : EX_PROTOCOL, r,
+                                                 "Failed to keep the sensors' names: %m") : 0;
                 }
                 if (reply->type != REPLY_END)
                         return link_fail(c, EX_PROTOCOL, -EBADMSG, "Unexpected line from %s: %s", c->destination, line);
@@ -712,6 +741,7 @@ Client *client_free(Client *c) {
         free(c->sources);
         free(c->levels);
         free(c->held);
+        sd_event_source_disable_unref(c->held_timer);
         free(c->failing);
         sd_event_unref(c->event);
         free(c);

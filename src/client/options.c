@@ -88,6 +88,9 @@ int client_options_parse(int argc, char *argv[], ClientOptions *ret) {
                         if (!protocol_name_is_valid(optarg, strlen(optarg)))
                                 return log_invalid_value("--sensor", optarg,
                                                 "a name is 1 to 32 of a-z, 0-9, '_', '.' and '-', starting with a letter");
+                        for (size_t i = 0; i < o.n_sensors; i++)
+                                if (strcmp(o.sensors[i], optarg) == 0)
+                                        return log_invalid_value("--sensor", optarg, "given twice");
                         p = reallocarray(o.sensors, o.n_sensors + 1, sizeof(*p));
                         if (!p)
                                 return -ENOMEM;

@@ -286,16 +286,20 @@ void plot_redraw(Plot *p) {
                         row_bottom = scale_max - (scale_max - scale_min) * (int64_t) (row + 1) / (int64_t) rows;
                 const char *line_color = NULL;
 
-                /* A limit in this row: a dashed line across it, under the readings, its value on the axis
-                 * where no other label is; the highest kind wins a row two share. */
+                bool labelled = label[0];
+
+                /* A limit in this row (the bottom one takes the chart's bottom too): a dashed line across
+                 * it, under the readings, its value on the axis where no other label is; the last of a
+                 * row two share wins both, the highest kind of the last series. */
                 for (size_t i = 0; i < p->n_series; i++)
                         for (size_t k = 0; k < ELEMENTSOF(limit_kinds); k++) {
                                 int64_t v;
 
-                                if (!limit_of(&p->series[i].limits, k, &v) || v > row_top || v <= row_bottom)
+                                if (!limit_of(&p->series[i].limits, k, &v) || v > row_top || v < scale_min ||
+                                                (v <= row_bottom && row != rows - 1))
                                         continue;
                                 line_color = p->n_series == 1 ? limit_kinds[k].color : series_color(i);
-                                if (!label[0]) {
+                                if (!labelled) {
                                         format_millidegrees(limit_label, sizeof(limit_label), v);
                                         label = limit_label;
                                 }
@@ -354,7 +358,14 @@ void plot_redraw(Plot *p) {
         fflush(f);
 }
 
-static int series_of(const Plot *p, const char *name);
+static int series_of(const Plot *p, const char *name) {
+        if (p->n_series == 1 && !p->series[0].name)
+                return 0;
+        for (size_t i = 0; name && i < p->n_series; i++)
+                if (strcmp(p->series[i].name, name) == 0)
+                        return (int) i;
+        return -ENOENT;
+}
 
 void plot_set_limits(Plot *p, const char *name, bool is_default, const Limits *limits) {
         int i;
@@ -378,15 +389,6 @@ void plot_set_limits(Plot *p, const char *name, bool is_default, const Limits *l
                 .has_crit = limits->has_crit,
         };
         plot_redraw(p);
-}
-
-static int series_of(const Plot *p, const char *name) {
-        if (p->n_series == 1 && !p->series[0].name)
-                return 0;
-        for (size_t i = 0; name && i < p->n_series; i++)
-                if (strcmp(p->series[i].name, name) == 0)
-                        return (int) i;
-        return -ENOENT;
 }
 
 void plot_add(Plot *p, const Reading *r) {

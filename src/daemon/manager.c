@@ -264,6 +264,7 @@ Manager *manager_free(Manager *m) {
         address_count_free(m->per_address);
         sd_event_source_disable_unref(m->reaper);
         sd_event_source_disable_unref(m->summary_timer);
+        sd_event_source_disable_unref(m->rescan_timer);
         sd_event_source_disable_unref(m->idle_timer);
         sd_event_source_disable_unref(m->accept_timer);
         sd_event_source_disable_unref(m->status_timer);
@@ -742,6 +743,33 @@ static int on_signal(sd_event_source *source, const struct signalfd_siginfo *si,
 /* SIGHUP, or systemctl reload: the sensors are looked for again, as at start. A new one is served after
  * the others, a gone one is unavailable, and every client stays. Options are not read again: they come
  * with a restart. */
+static void manager_reload(Manager *m);
+
+static int on_rescan_again(sd_event_source *source, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        if (!m->stopping)
+                manager_reload(m);
+        return 0;
+}
+
+/* sensors.conf could not be read again while a slow sensor was being read: the rescan is done again in a
+ * second, and again, until it is, so that a reload always takes in the sensors.conf of when it was asked. */
+static void rescan_again(Manager *m) {
+        int r;
+
+        if (!m->rescan_timer) {
+                r = sd_event_add_time_relative(m->event, &m->rescan_timer, CLOCK_MONOTONIC, USEC_PER_SEC, 0,
+                                on_rescan_again, m);
+                if (r < 0) {
+                        log_warning_errno(r, "Failed to rescan again for sensors.conf, the next reload reads it: %m");
+                        return;
+                }
+        }
+        (void) sd_event_source_set_time_relative(m->rescan_timer, USEC_PER_SEC);
+        (void) sd_event_source_set_enabled(m->rescan_timer, SD_EVENT_ONESHOT);
+}
+
 static void manager_reload(Manager *m) {
         _cleanup_(sensor_list_done) SensorList found = {};
         ThermometerUpdate u = {};
@@ -756,6 +784,8 @@ static void manager_reload(Manager *m) {
                         (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000);
 
         r = sensor_list_build(&found, (const char *const *) m->options->sensors, m->options->n_sensors, true);
+        if (found.sensors_conf_stale)
+                rescan_again(m);
         if (r >= 0)
                 sensor_list_apply_limits(&found, m->options->limits, m->options->n_limits, true);
         if (r >= 0)

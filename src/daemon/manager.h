@@ -110,6 +110,7 @@ struct Manager {
         sd_event_source *status_timer;
         sd_event_source *shutdown_timer;
         sd_event_source *summary_timer;
+        sd_event_source *rescan_timer;  /* a rescan again, for a sensors.conf it could not read */
         uint64_t short_connections;     /* clients that came and went unannounced, since short_since */
         uint64_t short_since;
         uint64_t announced_since;       /* the second ANNOUNCED_PER_SECOND counts in */

@@ -10,12 +10,14 @@
  * read), with its words in error, and no chip known to it until a rescan. */
 int libsensors_load(char error[static SENSOR_ERROR_MAX]);
 
-/* What sensors.conf says of an hwmon input (chip_dir: /sys/class/hwmon/hwmon<N>; input: temp<M>): 1 and
- * its label (NULL where it has none but its name) and limits, computed; 0 when sensors.conf ignores it;
- * -ENOENT when libsensors knows no chip there (none loaded, a fake tree elsewhere than /sys). */
-int libsensors_input(const char *chip_dir, const char *input, char **ret_label, Limits *ret_limits);
+/* What sensors.conf says of an hwmon input (chip_dir: /sys/class/hwmon/hwmon<N>, where the chip of driver
+ * we call chip is; input: temp<M>): 1 and its label (NULL where it has none but its name) and limits,
+ * computed; 0 when sensors.conf ignores it; -ENOENT when libsensors knows no such chip there (none loaded,
+ * a fake tree elsewhere than /sys, another chip). */
+int libsensors_input(const char *chip_dir, const char *driver, const char *chip, const char *input,
+                char **ret_label, Limits *ret_limits);
 
-/* A sensor that reads the hwmon input through libsensors, its compute applied. path is its file, for what
- * a failed read says and for --list-sensors. -ENOENT when libsensors knows no chip at chip_dir. */
-int sensor_libsensors_new(const char *chip_dir, const char *input, const char *path, const char *name,
-                const char *source, const char *label, bool slow, Sensor **ret);
+/* A sensor that reads the hwmon input through libsensors, its compute applied; its file (path) as it is
+ * while libsensors knows no such chip. */
+int sensor_libsensors_new(const char *chip_dir, const char *driver, const char *chip, const char *input,
+                const char *path, const char *name, const char *source, const char *label, bool slow, Sensor **ret);

@@ -137,6 +137,20 @@ static int split_name(const char *spec, char name[static PROTOCOL_NAME_MAX + 1],
         return 1;
 }
 
+/* Whether a spec may give hwmon sensors: auto, or one named so. */
+static bool uses_hwmon(const char *const *specs, size_t n_specs) {
+        if (n_specs == 0)
+                return true;
+        for (size_t i = 0; i < n_specs; i++) {
+                const char *eq = strchr(specs[i], '='), *colon = strchr(specs[i], ':');
+                const char *spec = eq && (!colon || eq < colon) ? eq + 1 : specs[i];
+
+                if (strcmp(spec, "auto") == 0 || startswith(spec, "hwmon:"))
+                        return true;
+        }
+        return false;
+}
+
 int sensor_list_build(SensorList *l, const char *const *specs, size_t n_specs, bool rescan) {
         static const char *const automatic = "auto";
         char error[SENSOR_ERROR_MAX];
@@ -145,10 +159,12 @@ int sensor_list_build(SensorList *l, const char *const *specs, size_t n_specs, b
         assert(l);
         assert(specs || n_specs == 0);
 
-        /* sensors.conf as it is now, and the chips libsensors finds now, for the sensors found below. */
-        r = libsensors_load(error);
+        /* sensors.conf as it is now, and the chips libsensors finds now, for the hwmon sensors found below:
+         * for those alone, for it reads /etc and scans /sys. */
+        r = uses_hwmon(specs, n_specs) ? libsensors_load(error) : 0;
+        l->sensors_conf_stale = r == -EBUSY;
         if (r == -EBUSY)
-                log_notice("sensors.conf is not read again: %s. The next rescan reads it.", error);
+                log_notice("sensors.conf is not read again now: %s.", error);
         else if (r < 0)
                 log_warning("sensors.conf is not honoured: %s.", error);
         else if (r > 0)

@@ -13,6 +13,7 @@
 typedef struct SensorList {
         Sensor **sensors;
         size_t n;
+        bool sensors_conf_stale; /* sensors.conf could not be read again (a slow sensor was being read) */
 } SensorList;
 
 /* Each spec is "[NAME=]SPEC"; "auto" is every sensor found but those already given; with nothing found,

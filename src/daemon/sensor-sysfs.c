@@ -380,7 +380,7 @@ static int apply_sensors_conf(Found *f) {
         Limits limits;
         int r;
 
-        r = libsensors_input(f->chip_dir, f->input, &label, &limits);
+        r = libsensors_input(f->chip_dir, f->type, f->chip, f->input, &label, &limits);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
@@ -520,14 +520,15 @@ static int found_new(const Found *f, Sensor **ret) {
 
         found_source(f, source);
         if (f->libsensors)
-                r = sensor_libsensors_new(f->chip_dir, f->input, f->path, f->name, source, f->shown[0] ? f->shown : NULL,
-                                f->slow, &s);
+                r = sensor_libsensors_new(f->chip_dir, f->type, f->chip, f->input, f->path, f->name, source,
+                                f->shown[0] ? f->shown : NULL, f->slow, &s);
         else
                 r = sensor_path_new(f->path, f->name, source, f->shown[0] ? f->shown : NULL, f->slow, &s);
         if (r < 0)
                 return r;
         s->limits = f->limits;
-        s->chip = strdup(f->chip);
+        if (!s->chip)
+                s->chip = strdup(f->chip);
         if (!s->chip)
                 return -ENOMEM;
         *ret = TAKE_PTR(s);

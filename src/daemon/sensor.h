@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "calibration.h"
 #include "level.h"
@@ -67,6 +68,13 @@ static inline int sensor_read(Sensor *s, int64_t *ret_millicelsius) {
         if (r < 0 || calibration_is_none(&s->calibration))
                 return r;
         return calibration_apply(&s->calibration, *ret_millicelsius, ret_millicelsius);
+}
+
+/* Whether a rescan's a reads as b does: the same source, file and backend (a sensor that sensors.conf's
+ * compute now reads through libsensors, or no longer does, is another, or its limits would be computed and
+ * its readings not). */
+static inline bool sensor_same(const Sensor *a, const Sensor *b) {
+        return a->ops == b->ops && strcmp(a->source, b->source) == 0 && strcmp(strempty(a->path), strempty(b->path)) == 0;
 }
 
 /* Takes a name (valid per thermo-protocol(7)) for the sensor instead of its own. */

@@ -437,6 +437,7 @@ static Sensor *take_sensor_named(Sensor **sensors, size_t n, const char *name) {
  * leaves the slot as it was. */
 static int slot_install(Thermometer *t, Slot *slot, Sensor *sensor) {
         SensorReader *reader = NULL;
+        uint64_t changes[_LEVEL_MAX];
         int r;
 
         if (sensor->slow) {
@@ -447,8 +448,11 @@ static int slot_install(Thermometer *t, Slot *slot, Sensor *sensor) {
         t->n_slow -= !!slot->reader;
         sensor_reader_free(slot->reader);
         sensor_unref(slot->sensor);
-        /* The sensor of that name reads from another source now, or is back: where it was it still is. */
+        /* The sensor of that name reads from another source now, or is back: where it was it still is, and
+         * what it went through it has still. */
+        memcpy(changes, slot->level_changes, sizeof(changes));
         *slot = (Slot) { .sensor = sensor, .reader = reader, .level = slot->level, .level_reading = slot->level_reading };
+        memcpy(slot->level_changes, changes, sizeof(changes));
         slot->level_reading.sensor = sensor->name;
         t->n_slow += !!reader;
         /* The newest readings name their sensor by its string: the new one's, and no value until the next
@@ -499,16 +503,11 @@ int thermometer_update_sensors(Thermometer *t, Sensor **sensors, size_t n, Therm
                         continue;
                 }
                 was_gone = slot->gone;
-                if (!was_gone && strcmp(found->source, slot->sensor->source) == 0) {
+                if (!was_gone && sensor_same(found, slot->sensor)) {
                         /* The same: its limits and label as they are now (the admin's, sensors.conf's, the
                          * hardware's). Its thread reads neither. */
                         slot->sensor->limits = found->limits;
-                        {
-                                char *label = slot->sensor->label;
-
-                                slot->sensor->label = found->label;
-                                found->label = label;
-                        }
+                        SWAP_PTR(slot->sensor->label, found->label);
                         continue;
                 }
                 r = slot_install(t, slot, found);

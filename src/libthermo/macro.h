@@ -31,6 +31,14 @@
 /* The struct that member is embedded in, as the Linux kernel's and systemd's container_of(). */
 #define container_of(ptr, type, member) ((type *) ((char *) (ptr) - offsetof(type, member)))
 
+/* Exchanges two pointers of one type. */
+#define SWAP_PTR(a, b)                                  \
+        do {                                            \
+                __typeof__(a) _swap = (a);              \
+                (a) = (b);                              \
+                (b) = _swap;                            \
+        } while (false)
+
 /* Hand ownership of a pointer or fd out of a _cleanup_ variable. */
 #define TAKE_PTR(p)                                     \
         ({                                              \

@@ -39,7 +39,7 @@ typedef struct HostSensor {
         bool reading_pending;
         bool status_pending;
         bool config_pending;
-        bool heat_config_pending;
+        bool heat_config_pending; /* its heat's config, or with heat false its removal */
         bool level_pending;
         bool queued;            /* in the host's queue of sensors with something pending */
 } HostSensor;
@@ -58,6 +58,7 @@ struct Host {
         Publisher *publisher;           /* made once the name is known */
         bool listing;                   /* SENSOR lines until END */
         Answer answer;                  /* what comes after the listing, before the stream */
+        unsigned limits_asked;          /* LIMITS of sensors a rescan added, not answered yet */
         bool server_up;
         bool status_pending;            /* the host's availability */
         bool stopping;
@@ -144,16 +145,18 @@ static int publish_config(Host *h, HostSensor *s, DiscoveryKind kind) {
         FILE *f;
         int r;
 
+        discovery_topic(topic, &d);
+        /* A heat no longer there (its limits are gone): an empty retained config is what removes it. */
+        if (kind == DISCOVERY_HEAT && !s->heat)
+                return publish(h, topic, "", 0, 1);
         f = open_memstream(&json, &size);
         if (!f)
                 return -ENOMEM;
         r = discovery_config(f, &d);
         if (fclose(f) != 0 && r >= 0)
                 r = -EIO;
-        if (r >= 0) {
-                discovery_topic(topic, &d);
+        if (r >= 0)
                 r = publish(h, topic, json, size, 1);
-        }
         free(json);
         return r;
 }
@@ -181,6 +184,10 @@ static int publish_reading(Host *h, HostSensor *s) {
         if (r >= 0)
                 h->published++;
         return r;
+}
+
+static bool has_pending(const HostSensor *s) {
+        return s->config_pending || s->heat_config_pending || s->status_pending || s->reading_pending || s->level_pending;
 }
 
 static void enqueue(Host *h, HostSensor *s) {
@@ -446,7 +453,7 @@ static int take_listing(Host *h) {
                 HostSensor *s = &h->sensors[i];
 
                 s->queued = false;
-                if (s->config_pending || s->status_pending || s->reading_pending)
+                if (has_pending(s))
                         enqueue(h, s);
         }
         h->listing = false;
@@ -455,6 +462,15 @@ static int take_listing(Host *h) {
         h->status_pending = true;
         flush(h);
         return 0;
+}
+
+/* Its limits and level, for its heat and its level topic: the answer comes among the stream's lines. */
+static void ask_limits(Host *h, const char *name) {
+        char request[PROTOCOL_NAME_MAX + 16];
+        int k = snprintf(request, sizeof(request), "LIMITS %s\n", name);
+
+        if (h->answer == ANSWER_NONE && server_link_send(h->link, request, (size_t) k) >= 0)
+                h->limits_asked++;
 }
 
 /* A sensor the server did not list when we came: a rescan there (systemctl reload) found it, and "STREAM *"
@@ -487,6 +503,7 @@ static HostSensor *add_streamed(Host *h, const char *name) {
         snprintf(h->sensors[h->n_sensors].name, sizeof(h->sensors[h->n_sensors].name), "%s", name);
         h->n_sensors = n;
         log_info("%s has a new sensor, %s.", h->name, name);
+        ask_limits(h, name);
         return &h->sensors[n - 1];
 }
 
@@ -528,7 +545,8 @@ static void take_level(Host *h, const Reply *reply) {
         if (reply->type == REPLY_LIMIT) {
                 bool heat = reply->limits.has_high || reply->limits.has_crit;
 
-                s->heat_config_pending = h->options->discovery && heat && !s->heat;
+                /* A config when it comes, a removal when it goes; one pending stays so. */
+                s->heat_config_pending |= h->options->discovery && heat != s->heat;
                 s->heat = heat;
         }
         if (!s->has_level || s->level != reply->reading.level)
@@ -611,11 +629,15 @@ static void on_line(ServerLink *l, int r, const Reply *reply, const char *line) 
                 take_reading(h, &reply->reading);
                 break;
         case REPLY_ALARM:
+        case REPLY_LIMIT:
                 take_level(h, reply);
                 break;
         case REPLY_ERR:
                 if (reply->error == 503)
                         take_unavailable(h, reply);
+                else if (h->limits_asked > 0 && (reply->error == 400 || reply->error == 404))
+                        /* A new sensor's LIMITS, from a server older than limits, or gone again already. */
+                        h->limits_asked--;
                 else
                         server_link_fail(l, EX_PROTOCOL, -EBADMSG, "%s says: %s", destination, line);
                 break;
@@ -623,7 +645,10 @@ static void on_line(ServerLink *l, int r, const Reply *reply, const char *line) 
                 server_link_fail(l, EX_TEMPFAIL, -ECONNRESET, "%s is going away (BYE)", destination);
                 break;
         case REPLY_END:
-                server_link_fail(l, EX_PROTOCOL, -EBADMSG, "%s ended the stream", destination);
+                if (h->limits_asked > 0)
+                        h->limits_asked--;
+                else
+                        server_link_fail(l, EX_PROTOCOL, -EBADMSG, "%s ended the stream", destination);
                 break;
         default:
                 break; /* OK STREAM */
@@ -637,6 +662,7 @@ static void on_failed(ServerLink *l, int status, const char *message) {
 
         h->listing = false;
         h->answer = ANSWER_NONE;
+        h->limits_asked = 0;
         h->n_listed = 0;
         h->listed = mfree(h->listed);
         if (h->server_up) {

@@ -254,7 +254,7 @@ static void test_levels_and_heat(void **state) {
 /* The server finds a sensor on a reload: the bridge publishes it from its first reading, discovery and
  * all, without reconnecting. One no longer found goes offline. */
 static void test_sensors_found_and_lost_by_a_reload(void **state) {
-        char topic[256], sys[128];
+        char topic[256], sys[128], zone[256];
         const char *host = harness_host();
         Subscriber sub = {};
         const Message *m;
@@ -276,6 +276,11 @@ static void test_sensors_found_and_lost_by_a_reload(void **state) {
         expect(&sub, topic, "40.000");
 
         harness_add_thermal_zone(sys, 1, "gpu-thermal\n", "30000\n");
+        /* With a trip point: its level and its heat come too, from the LIMITS the bridge asks for it. */
+        snprintf(zone, sizeof(zone), "%s/class/thermal/thermal_zone1/trip_point_0_type", sys);
+        harness_write_file(zone, "passive\n");
+        snprintf(zone, sizeof(zone), "%s/class/thermal/thermal_zone1/trip_point_0_temp", sys);
+        harness_write_file(zone, "80000\n");
         harness_reload(&s);
         snprintf(topic, sizeof(topic), "thermo/%s/gpu-thermal/status", host);
         expect(&sub, topic, "online");
@@ -287,6 +292,13 @@ static void test_sensors_found_and_lost_by_a_reload(void **state) {
                         *c = '_';
         expect(&sub, topic, NULL);
         expect_log(&bridge, "has a new sensor, gpu-thermal.");
+        snprintf(topic, sizeof(topic), "thermo/%s/gpu-thermal/level", host);
+        expect(&sub, topic, "ok");
+        snprintf(topic, sizeof(topic), "homeassistant/binary_sensor/thermo_%s/gpu-thermal/config", host);
+        for (char *c = topic + strlen("homeassistant/binary_sensor/thermo_"); *c != '/'; c++)
+                if (*c == '.')
+                        *c = '_';
+        expect_in(expect(&sub, topic, NULL)->payload, "\"device_class\":\"heat\"");
 
         snprintf(sys, sizeof(sys), "%s/sys/class/thermal/thermal_zone0", dir);
         harness_remove_tree(sys);

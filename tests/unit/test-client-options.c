@@ -95,6 +95,7 @@ static void test_usage_errors(void **state) {
         assert_int_equal(PARSE(&o, "a", "b"), -EINVAL);
         assert_int_equal(PARSE(&o, "host:port"), -EINVAL);
         assert_int_equal(PARSE(&o, "--bogus"), -EINVAL);
+        assert_int_equal(PARSE(&o, "--sensor", "cpu", "-s", "cpu"), -EINVAL);
         assert_null(o.host);
 }
 

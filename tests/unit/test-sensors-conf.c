@@ -167,6 +167,39 @@ static void test_label_compute_and_limits(void **state) {
         sensor_unref(s);
 }
 
+/* Chips libsensors names alike (every virtual one is <driver>-virtual-0) are told apart by where they are,
+ * and a chip libsensors no longer knows (a reload that found it elsewhere, or failed) is read from its
+ * file as it is, until a rescan makes it a sensor of that kind. */
+static void test_chips_named_alike_and_chips_gone(void **state) {
+        Sensor *s;
+        int64_t v;
+
+        assert_int_equal(configure("chip \"acme-*\"\n    compute temp1 @+1, @-1\n" "chip \"coretemp-*\"\n"
+                                   "    compute temp1 @-5, @+5\n", NULL), 0);
+        s = discovered("acme-virtual-0-temp1");
+        assert_int_equal(sensor_read(s, &v), 0);
+        assert_int_equal(v, 31000);
+        sensor_unref(s);
+        s = discovered("acme-virtual-1-temp1");
+        assert_int_equal(sensor_read(s, &v), 0);
+        assert_int_equal(v, 32000);
+        sensor_unref(s);
+
+        s = discovered("coretemp-isa-0000-package_id_0");
+        assert_int_equal(sensor_read(s, &v), 0);
+        assert_int_equal(v, 41000);
+        /* A chip without its name is none to libsensors. */
+        assert_int_equal(rename("/sys/class/hwmon/hwmon0/name", "/sys/class/hwmon/hwmon0/name.away"), 0);
+        assert_int_equal(configure("chip \"coretemp-*\"\n    compute temp1 @-5, @+5\n", NULL), 0);
+        assert_int_equal(sensor_read(s, &v), 0);
+        assert_int_equal(v, 46000);
+        assert_int_equal(rename("/sys/class/hwmon/hwmon0/name.away", "/sys/class/hwmon/hwmon0/name"), 0);
+        assert_int_equal(configure("chip \"coretemp-*\"\n    compute temp1 @-5, @+5\n", NULL), 0);
+        assert_int_equal(sensor_read(s, &v), 0);
+        assert_int_equal(v, 41000);
+        sensor_unref(s);
+}
+
 static void test_sensors_says_the_same(void **state) {
         static const char *const chips[] = { "coretemp-isa-0000", "nvme-pci-0100", "nvme-pci-0200", "drivetemp-scsi-0-0" };
         _cleanup_free_ char *all = NULL, *cpu = NULL;
@@ -319,6 +352,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_names_do_not_change),
                 cmocka_unit_test(test_label_compute_and_limits),
+                cmocka_unit_test(test_chips_named_alike_and_chips_gone),
                 cmocka_unit_test(test_sensors_says_the_same),
                 cmocka_unit_test(test_ignored_served_when_asked_for),
                 cmocka_unit_test(test_rescan_reads_it_again),
