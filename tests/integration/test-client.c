@@ -697,8 +697,8 @@ static void test_plot_draws_the_limits(void **state) {
                         harness_client(), p.port);
         (void) TMUX("kill-server");
         assert_int_equal(TMUX("new-session", "-d", "-s", "plot", "-x", "120", "-y", "20", command), 0);
-        assert_true(screen_shows("readings)"));
         /* 20 °C, then 30: the chart spans both, and high (27) falls in it; crit (40) does not. */
+        assert_true(screen_shows("now 20.000"));
         harness_write_file(file, "30000\n");
         assert_true(screen_shows("now 30.000"));
         assert_true(screen_shows("┄"));
