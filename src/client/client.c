@@ -53,6 +53,9 @@ struct Client {
 
         ClientState state;
         uint64_t received;      /* ticks shown, over all connections */
+        uint64_t last_seq;      /* of the last tick shown: a stream that reconnects resumes after it */
+        uint64_t lost_at;       /* CLOCK_MONOTONIC when the connection was lost, 0 while it is not */
+        bool resuming;          /* asked for after=: an older server answers ERR 400 */
         uint64_t last_reading;  /* CLOCK_MONOTONIC of the last reading, or of the greeting */
         uint64_t answers;       /* --once: sensors answered on this connection */
         bool answered_all;      /* --once: every sensor asked for gave a reading */
@@ -82,6 +85,13 @@ static int finish(Client *c, int status) {
         /* Give the terminal back before anything else is said on it. */
         c->plot = plot_free(c->plot);
         return sd_event_exit(c->event, status);
+}
+
+static uint64_t now_usec(Client *c) {
+        uint64_t t = 0;
+
+        (void) sd_event_now(c->event, CLOCK_MONOTONIC, &t);
+        return t;
 }
 
 /* A stream or a watch we end ourselves (its count, Ctrl-C) ends with QUIT, so that the server lets go of
@@ -117,6 +127,9 @@ static void on_failed(ServerLink *l, int status, const char *message) {
                 return;
         }
         c->state = STATE_STARTING;
+        if (!c->lost_at)
+                c->lost_at = now_usec(c);
+        c->resuming = c->last_seq > 0 && !c->options->once;
         log_notice("%s; reconnecting in %s.", message, backoff_format(backoff, server_link_retry(l)));
 }
 
@@ -150,6 +163,9 @@ static int send_request(Client *c) {
                 if (o->count > 0)
                         /* After a reconnect, ask only for what is still missing. */
                         n += snprintf(request + n, sizeof(request) - n, " %" PRIu64, o->count - c->received);
+                /* Back after a lost connection: the held ticks after the last one shown first. */
+                if (c->resuming)
+                        n += snprintf(request + n, sizeof(request) - n, " after=%" PRIu64, c->last_seq);
                 if (o->all)
                         n += snprintf(request + n, sizeof(request) - n, " *");
                 for (size_t i = 0; i < o->n_sensors; i++)
@@ -170,12 +186,6 @@ static void set_running(Client *c) {
                 server_link_set_silence(c->link, server_link_stream_silence(c->link, c->options->timeout));
 }
 
-static uint64_t now_usec(Client *c) {
-        uint64_t t = 0;
-
-        (void) sd_event_now(c->event, CLOCK_MONOTONIC, &t);
-        return t;
-}
 
 static void on_greeted(ServerLink *l, const Reply *hello) {
         Client *c = server_link_get_userdata(l);
@@ -327,6 +337,13 @@ static int handle_reading(Client *c, const Reading *r) {
         TickNews news;
 
         c->last_reading = now_usec(c);
+        if (c->lost_at > 0) {
+                char span[64];
+
+                log_notice("Back after %s away%s.", format_timespan(span, sizeof(span), now_usec(c) - c->lost_at),
+                                c->resuming ? ", from the server's history" : "");
+                c->lost_at = 0;
+        }
         if (server_link_tick(c->link, r->seq, &news)) {
                 if (tick_news_any(&news))
                         log_full_errno(news.restarted ? LOG_NOTICE : LOG_WARNING, 0, "%s",
@@ -335,6 +352,7 @@ static int handle_reading(Client *c, const Reading *r) {
                         /* The server ends after as many ticks as we asked for: this is none of ours. */
                         return quit(c, false);
                 c->received++;
+                c->last_seq = r->seq;
                 if (c->options->count > 0 && c->received >= c->options->count) {
                         /* Wait for END (the rest of this tick's lines come first), so that the server sees us
                          * leave in good order rather than a reset. */
@@ -598,6 +616,13 @@ static int handle_line(Client *c, int r, const Reply *reply, const char *line) {
                 take_alarm(c, reply);
                 return 0;
         case REPLY_ERR:
+                if (reply->error == 400 && c->resuming) {
+                        /* A server that keeps no history (0.2.0): the stream as it was, a gap said. */
+                        log_notice("%s keeps no history: resuming with what comes now.", c->destination);
+                        c->resuming = false;
+                        return send_request(c) < 0 ? link_fail(c, EX_TEMPFAIL, -EIO, "Failed to send request to %s",
+                                                                c->destination) : 0;
+                }
                 if (reply->error == 404)
                         return link_fail(c, EX_USAGE, -ENOENT, "%s has no such sensor (thermo-client --list shows them)",
                                         c->destination);

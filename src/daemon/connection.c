@@ -191,6 +191,14 @@ static void on_io(PollerWatch *w, uint32_t revents) {
                 return;
         }
 
+        if (c->notify_drained && send_queue_size(c->output) <= high_water(c) / 4) {
+                c->notify_drained = false;
+                ops(c)->drained(c);
+                if (c->finished || c->closing) {
+                        update_events(c);
+                        return;
+                }
+        }
         if (c->paused && send_queue_size(c->output) <= high_water(c) / 4) {
                 c->paused = false;
                 dispatch_readable(c);
@@ -375,6 +383,14 @@ int connection_write(Connection *c, const void *data, size_t n, size_t extra) {
 
         assert(data || n == 0);
         return connection_writev(c, &iov, 1, extra);
+}
+
+void connection_notify_drained(Connection *c) {
+        assert(c);
+        assert(ops(c)->drained);
+
+        c->notify_drained = true;
+        update_events(c);
 }
 
 void connection_hold(Connection *c) {

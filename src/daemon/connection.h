@@ -38,6 +38,8 @@ typedef struct ConnectionOps {
         /* The client, not streaming, ran out of time (why): say so, in the front end's words, and
          * connection_close(). */
         void (*expired)(Connection *c, ConnectionExpiry why);
+        /* What is queued is down to the low-water mark, as connection_notify_drained() asked. */
+        void (*drained)(Connection *c);
 } ConnectionOps;
 
 /* How long a line, once begun, may take to end (or --idle-timeout, where that is shorter): beyond it, the
@@ -62,6 +64,7 @@ struct Connection {
         bool finished:1;        /* the socket is closed; the reaper frees us */
         bool streaming:1;       /* the owner streams to it: no deadline at all */
         bool partial:1;         /* a partial line alone waits: the partial-line deadline runs */
+        bool notify_drained:1;  /* the owner waits for the queue to drain (ConnectionOps.drained) */
 };
 
 /* c is zeroed memory inside the caller's object. Takes over fd, counts the client, and watches its socket.
@@ -85,6 +88,10 @@ int connection_writev(Connection *c, const struct iovec *iov, size_t n_iov, size
 /* Whether n more bytes fit under the high-water mark, or nothing is queued: what a broadcast checks, to
  * skip a slow client. */
 bool connection_has_room(Connection *c, size_t n);
+
+/* The owner has more to write than fits now: ConnectionOps.drained() is called once what is queued is
+ * down to a quarter of the high-water mark. */
+void connection_notify_drained(Connection *c);
 
 /* The owner streams to the client (no deadline while it does), or no longer does. */
 void connection_set_streaming(Connection *c, bool streaming);

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include "front-end-thermo.h"
+#include "history.h"
 
 
 static Session *session_of(Connection *c) {
@@ -27,6 +28,10 @@ static void connection_expired(Connection *c, ConnectionExpiry why) {
         session_expire(session_of(c), why);
 }
 
+static void connection_drained(Connection *c) {
+        session_drained(session_of(c));
+}
+
 static const ConnectionOps session_ops = {
         .peer = {
                 .shutdown = peer_shutdown,
@@ -34,6 +39,7 @@ static const ConnectionOps session_ops = {
         },
         .readable = connection_readable,
         .expired = connection_expired,
+        .drained = connection_drained,
 };
 
 static ThermoFrontEnd *thermo_of(FrontEnd *fe) {
@@ -119,7 +125,6 @@ static void format_alarms(ThermoFrontEnd *t, const Reading *readings, size_t n) 
                                         &readings[i]);
 }
 
-/* One tick to a streaming session: its lines, all or none, and whether any was a reading. */
 /* The lines of a stream: its sensors', all or none, and how many of them are readings. */
 static size_t stream_lines(ThermoFrontEnd *t, Session *s, const Reading *readings, size_t *ret_n_iov) {
         size_t n_iov = 0, n_readings = 0;
@@ -208,6 +213,32 @@ int thermo_front_end_new(Manager *m, const char *server_name, thermo_handler_t h
         return 0;
 }
 
+size_t thermo_front_end_format_held(ThermoFrontEnd *t, const uint64_t *subset, size_t n, bool all, uint64_t seq,
+                const char **ret, size_t *ret_readings) {
+        Thermometer *thermometer = t->front_end.manager->thermometer;
+        History *h = thermometer_get_history(thermometer);
+        size_t at = 0, readings = 0, n_sensors = MIN(thermometer_get_n_sensors(thermometer), t->capacity);
+
+        assert(ret);
+        assert(ret_readings);
+
+        for (size_t i = 0; h && i < n_sensors; i++) {
+                bool named = all || subset;
+                Reading r;
+
+                if (named ? !all && !subset_has(subset, n, i) : i > 0)
+                        continue;
+                if (history_reading(h, seq, i, &r) < 0)
+                        continue;
+                r.sensor = thermometer_get_sensor(thermometer, i)->name;
+                at += protocol_format_reading(t->lines + at, PROTOCOL_REPLY_MAX, &r, named);
+                readings += r.error == 0;
+        }
+        *ret = t->lines;
+        *ret_readings = readings;
+        return at;
+}
+
 void thermo_front_end_subscribe(ThermoFrontEnd *t, Session *s) {
         assert(t);
         assert(s);
@@ -235,6 +266,8 @@ void thermo_front_end_unsubscribe(ThermoFrontEnd *t, Session *s) {
 
 void thermo_front_end_get_info(ThermoFrontEnd *t, char host[static PROTOCOL_HOST_MAX + 1], ServerInfo *ret) {
         Thermometer *thermometer;
+        uint64_t oldest = 0, newest = 0;
+        History *h;
         Manager *m;
 
         assert(t);
@@ -242,7 +275,12 @@ void thermo_front_end_get_info(ThermoFrontEnd *t, char host[static PROTOCOL_HOST
 
         m = t->front_end.manager;
         thermometer = m->thermometer;
+        h = thermometer_get_history(thermometer);
+        if (h)
+                history_bounds(h, &oldest, &newest);
         *ret = (ServerInfo) {
+                .oldest_seq = oldest,
+                .newest_seq = newest,
                 .server = t->server_name,
                 .version = PROJECT_VERSION,
                 .sensor = thermometer_get_sensor(thermometer, 0)->source,

@@ -33,6 +33,12 @@ struct ThermoFrontEnd {
         size_t alarms_length;
 };
 
+/* The lines held tick seq had for a selection: the sensors of subset (n of them), or every sensor with
+ * all, by name; else the default sensor's, unnamed. Their length, in the front end's buffer until the next
+ * call or tick; how many are readings in *ret_readings. A sensor that was not there then has none. */
+size_t thermo_front_end_format_held(ThermoFrontEnd *t, const uint64_t *subset, size_t n, bool all, uint64_t seq,
+                const char **ret, size_t *ret_readings);
+
 /* Observes m's thermometer, whose sensors are set, from now on; hand it to m with manager_add_front_end(). */
 int thermo_front_end_new(Manager *m, const char *server_name, thermo_handler_t handler, FrontEnd **ret);
 

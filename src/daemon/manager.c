@@ -265,6 +265,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->reaper);
         sd_event_source_disable_unref(m->summary_timer);
         sd_event_source_disable_unref(m->rescan_timer);
+        sd_event_source_disable_unref(m->keep_timer);
         sd_event_source_disable_unref(m->idle_timer);
         sd_event_source_disable_unref(m->accept_timer);
         sd_event_source_disable_unref(m->status_timer);
@@ -324,7 +325,8 @@ static void update_idle_timer(Manager *m) {
         if (!m->activated || m->options->exit_idle == 0 || m->stopping)
                 return;
 
-        if (!all_gone(m)) {
+        /* Readings taken for a client that may come back: the idle time starts after. */
+        if (!all_gone(m) || m->keeping) {
                 (void) sd_event_source_set_enabled(m->idle_timer, SD_EVENT_OFF);
                 return;
         }
@@ -337,6 +339,37 @@ static void update_idle_timer(Manager *m) {
         }
         (void) sd_event_source_set_time_relative(m->idle_timer, m->options->exit_idle);
         (void) sd_event_source_set_enabled(m->idle_timer, SD_EVENT_ONESHOT);
+}
+
+static int on_keep_over(sd_event_source *source, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        m->keeping = false;
+        thermometer_set_active(m->thermometer, &m->observer, false);
+        update_idle_timer(m);
+        return 0;
+}
+
+void manager_keep_ticking(Manager *m) {
+        int r;
+
+        assert(m);
+
+        if (m->options->history == 0 || m->stopping)
+                return;
+        if (!m->keep_timer) {
+                r = sd_event_add_time_relative(m->event, &m->keep_timer, CLOCK_MONOTONIC, m->options->history, 0,
+                                on_keep_over, m);
+                if (r < 0) {
+                        log_warning_errno(r, "Failed to keep taking readings for a client that lost its connection: %m");
+                        return;
+                }
+        }
+        (void) sd_event_source_set_time_relative(m->keep_timer, m->options->history);
+        (void) sd_event_source_set_enabled(m->keep_timer, SD_EVENT_ONESHOT);
+        m->keeping = true;
+        thermometer_set_active(m->thermometer, &m->observer, true);
+        update_idle_timer(m);
 }
 
 static void on_lingers_drained(Lingers *l) {

@@ -111,6 +111,8 @@ struct Manager {
         sd_event_source *shutdown_timer;
         sd_event_source *summary_timer;
         sd_event_source *rescan_timer;  /* a rescan again, for a sensors.conf it could not read */
+        sd_event_source *keep_timer;    /* the end of readings taken for a client that lost its connection */
+        bool keeping;
         uint64_t short_connections;     /* clients that came and went unannounced, since short_since */
         uint64_t short_since;
         uint64_t announced_since;       /* the second ANNOUNCED_PER_SECOND counts in */
@@ -143,6 +145,10 @@ void manager_add_peer(Manager *m, Peer *p, const PeerOps *ops, const PeerAddress
  * ping, a scrape, a poll every minute), or does past those 10, is logged at debug level, and counted in a
  * summary once an hour. */
 void manager_announce_peer(Manager *m, Peer *p);
+/* A client that streamed lost its connection, without STOP or QUIT: readings go on being taken for the
+ * span of the history, so that it can come back and resume (thermo-protocol(7)), and exit on idle waits
+ * that out first. Another loss starts the span again. */
+void manager_keep_ticking(Manager *m);
 /* Readings are skipped for p, too slow to take them: said once per client, at info level for a client
  * logged when it began to stream, at debug level for the others (so no more than 10 a second). */
 void manager_note_skipping(Manager *m, Peer *p);

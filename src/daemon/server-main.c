@@ -88,6 +88,9 @@ int server_main(int argc, char *argv[], const char *name, const char *default_li
                 return log_error_errno(r, "Failed to set up the sensors: %m"), EXIT_FAILURE;
         sensors = (SensorList) {};
         thermometer_set_interval(t, options.interval);
+        r = thermometer_set_history(t, options.history);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the history: %m"), EXIT_FAILURE;
 
         r = setup_front_ends(m, name, handler);
         if (r < 0)

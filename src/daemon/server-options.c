@@ -14,6 +14,10 @@
 #define SERVER_MAX_CLIENTS_DEFAULT 4096
 #define SERVER_BUFFER_SIZE_DEFAULT (64 * 1024)
 #define SERVER_EXIT_IDLE_DEFAULT (60 * UINT64_C(1000000))
+#define SERVER_HISTORY_DEFAULT (600 * UINT64_C(1000000))
+#define SERVER_HISTORY_MAX (7 * 24 * 3600 * UINT64_C(1000000))
+/* The most ticks the history holds: 4 bytes a sensor each, and 24. */
+#define SERVER_HISTORY_TICKS_MAX UINT64_C(1000000)
 #define SERVER_IDLE_TIMEOUT_DEFAULT (120 * UINT64_C(1000000))
 #define SERVER_BUFFER_SIZE_MIN 256
 #define SERVER_BUFFER_SIZE_MAX (UINT64_C(1) << 30)
@@ -28,6 +32,8 @@ static void help(const char *default_listen) {
                "     --listen-metrics=ADDRESS\n"
                "                           Serve Prometheus metrics over HTTP there (repeatable)\n"
                "  -i --interval=TIME       Time between readings (default 1s)\n"
+               "     --history=TIME        Keep the readings of this long, for clients that come\n"
+               "                           back (default 10min; 0 none)\n"
                "  -s --sensor=[NAME=]SPEC  A sensor to serve (repeatable): auto (the default: every\n"
                "                           sensor found), thermal:ZONE, hwmon:CHIP[/INPUT],\n"
                "                           file:PATH, simulated[:seed=N,delay=TIME]\n"
@@ -85,13 +91,14 @@ static int add_listen(ServerOptions *o, const char *option, const char *value, c
 
 int server_options_parse(int argc, char *argv[], const char *default_listen, ServerOptions *ret) {
         enum { ARG_VERSION = 0x100, ARG_EXIT_IDLE, ARG_LOG_LEVEL, ARG_LIST_SENSORS, ARG_NO_LEGEND, ARG_LISTEN_METRICS,
-               ARG_MAX_CLIENTS_PER_ADDRESS, ARG_IDLE_TIMEOUT, ARG_LIMIT, ARG_CALIBRATE };
+               ARG_MAX_CLIENTS_PER_ADDRESS, ARG_IDLE_TIMEOUT, ARG_LIMIT, ARG_CALIBRATE, ARG_HISTORY };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "listen", required_argument, NULL, 'l' },
                 { "listen-metrics", required_argument, NULL, ARG_LISTEN_METRICS },
                 { "interval", required_argument, NULL, 'i' },
+                { "history", required_argument, NULL, ARG_HISTORY },
                 { "sensor", required_argument, NULL, 's' },
                 { "list-sensors", no_argument, NULL, ARG_LIST_SENSORS },
                 { "output", required_argument, NULL, 'o' },
@@ -108,6 +115,7 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
         };
         _cleanup_(server_options_done) ServerOptions o = {
                 .interval = THERMOMETER_INTERVAL_DEFAULT,
+                .history = SERVER_HISTORY_DEFAULT,
                 .max_clients = SERVER_MAX_CLIENTS_DEFAULT,
                 .buffer_size = SERVER_BUFFER_SIZE_DEFAULT,
                 .exit_idle = SERVER_EXIT_IDLE_DEFAULT,
@@ -115,6 +123,7 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
                 .default_listen = default_listen,
                 .legend = true,
         };
+        const char *history = "10min";
         int c, r;
 
         assert(argv);
@@ -210,6 +219,11 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
                                         o.idle_timeout > 24 * 3600 * USEC_PER_SEC)
                                 return log_invalid_value("--idle-timeout", optarg, "expected a time from 1ms to 24h");
                         break;
+                case ARG_HISTORY:
+                        if (parse_timespan(optarg, &o.history) < 0 || o.history > SERVER_HISTORY_MAX)
+                                return log_invalid_value("--history", optarg, "expected a time from 0 to 7d");
+                        history = optarg;
+                        break;
                 case ARG_EXIT_IDLE:
                         if (parse_timespan(optarg, &o.exit_idle) < 0)
                                 return log_invalid_value("--exit-idle", optarg, "expected a time such as 60s or 0");
@@ -232,6 +246,9 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
          * limit is a test's or a small machine's, and every slot counts). */
         if (o.max_clients_per_address == 0)
                 o.max_clients_per_address = o.max_clients - o.max_clients / 16;
+        if (o.history / o.interval > SERVER_HISTORY_TICKS_MAX)
+                return log_invalid_value("--history", history, "a million ticks at most: a longer --interval, or a "
+                                "shorter --history");
 
         *ret = o;
         o = (ServerOptions) {};

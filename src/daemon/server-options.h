@@ -31,6 +31,7 @@ typedef struct ServerOptions {
         bool list_json;         /* --output=json, for --list-sensors */
         bool legend;            /* not --no-legend */
         uint64_t interval;      /* usec */
+        uint64_t history;       /* usec: the span of ticks held, 0 none */
         uint64_t max_clients;
         uint64_t max_clients_per_address; /* from one IP address */
         uint64_t buffer_size;   /* bytes */

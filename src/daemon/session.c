@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "front-end-thermo.h"
+#include "history.h"
 #include "session.h"
 
 #define LINE(s) s, strlen(s)
@@ -30,8 +31,22 @@ static Thermometer *thermometer(Session *s) {
         return s->front_end->front_end.manager->thermometer;
 }
 
+/* No more held ticks for it: the stream's go on live; HISTORY's END comes, and its next request. */
+static void end_replay(Session *s) {
+        bool end = s->replaying && s->replay_end;
+
+        s->replaying = false;
+        s->replay_subset = mfree(s->replay_subset);
+        if (end) {
+                reply(s, LINE("END\n"));
+                connection_release(&s->connection);
+        }
+}
+
 /* The stream is over (its count, a STOP, the end): the session stays subscribed while it has ALARMS. */
 static void end_stream(Session *s) {
+        if (!s->replay_end)
+                end_replay(s);
         s->stream = false;
         s->subset = mfree(s->subset);
         s->all = false;
@@ -45,7 +60,11 @@ static void unsubscribe(Session *s) {
         end_stream(s);
 }
 
+/* A session that still streams here lost its connection: QUIT, STOP and the server's own end unsubscribe
+ * first. */
 static void session_close(Session *s, const char *why) {
+        if (s->subscribed)
+                manager_keep_ticking(s->front_end->front_end.manager);
         unsubscribe(s);
         connection_close(&s->connection, why);
 }
@@ -86,16 +105,68 @@ int session_new(ThermoFrontEnd *fe, int fd, const PeerAddress *address, const Co
 Session *session_free(Session *s) {
         if (!s)
                 return NULL;
+        /* Still streaming: its connection broke (a reset, an error). */
+        if (s->subscribed)
+                manager_keep_ticking(s->front_end->front_end.manager);
         unsubscribe(s);
         thermometer_request_cancel(&s->front_end->observer, &s->get);
+        free(s->replay_subset);
         connection_done(&s->connection);
         free(s);
         return NULL;
 }
 
+/* A tick sent to a stream, held or live: with readings among its lines, it counts toward the end. */
+static void count_tick(Session *s, size_t readings) {
+        if (readings == 0 || s->remaining == 0)
+                return;
+        if (--s->remaining == 0) {
+                end_stream(s);
+                reply(s, LINE("END\n"));
+                if (s->eof && !s->subscribed)
+                        session_close(s, "closed by peer");
+        }
+}
+
+/* The held ticks after replay_after, oldest first, as fast as the client takes them: never more queued
+ * than its buffer holds, so that a replay of the whole history waits in the history, not in our memory.
+ * A tick that leaves the history before its turn is missing, as for a slow client. */
+static void replay(Session *s) {
+        Thermometer *t = thermometer(s);
+
+        while (s->replaying && !s->connection.finished && !s->connection.closing) {
+                History *h = thermometer_get_history(t);
+                size_t n, readings;
+                const char *lines;
+                uint64_t seq;
+
+                if (!h || !history_find_after(h, s->replay_after, &seq)) {
+                        end_replay(s);
+                        return;
+                }
+                n = thermo_front_end_format_held(s->front_end, s->replay_subset, s->n_replay_subset, s->replay_all, seq,
+                                &lines, &readings);
+                if (n > 0 && !connection_has_room(&s->connection, n)) {
+                        connection_notify_drained(&s->connection);
+                        return;
+                }
+                if (n > 0 && connection_write(&s->connection, lines, n, 0) < 0)
+                        return;
+                s->replay_after = seq;
+                if (!s->replay_end)
+                        count_tick(s, readings);
+        }
+}
+
+void session_drained(Session *s) {
+        assert(s);
+        replay(s);
+}
+
 void session_deliver(Session *s, const struct iovec *iov, size_t n_iov, size_t n, size_t readings, const char *alarms,
                 size_t n_alarms) {
-        bool delivered = false;
+        /* While held ticks go out first, a live one waits its turn in the history. */
+        bool live = s->stream && !(s->replaying && !s->replay_end), delivered = false;
 
         assert(s);
         assert(iov || n_iov == 0);
@@ -103,12 +174,12 @@ void session_deliver(Session *s, const struct iovec *iov, size_t n_iov, size_t n
 
         /* The thermometer never waits: a tick that does not fit in this client's buffer is skipped for this
          * client alone, all its lines together, and it sees a gap in the sequence numbers. */
-        if (s->stream && !connection_has_room(&s->connection, n)) {
+        if (live && !connection_has_room(&s->connection, n)) {
                 s->front_end->front_end.manager->skipped += readings;
                 if (!s->skipping_said)
                         manager_note_skipping(s->front_end->front_end.manager, &s->connection.peer);
                 s->skipping_said = true;
-        } else if (s->stream)
+        } else if (live)
                 delivered = connection_writev(&s->connection, iov, n_iov, 0) >= 0;
 
         /* A change of level is never skipped: past the high-water mark by the room of a request's replies.
@@ -120,14 +191,8 @@ void session_deliver(Session *s, const struct iovec *iov, size_t n_iov, size_t n
                 return;
         }
 
-        if (!delivered || readings == 0 || s->remaining == 0)
-                return;
-        if (--s->remaining == 0) {
-                end_stream(s);
-                reply(s, LINE("END\n"));
-                if (s->eof && !s->subscribed)
-                        session_close(s, "closed by peer");
-        }
+        if (delivered)
+                count_tick(s, readings);
 }
 
 /* The readings a GET asked for, from the default sensor's alone (unnamed, as thermo/1 always had it) to
@@ -183,24 +248,63 @@ static int find_sensors(Session *s, const char *line, const Request *req, int *i
         return 0;
 }
 
-static void handle_stream(Session *s, const char *line, const Request *req) {
+/* The sensors a request names, as a bit set of every sensor there is now (*ret NULL for none named): 0, or
+ * -ENOENT (ERR 404 said), or -ENOMEM (the connection aborted). */
+static int subset_of(Session *s, const char *line, const Request *req, uint64_t **ret) {
         size_t n = thermometer_get_n_sensors(thermometer(s));
         int indexes[PROTOCOL_NAMES_MAX];
-        uint64_t *subset = NULL;
+        uint64_t *subset;
 
         if (find_sensors(s, line, req, indexes) < 0)
-                return;
-        if (req->n_names > 0) {
-                subset = calloc((n + 63) / 64, sizeof(uint64_t));
-                if (!subset) {
+                return -ENOENT;
+        *ret = NULL;
+        if (req->n_names == 0)
+                return 0;
+        subset = calloc((n + 63) / 64, sizeof(uint64_t));
+        if (!subset) {
+                connection_abort(&s->connection, -ENOMEM);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < req->n_names; i++)
+                subset[indexes[i] / 64] |= UINT64_C(1) << (indexes[i] % 64);
+        *ret = subset;
+        return 0;
+}
+
+/* Held ticks after after= go out first, for the sensors of subset (a copy of its own: a STREAM's goes with
+ * a STOP), or of all; HISTORY's (end) with END after them, taking no request until then. */
+static void start_replay(Session *s, uint64_t after, const uint64_t *subset, bool all, bool end) {
+        size_t n = thermometer_get_n_sensors(thermometer(s));
+
+        end_replay(s);
+        if (subset) {
+                s->replay_subset = malloc((n + 63) / 64 * sizeof(uint64_t));
+                if (!s->replay_subset) {
                         connection_abort(&s->connection, -ENOMEM);
                         return;
                 }
-                for (size_t i = 0; i < req->n_names; i++)
-                        subset[indexes[i] / 64] |= UINT64_C(1) << (indexes[i] % 64);
+                memcpy(s->replay_subset, subset, (n + 63) / 64 * sizeof(uint64_t));
         }
+        s->n_replay_subset = (uint32_t) n;
+        s->replay_all = all;
+        s->replay_after = after;
+        s->replay_end = end;
+        s->replaying = true;
+        replay(s);
+        /* Not all of it fit: the requests after HISTORY wait for its END. */
+        if (s->replaying && end)
+                connection_hold(&s->connection);
+}
 
-        /* A second STREAM replaces the first: the sensors and the count. */
+static void handle_stream(Session *s, const char *line, const Request *req) {
+        size_t n = thermometer_get_n_sensors(thermometer(s));
+        uint64_t *subset;
+
+        if (subset_of(s, line, req, &subset) < 0)
+                return;
+
+        /* A second STREAM replaces the first: the sensors, the count and the held ticks. */
+        end_replay(s);
         free(s->subset);
         s->subset = subset;
         s->n_subset = (uint32_t) n;
@@ -211,6 +315,17 @@ static void handle_stream(Session *s, const char *line, const Request *req) {
         thermo_front_end_subscribe(s->front_end, s);
         /* A stream is what makes a client worth a line in the journal; a GET or a ping is not. */
         manager_announce_peer(s->front_end->front_end.manager, &s->connection.peer);
+        if (req->has_after)
+                start_replay(s, req->after, subset, req->all, false);
+}
+
+/* HISTORY: the held ticks (after after=), oldest first, then END. */
+static void handle_history(Session *s, const char *line, const Request *req) {
+        _cleanup_free_ uint64_t *subset = NULL;
+
+        if (subset_of(s, line, req, &subset) < 0)
+                return;
+        start_replay(s, req->has_after ? req->after : 0, subset, req->all, true);
 }
 
 /* LIMITS: each sensor asked for (every one, where none is), in SENSORS order, then END. */
@@ -311,6 +426,9 @@ void session_handle_line(Session *s, const char *line, size_t n) {
         case REQUEST_ALARMS:
                 handle_alarms(s);
                 break;
+        case REQUEST_HISTORY:
+                handle_history(s, line, &req);
+                break;
         case REQUEST_PING:
                 reply(s, LINE("PONG\n"));
                 break;
@@ -320,6 +438,7 @@ void session_handle_line(Session *s, const char *line, size_t n) {
                 reply(s, text, k);
                 break;
         case REQUEST_QUIT:
+                unsubscribe(s);
                 reply(s, LINE("BYE\n"));
                 session_close(s, "QUIT");
                 break;
@@ -360,6 +479,7 @@ void session_handle_eof(Session *s) {
 void session_shutdown(Session *s) {
         assert(s);
 
+        unsubscribe(s);
         reply(s, LINE("BYE\n"));
         session_close(s, "server stopping");
 }

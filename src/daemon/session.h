@@ -20,6 +20,9 @@ struct Session {
         uint64_t *subset;       /* STREAM <name>...: a bit for each sensor streamed; NULL otherwise */
         uint32_t n_subset;      /* the sensors there were then: the bits subset has (a rescan adds more) */
         uint32_t remaining;     /* readings before END; 0 streams without end */
+        uint64_t *replay_subset; /* the sensors of the held ticks it is sent: as subset is, for its own */
+        uint32_t n_replay_subset;
+        uint64_t replay_after;  /* the seq of the last held tick sent: the next is the first after it */
         ThermometerRequest get; /* a GET that waits for the next tick */
         bool subscribed:1;      /* on the front end's list: it streams, or has ALARMS, or both */
         bool stream:1;          /* STREAM */
@@ -28,6 +31,9 @@ struct Session {
         bool get_named:1;       /* that GET named its sensor: its reply does too */
         bool eof:1;             /* the peer sent all it will send */
         bool skipping_said:1;   /* readings were skipped for it, and the log said so */
+        bool replaying:1;       /* held ticks go out: before the live ones (STREAM after=), or alone (HISTORY) */
+        bool replay_all:1;      /* every sensor's, by name */
+        bool replay_end:1;      /* HISTORY: END after the last, and requests taken again */
 };
 
 /* Greets the peer; on failure fd is closed. */
@@ -44,9 +50,14 @@ void session_handle_eof(Session *s);
  * its replies: ERR 408, and the connection closes. */
 void session_expire(Session *s, ConnectionExpiry why);
 
+/* Whether a bit set of n sensors (STREAM <name>...) has sensor i. */
+static inline bool subset_has(const uint64_t *subset, size_t n, size_t i) {
+        return subset && i < n && (subset[i / 64] & (UINT64_C(1) << (i % 64)));
+}
+
 /* Whether a session streams sensor i by name. */
 static inline bool session_streams(const Session *s, size_t i) {
-        return s->subset && i < s->n_subset && (s->subset[i / 64] & (UINT64_C(1) << (i % 64)));
+        return subset_has(s->subset, s->n_subset, i);
 }
 
 /* One tick's lines for a subscribed session: for its stream, n bytes in all, of which readings are
@@ -56,6 +67,8 @@ void session_deliver(Session *s, const struct iovec *iov, size_t n_iov, size_t n
                 size_t n_alarms);
 /* A tick has come, for a GET that waits. */
 void session_answer_get(Session *s, const Reading *readings);
+/* The client has taken what was queued: the held ticks it is sent go on. */
+void session_drained(Session *s);
 
 /* The server stops: BYE, then close. */
 void session_shutdown(Session *s);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "history.h"
 #include "log.h"
 #include "parse.h"
 #include "sensor-reader.h"
@@ -48,6 +49,7 @@ struct Thermometer {
         uint64_t window_start;  /* the ticks of a window of TICK_WINDOW, and how many of them came late */
         unsigned window_ticks, window_late;
         bool waiting;           /* a tick waits for slow sensors to answer */
+        History *history;       /* the ticks of the last --history span, NULL until it is set */
 
         ThermometerObserver *observers;
         size_t n_active;
@@ -143,6 +145,7 @@ Thermometer *thermometer_unref(Thermometer *t) {
         if (thermometer_singleton == t)
                 thermometer_singleton = NULL;
         free_sensors(t);
+        history_free(t->history);
         sd_event_source_disable_unref(t->timer);
         sd_event_source_disable_unref(t->wait_timer);
         sd_event_unref(t->event);
@@ -308,6 +311,10 @@ static void take_tick(Thermometer *t) {
                 take_level(&t->slots[i], &t->readings[i]);
         }
         t->taken = now_monotonic(t);
+        /* Held as it goes out. A tick with no reading at all has no seq of its own (its lines name none):
+         * there is nothing to resume after it. */
+        if (any && t->history)
+                history_add(t->history, t->taken, t->readings, t->n_sensors);
 
         for (ThermometerObserver *o = t->observers; o; o = t->dispatch_next) {
                 t->dispatch_next = o->observers_next;
@@ -474,7 +481,8 @@ static int grow(Thermometer *t) {
         if (!readings)
                 return -ENOMEM;
         t->readings = readings;
-        return 0;
+        /* The history's room widens with it: its ticks have no reading of the new one. */
+        return t->history ? history_resize(t->history, t->n_sensors + 1) : 0;
 }
 
 int thermometer_update_sensors(Thermometer *t, Sensor **sensors, size_t n, ThermometerUpdate *ret) {
@@ -553,6 +561,29 @@ void thermometer_set_interval(Thermometer *t, uint64_t usec) {
         assert(t);
         assert(usec > 0);
         t->interval = usec;
+}
+
+int thermometer_set_history(Thermometer *t, uint64_t span_usec) {
+        History *h;
+        int r;
+
+        assert(t);
+
+        r = history_new(span_usec, t->interval, t->n_sensors, &h);
+        if (r < 0)
+                return r;
+        history_free(t->history);
+        t->history = h;
+        return 0;
+}
+
+History *thermometer_get_history(Thermometer *t) {
+        assert(t);
+
+        /* What is older than the span goes also while no tick comes to push it out. */
+        if (t->history)
+                history_expire(t->history, now_monotonic(t));
+        return t->history;
 }
 
 uint64_t thermometer_get_interval(Thermometer *t) {

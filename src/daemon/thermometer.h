@@ -16,6 +16,7 @@
  * as unavailable when it is not: never an old value as a new one, and never a wait for it. */
 typedef struct Thermometer Thermometer;
 typedef struct ThermometerObserver ThermometerObserver;
+typedef struct History History;
 typedef struct ThermometerRequest ThermometerRequest;
 
 /* One tick: a reading per sensor, in sensor order (the default sensor first). */
@@ -66,6 +67,11 @@ typedef struct ThermometerUpdate {
  * failure, some of the changes may be made, and ret says which. */
 int thermometer_update_sensors(Thermometer *t, Sensor **sensors, size_t n, ThermometerUpdate *ret);
 void thermometer_set_interval(Thermometer *t, uint64_t usec);
+/* Keeps the ticks of the last span_usec (0: none) from now on, for sensors and the interval as they are:
+ * after thermometer_set_interval() and the first thermometer_update_sensors(). */
+int thermometer_set_history(Thermometer *t, uint64_t span_usec);
+/* The ticks held, or NULL before thermometer_set_history(). */
+History *thermometer_get_history(Thermometer *t);
 uint64_t thermometer_get_interval(Thermometer *t);
 size_t thermometer_get_n_sensors(Thermometer *t);
 const Sensor *thermometer_get_sensor(Thermometer *t, size_t i);

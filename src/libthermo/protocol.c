@@ -22,7 +22,7 @@ static const struct {
 } commands[] = {
         { "GET", REQUEST_GET },   { "STREAM", REQUEST_STREAM }, { "STOP", REQUEST_STOP },       { "PING", REQUEST_PING },
         { "INFO", REQUEST_INFO }, { "QUIT", REQUEST_QUIT },     { "SENSORS", REQUEST_SENSORS },
-        { "LIMITS", REQUEST_LIMITS }, { "ALARMS", REQUEST_ALARMS },
+        { "LIMITS", REQUEST_LIMITS }, { "ALARMS", REQUEST_ALARMS }, { "HISTORY", REQUEST_HISTORY },
 };
 
 static bool is_lower(char c) {
@@ -62,8 +62,23 @@ bool protocol_name_is_valid(const char *s, size_t n) {
         return true;
 }
 
-/* The arguments of GET and STREAM: "STREAM [count] <name>..." or "STREAM [count] *", "GET [<name>|*]". A
- * word that starts with a digit or a sign is a count; one that starts with a letter, a name. */
+/* "after=<seq>" (the keyword in any case, as commands are), 0 to 2^64-1: 1, 0 for a word that is none,
+ * -EBADMSG for a bad number. */
+static int parse_after(const char *w, size_t n, uint64_t *ret) {
+        char seq[24];
+
+        if (n < 6 || strncasecmp(w, "after=", 6) != 0)
+                return 0;
+        if (n - 6 >= sizeof(seq) || n == 6 || !is_digit(w[6]))
+                return -EBADMSG;
+        memcpy(seq, w + 6, n - 6);
+        seq[n - 6] = '\0';
+        return parse_uint64(seq, 0, UINT64_MAX, ret) < 0 ? -EBADMSG : 1;
+}
+
+/* The arguments of GET, STREAM and HISTORY: "STREAM [count] [after=<seq>] <name>..." or with "*",
+ * "HISTORY [after=<seq>] [<name>...|*]", "GET [<name>|*]". A word that starts with a digit or a sign is a
+ * count; "after=" the seq to resume after; one that starts with a letter, a name. */
 static int parse_arguments(const char *line, RequestName *words, size_t n_words, Request *req, const char **ret_error) {
         size_t i = 0;
 
@@ -85,6 +100,16 @@ static int parse_arguments(const char *line, RequestName *words, size_t n_words,
                 req->count = (uint32_t) v;
                 i++;
         }
+        if (IN_SET((int) req->type, REQUEST_STREAM, REQUEST_HISTORY) && i < n_words) {
+                int r = parse_after(line + words[i].at, words[i].length, &req->after);
+
+                if (r < 0) {
+                        *ret_error = "invalid after";
+                        return -EBADMSG;
+                }
+                req->has_after = r > 0;
+                i += r > 0;
+        }
         if (req->type == REQUEST_GET && n_words > 1) {
                 *ret_error = "unexpected argument";
                 return -EBADMSG;
@@ -92,12 +117,14 @@ static int parse_arguments(const char *line, RequestName *words, size_t n_words,
 
         for (; i < n_words; i++) {
                 const char *w = line + words[i].at;
+                uint64_t after;
 
                 if (words[i].length == 1 && w[0] == '*') {
                         req->all = true;
                         continue;
                 }
-                if (!is_lower(w[0]) && !(w[0] >= 'A' && w[0] <= 'Z')) {
+                /* after= comes before the names, once: anywhere else it is out of place. */
+                if ((!is_lower(w[0]) && !(w[0] >= 'A' && w[0] <= 'Z')) || parse_after(w, words[i].length, &after) != 0) {
                         *ret_error = "unexpected argument";
                         return -EBADMSG;
                 }
@@ -161,7 +188,7 @@ int protocol_parse_request(const char *line, size_t n, Request *ret, const char 
         }
         ret->type = commands[k].type;
 
-        if (n_words > 1 && !IN_SET((int) ret->type, REQUEST_GET, REQUEST_STREAM, REQUEST_LIMITS)) {
+        if (n_words > 1 && !IN_SET((int) ret->type, REQUEST_GET, REQUEST_STREAM, REQUEST_LIMITS, REQUEST_HISTORY)) {
                 *ret_error = "unexpected argument";
                 return -EBADMSG;
         }
@@ -252,9 +279,9 @@ size_t protocol_format_info(char *buf, size_t size, const ServerInfo *info) {
 
         k = snprintf(buf, size,
                         "INFO server=%s version=%s sensor=%s interval_ms=%" PRIu64 " clients=%" PRIu64
-                        " uptime_s=%" PRIu64 " sensors=%" PRIu64 " host=%s\n",
+                        " uptime_s=%" PRIu64 " sensors=%" PRIu64 " host=%s oldest_seq=%" PRIu64 " newest_seq=%" PRIu64 "\n",
                         info->server, info->version, info->sensor, info->interval_ms, info->clients,
-                        info->uptime_s, info->sensors, info->host);
+                        info->uptime_s, info->sensors, info->host, info->oldest_seq, info->newest_seq);
         return MIN((size_t) k, size - 1);
 }
 

@@ -13,7 +13,7 @@
 #define PROTOCOL_LINE_MAX LINE_MAX_BYTES /* a request line, terminator included */
 #define PROTOCOL_REPLY_MAX 256    /* the longest line a server sends, but HELLO and INFO */
 #define PROTOCOL_HOST_MAX 64      /* the host= of HELLO and INFO: a host name, as gethostname() gives it */
-#define PROTOCOL_HELLO_MAX 384    /* HELLO and INFO: a source, a host and the rest */
+#define PROTOCOL_HELLO_MAX 512    /* HELLO and INFO: a source, a host and the rest */
 #define PROTOCOL_COUNT_MAX UINT32_MAX
 /* The largest |celsius| a reading may have: far past any thermometer, and small enough that a client's
  * arithmetic on it (units, sums, scales) never overflows. */
@@ -34,6 +34,7 @@ typedef enum RequestType {
         REQUEST_SENSORS,
         REQUEST_LIMITS,
         REQUEST_ALARMS,
+        REQUEST_HISTORY,
 } RequestType;
 
 /* A sensor name in a request line: where it starts, and its length. */
@@ -45,9 +46,11 @@ typedef struct RequestName {
 typedef struct Request {
         RequestType type;
         uint32_t count;         /* STREAM: readings before END, 0 for no end */
-        bool all;               /* GET, STREAM, LIMITS: "*", every sensor */
-        size_t n_names;         /* GET, STREAM, LIMITS: the sensors named; none is the default sensor (for
-                                 * LIMITS, every sensor) */
+        bool has_after;         /* STREAM, HISTORY: after=<seq>, the held ticks after it first */
+        uint64_t after;
+        bool all;               /* GET, STREAM, LIMITS, HISTORY: "*", every sensor */
+        size_t n_names;         /* GET, STREAM, LIMITS, HISTORY: the sensors named; none is the default
+                                 * sensor (for LIMITS, every sensor) */
         RequestName names[PROTOCOL_NAMES_MAX];
 } Request;
 
@@ -88,6 +91,8 @@ typedef struct ServerInfo {
         uint64_t clients;
         uint64_t uptime_s;
         const char *host;       /* the machine's name, as protocol_host() makes it */
+        uint64_t oldest_seq;    /* INFO: the first and last tick held, 0 when none is */
+        uint64_t newest_seq;
 } ServerInfo;
 
 /* The machine's name as host= gives it: of its host name, what fits in a word of the protocol and in an

@@ -363,7 +363,7 @@ bool server_link_tick(ServerLink *l, uint64_t seq, TickNews *ret_news) {
         /* A gap after a sensor was unavailable is the ticks it missed: said already. Compared without
          * adding to seq, which may be anywhere up to 2^64 - 1. */
         if (new_tick && l->last_seq > 0 && seq > l->last_seq && seq - l->last_seq > 1 && !l->unavailable)
-                news = (TickNews) { .missed_first = l->last_seq + 1, .missed_last = seq - 1 };
+                news = (TickNews) { .missed_first = l->last_seq + 1, .missed_last = seq - 1, .away = l->connected_anew };
         else if (new_tick && l->last_seq > 0 && (seq < l->last_seq || (l->connected_anew && seq <= l->last_seq)))
                 news = (TickNews) { .restarted = seq };
         l->last_seq = seq;
@@ -385,8 +385,9 @@ const char *tick_news_format(const TickNews *news, char *buf, size_t size) {
                 return buf;
         }
         n = news->missed_last - news->missed_first + 1;
-        snprintf(buf, size, "Missed %" PRIu64 " reading%s (#%" PRIu64 " to #%" PRIu64 "): they were skipped for us.",
-                        n, n == 1 ? "" : "s", news->missed_first, news->missed_last);
+        snprintf(buf, size, "Missed %" PRIu64 " reading%s (#%" PRIu64 " to #%" PRIu64 "): %s.", n, n == 1 ? "" : "s",
+                        news->missed_first, news->missed_last,
+                        news->away ? "taken while we were away, and held no more" : "they were skipped for us");
         return buf;
 }
 

@@ -71,14 +71,15 @@ void server_link_close(ServerLink *l);
 typedef struct TickNews {
         uint64_t missed_first, missed_last;
         uint64_t restarted;
+        bool away;              /* the ticks missed were while we were away: the server held them no more */
 } TickNews;
 
 static inline bool tick_news_any(const TickNews *news) {
         return news->missed_first > 0 || news->restarted > 0;
 }
 
-/* "Missed 2 readings (#3 to #4): they were skipped for us." or "Readings are numbered from #1 again: the
- * server restarted.", for the owner's log. Returns buf. */
+/* "Missed 2 readings (#3 to #4): they were skipped for us.", "...while we were away: ...", or "Readings are
+ * numbered from #1 again: the server restarted.", for the owner's log. Returns buf. */
 const char *tick_news_format(const TickNews *news, char *buf, size_t size);
 
 /* A reading's tick number: whether it starts a new tick, and (ret_news) what it tells, once. */

@@ -200,6 +200,7 @@ static void test_format_hello_info_error(void **state) {
         ServerInfo info = {
                 .server = "thermo-server", .version = "0.1.0", .sensor = "simulated",
                 .interval_ms = 1000, .clients = 3, .uptime_s = 42, .sensors = 1, .host = "pi.example.net",
+                .oldest_seq = 17, .newest_seq = 616,
         };
         char buf[PROTOCOL_HELLO_MAX];
 
@@ -208,7 +209,7 @@ static void test_format_hello_info_error(void **state) {
                                  "host=pi.example.net\n");
         protocol_format_info(buf, sizeof(buf), &info);
         assert_string_equal(buf, "INFO server=thermo-server version=0.1.0 sensor=simulated interval_ms=1000 "
-                                 "clients=3 uptime_s=42 sensors=1 host=pi.example.net\n");
+                                 "clients=3 uptime_s=42 sensors=1 host=pi.example.net oldest_seq=17 newest_seq=616\n");
         protocol_format_error(buf, sizeof(buf), 400, "unknown command");
         assert_string_equal(buf, "ERR 400 unknown command\n");
 }
@@ -235,6 +236,44 @@ static void test_limits_and_alarms_requests(void **state) {
         assert_bad_request("ALARMS cpu", 10, "unexpected argument");
         assert_bad_request("LIMITS 5", 8, "unexpected argument");
         assert_bad_request("LIMITS * cpu", 12, "unexpected argument");
+}
+
+static void test_history_and_after_requests(void **state) {
+        const char *error = NULL;
+        Request req;
+
+        assert_int_equal(parse("STREAM 10 after=42 cpu room", &req, &error), 0);
+        assert_int_equal(req.type, REQUEST_STREAM);
+        assert_int_equal(req.count, 10);
+        assert_true(req.has_after);
+        assert_int_equal(req.after, 42);
+        assert_int_equal(req.n_names, 2);
+        assert_int_equal(parse("stream AFTER=18446744073709551615 *", &req, &error), 0);
+        assert_int_equal(req.after, UINT64_MAX);
+        assert_true(req.all);
+        assert_int_equal(parse("STREAM after=0", &req, &error), 0);
+        assert_true(req.has_after);
+        assert_int_equal(req.after, 0);
+        assert_int_equal(parse("STREAM 3", &req, &error), 0);
+        assert_false(req.has_after);
+
+        assert_int_equal(parse("HISTORY", &req, &error), 0);
+        assert_int_equal(req.type, REQUEST_HISTORY);
+        assert_false(req.has_after);
+        assert_int_equal(parse("history after=7 *", &req, &error), 0);
+        assert_true(req.has_after);
+        assert_int_equal(req.after, 7);
+        assert_true(req.all);
+
+        assert_bad_request("STREAM after=18446744073709551616", 33, "invalid after");
+        assert_bad_request("STREAM after=", 13, "invalid after");
+        assert_bad_request("STREAM after=-1", 15, "invalid after");
+        assert_bad_request("STREAM after=x", 14, "invalid after");
+        assert_bad_request("STREAM cpu after=5", 18, "unexpected argument");
+        assert_bad_request("STREAM after=5 after=6", 22, "unexpected argument");
+        assert_bad_request("STREAM after=5 10", 17, "unexpected argument");
+        assert_bad_request("HISTORY 10", 10, "unexpected argument");
+        assert_bad_request("GET after=5", 11, "unexpected argument");
 }
 
 static void test_format_and_parse_limit_and_alarm(void **state) {
@@ -356,6 +395,7 @@ int main(void) {
                 cmocka_unit_test(test_format_hello_info_error),
                 cmocka_unit_test(test_parse_replies),
                 cmocka_unit_test(test_limits_and_alarms_requests),
+                cmocka_unit_test(test_history_and_after_requests),
                 cmocka_unit_test(test_format_and_parse_limit_and_alarm),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,6 +27,7 @@ static void test_defaults(void **state) {
         assert_int_equal(o.max_clients_per_address, 3840);
         assert_int_equal(o.buffer_size, 65536);
         assert_int_equal(o.exit_idle, 60 * 1000 * 1000);
+        assert_int_equal(o.history, 600 * 1000 * 1000ULL);
         assert_int_equal(o.n_sensors, 0);
         assert_false(o.list_sensors);
         assert_true(o.legend);
@@ -110,6 +111,15 @@ static void test_invalid_values_are_usage_errors(void **state) {
         assert_int_equal(PARSE(&o, "--interval", "0"), -EINVAL);
         assert_int_equal(PARSE(&o, "--interval", "25h"), -EINVAL);
         assert_int_equal(PARSE(&o, "--interval", "fast"), -EINVAL);
+        assert_int_equal(PARSE(&o, "--history", "8d"), -EINVAL);
+        assert_int_equal(PARSE(&o, "--history", "long"), -EINVAL);
+        /* A million ticks at most: a week at a second is 604,800; at 100ms, six million. */
+        assert_int_equal(PARSE(&o, "--history", "7d"), 1);
+        server_options_done(&o);
+        assert_int_equal(PARSE(&o, "--history", "7d", "--interval", "100ms"), -EINVAL);
+        assert_int_equal(PARSE(&o, "--history", "0", "--interval", "1ms"), 1);
+        assert_int_equal(o.history, 0);
+        server_options_done(&o);
         assert_int_equal(PARSE(&o, "--max-clients", "0"), -EINVAL);
         assert_int_equal(PARSE(&o, "--max-clients", "-3"), -EINVAL);
         assert_int_equal(PARSE(&o, "--buffer-size", "10"), -EINVAL);

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <string.h>
+
+#include "history.h"
+#include "sensor.h"
+
+/* What a sensor's cell holds besides millidegrees, which a reading's bounds keep far from both. */
+#define CELL_FAILED INT32_MIN
+#define CELL_ABSENT (INT32_MIN + 1)
+
+typedef struct Row {
+        uint64_t seq;
+        uint64_t time_ms;       /* CLOCK_REALTIME, as the tick's lines say it */
+        uint64_t taken;         /* CLOCK_MONOTONIC, for the span */
+        int32_t cells[];        /* width of them */
+} Row;
+
+struct History {
+        uint64_t span;
+        uint8_t *rows;          /* capacity rows of row_size bytes, a ring: the oldest at first */
+        size_t row_size, width;
+        size_t capacity, first, n;
+};
+
+static Row *row(const History *h, size_t i) {
+        return (Row *) (h->rows + ((h->first + i) % h->capacity) * h->row_size);
+}
+
+static int allocate(History *h, size_t width) {
+        size_t row_size = sizeof(Row) + width * sizeof(int32_t);
+        uint8_t *rows;
+
+        if (h->capacity == 0)
+                return 0;
+        rows = calloc(h->capacity, row_size);
+        if (!rows)
+                return -ENOMEM;
+        /* What is held, in order from the first slot, each row widened with the sensors it did not have. */
+        for (size_t i = 0; i < h->n; i++) {
+                Row *from = row(h, i), *to = (Row *) (rows + i * row_size);
+
+                memcpy(to, from, h->row_size);
+                for (size_t k = h->width; k < width; k++)
+                        to->cells[k] = CELL_ABSENT;
+        }
+        free(h->rows);
+        h->rows = rows;
+        h->row_size = row_size;
+        h->width = width;
+        h->first = 0;
+        return 0;
+}
+
+int history_new(uint64_t span_usec, uint64_t interval_usec, size_t n_sensors, History **ret) {
+        _cleanup_(history_freep) History *h = NULL;
+        int r;
+
+        assert(interval_usec > 0);
+        assert(ret);
+
+        h = calloc(1, sizeof(*h));
+        if (!h)
+                return -ENOMEM;
+        h->span = span_usec;
+        /* A tick at each end of the span. */
+        h->capacity = span_usec == 0 ? 0 : (size_t) (span_usec / interval_usec) + 1;
+        r = allocate(h, n_sensors);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(h);
+        return 0;
+}
+
+History *history_free(History *h) {
+        if (!h)
+                return NULL;
+        free(h->rows);
+        free(h);
+        return NULL;
+}
+
+int history_resize(History *h, size_t n_sensors) {
+        assert(h);
+
+        if (n_sensors <= h->width)
+                return 0;
+        return allocate(h, n_sensors);
+}
+
+void history_expire(History *h, uint64_t now_usec) {
+        assert(h);
+
+        while (h->n > 0 && now_usec - row(h, 0)->taken > h->span) {
+                h->first = (h->first + 1) % h->capacity;
+                h->n--;
+        }
+}
+
+void history_add(History *h, uint64_t now_usec, const Reading *readings, size_t n) {
+        Row *r;
+
+        assert(h);
+        assert(readings || n == 0);
+        assert(n <= h->width || h->capacity == 0);
+
+        if (h->capacity == 0)
+                return;
+        history_expire(h, now_usec);
+        if (h->n == h->capacity) {
+                h->first = (h->first + 1) % h->capacity;
+                h->n--;
+        }
+        r = row(h, h->n++);
+        r->seq = readings[0].seq;
+        r->time_ms = readings[0].time_ms;
+        r->taken = now_usec;
+        for (size_t i = 0; i < h->width; i++)
+                if (i >= n)
+                        r->cells[i] = CELL_ABSENT;
+                else if (readings[i].error < 0)
+                        r->cells[i] = CELL_FAILED;
+                else
+                        /* A reading is within SENSOR_MILLIDEGREES_MIN and _MAX (sensor.h): it fits. */
+                        r->cells[i] = (int32_t) MAX(MIN(readings[i].millicelsius, (int64_t) SENSOR_MILLIDEGREES_MAX),
+                                                    (int64_t) SENSOR_MILLIDEGREES_MIN);
+}
+
+void history_bounds(const History *h, uint64_t *ret_oldest, uint64_t *ret_newest) {
+        assert(h);
+        assert(ret_oldest);
+        assert(ret_newest);
+
+        *ret_oldest = h->n > 0 ? row(h, 0)->seq : 0;
+        *ret_newest = h->n > 0 ? row(h, h->n - 1)->seq : 0;
+}
+
+/* The index of the first row with a seq greater than after (h->n where none is): seqs only grow. */
+static size_t first_after(const History *h, uint64_t after) {
+        size_t lo = 0, hi = h->n;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (row(h, mid)->seq <= after)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+bool history_find_after(const History *h, uint64_t after, uint64_t *ret_seq) {
+        size_t i;
+
+        assert(h);
+        assert(ret_seq);
+
+        i = first_after(h, after);
+        if (i >= h->n)
+                return false;
+        *ret_seq = row(h, i)->seq;
+        return true;
+}
+
+int history_reading(const History *h, uint64_t seq, size_t sensor, Reading *ret) {
+        const Row *r;
+        size_t i;
+
+        assert(h);
+        assert(ret);
+
+        i = seq == 0 ? h->n : first_after(h, seq - 1);
+        if (i >= h->n || row(h, i)->seq != seq)
+                return -ENOENT;
+        r = row(h, i);
+        if (sensor >= h->width || r->cells[sensor] == CELL_ABSENT)
+                return -ENXIO;
+        *ret = (Reading) {
+                .seq = r->seq,
+                .time_ms = r->time_ms,
+                .millicelsius = r->cells[sensor] == CELL_FAILED ? 0 : r->cells[sensor],
+                .error = r->cells[sensor] == CELL_FAILED ? -ENODATA : 0,
+        };
+        return 0;
+}
+
+size_t history_memory(const History *h) {
+        assert(h);
+        return sizeof(*h) + h->capacity * h->row_size;
+}

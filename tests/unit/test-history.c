@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "history.h"
+
+#define USEC 1000000ULL
+
+static void add(History *h, uint64_t seq, uint64_t now, const int64_t *values, size_t n) {
+        Reading r[8] = {};
+
+        for (size_t i = 0; i < n; i++) {
+                r[i] = (Reading) { .seq = seq, .time_ms = 1700000000000 + seq * 1000, .millicelsius = values[i] };
+                if (values[i] == INT64_MIN)
+                        r[i].error = -EIO;
+        }
+        history_add(h, now, r, n);
+}
+
+static void assert_reading(History *h, uint64_t seq, size_t sensor, int64_t value) {
+        Reading r;
+
+        assert_int_equal(history_reading(h, seq, sensor, &r), 0);
+        assert_int_equal(r.seq, seq);
+        assert_int_equal(r.time_ms, 1700000000000 + seq * 1000);
+        if (value == INT64_MIN)
+                assert_int_equal(r.error, -ENODATA);
+        else {
+                assert_int_equal(r.error, 0);
+                assert_int_equal(r.millicelsius, value);
+        }
+}
+
+static void test_ticks_in_order_found_after_a_seq(void **state) {
+        History *h = NULL;
+        uint64_t oldest, newest, seq;
+
+        assert_int_equal(history_new(10 * USEC, USEC, 2, &h), 0);
+        history_bounds(h, &oldest, &newest);
+        assert_int_equal(oldest, 0);
+        assert_int_equal(newest, 0);
+        assert_false(history_find_after(h, 0, &seq));
+
+        add(h, 5, 100 * USEC, (int64_t[]) { 21000, -5250 }, 2);
+        add(h, 6, 101 * USEC, (int64_t[]) { 21125, INT64_MIN }, 2);
+        add(h, 9, 102 * USEC, (int64_t[]) { -273000, 999999 }, 2); /* seqs skipped by on-demand-free gaps */
+        history_bounds(h, &oldest, &newest);
+        assert_int_equal(oldest, 5);
+        assert_int_equal(newest, 9);
+
+        assert_true(history_find_after(h, 0, &seq));
+        assert_int_equal(seq, 5);
+        assert_true(history_find_after(h, 5, &seq));
+        assert_int_equal(seq, 6);
+        assert_true(history_find_after(h, 7, &seq));
+        assert_int_equal(seq, 9);
+        assert_false(history_find_after(h, 9, &seq));
+        assert_false(history_find_after(h, UINT64_MAX, &seq));
+
+        assert_reading(h, 5, 0, 21000);
+        assert_reading(h, 5, 1, -5250);
+        assert_reading(h, 6, 1, INT64_MIN);
+        assert_reading(h, 9, 0, -273000);
+        assert_reading(h, 9, 1, 999999);
+        {
+                Reading r;
+
+                assert_int_equal(history_reading(h, 7, 0, &r), -ENOENT);
+                assert_int_equal(history_reading(h, 0, 0, &r), -ENOENT);
+                assert_int_equal(history_reading(h, 5, 2, &r), -ENXIO);
+        }
+        history_free(h);
+}
+
+static void test_the_span_and_the_room_bound_it(void **state) {
+        History *h = NULL;
+        uint64_t oldest, newest;
+
+        /* 10 s at 1 s: 11 ticks. */
+        assert_int_equal(history_new(10 * USEC, USEC, 1, &h), 0);
+        for (uint64_t seq = 1; seq <= 30; seq++)
+                add(h, seq, seq * USEC, (int64_t[]) { (int64_t) seq }, 1);
+        history_bounds(h, &oldest, &newest);
+        assert_int_equal(oldest, 20);
+        assert_int_equal(newest, 30);
+
+        /* Ticks on demand, ten a second: the room, not the span, bounds them. */
+        for (uint64_t seq = 31; seq <= 60; seq++)
+                add(h, seq, 30 * USEC + (seq - 30) * USEC / 10, (int64_t[]) { (int64_t) seq }, 1);
+        history_bounds(h, &oldest, &newest);
+        assert_int_equal(oldest, 50);
+        assert_int_equal(newest, 60);
+
+        /* Nothing added for long: what is older than the span goes all the same. */
+        history_expire(h, 50 * USEC);
+        history_bounds(h, &oldest, &newest);
+        assert_int_equal(oldest, 0);
+        assert_int_equal(newest, 0);
+        history_free(h);
+
+        /* Off: nothing held, ever. */
+        assert_int_equal(history_new(0, USEC, 3, &h), 0);
+        add(h, 1, USEC, (int64_t[]) { 1, 2, 3 }, 3);
+        history_bounds(h, &oldest, &newest);
+        assert_int_equal(newest, 0);
+        assert_int_equal(history_resize(h, 5), 0);
+        history_free(h);
+}
+
+static void test_a_rescan_widens_what_is_held(void **state) {
+        History *h = NULL;
+        Reading r;
+
+        assert_int_equal(history_new(100 * USEC, USEC, 1, &h), 0);
+        /* Wrapped once, so that the ring's first slot is not its oldest. */
+        for (uint64_t seq = 1; seq <= 150; seq++)
+                add(h, seq, seq * USEC / 2, (int64_t[]) { (int64_t) seq * 10 }, 1);
+        assert_int_equal(history_resize(h, 3), 0);
+        assert_reading(h, 50, 0, 500);
+        assert_reading(h, 150, 0, 1500);
+        assert_int_equal(history_reading(h, 150, 1, &r), -ENXIO);
+        add(h, 151, 76 * USEC, (int64_t[]) { 1510, 1, INT64_MIN }, 3);
+        assert_reading(h, 151, 1, 1);
+        assert_reading(h, 151, 2, INT64_MIN);
+        assert_int_equal(history_reading(h, 149, 2, &r), -ENXIO);
+        history_free(h);
+}
+
+/* 20 sensors, 10 minutes at 100 ms: 120,000 readings, in at most 2 MiB, and at most 16 bytes a reading. */
+static void test_a_full_history_is_compact(void **state) {
+        History *h = NULL;
+        int64_t values[8] = {};
+
+        assert_int_equal(history_new(600 * USEC, USEC / 10, 20, &h), 0);
+        for (uint64_t seq = 1; seq <= 7000; seq++)
+                add(h, seq, seq * USEC / 10, values, 8);
+        assert_true(history_memory(h) <= 2 * 1024 * 1024);
+        assert_true(history_memory(h) <= 16 * 20 * 6001);
+        history_free(h);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_ticks_in_order_found_after_a_seq),
+                cmocka_unit_test(test_the_span_and_the_room_bound_it),
+                cmocka_unit_test(test_a_rescan_widens_what_is_held),
+                cmocka_unit_test(test_a_full_history_is_compact),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
