@@ -59,6 +59,8 @@ struct Host {
         bool listing;                   /* SENSOR lines until END */
         Answer answer;                  /* what comes after the listing, before the stream */
         unsigned limits_asked;          /* LIMITS of sensors a rescan added, not answered yet */
+        uint64_t last_seq;              /* the newest tick taken: back on the server, what came after it */
+        bool resuming;                  /* asked STREAM after=: a server that keeps no history says ERR 400 */
         bool server_up;
         bool status_pending;            /* the host's availability */
         bool stopping;
@@ -382,9 +384,24 @@ static int take_name(Host *h, const char *said) {
         return r;
 }
 
+/* STREAM *, after the newest tick taken where there was one: the server's history has what came while we
+ * were away, oldest first, and it is published before the live readings. */
+static int send_stream(Host *h) {
+        char request[64];
+        int k;
+
+        h->resuming = h->last_seq > 0;
+        if (h->resuming)
+                k = snprintf(request, sizeof(request), "STREAM after=%" PRIu64 " *\n", h->last_seq);
+        else
+                k = snprintf(request, sizeof(request), "STREAM *\n");
+        log_debug("Sent to %s: %.*s", server_link_get_destination(h->link), k - 1, request);
+        return server_link_send(h->link, request, (size_t) k);
+}
+
 static void on_greeted(ServerLink *l, const Reply *hello) {
         Host *h = server_link_get_userdata(l);
-        static const char request[] = "SENSORS\nLIMITS\nALARMS\nSTREAM *\n";
+        static const char request[] = "SENSORS\nLIMITS\nALARMS\n";
         int r;
 
         log_info("Connected to %s: %s", server_link_get_destination(l), hello->text);
@@ -406,8 +423,10 @@ static void on_greeted(ServerLink *l, const Reply *hello) {
         h->n_listed = 0;
         /* Streaming: an interval between readings is no silence. */
         server_link_set_silence(l, server_link_stream_silence(l, h->options->timeout));
-        log_debug("Sent to %s: SENSORS, LIMITS, ALARMS, STREAM *", server_link_get_destination(l));
+        log_debug("Sent to %s: SENSORS, LIMITS, ALARMS", server_link_get_destination(l));
         r = server_link_send(l, request, strlen(request));
+        if (r >= 0)
+                r = send_stream(h);
         if (r < 0)
                 server_link_fail(l, EX_TEMPFAIL, r, "Failed to send request to %s: %m", server_link_get_destination(l));
 }
@@ -516,6 +535,7 @@ static void take_reading(Host *h, const Reading *r) {
                 s = add_streamed(h, r->sensor);
         if (!s)
                 return;
+        h->last_seq = r->seq;
         if (server_link_tick(h->link, r->seq, &news) && tick_news_any(&news))
                 log_full_errno(news.restarted ? LOG_NOTICE : LOG_WARNING, 0, "%s: %s", server_link_get_destination(h->link),
                                 tick_news_format(&news, text, sizeof(text)));
@@ -626,6 +646,7 @@ static void on_line(ServerLink *l, int r, const Reply *reply, const char *line) 
 
         switch (reply->type) {
         case REPLY_TEMP:
+                h->resuming = false;
                 take_reading(h, &reply->reading);
                 break;
         case REPLY_ALARM:
@@ -638,6 +659,13 @@ static void on_line(ServerLink *l, int r, const Reply *reply, const char *line) 
                 else if (h->limits_asked > 0 && (reply->error == 400 || reply->error == 404))
                         /* A new sensor's LIMITS, from a server older than limits, or gone again already. */
                         h->limits_asked--;
+                else if (reply->error == 400 && h->resuming) {
+                        /* A server that keeps no history: what comes now, and the gap is said. */
+                        log_notice("%s keeps no history: resuming with what comes now.", destination);
+                        h->last_seq = 0;
+                        if (send_stream(h) < 0)
+                                server_link_fail(l, EX_TEMPFAIL, -EIO, "Failed to send request to %s", destination);
+                }
                 else
                         server_link_fail(l, EX_PROTOCOL, -EBADMSG, "%s says: %s", destination, line);
                 break;

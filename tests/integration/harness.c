@@ -520,3 +520,53 @@ const char *harness_host(void) {
                         *p = '-';
         return host;
 }
+
+pid_t harness_cutting_proxy(int server_port, int cut, int *ret_port) {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t n = sizeof(sa);
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        pid_t pid;
+
+        assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+        assert_int_equal(listen(fd, 4), 0);
+        assert_int_equal(getsockname(fd, (struct sockaddr *) &sa, &n), 0);
+        *ret_port = ntohs(sa.sin_port);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid > 0) {
+                close(fd);
+                harness_track(pid);
+                return pid;
+        }
+        alarm(30); /* never outlive the test */
+        for (int k = 0; k < 4; k++) {
+                int down = accept(fd, NULL, NULL), up, lines = 0;
+
+                if (down < 0)
+                        _exit(1);
+                up = harness_connect(server_port, 0);
+                for (bool open = true; open;) {
+                        struct pollfd p[2] = { { .fd = down, .events = POLLIN }, { .fd = up, .events = POLLIN } };
+                        char buf[4096];
+
+                        if (poll(p, 2, 10000) <= 0)
+                                break;
+                        for (int i = 0; i < 2 && open; i++) {
+                                ssize_t r;
+
+                                if (!(p[i].revents & (POLLIN | POLLHUP)))
+                                        continue;
+                                r = read(p[i].fd, buf, sizeof(buf));
+                                if (r <= 0 || write(p[1 - i].fd, buf, (size_t) r) != r)
+                                        open = false;
+                                for (ssize_t b = 0; i == 1 && b < r; b++)
+                                        lines += buf[b] == '\n';
+                                if (k == 0 && lines >= cut)
+                                        open = false;
+                        }
+                }
+                close(down);
+                close(up);
+        }
+        _exit(0);
+}

@@ -95,6 +95,10 @@ void harness_remove_tree(const char *dir);
 /* A thermal zone in a fake /sys at sysfs (THERMO_SYSFS_ROOT, made already), of that type and temperature:
  * "cpu-thermal\n", "20000\n". */
 void harness_add_thermal_zone(const char *sysfs, int zone, const char *type, const char *millidegrees);
+/* A proxy on 127.0.0.1 (its port in *ret_port) to the server's port that cuts the first connection through
+ * it once it has passed cut lines from the server, as a Wi-Fi that drops; later ones pass whole. A tracked
+ * process. */
+pid_t harness_cutting_proxy(int server_port, int cut, int *ret_port);
 /* SIGHUP, and the server's RELOADING=1 and READY=1 that say it has looked for its sensors again. */
 void harness_reload(ServerProcess *p);
 

@@ -446,58 +446,6 @@ static void test_retry_resumes_with_what_is_missing(void **state) {
         assert_non_null(strstr(err, "Missed 1 reading (#3 to #3): taken while we were away, and held no more."));
 }
 
-/* A proxy between the client and the server that cuts the first connection after it passed cut lines from
- * the server: as a Wi-Fi that drops. Later connections pass whole. Its port in *ret_port. */
-static pid_t cutting_proxy(int server_port, int cut, int *ret_port) {
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-        socklen_t n = sizeof(sa);
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        pid_t pid;
-
-        assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
-        assert_int_equal(listen(fd, 4), 0);
-        assert_int_equal(getsockname(fd, (struct sockaddr *) &sa, &n), 0);
-        *ret_port = ntohs(sa.sin_port);
-        pid = fork();
-        assert_true(pid >= 0);
-        if (pid > 0) {
-                close(fd);
-                harness_track(pid);
-                return pid;
-        }
-        alarm(30); /* never outlive the test */
-        for (int k = 0; k < 4; k++) {
-                int down = accept(fd, NULL, NULL), up, lines = 0;
-
-                if (down < 0)
-                        _exit(1);
-                up = harness_connect(server_port, 0);
-                for (bool open = true; open;) {
-                        struct pollfd p[2] = { { .fd = down, .events = POLLIN }, { .fd = up, .events = POLLIN } };
-                        char buf[4096];
-
-                        if (poll(p, 2, 10000) <= 0)
-                                break;
-                        for (int i = 0; i < 2 && open; i++) {
-                                ssize_t r;
-
-                                if (!(p[i].revents & (POLLIN | POLLHUP)))
-                                        continue;
-                                r = read(p[i].fd, buf, sizeof(buf));
-                                if (r <= 0 || write(p[1 - i].fd, buf, (size_t) r) != r)
-                                        open = false;
-                                for (ssize_t b = 0; i == 1 && b < r; b++)
-                                        lines += buf[b] == '\n';
-                                if (k == 0 && lines >= cut)
-                                        open = false;
-                        }
-                }
-                close(down);
-                close(up);
-        }
-        _exit(0);
-}
-
 /* --retry across a connection that dropped: the held ticks after the last one shown come first, and not a
  * reading is missing, nor twice there. */
 static void test_retry_across_a_drop_misses_nothing(void **state) {
@@ -506,7 +454,7 @@ static void test_retry_across_a_drop_misses_nothing(void **state) {
         uint64_t expected = 0;
         int port, n = 0;
 
-        cutting_proxy(p->port, 6, &port);
+        harness_cutting_proxy(p->port, 6, &port);
         assert_int_equal(CLIENT("--retry", "-n", "40", "-o", "csv", "--no-legend", destination(port)), 0);
         for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++) {
                 unsigned long long seq;

@@ -3,6 +3,7 @@
  * will; a broker killed and started again, and a thermo server restarted, mid-stream; credentials and TLS.
  * Skipped (77) where mosquitto is not installed. */
 #include <errno.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -165,6 +166,57 @@ static void test_readings_status_and_discovery(void **state) {
         expect_log(&bridge, "'s sensor gone gives readings again.");
 
         subscriber_close(&late);
+        subscriber_close(&sub);
+        harness_cleanup(&s);
+        broker_cleanup(&b);
+}
+
+/* The bridge's connection to the server drops (a proxy cuts it): back, it asks for what came meanwhile,
+ * and every reading reaches the broker once, in order, the original seq in each JSON payload. */
+static void test_a_dropped_server_connection_loses_nothing(void **state) {
+        const char *host = harness_host();
+        char topic[256], spec[160];
+        Subscriber sub = {};
+        uint64_t expected = 0;
+        ServerProcess s;
+        size_t start, n = 0;
+        MqttBridge bridge;
+        Broker b;
+        int port;
+
+        snprintf(spec, sizeof(spec), "room=file:%s", room);
+        broker_start(&b, NULL);
+        subscriber_open(&sub, b.port, "#", 1);
+        harness_start_activated(&s, (const char *const[]) { "--interval", "50ms", "--sensor", spec, NULL });
+        harness_cutting_proxy(s.port, 30, &port);
+        snprintf(topic, sizeof(topic), "127.0.0.1:%i", port);
+        mqtt_bridge_start(&bridge, (const char *const[]) { "--broker", url(&b), "--payload=json", topic, NULL });
+        expect_log(&bridge, "reconnecting in");
+        snprintf(topic, sizeof(topic), "thermo/%s/room", host);
+        subscriber_mark(&sub);
+        start = sub.mark;
+        /* Well past the reconnection: 2 s at 50ms. */
+        subscriber_run(&sub, 2000);
+        for (size_t i = 0; i < start; i++)
+                if (strcmp(sub.messages[i].topic, topic) == 0 && strstr(sub.messages[i].payload, "\"seq\":"))
+                        expected = strtoull(strstr(sub.messages[i].payload, "\"seq\":") + 6, NULL, 10) + 1;
+        for (size_t i = start; i < sub.n_messages; i++) {
+                const char *seq = strstr(sub.messages[i].payload, "\"seq\":");
+
+                if (strcmp(sub.messages[i].topic, topic) != 0 || !seq)
+                        continue;
+                if (expected > 0 && strtoull(seq + 6, NULL, 10) != expected) {
+                        mqtt_bridge_read_log(&bridge);
+                        fail_msg("reading #%" PRIu64 " expected, got %s; thermo-mqtt said:\n%s", expected,
+                                        sub.messages[i].payload, bridge.log);
+                }
+                expected = strtoull(seq + 6, NULL, 10) + 1;
+                n++;
+        }
+        assert_true(n >= 20);
+        mqtt_bridge_read_log(&bridge);
+        assert_null(strstr(bridge.log, "Missed"));
+
         subscriber_close(&sub);
         harness_cleanup(&s);
         broker_cleanup(&b);
@@ -741,6 +793,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_readings_status_and_discovery, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sensors_found_and_lost_by_a_reload, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_levels_and_heat, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_a_dropped_server_connection_loses_nothing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_json_qos0_prefix_name_and_no_discovery, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_last_will_and_clean_stop, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_broker_and_server_restart, setup, teardown),
