@@ -71,25 +71,30 @@ static void start(Journal *j, const char *const *args) {
                         &(HarnessOptions) { .stderr_fd = j->stream[1], .journal_stream = true });
 }
 
+/* The next entry (KEY=value lines) within timeout_ms, or NULL. */
+static const char *receive_entry(Journal *j, int timeout_ms) {
+        static char entry[8192];
+        struct pollfd pfd = { .fd = j->socket, .events = POLLIN };
+        ssize_t n;
+
+        if (poll(&pfd, 1, timeout_ms) <= 0)
+                return NULL;
+        n = recv(j->socket, entry, sizeof(entry) - 1, 0);
+        assert_true(n > 0);
+        entry[n] = '\0';
+        return entry;
+}
+
 /* Waits for the next entry with this MESSAGE_ID (any, for NULL) and returns it (KEY=value lines), skipping
  * others. */
 static const char *next_entry(Journal *j, const char *message_id) {
-        static char entry[8192];
         char want[64];
+        const char *e;
 
         snprintf(want, sizeof(want), "MESSAGE_ID=%s\n", message_id ?: "");
-        for (int i = 0; i < 100; i++) {
-                struct pollfd pfd = { .fd = j->socket, .events = POLLIN };
-                ssize_t n;
-
-                if (poll(&pfd, 1, T) <= 0)
-                        break;
-                n = recv(j->socket, entry, sizeof(entry) - 1, 0);
-                assert_true(n > 0);
-                entry[n] = '\0';
-                if (!message_id || strstr(entry, want))
-                        return entry;
-        }
+        for (int i = 0; i < 100 && (e = receive_entry(j, T)); i++)
+                if (!message_id || strstr(e, want))
+                        return e;
         fail_msg("no journal entry with MESSAGE_ID=%s", message_id ?: "(any)");
         return NULL;
 }
@@ -331,24 +336,16 @@ static void test_simulated_sensor_is_a_notice(void **state) {
 /* The next entry of a change of level (one with LEVEL=), which must be message_id's; for NULL, none may come
  * within ms. Other entries are passed over. */
 static const char *next_level_entry(Journal *j, const char *message_id, int ms) {
-        static char entry[8192];
         char want[64];
+        const char *e;
 
         snprintf(want, sizeof(want), "MESSAGE_ID=%s\n", message_id ?: "");
-        for (int i = 0; i < 100; i++) {
-                struct pollfd pfd = { .fd = j->socket, .events = POLLIN };
-                ssize_t n;
-
-                if (poll(&pfd, 1, message_id ? T : ms) <= 0)
-                        break;
-                n = recv(j->socket, entry, sizeof(entry) - 1, 0);
-                assert_true(n > 0);
-                entry[n] = '\0';
-                if (!strstr(entry, "\nLEVEL="))
+        for (int i = 0; i < 100 && (e = receive_entry(j, message_id ? T : ms)); i++) {
+                if (!strstr(e, "\nLEVEL="))
                         continue;
-                if (!message_id || !strstr(entry, want))
-                        fail_msg("a change of level that is not %s:\n%s", message_id ?: "due", entry);
-                return entry;
+                if (!message_id || !strstr(e, want))
+                        fail_msg("a change of level that is not %s:\n%s", message_id ?: "due", e);
+                return e;
         }
         if (message_id)
                 fail_msg("no journal entry with MESSAGE_ID=%s", message_id);
