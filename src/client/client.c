@@ -56,6 +56,7 @@ struct Client {
         uint64_t last_seq;      /* of the last tick shown: a stream that reconnects resumes after it */
         uint64_t lost_at;       /* CLOCK_MONOTONIC when the connection was lost, 0 while it is not */
         bool resuming;          /* asked for after=: an older server answers ERR 400 */
+        bool resumed;           /* ...and the server took it */
         uint64_t last_reading;  /* CLOCK_MONOTONIC of the last reading, or of the greeting */
         uint64_t answers;       /* --once: sensors answered on this connection */
         bool answered_all;      /* --once: every sensor asked for gave a reading */
@@ -65,7 +66,7 @@ struct Client {
         size_t n_names;
         SensorLevel *levels;    /* every sensor's, in SENSORS order (the default first), from LIMITS */
         size_t n_levels;
-        bool have_limits;       /* the server answered LIMITS (one of 0.2.0 did not know it) */
+        bool have_limits;       /* the server answered LIMITS (an older one does not know it) */
         HeldReading *held;      /* readings waiting for their tick's ALARM lines (show_reading()) */
         size_t n_held, held_size;
         sd_event_source *held_timer; /* the longest they wait: the ALARM lines come right after */
@@ -139,6 +140,29 @@ static bool shows_levels(const ClientOptions *o) {
         return !o->list && !o->alarms && !o->once && o->format == OUTPUT_TEXT;
 }
 
+/* "STREAM [count] [after=<seq>] [*|<name>...]\n" at request + n: its length added to n. */
+static int format_stream(Client *c, char *request, size_t size, int n) {
+        const ClientOptions *o = c->options;
+
+        n += snprintf(request + n, size - n, "STREAM");
+        if (o->count > 0)
+                /* After a reconnect, ask only for what is still missing. */
+                n += snprintf(request + n, size - n, " %" PRIu64, o->count - c->received);
+        /* Back after a lost connection: the held ticks after the last one shown first. */
+        if (c->resuming)
+                n += snprintf(request + n, size - n, " after=%" PRIu64, c->last_seq);
+        if (o->all)
+                n += snprintf(request + n, size - n, " *");
+        for (size_t i = 0; i < o->n_sensors; i++)
+                n += snprintf(request + n, size - n, " %s", o->sensors[i]);
+        return n + snprintf(request + n, size - n, "\n");
+}
+
+static int send_lines(Client *c, const char *request, int n) {
+        log_debug("Sent to %s: %.*s", c->destination, n - 1, request);
+        return server_link_send(c->link, request, (size_t) n);
+}
+
 static int send_request(Client *c) {
         const ClientOptions *o = c->options;
         char request[2048] = "";
@@ -159,21 +183,9 @@ static int send_request(Client *c) {
         else {
                 if (shows_levels(o))
                         n += snprintf(request + n, sizeof(request) - n, "LIMITS\nALARMS\n");
-                n += snprintf(request + n, sizeof(request) - n, "STREAM");
-                if (o->count > 0)
-                        /* After a reconnect, ask only for what is still missing. */
-                        n += snprintf(request + n, sizeof(request) - n, " %" PRIu64, o->count - c->received);
-                /* Back after a lost connection: the held ticks after the last one shown first. */
-                if (c->resuming)
-                        n += snprintf(request + n, sizeof(request) - n, " after=%" PRIu64, c->last_seq);
-                if (o->all)
-                        n += snprintf(request + n, sizeof(request) - n, " *");
-                for (size_t i = 0; i < o->n_sensors; i++)
-                        n += snprintf(request + n, sizeof(request) - n, " %s", o->sensors[i]);
-                n += snprintf(request + n, sizeof(request) - n, "\n");
+                n = format_stream(c, request, sizeof(request), n);
         }
-        log_debug("Sent to %s: %.*s", c->destination, n - 1, request);
-        return server_link_send(c->link, request, (size_t) n);
+        return send_lines(c, request, n);
 }
 
 /* Streaming, the server may be silent for an interval between readings; watching alarms, for as long as
@@ -341,7 +353,7 @@ static int handle_reading(Client *c, const Reading *r) {
                 char span[64];
 
                 log_notice("Back after %s away%s.", format_timespan(span, sizeof(span), now_usec(c) - c->lost_at),
-                                c->resuming ? ", from the server's history" : "");
+                                c->resumed ? ", from the server's history" : "");
                 c->lost_at = 0;
         }
         if (server_link_tick(c->link, r->seq, &news)) {
@@ -573,7 +585,7 @@ static int handle_line(Client *c, int r, const Reply *reply, const char *line) {
                 return 0;
         }
 
-        /* A server that does not know LIMITS and ALARMS (0.2.0) says ERR 400 to each: listed, and streamed,
+        /* A server that does not know LIMITS and ALARMS (an older one) says ERR 400 to each: listed, and streamed,
          * without levels. */
         if (c->state == STATE_LIMITS) {
                 bool done = reply->type == REPLY_END || (reply->type == REPLY_ERR && reply->error == 400);
@@ -617,11 +629,16 @@ static int handle_line(Client *c, int r, const Reply *reply, const char *line) {
                 return 0;
         case REPLY_ERR:
                 if (reply->error == 400 && c->resuming) {
-                        /* A server that keeps no history (0.2.0): the stream as it was, a gap said. */
+                        /* A server that keeps no history (an older one): the stream again without after=, from what
+                         * comes now, the gap said. */
+                        char request[2048];
+                        int n;
+
                         log_notice("%s keeps no history: resuming with what comes now.", c->destination);
                         c->resuming = false;
-                        return send_request(c) < 0 ? link_fail(c, EX_TEMPFAIL, -EIO, "Failed to send request to %s",
-                                                                c->destination) : 0;
+                        n = format_stream(c, request, sizeof(request), 0);
+                        return send_lines(c, request, n) < 0 ?
+                                link_fail(c, EX_TEMPFAIL, -EIO, "Failed to send request to %s", c->destination) : 0;
                 }
                 if (reply->error == 404)
                         return link_fail(c, EX_USAGE, -ENOENT, "%s has no such sensor (thermo-client --list shows them)",
@@ -637,8 +654,13 @@ static int handle_line(Client *c, int r, const Reply *reply, const char *line) {
                 return link_fail(c, EX_TEMPFAIL, -ECONNRESET, "%s is going away (BYE)", c->destination);
         case REPLY_HELLO:
                 return link_fail(c, EX_PROTOCOL, -EBADMSG, "%s greeted us twice", c->destination);
+        case REPLY_OK_STREAM:
+                /* after= taken: any ERR 400 from now on is no server without a history. */
+                c->resumed = c->resuming;
+                c->resuming = false;
+                return 0;
         default:
-                return 0; /* OK STREAM and replies to requests we did not send */
+                return 0; /* replies to requests we did not send */
         }
 }
 

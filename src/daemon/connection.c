@@ -191,19 +191,16 @@ static void on_io(PollerWatch *w, uint32_t revents) {
                 return;
         }
 
-        if (c->notify_drained && send_queue_size(c->output) <= high_water(c) / 4) {
-                c->notify_drained = false;
-                ops(c)->drained(c);
-                if (c->finished || c->closing) {
-                        update_events(c);
-                        return;
-                }
-        }
+        /* Requests first (a STOP, a QUIT), then what the owner has more to write. */
         if (c->paused && send_queue_size(c->output) <= high_water(c) / 4) {
                 c->paused = false;
                 dispatch_readable(c);
         } else if (revents & (EPOLLIN | EPOLLHUP))
                 dispatch_readable(c);
+        if (c->notify_drained && !c->finished && !c->closing && send_queue_size(c->output) <= high_water(c) / 4) {
+                c->notify_drained = false;
+                ops(c)->drained(c);
+        }
         update_events(c);
         return;
 }

@@ -155,7 +155,7 @@ static void deliver(ThermoFrontEnd *t, Session *s, const Reading *readings) {
                 n_readings = stream_lines(t, s, readings, &n_iov);
         for (size_t i = 0; i < n_iov; i++)
                 total += t->iov[i].iov_len;
-        session_deliver(s, t->iov, n_iov, total, n_readings, t->alarms, t->alarms_length);
+        session_deliver(s, readings[0].seq, t->iov, n_iov, total, n_readings, t->alarms, t->alarms_length);
 }
 
 static void on_answer(ThermometerObserver *o, ThermometerRequest *q, const Reading *readings, size_t n) {

@@ -9,11 +9,18 @@
 #define CELL_FAILED INT32_MIN
 #define CELL_ABSENT (INT32_MIN + 1)
 
+/* A sensor's line at a tick: its value, and its time as the line said it, from the tick's (a slow sensor's
+ * reading is as old as its thread's read). */
+typedef struct Cell {
+        int32_t millicelsius;
+        int32_t time_offset_ms;
+} Cell;
+
 typedef struct Row {
         uint64_t seq;
         uint64_t time_ms;       /* CLOCK_REALTIME, as the tick's lines say it */
         uint64_t taken;         /* CLOCK_MONOTONIC, for the span */
-        int32_t cells[];        /* width of them */
+        Cell cells[];           /* width of them */
 } Row;
 
 struct History {
@@ -28,7 +35,8 @@ static Row *row(const History *h, size_t i) {
 }
 
 static int allocate(History *h, size_t width) {
-        size_t row_size = sizeof(Row) + width * sizeof(int32_t);
+        /* Every row where a Row may be, its seq and times aligned. */
+        size_t row_size = (sizeof(Row) + width * sizeof(Cell) + _Alignof(Row) - 1) / _Alignof(Row) * _Alignof(Row);
         uint8_t *rows;
 
         if (h->capacity == 0)
@@ -42,7 +50,7 @@ static int allocate(History *h, size_t width) {
 
                 memcpy(to, from, h->row_size);
                 for (size_t k = h->width; k < width; k++)
-                        to->cells[k] = CELL_ABSENT;
+                        to->cells[k] = (Cell) { .millicelsius = CELL_ABSENT };
         }
         free(h->rows);
         h->rows = rows;
@@ -115,15 +123,21 @@ void history_add(History *h, uint64_t now_usec, const Reading *readings, size_t 
         r->seq = readings[0].seq;
         r->time_ms = readings[0].time_ms;
         r->taken = now_usec;
-        for (size_t i = 0; i < h->width; i++)
-                if (i >= n)
-                        r->cells[i] = CELL_ABSENT;
-                else if (readings[i].error < 0)
-                        r->cells[i] = CELL_FAILED;
-                else
-                        /* A reading is within SENSOR_MILLIDEGREES_MIN and _MAX (sensor.h): it fits. */
-                        r->cells[i] = (int32_t) MAX(MIN(readings[i].millicelsius, (int64_t) SENSOR_MILLIDEGREES_MAX),
-                                                    (int64_t) SENSOR_MILLIDEGREES_MIN);
+        for (size_t i = 0; i < h->width; i++) {
+                Cell *c = &r->cells[i];
+
+                if (i >= n) {
+                        *c = (Cell) { .millicelsius = CELL_ABSENT };
+                        continue;
+                }
+                /* A reading is within SENSOR_MILLIDEGREES_MIN and _MAX (sensor.h): it fits; a slow one's time
+                 * is seconds from the tick's, at most. */
+                c->millicelsius = readings[i].error < 0 ? CELL_FAILED :
+                        (int32_t) MAX(MIN(readings[i].millicelsius, (int64_t) SENSOR_MILLIDEGREES_MAX),
+                                      (int64_t) SENSOR_MILLIDEGREES_MIN);
+                c->time_offset_ms = (int32_t) MAX(MIN((int64_t) readings[i].time_ms - (int64_t) r->time_ms,
+                                                      (int64_t) INT32_MAX), (int64_t) INT32_MIN);
+        }
 }
 
 void history_bounds(const History *h, uint64_t *ret_oldest, uint64_t *ret_newest) {
@@ -174,13 +188,13 @@ int history_reading(const History *h, uint64_t seq, size_t sensor, Reading *ret)
         if (i >= h->n || row(h, i)->seq != seq)
                 return -ENOENT;
         r = row(h, i);
-        if (sensor >= h->width || r->cells[sensor] == CELL_ABSENT)
+        if (sensor >= h->width || r->cells[sensor].millicelsius == CELL_ABSENT)
                 return -ENXIO;
         *ret = (Reading) {
                 .seq = r->seq,
-                .time_ms = r->time_ms,
-                .millicelsius = r->cells[sensor] == CELL_FAILED ? 0 : r->cells[sensor],
-                .error = r->cells[sensor] == CELL_FAILED ? -ENODATA : 0,
+                .time_ms = r->time_ms + (uint64_t) (int64_t) r->cells[sensor].time_offset_ms,
+                .millicelsius = r->cells[sensor].millicelsius == CELL_FAILED ? 0 : r->cells[sensor].millicelsius,
+                .error = r->cells[sensor].millicelsius == CELL_FAILED ? -ENODATA : 0,
         };
         return 0;
 }

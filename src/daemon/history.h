@@ -11,8 +11,8 @@
 /* The ticks of the last --history span (thermo-protocol(7), "History and resume"): each sensor's reading or
  * its failure, as the tick sent it live, for a client that comes back (STREAM after=) and for HISTORY.
  *
- * A ring of rows, oldest first: a tick's seq and times, then 4 bytes per sensor (its millidegrees, or that
- * it had none, or that it was not there yet). The ring is allocated for the span at the interval at start
+ * A ring of rows, oldest first: a tick's seq and times, then 8 bytes per sensor (its millidegrees, or that
+ * it had none, or that it was not there yet; and its line's time, from the tick's). The ring is allocated for the span at the interval at start
  * and again when a rescan adds sensors, never per tick: a tick past its room takes the oldest one's. No
  * I/O here. */
 typedef struct History History;

@@ -32,15 +32,23 @@ static Thermometer *thermometer(Session *s) {
 }
 
 /* No more held ticks for it: the stream's go on live; HISTORY's END comes, and its next request. */
+static void start_replay(Session *s, uint64_t after, uint64_t until, const uint64_t *subset, bool all, bool end);
+
+/* No more held ticks for it. A stream's go on live. HISTORY's END comes, and requests again; a stream it
+ * paused takes up where it was, from the history. */
 static void end_replay(Session *s) {
         bool end = s->replaying && s->replay_end;
 
         s->replaying = false;
         s->replay_subset = mfree(s->replay_subset);
-        if (end) {
-                reply(s, LINE("END\n"));
-                connection_release(&s->connection);
-        }
+        s->replay_defer = sd_event_source_disable_unref(s->replay_defer);
+        if (!end)
+                return;
+        reply(s, LINE("END\n"));
+        connection_set_streaming(&s->connection, s->subscribed);
+        connection_release(&s->connection);
+        if (s->stream && !s->connection.finished && !s->connection.closing)
+                start_replay(s, s->stream_seq, UINT64_MAX, s->subset, s->all, false);
 }
 
 /* The stream is over (its count, a STOP, the end): the session stays subscribed while it has ALARMS. */
@@ -111,6 +119,7 @@ Session *session_free(Session *s) {
         unsubscribe(s);
         thermometer_request_cancel(&s->front_end->observer, &s->get);
         free(s->replay_subset);
+        sd_event_source_disable_unref(s->replay_defer);
         connection_done(&s->connection);
         free(s);
         return NULL;
@@ -131,17 +140,43 @@ static void count_tick(Session *s, size_t readings) {
 /* The held ticks after replay_after, oldest first, as fast as the client takes them: never more queued
  * than its buffer holds, so that a replay of the whole history waits in the history, not in our memory.
  * A tick that leaves the history before its turn is missing, as for a slow client. */
+/* The held ticks one turn of the loop sends at most: a client that takes all as fast as it comes still lets
+ * the thermometer and the others have theirs. */
+#define REPLAY_TICKS_PER_TURN 256
+
+static void replay(Session *s);
+
+static int on_replay_turn(sd_event_source *source, void *userdata) {
+        replay(userdata);
+        return 0;
+}
+
+/* The rest in a turn of the loop of its own, where the socket has room still and nothing will say so. */
+static void replay_next_turn(Session *s) {
+        sd_event *e = s->front_end->front_end.manager->event;
+
+        if (!s->replay_defer && sd_event_add_defer(e, &s->replay_defer, on_replay_turn, s) < 0) {
+                connection_abort(&s->connection, -ENOMEM);
+                return;
+        }
+        (void) sd_event_source_set_enabled(s->replay_defer, SD_EVENT_ONESHOT);
+}
+
 static void replay(Session *s) {
         Thermometer *t = thermometer(s);
 
-        while (s->replaying && !s->connection.finished && !s->connection.closing) {
+        for (unsigned turn = 0; s->replaying && !s->connection.finished && !s->connection.closing; turn++) {
                 History *h = thermometer_get_history(t);
                 size_t n, readings;
                 const char *lines;
                 uint64_t seq;
 
-                if (!h || !history_find_after(h, s->replay_after, &seq)) {
+                if (!h || !history_find_after(h, s->replay_after, &seq) || seq > s->replay_until) {
                         end_replay(s);
+                        return;
+                }
+                if (turn >= REPLAY_TICKS_PER_TURN) {
+                        replay_next_turn(s);
                         return;
                 }
                 n = thermo_front_end_format_held(s->front_end, s->replay_subset, s->n_replay_subset, s->replay_all, seq,
@@ -153,8 +188,10 @@ static void replay(Session *s) {
                 if (n > 0 && connection_write(&s->connection, lines, n, 0) < 0)
                         return;
                 s->replay_after = seq;
-                if (!s->replay_end)
+                if (!s->replay_end) {
+                        s->stream_seq = seq;
                         count_tick(s, readings);
+                }
         }
 }
 
@@ -163,10 +200,10 @@ void session_drained(Session *s) {
         replay(s);
 }
 
-void session_deliver(Session *s, const struct iovec *iov, size_t n_iov, size_t n, size_t readings, const char *alarms,
-                size_t n_alarms) {
-        /* While held ticks go out first, a live one waits its turn in the history. */
-        bool live = s->stream && !(s->replaying && !s->replay_end), delivered = false;
+void session_deliver(Session *s, uint64_t seq, const struct iovec *iov, size_t n_iov, size_t n, size_t readings,
+                const char *alarms, size_t n_alarms) {
+        /* While held ticks go out (the stream's, or a HISTORY's), a live one waits its turn in the history. */
+        bool live = s->stream && !s->replaying, delivered = false;
 
         assert(s);
         assert(iov || n_iov == 0);
@@ -174,6 +211,8 @@ void session_deliver(Session *s, const struct iovec *iov, size_t n_iov, size_t n
 
         /* The thermometer never waits: a tick that does not fit in this client's buffer is skipped for this
          * client alone, all its lines together, and it sees a gap in the sequence numbers. */
+        if (live)
+                s->stream_seq = seq;
         if (live && !connection_has_room(&s->connection, n)) {
                 s->front_end->front_end.manager->skipped += readings;
                 if (!s->skipping_said)
@@ -271,9 +310,19 @@ static int subset_of(Session *s, const char *line, const Request *req, uint64_t 
         return 0;
 }
 
+/* The seq of the newest tick held, 0 when none is. */
+static uint64_t newest_held(Session *s) {
+        History *h = thermometer_get_history(thermometer(s));
+        uint64_t oldest = 0, newest = 0;
+
+        if (h)
+                history_bounds(h, &oldest, &newest);
+        return newest;
+}
+
 /* Held ticks after after= go out first, for the sensors of subset (a copy of its own: a STREAM's goes with
  * a STOP), or of all; HISTORY's (end) with END after them, taking no request until then. */
-static void start_replay(Session *s, uint64_t after, const uint64_t *subset, bool all, bool end) {
+static void start_replay(Session *s, uint64_t after, uint64_t until, const uint64_t *subset, bool all, bool end) {
         size_t n = thermometer_get_n_sensors(thermometer(s));
 
         end_replay(s);
@@ -288,12 +337,16 @@ static void start_replay(Session *s, uint64_t after, const uint64_t *subset, boo
         s->n_replay_subset = (uint32_t) n;
         s->replay_all = all;
         s->replay_after = after;
+        s->replay_until = until;
         s->replay_end = end;
         s->replaying = true;
         replay(s);
-        /* Not all of it fit: the requests after HISTORY wait for its END. */
-        if (s->replaying && end)
+        /* Not all of it fit: the requests after HISTORY wait for its END, and the client has no idle time
+         * while it takes what it asked for. */
+        if (s->replaying && end) {
                 connection_hold(&s->connection);
+                connection_set_streaming(&s->connection, true);
+        }
 }
 
 static void handle_stream(Session *s, const char *line, const Request *req) {
@@ -315,17 +368,23 @@ static void handle_stream(Session *s, const char *line, const Request *req) {
         thermo_front_end_subscribe(s->front_end, s);
         /* A stream is what makes a client worth a line in the journal; a GET or a ping is not. */
         manager_announce_peer(s->front_end->front_end.manager, &s->connection.peer);
-        if (req->has_after)
-                start_replay(s, req->after, subset, req->all, false);
+        s->stream_seq = newest_held(s);
+        if (req->has_after) {
+                s->stream_seq = req->after;
+                start_replay(s, req->after, UINT64_MAX, subset, req->all, false);
+        }
 }
 
-/* HISTORY: the held ticks (after after=), oldest first, then END. */
+/* HISTORY: the held ticks (after after=) up to the newest now, oldest first, then END. A stream of the
+ * session's waits meanwhile, and then takes up where it was: no tick twice, none left out. */
 static void handle_history(Session *s, const char *line, const Request *req) {
         _cleanup_free_ uint64_t *subset = NULL;
 
         if (subset_of(s, line, req, &subset) < 0)
                 return;
-        start_replay(s, req->has_after ? req->after : 0, subset, req->all, true);
+        if (s->replaying)
+                s->stream_seq = s->replay_after;
+        start_replay(s, req->has_after ? req->after : 0, newest_held(s), subset, req->all, true);
 }
 
 /* LIMITS: each sensor asked for (every one, where none is), in SENSORS order, then END. */

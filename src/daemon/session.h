@@ -23,6 +23,9 @@ struct Session {
         uint64_t *replay_subset; /* the sensors of the held ticks it is sent: as subset is, for its own */
         uint32_t n_replay_subset;
         uint64_t replay_after;  /* the seq of the last held tick sent: the next is the first after it */
+        uint64_t replay_until;  /* HISTORY: the newest when it was asked, its last */
+        uint64_t stream_seq;    /* the last tick of the stream's, held or live: where it takes up after HISTORY */
+        sd_event_source *replay_defer; /* the next turn of a replay the socket takes as fast as it comes */
         ThermometerRequest get; /* a GET that waits for the next tick */
         bool subscribed:1;      /* on the front end's list: it streams, or has ALARMS, or both */
         bool stream:1;          /* STREAM */
@@ -60,11 +63,11 @@ static inline bool session_streams(const Session *s, size_t i) {
         return subset_has(s->subset, s->n_subset, i);
 }
 
-/* One tick's lines for a subscribed session: for its stream, n bytes in all, of which readings are
+/* One tick's (seq) lines for a subscribed session: for its stream, n bytes in all, of which readings are
  * readings (the rest errors), all skipped when the client is too far behind to take them; and the tick's
  * ALARM lines, for a session that has ALARMS, never skipped. */
-void session_deliver(Session *s, const struct iovec *iov, size_t n_iov, size_t n, size_t readings, const char *alarms,
-                size_t n_alarms);
+void session_deliver(Session *s, uint64_t seq, const struct iovec *iov, size_t n_iov, size_t n, size_t readings,
+                const char *alarms, size_t n_alarms);
 /* A tick has come, for a GET that waits. */
 void session_answer_get(Session *s, const Reading *readings);
 /* The client has taken what was queued: the held ticks it is sent go on. */

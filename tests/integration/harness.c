@@ -379,11 +379,16 @@ int harness_read_reply(int fd, char *buf, size_t size, int timeout_ms) {
         return -ETIMEDOUT;
 }
 
-bool harness_wait_eof(int fd, int timeout_ms) {
+bool harness_wait_readable(int fd, int timeout_ms) {
         struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+        return poll(&pfd, 1, timeout_ms) > 0;
+}
+
+bool harness_wait_eof(int fd, int timeout_ms) {
         char c;
 
-        if (poll(&pfd, 1, timeout_ms) <= 0)
+        if (!harness_wait_readable(fd, timeout_ms))
                 return false;
         return recv(fd, &c, 1, 0) <= 0;
 }

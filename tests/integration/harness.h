@@ -66,6 +66,8 @@ void harness_send(int fd, const char *data, size_t n);
 int harness_read_line(int fd, char *buf, size_t size, int timeout_ms);
 /* Reads lines until one is not a TEMP line, and returns that one (as harness_read_line()). */
 int harness_read_reply(int fd, char *buf, size_t size, int timeout_ms);
+/* Whether fd has something to read (data, or its end) within timeout_ms. */
+bool harness_wait_readable(int fd, int timeout_ms);
 /* Returns true when the peer has closed: EOF (or a reset) within timeout_ms, with no more data. */
 bool harness_wait_eof(int fd, int timeout_ms);
 /* Checks a TEMP line strictly; returns its sequence number. */

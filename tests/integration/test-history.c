@@ -226,6 +226,52 @@ static void test_a_replay_larger_than_the_buffers(void **state) {
         harness_cleanup(&p);
 }
 
+/* HISTORY on a connection that streams: its held ticks, END, and the stream takes up where it was, each
+ * tick once. */
+static void test_history_while_streaming(void **state) {
+        uint64_t last = 0, seq, newest = 0, first_after_end = 0;
+        ServerProcess p;
+        char line[600];
+        bool in_history = false;
+        int fd;
+
+        harness_start_activated(&p, (const char *const[]) { "--interval", "10ms", "--sensor", "cpu=simulated", NULL });
+        fd = connect_greeted(&p, 0);
+        harness_send_str(fd, "STREAM cpu\n");
+        expect_line(fd, "OK STREAM");
+        while (last < 20) {
+                assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
+                last = seq_of(line);
+        }
+        harness_send_str(fd, "HISTORY cpu\n");
+        for (int i = 0; i < 10000 && first_after_end == 0; i++) {
+                assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
+                if (strcmp(line, "END") == 0) {
+                        assert_true(in_history);
+                        assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
+                        first_after_end = seq_of(line);
+                        break;
+                }
+                seq = seq_of(line);
+                if (!in_history && seq == 1)
+                        in_history = true;
+                else if (!in_history) {
+                        /* The stream's, already on their way. */
+                        assert_int_equal(seq, last + 1);
+                        last = seq;
+                } else {
+                        assert_int_equal(seq, newest + 1);
+                }
+                if (in_history)
+                        newest = seq;
+        }
+        /* Every held tick up to the newest when it was asked, then the stream from where it was. */
+        assert_true(newest >= last);
+        assert_int_equal(first_after_end, last + 1);
+        close(fd);
+        harness_cleanup(&p);
+}
+
 static void test_no_history(void **state) {
         ServerProcess p;
         char line[600];
@@ -283,6 +329,7 @@ int main(int argc, char *argv[]) {
                 cmocka_unit_test_setup_teardown(test_held_ticks_as_they_went_out, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_a_client_that_comes_back_misses_nothing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_a_replay_larger_than_the_buffers, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_history_while_streaming, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_no_history, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_exit_on_idle_waits_out_the_span, setup, teardown),
         };

@@ -130,6 +130,24 @@ static void test_a_rescan_widens_what_is_held(void **state) {
         history_free(h);
 }
 
+/* A slow sensor's line has the time its thread read it at, not the tick's: held so. */
+static void test_each_line_keeps_its_time(void **state) {
+        History *h = NULL;
+        Reading r[2] = {
+                { .seq = 7, .time_ms = 1700000007000, .millicelsius = 21000 },
+                { .seq = 7, .time_ms = 1700000006250, .millicelsius = 33000 },
+        }, got;
+
+        assert_int_equal(history_new(10 * USEC, USEC, 2, &h), 0);
+        history_add(h, USEC, r, 2);
+        assert_int_equal(history_reading(h, 7, 0, &got), 0);
+        assert_int_equal(got.time_ms, 1700000007000);
+        assert_int_equal(history_reading(h, 7, 1, &got), 0);
+        assert_int_equal(got.time_ms, 1700000006250);
+        assert_int_equal(got.millicelsius, 33000);
+        history_free(h);
+}
+
 /* 20 sensors, 10 minutes at 100 ms: 120,000 readings, in at most 2 MiB, and at most 16 bytes a reading. */
 static void test_a_full_history_is_compact(void **state) {
         History *h = NULL;
@@ -148,6 +166,7 @@ int main(void) {
                 cmocka_unit_test(test_ticks_in_order_found_after_a_seq),
                 cmocka_unit_test(test_the_span_and_the_room_bound_it),
                 cmocka_unit_test(test_a_rescan_widens_what_is_held),
+                cmocka_unit_test(test_each_line_keeps_its_time),
                 cmocka_unit_test(test_a_full_history_is_compact),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
