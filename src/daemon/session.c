@@ -31,17 +31,16 @@ static Thermometer *thermometer(Session *s) {
         return s->front_end->front_end.manager->thermometer;
 }
 
-/* No more held ticks for it: the stream's go on live; HISTORY's END comes, and its next request. */
 static void start_replay(Session *s, uint64_t after, uint64_t until, const uint64_t *subset, bool all, bool end);
 
 /* No more held ticks for it. A stream's go on live. HISTORY's END comes, and requests again; a stream it
  * paused takes up where it was, from the history. */
 static void end_replay(Session *s) {
-        bool end = s->replaying && s->replay_end;
+        bool end = s->replay && s->replay->end;
 
-        s->replaying = false;
-        s->replay_subset = mfree(s->replay_subset);
-        s->replay_defer = sd_event_source_disable_unref(s->replay_defer);
+        if (s->replay)
+                sd_event_source_disable_unref(s->replay->defer);
+        s->replay = mfree(s->replay);
         if (!end)
                 return;
         reply(s, LINE("END\n"));
@@ -53,7 +52,7 @@ static void end_replay(Session *s) {
 
 /* The stream is over (its count, a STOP, the end): the session stays subscribed while it has ALARMS. */
 static void end_stream(Session *s) {
-        if (!s->replay_end)
+        if (!s->replay || !s->replay->end)
                 end_replay(s);
         s->stream = false;
         s->subset = mfree(s->subset);
@@ -118,8 +117,9 @@ Session *session_free(Session *s) {
                 manager_keep_ticking(s->front_end->front_end.manager);
         unsubscribe(s);
         thermometer_request_cancel(&s->front_end->observer, &s->get);
-        free(s->replay_subset);
-        sd_event_source_disable_unref(s->replay_defer);
+        if (s->replay)
+                sd_event_source_disable_unref(s->replay->defer);
+        free(s->replay);
         connection_done(&s->connection);
         free(s);
         return NULL;
@@ -137,7 +137,7 @@ static void count_tick(Session *s, size_t readings) {
         }
 }
 
-/* The held ticks after replay_after, oldest first, as fast as the client takes them: never more queued
+/* The held ticks after the replay's after, oldest first, as fast as the client takes them: never more queued
  * than its buffer holds, so that a replay of the whole history waits in the history, not in our memory.
  * A tick that leaves the history before its turn is missing, as for a slow client. */
 /* The held ticks one turn of the loop sends at most: a client that takes all as fast as it comes still lets
@@ -155,23 +155,24 @@ static int on_replay_turn(sd_event_source *source, void *userdata) {
 static void replay_next_turn(Session *s) {
         sd_event *e = s->front_end->front_end.manager->event;
 
-        if (!s->replay_defer && sd_event_add_defer(e, &s->replay_defer, on_replay_turn, s) < 0) {
+        if (!s->replay->defer && sd_event_add_defer(e, &s->replay->defer, on_replay_turn, s) < 0) {
                 connection_abort(&s->connection, -ENOMEM);
                 return;
         }
-        (void) sd_event_source_set_enabled(s->replay_defer, SD_EVENT_ONESHOT);
+        (void) sd_event_source_set_enabled(s->replay->defer, SD_EVENT_ONESHOT);
 }
 
 static void replay(Session *s) {
         Thermometer *t = thermometer(s);
 
-        for (unsigned turn = 0; s->replaying && !s->connection.finished && !s->connection.closing; turn++) {
+        for (unsigned turn = 0; s->replay && !s->connection.finished && !s->connection.closing; turn++) {
+                Replay *p = s->replay;
                 History *h = thermometer_get_history(t);
                 size_t n, readings;
                 const char *lines;
                 uint64_t seq;
 
-                if (!h || !history_find_after(h, s->replay_after, &seq) || seq > s->replay_until) {
+                if (!h || !history_find_after(h, p->after, &seq) || seq > p->until) {
                         end_replay(s);
                         return;
                 }
@@ -179,16 +180,16 @@ static void replay(Session *s) {
                         replay_next_turn(s);
                         return;
                 }
-                n = thermo_front_end_format_held(s->front_end, s->replay_subset, s->n_replay_subset, s->replay_all, seq,
-                                &lines, &readings);
+                n = thermo_front_end_format_held(s->front_end, p->has_subset ? p->subset : NULL, p->n_subset, p->all,
+                                seq, &lines, &readings);
                 if (n > 0 && !connection_has_room(&s->connection, n)) {
                         connection_notify_drained(&s->connection);
                         return;
                 }
                 if (n > 0 && connection_write(&s->connection, lines, n, 0) < 0)
                         return;
-                s->replay_after = seq;
-                if (!s->replay_end) {
+                p->after = seq;
+                if (!p->end) {
                         s->stream_seq = seq;
                         count_tick(s, readings);
                 }
@@ -203,7 +204,7 @@ void session_drained(Session *s) {
 void session_deliver(Session *s, uint64_t seq, const struct iovec *iov, size_t n_iov, size_t n, size_t readings,
                 const char *alarms, size_t n_alarms) {
         /* While held ticks go out (the stream's, or a HISTORY's), a live one waits its turn in the history. */
-        bool live = s->stream && !s->replaying, delivered = false;
+        bool live = s->stream && !s->replay, delivered = false;
 
         assert(s);
         assert(iov || n_iov == 0);
@@ -323,27 +324,28 @@ static uint64_t newest_held(Session *s) {
 /* Held ticks after after= go out first, for the sensors of subset (a copy of its own: a STREAM's goes with
  * a STOP), or of all; HISTORY's (end) with END after them, taking no request until then. */
 static void start_replay(Session *s, uint64_t after, uint64_t until, const uint64_t *subset, bool all, bool end) {
-        size_t n = thermometer_get_n_sensors(thermometer(s));
+        size_t n = thermometer_get_n_sensors(thermometer(s)), words = subset ? (n + 63) / 64 : 0;
+        Replay *p;
 
         end_replay(s);
-        if (subset) {
-                s->replay_subset = malloc((n + 63) / 64 * sizeof(uint64_t));
-                if (!s->replay_subset) {
-                        connection_abort(&s->connection, -ENOMEM);
-                        return;
-                }
-                memcpy(s->replay_subset, subset, (n + 63) / 64 * sizeof(uint64_t));
+        p = calloc(1, sizeof(Replay) + words * sizeof(uint64_t));
+        if (!p) {
+                connection_abort(&s->connection, -ENOMEM);
+                return;
         }
-        s->n_replay_subset = (uint32_t) n;
-        s->replay_all = all;
-        s->replay_after = after;
-        s->replay_until = until;
-        s->replay_end = end;
-        s->replaying = true;
+        if (subset)
+                memcpy(p->subset, subset, words * sizeof(uint64_t));
+        p->has_subset = subset;
+        p->n_subset = (uint32_t) n;
+        p->all = all;
+        p->after = after;
+        p->until = until;
+        p->end = end;
+        s->replay = p;
         replay(s);
         /* Not all of it fit: the requests after HISTORY wait for its END, and the client has no idle time
          * while it takes what it asked for. */
-        if (s->replaying && end) {
+        if (s->replay && end) {
                 connection_hold(&s->connection);
                 connection_set_streaming(&s->connection, true);
         }
@@ -382,8 +384,8 @@ static void handle_history(Session *s, const char *line, const Request *req) {
 
         if (subset_of(s, line, req, &subset) < 0)
                 return;
-        if (s->replaying)
-                s->stream_seq = s->replay_after;
+        if (s->replay)
+                s->stream_seq = s->replay->after;
         start_replay(s, req->has_after ? req->after : 0, newest_held(s), subset, req->all, true);
 }
 

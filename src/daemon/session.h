@@ -13,6 +13,19 @@
 typedef struct Session Session;
 typedef struct ThermoFrontEnd ThermoFrontEnd;
 
+/* Held ticks going out to a session: before the live ones (STREAM after=), or alone (HISTORY); allocated
+ * only while they do, so that a client that never asks costs nothing of it. */
+typedef struct Replay {
+        sd_event_source *defer; /* the next turn, when the socket takes all as fast as it comes */
+        uint64_t after;         /* the seq of the last held tick sent: the next is the first after it */
+        uint64_t until;         /* HISTORY: the newest when it was asked, its last */
+        uint32_t n_subset;      /* the sensors there were when it was asked: the bits subset has */
+        bool all;               /* every sensor's, by name */
+        bool has_subset;        /* the sensors of subset, by name; neither: the default sensor's */
+        bool end;               /* HISTORY: END after the last, and requests taken again */
+        uint64_t subset[];
+} Replay;
+
 struct Session {
         Connection connection;  /* first: the connection's callbacks find the session from it */
         ThermoFrontEnd *front_end;
@@ -20,12 +33,8 @@ struct Session {
         uint64_t *subset;       /* STREAM <name>...: a bit for each sensor streamed; NULL otherwise */
         uint32_t n_subset;      /* the sensors there were then: the bits subset has (a rescan adds more) */
         uint32_t remaining;     /* readings before END; 0 streams without end */
-        uint64_t *replay_subset; /* the sensors of the held ticks it is sent: as subset is, for its own */
-        uint32_t n_replay_subset;
-        uint64_t replay_after;  /* the seq of the last held tick sent: the next is the first after it */
-        uint64_t replay_until;  /* HISTORY: the newest when it was asked, its last */
         uint64_t stream_seq;    /* the last tick of the stream's, held or live: where it takes up after HISTORY */
-        sd_event_source *replay_defer; /* the next turn of a replay the socket takes as fast as it comes */
+        Replay *replay;         /* held ticks going out, NULL when none are */
         ThermometerRequest get; /* a GET that waits for the next tick */
         bool subscribed:1;      /* on the front end's list: it streams, or has ALARMS, or both */
         bool stream:1;          /* STREAM */
@@ -34,9 +43,6 @@ struct Session {
         bool get_named:1;       /* that GET named its sensor: its reply does too */
         bool eof:1;             /* the peer sent all it will send */
         bool skipping_said:1;   /* readings were skipped for it, and the log said so */
-        bool replaying:1;       /* held ticks go out: before the live ones (STREAM after=), or alone (HISTORY) */
-        bool replay_all:1;      /* every sensor's, by name */
-        bool replay_end:1;      /* HISTORY: END after the last, and requests taken again */
 };
 
 /* Greets the peer; on failure fd is closed. */
