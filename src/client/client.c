@@ -40,6 +40,7 @@ typedef enum ClientState {
         STATE_LISTING,          /* SENSOR lines until END */
         STATE_LIMITS,           /* LIMIT lines until END */
         STATE_ALARMS,           /* OK ALARMS, before the stream whose readings are shown at their levels */
+        STATE_HISTORY,          /* --since, --plot: the held readings until END, before the stream */
         STATE_RUNNING,
         STATE_ENDING,           /* all readings shown; END is on its way */
         STATE_QUITTING,         /* we sent QUIT: BYE is on its way */
@@ -57,6 +58,8 @@ struct Client {
         uint64_t lost_at;       /* CLOCK_MONOTONIC when the connection was lost, 0 while it is not */
         bool resuming;          /* asked for after=: an older server answers ERR 400 */
         bool resumed;           /* ...and the server took it */
+        bool history_shown;     /* --since, --plot: once, on the first connection; a reconnect resumes */
+        uint64_t history_last;  /* the newest held tick, where the stream then starts */
         uint64_t last_reading;  /* CLOCK_MONOTONIC of the last reading, or of the greeting */
         uint64_t answers;       /* --once: sensors answered on this connection */
         bool answered_all;      /* --once: every sensor asked for gave a reading */
@@ -163,6 +166,21 @@ static int send_lines(Client *c, const char *request, int n) {
         return server_link_send(c->link, request, (size_t) n);
 }
 
+/* --since, and --plot (all the server holds): the held readings first, on the first connection. */
+static bool wants_history(Client *c) {
+        return (c->options->since > 0 || c->options->plot) && !c->history_shown;
+}
+
+/* "HISTORY [*|<name>...]\n" at request + n: its length added to n. */
+static int format_history(Client *c, char *request, size_t size, int n) {
+        const ClientOptions *o = c->options;
+
+        n += snprintf(request + n, size - n, "HISTORY%s", o->all ? " *" : "");
+        for (size_t i = 0; i < o->n_sensors; i++)
+                n += snprintf(request + n, size - n, " %s", o->sensors[i]);
+        return n + snprintf(request + n, size - n, "\n");
+}
+
 static int send_request(Client *c) {
         const ClientOptions *o = c->options;
         char request[2048] = "";
@@ -175,6 +193,8 @@ static int send_request(Client *c) {
                 n += snprintf(request + n, sizeof(request) - n, "LIMITS\n");
         else if (o->alarms)
                 n += snprintf(request + n, sizeof(request) - n, "ALARMS\n");
+        else if (o->once && wants_history(c))
+                n = format_history(c, request, sizeof(request), n);
         else if (o->once && o->n_sensors > 0)
                 for (size_t i = 0; i < o->n_sensors; i++)
                         n += snprintf(request + n, sizeof(request) - n, "GET %s\n", o->sensors[i]);
@@ -183,7 +203,11 @@ static int send_request(Client *c) {
         else {
                 if (shows_levels(o))
                         n += snprintf(request + n, sizeof(request) - n, "LIMITS\nALARMS\n");
-                n = format_stream(c, request, sizeof(request), n);
+                /* The stream is asked for once the history has come (start_stream()). */
+                if (wants_history(c))
+                        n = format_history(c, request, sizeof(request), n);
+                else
+                        n = format_stream(c, request, sizeof(request), n);
         }
         return send_lines(c, request, n);
 }
@@ -198,6 +222,14 @@ static void set_running(Client *c) {
                 server_link_set_silence(c->link, server_link_stream_silence(c->link, c->options->timeout));
 }
 
+/* What comes before the stream is there: the held readings (--since, --plot), or the stream. */
+static void after_prelude(Client *c) {
+        if (wants_history(c)) {
+                c->state = STATE_HISTORY;
+                server_link_set_silence(c->link, c->options->timeout);
+        } else
+                set_running(c);
+}
 
 static void on_greeted(ServerLink *l, const Reply *hello) {
         Client *c = server_link_get_userdata(l);
@@ -214,7 +246,7 @@ static void on_greeted(ServerLink *l, const Reply *hello) {
         else if (shows_levels(c->options))
                 c->state = STATE_LIMITS;
         else
-                set_running(c);
+                after_prelude(c);
         r = send_request(c);
         if (r < 0)
                 server_link_fail(l, EX_TEMPFAIL, r, "Failed to send request to %s: %m", c->destination);
@@ -555,6 +587,79 @@ static int sensors_known(Client *c) {
         return 0;
 }
 
+/* A held reading of --since's span (the plot's: all): at the level its value puts it at against the
+ * limits, as the server's hysteresis then is not known. */
+static void show_held(Client *c, const Reading *r) {
+        const SensorLevel *s = sensor_level(c, r->sensor);
+        Reading shown = *r;
+        Level at = LEVEL_OK;
+
+        if (c->plot) {
+                plot_add_quietly(c->plot, r);
+                return;
+        }
+        if (s && s->limits.has_crit && r->millicelsius >= s->limits.crit)
+                at = LEVEL_CRIT;
+        else if (s && s->limits.has_high && r->millicelsius >= s->limits.high)
+                at = LEVEL_HIGH;
+        show(c, &shown, at);
+}
+
+/* The stream, after the held readings: from the newest of them on, or (--once) nothing more. */
+static int start_stream(Client *c) {
+        char request[2048];
+        int n;
+
+        c->history_shown = true;
+        if (c->plot)
+                plot_redraw(c->plot);
+        if (c->options->once)
+                return finish(c, EX_OK);
+        c->resuming = c->history_last > 0;
+        c->last_seq = c->history_last;
+        n = format_stream(c, request, sizeof(request), 0);
+        set_running(c);
+        return send_lines(c, request, n) < 0 ? link_fail(c, EX_TEMPFAIL, -EIO, "Failed to send request to %s",
+                                                         c->destination) : 0;
+}
+
+/* HISTORY's lines: the held readings of the span shown, the tick's failures passed over (said live when
+ * they were), a change of level kept; END, or ERR 400 from a server that keeps no history. */
+static int handle_history_line(Client *c, const Reply *reply, const char *line) {
+        switch (reply->type) {
+        case REPLY_TEMP: {
+                struct timespec ts;
+                uint64_t now_ms;
+
+                clock_gettime(CLOCK_REALTIME, &ts);
+                now_ms = (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+                if (c->options->plot || reply->reading.time_ms + c->options->since / 1000 >= now_ms)
+                        show_held(c, &reply->reading);
+                c->history_last = MAX(c->history_last, reply->reading.seq);
+                return 0;
+        }
+        case REPLY_ERR:
+                if (reply->error == 503)
+                        return 0;
+                if (reply->error == 400) {
+                        log_notice("%s keeps no history: nothing from before now.", c->destination);
+                        return start_stream(c);
+                }
+                if (reply->error == 404)
+                        return link_fail(c, EX_USAGE, -ENOENT, "%s has no such sensor (thermo-client --list shows them)",
+                                        c->destination);
+                break;
+        case REPLY_ALARM:
+                take_alarm(c, reply);
+                return 0;
+        case REPLY_END:
+                return start_stream(c);
+        default:
+                break;
+        }
+        return link_fail(c, EX_PROTOCOL, -EBADMSG, "Unexpected line from %s: %s", c->destination, line);
+}
+
 static int handle_line(Client *c, int r, const Reply *reply, const char *line) {
         if (r < 0)
                 return link_fail(c, EX_PROTOCOL, r, "Unexpected line from %s: %s", c->destination, line);
@@ -581,7 +686,7 @@ static int handle_line(Client *c, int r, const Reply *reply, const char *line) {
                 if (shows_levels(c->options))
                         c->state = STATE_LIMITS;
                 else
-                        set_running(c);
+                        after_prelude(c);
                 return 0;
         }
 
@@ -606,11 +711,14 @@ static int handle_line(Client *c, int r, const Reply *reply, const char *line) {
         }
         if (c->state == STATE_ALARMS) {
                 if (reply->type == REPLY_OK_ALARMS || (reply->type == REPLY_ERR && reply->error == 400)) {
-                        set_running(c);
+                        after_prelude(c);
                         return 0;
                 }
                 return link_fail(c, EX_PROTOCOL, -EBADMSG, "Unexpected line from %s: %s", c->destination, line);
         }
+
+        if (c->state == STATE_HISTORY)
+                return handle_history_line(c, reply, line);
 
         /* Held readings wait for their tick's ALARM lines (and the tick's other readings, and its errors, said
          * apart on stderr): anything else means those are all here. */

@@ -28,6 +28,8 @@ static void help(void) {
                "     --alarms             Show each change of a sensor's level (-n: of so many)\n"
                "  -n --count=N            Stop after N readings\n"
                "  -1 --once               Show the newest reading and exit\n"
+               "     --since=TIME         Show the readings of this long ago to now first, from the\n"
+               "                          server's history (with --once: those alone)\n"
                "  -o --output=FORMAT      text, json (one object a line) or csv\n"
                "     --units=UNIT         celsius, fahrenheit or kelvin\n"
                "  -t --timeout=TIME       Give up connecting, or waiting for a reading, after this\n"
@@ -43,7 +45,7 @@ static void help(void) {
 }
 
 int client_options_parse(int argc, char *argv[], ClientOptions *ret) {
-        enum { ARG_VERSION = 0x100, ARG_UNITS, ARG_NO_LEGEND, ARG_LIST, ARG_ALARMS };
+        enum { ARG_VERSION = 0x100, ARG_UNITS, ARG_NO_LEGEND, ARG_LIST, ARG_ALARMS, ARG_SINCE };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -54,6 +56,7 @@ int client_options_parse(int argc, char *argv[], ClientOptions *ret) {
                 { "alarms", no_argument, NULL, ARG_ALARMS },
                 { "count", required_argument, NULL, 'n' },
                 { "once", no_argument, NULL, '1' },
+                { "since", required_argument, NULL, ARG_SINCE },
                 { "output", required_argument, NULL, 'o' },
                 { "units", required_argument, NULL, ARG_UNITS },
                 { "timeout", required_argument, NULL, 't' },
@@ -133,6 +136,10 @@ int client_options_parse(int argc, char *argv[], ClientOptions *ret) {
                 case 'r':
                         o.retry = true;
                         break;
+                case ARG_SINCE:
+                        if (parse_timespan(optarg, &o.since) < 0 || o.since == 0 || o.since > 7 * 24 * 3600 * USEC_PER_SEC)
+                                return log_invalid_value("--since", optarg, "expected a time from 1ms to 7d, such as 10min");
+                        break;
                 case 'p':
                         o.plot = true;
                         break;
@@ -165,6 +172,10 @@ int client_options_parse(int argc, char *argv[], ClientOptions *ret) {
         if (o.alarms && (o.list || o.once || o.plot || o.all || o.n_sensors > 0)) {
                 log_error("--alarms shows every sensor's changes: it goes with none of --list, --once, --plot, --all "
                           "and --sensor.");
+                return -EINVAL;
+        }
+        if (o.since > 0 && (o.list || o.alarms)) {
+                log_error("--since shows readings: it goes with neither --list nor --alarms.");
                 return -EINVAL;
         }
         if (o.once && o.count > 0) {

@@ -23,6 +23,7 @@ typedef struct ClientOptions {
         bool all;               /* every sensor */
         bool list;              /* list the server's sensors */
         bool alarms;            /* show each change of a sensor's level */
+        uint64_t since;         /* usec: the server's held readings of this span first (the plot: all it holds) */
 } ClientOptions;
 
 /* Whether readings name their sensor: some were asked for by name. */

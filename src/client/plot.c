@@ -392,6 +392,11 @@ void plot_set_limits(Plot *p, const char *name, bool is_default, const Limits *l
 }
 
 void plot_add(Plot *p, const Reading *r) {
+        plot_add_quietly(p, r);
+        plot_redraw(p);
+}
+
+void plot_add_quietly(Plot *p, const Reading *r) {
         Series *s;
         size_t k;
         int64_t v;
@@ -422,5 +427,4 @@ void plot_add(Plot *p, const Reading *r) {
         s->sum += v;
         s->last = v;
         s->n++;
-        plot_redraw(p);
 }

@@ -19,6 +19,8 @@ Plot *plot_free(Plot *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Plot *, plot_free);
 
 void plot_add(Plot *p, const Reading *r);
+/* The same, without drawing: for many at once (the history), plot_redraw() after them. */
+void plot_add_quietly(Plot *p, const Reading *r);
 /* A sensor's limits, drawn as lines across the chart where they fall in it, and said on the top line
  * for one sensor. The unnamed series takes the default sensor's (is_default: LIMITS's first). */
 void plot_set_limits(Plot *p, const char *name, bool is_default, const Limits *limits);

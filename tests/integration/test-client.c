@@ -449,6 +449,38 @@ static void test_retry_resumes_with_what_is_missing(void **state) {
         assert_non_null(strstr(err, "Missed 1 reading (#3 to #3): taken while we were away, and held no more."));
 }
 
+/* --since: the held readings of the span first, then the stream from the newest of them, none twice; with
+ * --once, those alone. A server without a history gives none of them, and the stream. */
+static void test_since_shows_the_held_readings_first(void **state) {
+        ServerProcess *p = *state;
+        char *line, *save = NULL, requests[256];
+        uint64_t expected = 1;
+        int n = 0;
+        Fake f;
+
+        assert_int_equal(CLIENT("-n", "5", "-o", "csv", destination(p->port)), 0);
+        assert_int_equal(CLIENT("--since", "10min", "-n", "3", "-o", "csv", "--no-legend", destination(p->port)), 0);
+        for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++) {
+                unsigned long long seq;
+
+                assert_int_equal(sscanf(line, "%llu,", &seq), 1);
+                assert_int_equal(seq, expected);
+                expected++;
+        }
+        /* At least the 5 of the first client's, then 3 live. */
+        assert_true(n >= 8);
+
+        assert_int_equal(CLIENT("--since", "10min", "--once", "-o", "csv", "--no-legend", destination(p->port)), 0);
+        assert_int_equal(count_lines(out), (int) expected - 1);
+
+        fake_start(&f, (const char *const[]) {
+                HELLO, NO_LEVELS "ERR 400 unknown command\nOK STREAM\nTEMP 1 1732492130000 20.000\nEND\n", NULL });
+        assert_int_equal(CLIENT("--since", "1h", "-n", "1", destination(f.port)), 0);
+        fake_stop(&f, requests, sizeof(requests));
+        assert_int_equal(count_lines(out), 1);
+        assert_non_null(strstr(err, "keeps no history: nothing from before now."));
+}
+
 /* --retry across a connection that dropped: the held ticks after the last one shown come first, and not a
  * reading is missing, nor twice there. */
 static void test_retry_across_a_drop_misses_nothing(void **state) {
@@ -1017,6 +1049,7 @@ int main(void) {
                 cmocka_unit_test_teardown(test_closed_mid_stream_is_a_temporary_failure, harness_kill_all),
                 cmocka_unit_test_teardown(test_retry_resumes_with_what_is_missing, harness_kill_all),
                 cmocka_unit_test_setup_teardown(test_retry_across_a_drop_misses_nothing, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_since_shows_the_held_readings_first, setup, teardown),
                 cmocka_unit_test_teardown(test_retry_on_a_server_without_a_history, harness_kill_all),
                 cmocka_unit_test_teardown(test_quiet_hides_notices_but_not_errors, harness_kill_all),
                 cmocka_unit_test_setup_teardown(test_sigint_ends_cleanly_with_whole_lines, setup, teardown),

@@ -96,6 +96,10 @@ static void test_usage_errors(void **state) {
         assert_int_equal(PARSE(&o, "host:port"), -EINVAL);
         assert_int_equal(PARSE(&o, "--bogus"), -EINVAL);
         assert_int_equal(PARSE(&o, "--sensor", "cpu", "-s", "cpu"), -EINVAL);
+        assert_int_equal(PARSE(&o, "--since", "0"), -EINVAL);
+        assert_int_equal(PARSE(&o, "--since", "8d"), -EINVAL);
+        assert_int_equal(PARSE(&o, "--since", "10min", "--alarms"), -EINVAL);
+        assert_int_equal(PARSE(&o, "--since", "10min", "--list"), -EINVAL);
         assert_null(o.host);
 }
 
