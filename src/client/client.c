@@ -69,6 +69,7 @@ struct Client {
         size_t n_names;
         SensorLevel *levels;    /* every sensor's, in SENSORS order (the default first), from LIMITS */
         size_t n_levels;
+        size_t next_level;      /* where sensor_level() looks first */
         bool have_limits;       /* the server answered LIMITS (an older one does not know it) */
         HeldReading *held;      /* readings waiting for their tick's ALARM lines (show_reading()) */
         size_t n_held, held_size;
@@ -282,9 +283,14 @@ static int once_done(Client *c) {
 static SensorLevel *sensor_level(Client *c, const char *name) {
         if (!name)
                 return c->n_levels > 0 ? &c->levels[0] : NULL;
+        /* A tick's readings come in SENSORS order, which LIMITS has too: the one after the last, first. */
+        if (c->n_levels > 0 && strcmp(c->levels[c->next_level % c->n_levels].name, name) == 0)
+                return &c->levels[c->next_level++ % c->n_levels];
         for (size_t i = 0; i < c->n_levels; i++)
-                if (strcmp(c->levels[i].name, name) == 0)
+                if (strcmp(c->levels[i].name, name) == 0) {
+                        c->next_level = i + 1;
                         return &c->levels[i];
+                }
         return NULL;
 }
 

@@ -63,15 +63,10 @@ int calibration_option_parse(const char *s, CalibrationOption *ret, const char *
         assert(ret);
         assert(ret_error);
 
-        r = sensor_option_split(s, o.name, copy);
-        if (r == -EBADMSG) {
-                *ret_error = "expected NAME:offset=C,scale=F, NAME a sensor's name";
-                return -EINVAL;
-        }
-        if (r < 0) {
-                *ret_error = "expected offset=C or scale=F after the name";
-                return -EINVAL;
-        }
+        r = sensor_option_split(s, "expected NAME:offset=C,scale=F, NAME a sensor's name",
+                        "expected offset=C or scale=F after the name", o.name, copy, ret_error);
+        if (r < 0)
+                return r;
         for (char *rest = copy, *word; (word = strsep(&rest, ","));) {
                 char *eq = strchr(word, '=');
 

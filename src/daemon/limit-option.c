@@ -16,15 +16,10 @@ int limit_override_parse(const char *s, LimitOverride *ret, const char **ret_err
         assert(ret);
         assert(ret_error);
 
-        r = sensor_option_split(s, o.name, copy);
-        if (r == -EBADMSG) {
-                *ret_error = "expected NAME:low=C,high=C,crit=C,hysteresis=C, NAME a sensor's name";
-                return -EINVAL;
-        }
-        if (r < 0) {
-                *ret_error = "expected low=C, high=C, crit=C or hysteresis=C after the name";
-                return -EINVAL;
-        }
+        r = sensor_option_split(s, "expected NAME:low=C,high=C,crit=C,hysteresis=C, NAME a sensor's name",
+                        "expected low=C, high=C, crit=C or hysteresis=C after the name", o.name, copy, ret_error);
+        if (r < 0)
+                return r;
         for (char *rest = copy, *word; (word = strsep(&rest, ","));) {
                 char *eq = strchr(word, '=');
                 int64_t v;
