@@ -391,6 +391,13 @@ const char *tick_news_format(const TickNews *news, char *buf, size_t size) {
         return buf;
 }
 
+void server_link_note_resumed(ServerLink *l, uint64_t after) {
+        assert(l);
+        l->last_seq = after;
+        l->connected_anew = true;
+        l->unavailable = false;
+}
+
 void server_link_note_unavailable(ServerLink *l) {
         assert(l);
         l->unavailable = true;

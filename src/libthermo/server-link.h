@@ -84,5 +84,8 @@ const char *tick_news_format(const TickNews *news, char *buf, size_t size);
 
 /* A reading's tick number: whether it starts a new tick, and (ret_news) what it tells, once. */
 bool server_link_tick(ServerLink *l, uint64_t seq, TickNews *ret_news);
+/* The owner asked for the ticks after after= (STREAM after=): the next one is news against that, a gap
+ * before it is of ticks taken while we were away, and held no more. */
+void server_link_note_resumed(ServerLink *l, uint64_t after);
 /* A sensor gave no reading: the gap in the numbers that may follow is no news. */
 void server_link_note_unavailable(ServerLink *l);

@@ -18,12 +18,14 @@
 
 #define DROPS_QUIET_USEC (10 * USEC_PER_SEC)
 
-/* The replies a connection waits for after SENSORS's: LIMITS's LIMIT lines and END, then ALARMS's OK. A
- * server older than both says ERR 400 to each, and is streamed without levels. */
+/* The replies a connection waits for after SENSORS's: LIMITS's LIMIT lines and END, ALARMS's OK, then
+ * STREAM after='s OK. A server older than each says ERR 400 to it: it is streamed without levels, or keeps
+ * no history (and is asked for a plain STREAM then). */
 typedef enum Answer {
         ANSWER_NONE,
         ANSWER_LIMITS,
         ANSWER_ALARMS,
+        ANSWER_STREAM,
 } Answer;
 
 /* One sensor of the host, and what the broker has of it. */
@@ -42,6 +44,9 @@ typedef struct HostSensor {
         bool heat_config_pending; /* its heat's config, or with heat false its removal */
         bool level_pending;
         bool queued;            /* in the host's queue of sensors with something pending */
+        /* The seq of the newest reading the broker has: a tick asked for again, that it took in part, is
+         * not published twice. From this run of the server. */
+        uint64_t published_seq;
 } HostSensor;
 
 struct Host {
@@ -59,8 +64,20 @@ struct Host {
         bool listing;                   /* SENSOR lines until END */
         Answer answer;                  /* what comes after the listing, before the stream */
         unsigned limits_asked;          /* LIMITS of sensors a rescan added, not answered yet */
-        uint64_t last_seq;              /* the newest tick taken: back on the server, what came after it */
-        bool resuming;                  /* asked STREAM after=: a server that keeps no history says ERR 400 */
+        /* What the broker is owed: every tick after resume_after (the newest one taken may be in part only),
+         * asked for with STREAM after= at each connection to the server, and on it when the broker fell
+         * behind. */
+        uint64_t resume_after;
+        bool has_resume;                /* there was a tick */
+        /* The server keeps a history (it took after=): a reading the broker cannot take waits there, not
+         * here. Without, the newest of each sensor waits here, and the others are dropped. */
+        bool history;
+        bool behind;                    /* the broker could not take the tick after resume_after: what comes
+                                         * is passed over, and asked for again once it has room */
+        bool restreaming;               /* a STREAM after= on the way: the old stream's lines until its OK */
+        bool replaying;                 /* its OK came, and no reading yet: a gap now is the broker's */
+        bool behind_said, catch_up_said, gap_said; /* since the quiet timer last ran */
+        size_t unavailable_run;         /* ERR 503 lines since the last reading: a whole tick of them has no seq */
         bool server_up;
         bool status_pending;            /* the host's availability */
         bool stopping;
@@ -84,34 +101,71 @@ struct Host {
 };
 
 static void flush(Host *h);
+static void catch_up(Host *h);
 
-/* Readings are dropped: said when it starts, and how many once none has been for a while (on_quiet()). */
-static void count_dropped(Host *h, uint64_t n) {
-        if (n == 0)
-                return;
-        if (h->dropped_unsaid == 0)
-                log_warning("The broker does not take the readings of %s now: keeping the newest of each sensor until "
-                            "it does.", h->name);
-        h->dropped += n;
-        h->dropped_unsaid += n;
+static void arm_quiet(Host *h) {
         (void) sd_event_source_set_time_relative(h->quiet_timer, DROPS_QUIET_USEC);
         (void) sd_event_source_set_enabled(h->quiet_timer, SD_EVENT_ONESHOT);
 }
 
-/* None dropped for DROPS_QUIET_USEC: say once how many were, rather than at every breath of a broker that
- * keeps up only just. */
+/* Readings are dropped: said when it starts (without a history), and how many once none has been for a
+ * while (on_quiet()). */
+static uint64_t add_saturating(uint64_t a, uint64_t b) {
+        return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static void count_dropped(Host *h, uint64_t n) {
+        if (n == 0)
+                return;
+        if (h->dropped_unsaid == 0 && !h->history)
+                log_warning("The broker does not take the readings of %s now: keeping the newest of each sensor until "
+                            "it does.", h->name);
+        h->dropped = add_saturating(h->dropped, n);
+        h->dropped_unsaid = add_saturating(h->dropped_unsaid, n);
+        arm_quiet(h);
+}
+
+/* With a history, the broker is behind: what comes from the server is passed over, and sent again when
+ * asked for (catch_up()); or the old stream's lines come, until a new STREAM's OK. */
+static bool passing_over(const Host *h) {
+        return h->behind || h->restreaming;
+}
+
+/* The broker cannot take the reading of the tick after resume_after: that tick and all after it wait in the
+ * server's history, asked for again when it can (catch_up()). Said once, however often it comes and goes. */
+static void fall_behind(Host *h) {
+        h->behind = true;
+        if (!h->behind_said)
+                log_warning("The broker does not take the readings of %s now: they wait in the server's history "
+                            "from #%" PRIu64 " on, until it does.", h->name, h->resume_after + 1);
+        h->behind_said = true;
+        arm_quiet(h);
+}
+
+/* Nothing dropped, and the broker not behind, for DROPS_QUIET_USEC: say once how many were dropped, rather
+ * than at every breath of a broker that keeps up only just. */
 static int on_quiet(sd_event_source *s, uint64_t usec, void *userdata) {
         Host *h = userdata;
         char field[64], host[PROTOCOL_HOST_MAX + 8];
 
-        if (h->dropped_unsaid == 0)
+        if (passing_over(h)) {
+                arm_quiet(h);
                 return 0;
-        snprintf(field, sizeof(field), "DROPPED=%" PRIu64, h->dropped_unsaid);
-        snprintf(host, sizeof(host), "HOST=%s", h->name);
-        log_struct(LOG_NOTICE, 0, THERMO_MESSAGE_READINGS_DROPPED, LOG_FIELDS(field, host),
-                        "%" PRIu64 " reading%s of %s did not reach the broker while it was away or slow; every sensor's "
-                        "newest did.", h->dropped_unsaid, h->dropped_unsaid == 1 ? "" : "s", h->name);
+        }
+        if (h->dropped_unsaid > 0) {
+                snprintf(field, sizeof(field), "DROPPED=%" PRIu64, h->dropped_unsaid);
+                snprintf(host, sizeof(host), "HOST=%s", h->name);
+                log_struct(LOG_NOTICE, 0, THERMO_MESSAGE_READINGS_DROPPED, LOG_FIELDS(field, host),
+                                h->history ? "%" PRIu64 " reading%s of %s did not reach the broker: the server held "
+                                             "them no more when it could take them, or they went with its connection "
+                                             "(QoS 0)." :
+                                             "%" PRIu64 " reading%s of %s did not reach the broker while it was away or "
+                                             "slow; every sensor's newest did.",
+                                h->dropped_unsaid, h->dropped_unsaid == 1 ? "" : "s", h->name);
+        } else if (h->behind_said)
+                log_info("The readings of %s that waited for the broker have all reached it.", h->name);
         h->dropped_unsaid = 0;
+        h->behind_said = h->catch_up_said = h->gap_said = false;
         return 0;
 }
 
@@ -183,8 +237,15 @@ static int publish_reading(Host *h, HostSensor *s) {
 
         topic_reading(topic, h->options->topic_prefix, h->name, s->name);
         r = publish(h, topic, payload, n, h->options->qos);
-        if (r >= 0)
+        if (IN_SET(r, -EMSGSIZE, -EINVAL)) {
+                /* Refused for what it is (said already): sent again, it would be again. */
+                count_dropped(h, 1);
+                return 0;
+        }
+        if (r >= 0) {
                 h->published++;
+                s->published_seq = s->latest.seq;
+        }
         return r;
 }
 
@@ -205,6 +266,7 @@ static void enqueue(Host *h, HostSensor *s) {
 static void flush(Host *h) {
         if (!h->publisher || !publisher_has_room(h->publisher))
                 return;
+        catch_up(h);
 
         /* While the sensors are listed, the host is about to be online: no "offline" in between. */
         if (h->status_pending && !h->listing) {
@@ -271,14 +333,17 @@ static HostSensor *sensor_of(Host *h, const char *name) {
         return s;
 }
 
-/* After a (re)connection to the broker, which may have lost what it held: all of it again. */
+/* After a (re)connection to the broker, which may have lost what it held: all of it again. With a history,
+ * a sensor's newest reading only where no newer one waits in the server's (behind): that one comes from there
+ * soon, and the broker's subscribers do not get the old one twice. */
 static void mark_all_pending(Host *h) {
         h->status_pending = true;
         for (size_t i = 0; i < h->n_sensors; i++) {
                 h->sensors[i].config_pending = h->options->discovery;
                 h->sensors[i].heat_config_pending = h->options->discovery && h->sensors[i].heat;
                 h->sensors[i].status_pending = true;
-                h->sensors[i].reading_pending = h->sensors[i].has_reading;
+                h->sensors[i].reading_pending = h->sensors[i].has_reading &&
+                        (!h->history || (!h->behind && h->sensors[i].published_seq == h->sensors[i].latest.seq));
                 h->sensors[i].level_pending = h->sensors[i].has_level;
                 enqueue(h, &h->sensors[i]);
         }
@@ -384,19 +449,42 @@ static int take_name(Host *h, const char *said) {
         return r;
 }
 
-/* STREAM *, after the newest tick taken where there was one: the server's history has what came while we
- * were away, oldest first, and it is published before the live readings. */
-static int send_stream(Host *h) {
+/* STREAM * after what the broker has: the server's history holds what came meanwhile, oldest first, and
+ * it is published before the live readings. With no tick yet, after the newest there can be: the same as a
+ * plain STREAM *, but it tells a server with a history (OK) from one without (ERR 400). */
+static void send_stream(Host *h) {
+        const char *destination = server_link_get_destination(h->link);
         char request[64];
-        int k;
+        int k, r;
 
-        h->resuming = h->last_seq > 0;
-        if (h->resuming)
-                k = snprintf(request, sizeof(request), "STREAM after=%" PRIu64 " *\n", h->last_seq);
-        else
+        if (!h->history)
                 k = snprintf(request, sizeof(request), "STREAM *\n");
-        log_debug("Sent to %s: %.*s", server_link_get_destination(h->link), k - 1, request);
-        return server_link_send(h->link, request, (size_t) k);
+        else if (h->has_resume) {
+                k = snprintf(request, sizeof(request), "STREAM after=%" PRIu64 " *\n", h->resume_after);
+                server_link_note_resumed(h->link, h->resume_after);
+        } else
+                k = snprintf(request, sizeof(request), "STREAM after=%" PRIu64 " *\n", UINT64_MAX);
+        log_debug("Sent to %s: %.*s", destination, k - 1, request);
+        r = server_link_send(h->link, request, (size_t) k);
+        if (r < 0)
+                server_link_fail(h->link, EX_TEMPFAIL, r, "Failed to send request to %s: %m", destination);
+}
+
+/* The broker fell behind, and has room again: on the same connection, a new STREAM after= (it replaces the
+ * old one) asks for all it missed, oldest first; the lines of the old stream until its OK are passed over. */
+static void catch_up(Host *h) {
+        const char *destination;
+
+        if (!h->behind || h->restreaming || !h->server_up || h->listing || h->answer != ANSWER_NONE)
+                return;
+        destination = server_link_get_destination(h->link);
+        h->behind = false;
+        h->restreaming = true;
+        log_full_errno(h->catch_up_said ? LOG_DEBUG : LOG_INFO, 0,
+                        "The broker takes the readings of %s again: asking %s for those from #%" PRIu64 " on.", h->name,
+                        destination, h->resume_after + 1);
+        h->catch_up_said = true;
+        send_stream(h);
 }
 
 static void on_greeted(ServerLink *l, const Reply *hello) {
@@ -421,14 +509,18 @@ static void on_greeted(ServerLink *l, const Reply *hello) {
 
         h->listing = true;
         h->n_listed = 0;
+        /* Until it says otherwise (ERR 400 to after=); what the broker is behind with, it is asked for now. */
+        h->history = true;
+        h->behind = h->restreaming = h->replaying = false;
+        h->unavailable_run = 0;
         /* Streaming: an interval between readings is no silence. */
         server_link_set_silence(l, server_link_stream_silence(l, h->options->timeout));
         log_debug("Sent to %s: SENSORS, LIMITS, ALARMS", server_link_get_destination(l));
         r = server_link_send(l, request, strlen(request));
-        if (r >= 0)
-                r = send_stream(h);
         if (r < 0)
                 server_link_fail(l, EX_TEMPFAIL, r, "Failed to send request to %s: %m", server_link_get_destination(l));
+        else
+                send_stream(h);
 }
 
 static int add_listed(Host *h, const char *name) {
@@ -526,19 +618,66 @@ static HostSensor *add_streamed(Host *h, const char *name) {
         return &h->sensors[n - 1];
 }
 
-static void take_reading(Host *h, const Reading *r) {
-        HostSensor *s = sensor_of(h, r->sensor);
+/* A server that restarted numbers its ticks from #1 again: what the broker has of the last run says nothing
+ * of this one, and a reading of the last run that waits is published no more. */
+static void forget_run(Host *h) {
+        for (size_t i = 0; i < h->n_sensors; i++) {
+                if (h->sensors[i].reading_pending)
+                        count_dropped(h, 1);
+                h->sensors[i].reading_pending = false;
+                h->sensors[i].published_seq = 0;
+        }
+}
+
+/* What a reading's seq tells, logged. A restart is a new run. A gap in a replay that the broker's falling
+ * behind asked for is of ticks the server held no more when the broker had room again: each reading of them
+ * (of the sensors that give readings) counted as dropped, and said once until all is quiet (on_quiet()). */
+static void take_tick(Host *h, uint64_t seq) {
+        bool replaying = h->replaying;
+        uint64_t ticks, readings = 0;
         char text[128];
         TickNews news;
 
+        h->replaying = false;
+        if (!server_link_tick(h->link, seq, &news) || !tick_news_any(&news))
+                return;
+        if (news.restarted) {
+                log_notice("%s: %s", server_link_get_destination(h->link), tick_news_format(&news, text, sizeof(text)));
+                forget_run(h);
+                return;
+        }
+        if (!replaying) {
+                log_warning("%s: %s", server_link_get_destination(h->link), tick_news_format(&news, text, sizeof(text)));
+                return;
+        }
+        for (size_t i = 0; i < h->n_sensors; i++)
+                readings += !h->sensors[i].failing;
+        ticks = news.missed_last - news.missed_first + 1;
+        readings = MAX(readings, (uint64_t) 1);
+        count_dropped(h, ticks > UINT64_MAX / readings ? UINT64_MAX : ticks * readings);
+        log_full_errno(h->gap_said ? LOG_DEBUG : LOG_WARNING, 0,
+                        "Missed the readings of %s from #%" PRIu64 " to #%" PRIu64 ": the broker was away longer than %s "
+                        "holds them.", h->name, news.missed_first, news.missed_last, server_link_get_destination(h->link));
+        h->gap_said = true;
+}
+
+static void take_reading(Host *h, const Reading *r) {
+        HostSensor *s;
+
+        if (passing_over(h))
+                return;
+        h->unavailable_run = 0;
+        s = sensor_of(h, r->sensor);
         if (!s && r->sensor)
                 s = add_streamed(h, r->sensor);
         if (!s)
                 return;
-        h->last_seq = r->seq;
-        if (server_link_tick(h->link, r->seq, &news) && tick_news_any(&news))
-                log_full_errno(news.restarted ? LOG_NOTICE : LOG_WARNING, 0, "%s: %s", server_link_get_destination(h->link),
-                                tick_news_format(&news, text, sizeof(text)));
+        take_tick(h, r->seq);
+        if (h->history && r->seq <= s->published_seq)
+                return; /* of a tick the broker took in part, asked for again */
+        /* Its tick may not be whole at the broker yet: a connection that ends now asks for it again. */
+        h->resume_after = r->seq - 1;
+        h->has_resume = true;
         if (s->reading_pending)
                 count_dropped(h, 1);
         s->latest = *r;
@@ -552,6 +691,11 @@ static void take_reading(Host *h, const Reading *r) {
         }
         enqueue(h, s);
         flush(h);
+        if (!h->history || !s->reading_pending)
+                return;
+        /* No room for it, or a connection failing: it is asked for again. */
+        s->reading_pending = false;
+        fall_behind(h);
 }
 
 /* A LIMIT line, or an ALARM: the sensor's level, and from LIMITS whether it has a heat to show. */
@@ -593,19 +737,49 @@ static void take_answer(Host *h, const Reply *reply, const char *line) {
                 return;
         }
         if (h->answer == ANSWER_ALARMS && (reply->type == REPLY_OK_ALARMS || older)) {
+                h->answer = ANSWER_STREAM;
+                return;
+        }
+        if (h->answer == ANSWER_STREAM && reply->type == REPLY_ALARM) {
+                /* ALARMS's lines of the sensors not at ok now come before STREAM is read. */
+                take_level(h, reply);
+                return;
+        }
+        if (h->answer == ANSWER_STREAM && reply->type == REPLY_OK_STREAM) {
                 h->answer = ANSWER_NONE;
+                return;
+        }
+        if (h->answer == ANSWER_STREAM && older && h->history) {
+                /* Readings the broker cannot take wait here, the newest of each sensor. */
+                if (h->has_resume)
+                        log_notice("%s keeps no history: resuming with what comes now.", destination);
+                else
+                        log_info("%s keeps no history: readings the broker cannot take now are not kept for it.",
+                                        destination);
+                h->history = false;
+                /* The newest tick taken, whole or in part, does not come again: a gap is counted from after it. */
+                if (h->has_resume)
+                        server_link_note_resumed(h->link, h->resume_after + 1);
+                send_stream(h);
                 return;
         }
         server_link_fail(h->link, EX_PROTOCOL, -EBADMSG, "Unexpected line from %s: %s", destination, line);
 }
 
 static void take_unavailable(Host *h, const Reply *reply) {
-        HostSensor *s = sensor_of(h, reply->reading.sensor);
+        HostSensor *s;
 
+        /* Of a tick the broker is behind with: it comes again, in its place among the readings. */
+        if (passing_over(h))
+                return;
+        s = sensor_of(h, reply->reading.sensor);
         if (!s && reply->reading.sensor)
                 s = add_streamed(h, reply->reading.sensor);
 
-        server_link_note_unavailable(h->link);
+        /* A tick of which no sensor gave a reading has no seq: the gap that follows is no news. One where
+         * some did has its seq from them. */
+        if (++h->unavailable_run >= h->n_sensors)
+                server_link_note_unavailable(h->link);
         if (!s || s->failing)
                 return;
         log_warning("%s's sensor %s has no reading: %s", h->name, s->name, reply->text);
@@ -646,7 +820,6 @@ static void on_line(ServerLink *l, int r, const Reply *reply, const char *line) 
 
         switch (reply->type) {
         case REPLY_TEMP:
-                h->resuming = false;
                 take_reading(h, &reply->reading);
                 break;
         case REPLY_ALARM:
@@ -659,13 +832,6 @@ static void on_line(ServerLink *l, int r, const Reply *reply, const char *line) 
                 else if (h->limits_asked > 0 && (reply->error == 400 || reply->error == 404))
                         /* A new sensor's LIMITS, from a server older than limits, or gone again already. */
                         h->limits_asked--;
-                else if (reply->error == 400 && h->resuming) {
-                        /* A server that keeps no history: what comes now, and the gap is said. */
-                        log_notice("%s keeps no history: resuming with what comes now.", destination);
-                        h->last_seq = 0;
-                        if (send_stream(h) < 0)
-                                server_link_fail(l, EX_TEMPFAIL, -EIO, "Failed to send request to %s", destination);
-                }
                 else
                         server_link_fail(l, EX_PROTOCOL, -EBADMSG, "%s says: %s", destination, line);
                 break;
@@ -678,8 +844,13 @@ static void on_line(ServerLink *l, int r, const Reply *reply, const char *line) 
                 else
                         server_link_fail(l, EX_PROTOCOL, -EBADMSG, "%s ended the stream", destination);
                 break;
+        case REPLY_OK_STREAM:
+                /* What comes now is what the broker is owed, oldest first. */
+                h->replaying = h->restreaming;
+                h->restreaming = false;
+                break;
         default:
-                break; /* OK STREAM */
+                break;
         }
 }
 
@@ -690,6 +861,7 @@ static void on_failed(ServerLink *l, int status, const char *message) {
 
         h->listing = false;
         h->answer = ANSWER_NONE;
+        h->restreaming = false;
         h->limits_asked = 0;
         h->n_listed = 0;
         h->listed = mfree(h->listed);
@@ -727,7 +899,12 @@ void host_stop(Host *h) {
         assert(h);
 
         h->stopping = true;
-        /* What was dropped and not said yet is said now. */
+        /* What was dropped and not said yet is said now, and what the broker has not got. */
+        if (passing_over(h)) {
+                log_notice("The broker did not get the readings of %s from #%" PRIu64 " on before the stop.", h->name,
+                                h->resume_after + 1);
+                h->behind = h->restreaming = h->behind_said = false;
+        }
         (void) on_quiet(h->quiet_timer, 0, h);
         server_link_close(h->link);
         if (h->publisher)

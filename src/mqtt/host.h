@@ -11,8 +11,8 @@
 
 /* One thermo server and what thermo-mqtt makes of it: the stream of every sensor (a ServerLink), and a
  * broker connection of its own (a Publisher), whose will marks this host offline. Each reconnects on its
- * own. While the broker cannot take them, readings wait, the newest of each sensor alone: what that
- * replaces is counted as dropped, and said once. */
+ * own. While the broker cannot take them, readings wait in the server's history, and are asked for again
+ * when it can (from a server without a history, the newest of each sensor waits here). */
 typedef struct Host Host;
 typedef struct Bridge Bridge;
 

@@ -49,6 +49,9 @@ struct Publisher {
         size_t qos0_head, n_qos0;
         /* libmosquitto writes at once what it can: a QoS 0 message may be done before its publish returns. */
         bool publishing, written_at_once;
+        /* The window filled: there is room again once half of it is taken, not at each message the broker
+         * takes (an owner that has much to send sends it in long runs, not one by one). */
+        bool full;
 };
 
 static void set_timer(Publisher *p, uint64_t usec) {
@@ -225,6 +228,8 @@ static void on_connect(struct mosquitto *mosq, void *userdata, int rc) {
         }
         p->backoff = 0;
         p->state = PUBLISHER_CONNECTED;
+        /* The QoS 1 messages of the last connection are sent again; the QoS 0 ones went with it. */
+        p->full = in_flight(p) > PUBLISHER_WINDOW / 2;
         (void) sd_event_source_set_enabled(p->timer, SD_EVENT_OFF);
         snprintf(field, sizeof(field), "BROKER=%s", p->broker);
         snprintf(host, sizeof(host), "HOST=%s", p->config.label);
@@ -266,7 +271,6 @@ static void on_disconnect(struct mosquitto *mosq, void *userdata, int rc) {
 
 static void on_publish(struct mosquitto *mosq, void *userdata, int mid) {
         Publisher *p = userdata;
-        bool had_room = in_flight(p) < PUBLISHER_WINDOW;
 
         if (p->n_qos0 > 0 && p->qos0[p->qos0_head] == (uint16_t) mid) {
                 p->qos0_head = (p->qos0_head + 1) % PUBLISHER_WINDOW;
@@ -280,9 +284,11 @@ static void on_publish(struct mosquitto *mosq, void *userdata, int mid) {
 
         if (p->state == PUBLISHER_STOPPING)
                 stop_when_done(p);
-        else if (!had_room && p->state == PUBLISHER_CONNECTED)
+        else if (p->full && in_flight(p) <= PUBLISHER_WINDOW / 2 && p->state == PUBLISHER_CONNECTED) {
+                p->full = false;
                 /* From the loop, not from inside libmosquitto: the owner publishes again then. */
                 (void) sd_event_source_set_enabled(p->room_event, SD_EVENT_ONESHOT);
+        }
 }
 
 static int on_room(sd_event_source *s, void *userdata) {
@@ -319,7 +325,7 @@ bool publisher_is_connected(Publisher *p) {
 
 bool publisher_has_room(Publisher *p) {
         assert(p);
-        return p->state == PUBLISHER_CONNECTED && in_flight(p) < PUBLISHER_WINDOW;
+        return p->state == PUBLISHER_CONNECTED && !p->full;
 }
 
 int publisher_publish(Publisher *p, const char *topic, const void *payload, size_t n, int qos, bool retain) {
@@ -336,6 +342,10 @@ int publisher_publish(Publisher *p, const char *topic, const void *payload, size
         p->written_at_once = false;
         r = mosquitto_publish(p->mosq, &mid, topic, (int) n, payload, qos, retain);
         p->publishing = false;
+        if (r == MOSQ_ERR_PAYLOAD_SIZE || r == MOSQ_ERR_OVERSIZE_PACKET)
+                return -EMSGSIZE; /* the same message would be refused again */
+        if (r == MOSQ_ERR_INVAL || r == MOSQ_ERR_MALFORMED_UTF8)
+                return -EINVAL;
         if (r != MOSQ_ERR_SUCCESS)
                 return r == MOSQ_ERR_ERRNO ? -errno : r == MOSQ_ERR_NOMEM ? -ENOMEM : -EIO;
         if (!p->written_at_once && qos == 0) {
@@ -343,6 +353,8 @@ int publisher_publish(Publisher *p, const char *topic, const void *payload, size
                 p->n_qos0++;
         } else if (!p->written_at_once)
                 p->in_flight_qos1++;
+        if (in_flight(p) >= PUBLISHER_WINDOW)
+                p->full = true;
         watch(p);
         return 0;
 }

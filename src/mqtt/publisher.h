@@ -49,9 +49,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Publisher *, publisher_free);
 void *publisher_get_userdata(Publisher *p);
 void publisher_start(Publisher *p);
 bool publisher_is_connected(Publisher *p);
-/* Connected, with fewer than PUBLISHER_WINDOW messages not yet taken by the broker. */
+/* Connected, with fewer than PUBLISHER_WINDOW messages not yet taken by the broker; once it had that many,
+ * with at most half as many (ops->room() says when). */
 bool publisher_has_room(Publisher *p);
-/* Only when publisher_has_room(). */
+/* Only when publisher_has_room(). -EMSGSIZE and -EINVAL for a message that would be refused again, others
+ * for a connection that fails (and is made again). */
 int publisher_publish(Publisher *p, const char *topic, const void *payload, size_t n, int qos, bool retain);
 /* Publishes "offline" to the will's topic (as the broker would, had we vanished), waits until the broker has
  * taken every message, disconnects, and calls ops->closed(); at once when not connected. */

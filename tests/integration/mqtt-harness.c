@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <mosquitto.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -87,11 +88,112 @@ void broker_kill(Broker *b, int sig) {
         b->pid = 0;
 }
 
+void broker_signal(Broker *b, int sig) {
+        assert_true(b->pid > 0);
+        assert_int_equal(kill(b->pid, sig), 0);
+}
+
 void broker_cleanup(Broker *b) {
         broker_kill(b, SIGKILL);
         if (b->dir[0])
                 harness_remove_tree(b->dir);
         *b = (Broker) {};
+}
+
+static volatile sig_atomic_t way_cut;
+
+static void on_way_cut(int sig) {
+        way_cut = 1;
+}
+
+/* Passes what comes on each way until the connection ends, or until a cut finds it quiet for 30 ms: on
+ * loopback, a PUBACK comes within microseconds of its PUBLISH. */
+static void way_pass(int down, int up) {
+        int64_t last = now_ms();
+
+        for (;;) {
+                struct pollfd p[2] = { { .fd = down, .events = POLLIN }, { .fd = up, .events = POLLIN } };
+                int n = poll(p, 2, 10);
+
+                if (n < 0 && errno != EINTR)
+                        return;
+                if (way_cut && now_ms() - last >= 30)
+                        return;
+                for (int i = 0; n > 0 && i < 2; i++) {
+                        char buf[4096];
+                        ssize_t r;
+
+                        if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                                continue;
+                        r = read(p[i].fd, buf, sizeof(buf));
+                        if (r <= 0 || write(p[1 - i].fd, buf, (size_t) r) != r)
+                                return;
+                        last = now_ms();
+                }
+        }
+}
+
+/* The forked way's own: no assertion of the test's may fail in it. */
+static int way_connect(int port) {
+        struct sockaddr_in sa = {
+                .sin_family = AF_INET,
+                .sin_port = htons((uint16_t) port),
+                .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+        };
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        if (fd < 0 || connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                _exit(2);
+        return fd;
+}
+
+pid_t broker_way_start(const Broker *b, int outage_ms, int *ret_port) {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t n = sizeof(sa);
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int64_t back = 0;
+        pid_t pid;
+
+        assert_true(fd >= 0);
+        assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+        assert_int_equal(listen(fd, 4), 0);
+        assert_int_equal(getsockname(fd, (struct sockaddr *) &sa, &n), 0);
+        *ret_port = ntohs(sa.sin_port);
+        /* Before the fork: a cut that comes at once finds the handler there. */
+        assert_ptr_not_equal(signal(SIGUSR1, on_way_cut), SIG_ERR);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid > 0) {
+                (void) signal(SIGUSR1, SIG_DFL);
+                close(fd);
+                harness_track(pid);
+                return pid;
+        }
+        alarm(30); /* never outlive the test */
+        for (;;) {
+                int down = accept(fd, NULL, NULL), up;
+
+                if (down < 0 && errno == EINTR)
+                        continue;
+                if (down < 0)
+                        _exit(1);
+                /* The broker is away: a connection ends at once. */
+                if (now_ms() < back) {
+                        close(down);
+                        continue;
+                }
+                up = way_connect(b->port);
+                way_pass(down, up);
+                close(down);
+                close(up);
+                if (way_cut)
+                        back = now_ms() + outage_ms;
+                way_cut = 0;
+        }
+}
+
+void broker_way_cut(pid_t way) {
+        assert_int_equal(kill(way, SIGUSR1), 0);
 }
 
 static void on_message(struct mosquitto *mosq, void *userdata, const struct mosquitto_message *msg) {

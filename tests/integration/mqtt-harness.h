@@ -23,7 +23,16 @@ void broker_start(Broker *b, const char *conf);
 void broker_restart(Broker *b);
 /* Kills it (by PID) and waits for it. */
 void broker_kill(Broker *b, int sig);
+/* Sends it sig (by PID), as SIGSTOP and SIGCONT: it stops taking messages, its connections up. */
+void broker_signal(Broker *b, int sig);
 void broker_cleanup(Broker *b);
+
+/* A way to the broker that can be cut: a process on a loopback port of its own (*ret_port) that passes
+ * every connection on to b. At broker_way_cut(), it waits for a moment when nothing flows (no message is
+ * half way, none waits for its PUBACK), closes the connection, and for outage_ms closes each new one at
+ * once; then passes them on again. It ends within 30 s, or with the test (harness_kill_all()). */
+pid_t broker_way_start(const Broker *b, int outage_ms, int *ret_port);
+void broker_way_cut(pid_t way);
 
 typedef struct Message {
         char topic[256];

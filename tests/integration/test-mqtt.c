@@ -231,6 +231,180 @@ static size_t count_from(Subscriber *sub, size_t start, const char *topic, const
         return n;
 }
 
+/* The seq of each reading of topic that came, in order, from the JSON payloads. */
+static size_t seqs_of(const Subscriber *sub, const char *topic, uint64_t *seqs, size_t max) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < sub->n_messages && n < max; i++) {
+                const char *seq = strstr(sub->messages[i].payload, "\"seq\":");
+
+                if (strcmp(sub->messages[i].topic, topic) == 0 && seq)
+                        seqs[n++] = strtoull(seq + 6, NULL, 10);
+        }
+        return n;
+}
+
+/* Each sensor's readings, from the first that came to the last: every seq once, in order (QoS 1 could
+ * deliver one twice where a PUBACK was on its way when a connection ended: the tests cut none such), with
+ * at most gaps_allowed gaps; returns how many came of the one with fewest. */
+static size_t expect_every_reading(const Subscriber *sub, const char *const *topics, size_t n_topics, size_t gaps_allowed,
+                const MqttBridge *bridge) {
+        static uint64_t seqs[20000];
+        size_t fewest = SIZE_MAX;
+
+        for (size_t t = 0; t < n_topics; t++) {
+                size_t n = seqs_of(sub, topics[t], seqs, sizeof(seqs) / sizeof(seqs[0])), gaps = 0;
+
+                for (size_t i = 1; i < n; i++) {
+                        if (seqs[i] > seqs[i - 1] + 1 && gaps++ < gaps_allowed)
+                                continue;
+                        if (seqs[i] != seqs[i - 1] + 1)
+                                fail_msg("on %s, #%" PRIu64 " after #%" PRIu64 ":\n%s", topics[t], seqs[i], seqs[i - 1],
+                                                bridge->log);
+                }
+                assert_int_equal(gaps, gaps_allowed);
+                fewest = n < fewest ? n : fewest;
+        }
+        return fewest;
+}
+
+/* The broker is away for a while: the readings it could not take wait in the server's history, and come
+ * from there, oldest first, when it is back: every reading of each sensor once, in order. With a history of
+ * 1 s, shorter than the outage, what it no longer holds is missing: one gap, said once and counted. The
+ * sensor listed first gives no reading (its ERR 503 comes first in each tick), and attic is above its high
+ * limit from the start (an ALARM line before OK STREAM). */
+static void broker_outage(const char *history) {
+        const char *const topics[] = { "thermo/h1/room", "thermo/h1/attic" };
+        bool lossy = strcmp(history, "1s") == 0;
+        Subscriber sub = {};
+        ServerProcess s;
+        MqttBridge bridge;
+        char broker[64], option[32];
+        const char *missed;
+        size_t n;
+        pid_t way;
+        Broker b;
+        int port;
+
+        broker_start(&b, NULL);
+        subscriber_open(&sub, b.port, "thermo/h1/#", 1);
+        snprintf(room_spec, sizeof(room_spec), "room=file:%s", room);
+        snprintf(attic_spec, sizeof(attic_spec), "attic=file:%s", attic);
+        snprintf(missing_spec, sizeof(missing_spec), "gone=file:%s", missing);
+        snprintf(option, sizeof(option), "--history=%s", history);
+        harness_start_activated(&s, (const char *const[]) { "--interval", "50ms", option, "--sensor", missing_spec,
+                                        "--sensor", room_spec, "--sensor", attic_spec, "--limit", "attic:high=30",
+                                        NULL });
+        /* A reading taken before the bridge comes: attic is high when it does. */
+        {
+                char line[256];
+                int fd = harness_connect(s.port, 0);
+
+                assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
+                harness_send(fd, "GET attic\n", strlen("GET attic\n"));
+                assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
+                expect_in(line, "31.125 attic");
+                close(fd);
+        }
+        way = broker_way_start(&b, 1200, &port);
+        snprintf(broker, sizeof(broker), "mqtt://127.0.0.1:%i", port);
+        mqtt_bridge_start(&bridge, (const char *const[]) { "--broker", broker, "--payload=json", server_arg(&s, "h1"),
+                                        NULL });
+        expect(&sub, "thermo/h1/attic", NULL);
+        expect(&sub, "thermo/h1/attic/level", "high");
+        subscriber_run(&sub, 500);
+
+        broker_way_cut(way);
+        expect_log(&bridge, "Lost the broker");
+        expect_log(&bridge, "The broker does not take the readings of h1 now: they wait in the server's history");
+        expect_log(&bridge, "The broker takes the readings of h1 again: asking 127.0.0.1:");
+        /* Back after 1.2 s and a backoff: 2 s more, well past what waited. */
+        subscriber_run(&sub, 2000);
+        assert_int_equal(mqtt_bridge_stop(&bridge, SIGTERM), 0);
+        subscriber_run(&sub, 200);
+
+        n = expect_every_reading(&sub, topics, 2, lossy ? 1 : 0, &bridge);
+        /* 0.5 + 1.2 + 2 s at 50 ms, less a backoff of up to 2 s (and, lossy, what was held no more). */
+        if (n < (lossy ? 30 : 50))
+                fail_msg("only %zu readings:\n%s", n, bridge.log);
+        /* A sensor without readings is online until its first tick says otherwise, and then only said again
+         * to a broker that may have lost it. */
+        assert_true(count_from(&sub, 0, "thermo/h1/gone/status", "online") <= 1);
+        assert_string_equal(subscriber_last(&sub, "thermo/h1/gone/status")->payload, "offline");
+        assert_null(strstr(bridge.log, "restarted"));
+        assert_null(strstr(bridge.log, "Unexpected"));
+        missed = strstr(bridge.log, "Missed ");
+        if (lossy) {
+                assert_non_null(missed);
+                expect_in(missed, "the broker was away longer than 127.0.0.1:");
+                assert_null(strstr(missed + 1, "Missed "));
+                expect_in(bridge.log, " readings of h1 did not reach the broker: the server held them no more");
+        } else {
+                assert_null(missed);
+                expect_in(bridge.log, "The readings of h1 that waited for the broker have all reached it.");
+        }
+
+        subscriber_close(&sub);
+        harness_cleanup(&s);
+        broker_cleanup(&b);
+}
+
+static void test_a_broker_outage_loses_nothing(void **state) {
+        broker_outage("10min");
+}
+
+static void test_a_broker_outage_longer_than_the_history(void **state) {
+        broker_outage("1s");
+}
+
+/* A broker that stops taking messages, its connection up: once 1000 wait for it, the readings wait in the
+ * server's history; once it takes half of them, they come from there, every one once and in order. Twenty
+ * sensors at 10 ms fill the window in half a second. */
+static void test_a_slow_broker_loses_nothing(void **state) {
+        static char specs[20][64];
+        const char *args[64] = { "--interval", "10ms" }, *topics[20];
+        char topic_names[20][64];
+        Subscriber sub = {};
+        ServerProcess s;
+        MqttBridge bridge;
+        size_t k = 2, n;
+        Broker b;
+
+        for (size_t i = 0; i < 20; i++) {
+                snprintf(specs[i], sizeof(specs[i]), "s%zu=simulated:seed=%zu", i, i);
+                snprintf(topic_names[i], sizeof(topic_names[i]), "thermo/h1/s%zu", i);
+                topics[i] = topic_names[i];
+                args[k++] = "--sensor";
+                args[k++] = specs[i];
+        }
+        args[k] = NULL;
+        broker_start(&b, NULL);
+        subscriber_open(&sub, b.port, "thermo/h1/#", 1);
+        harness_start_activated(&s, args);
+        mqtt_bridge_start(&bridge, (const char *const[]) { "--broker", url(&b), "--payload=json", server_arg(&s, "h1"),
+                                        NULL });
+        expect(&sub, "thermo/h1/s19", NULL);
+
+        broker_signal(&b, SIGSTOP);
+        expect_log(&bridge, "The broker does not take the readings of h1 now: they wait in the server's history");
+        usleep(500 * 1000);
+        broker_signal(&b, SIGCONT);
+        expect_log(&bridge, "The broker takes the readings of h1 again: asking 127.0.0.1:");
+        subscriber_run(&sub, 1500);
+        assert_int_equal(mqtt_bridge_stop(&bridge, SIGTERM), 0);
+        subscriber_run(&sub, 500);
+
+        n = expect_every_reading(&sub, topics, 20, 0, &bridge);
+        if (n < 100)
+                fail_msg("only %zu readings:\n%s", n, bridge.log);
+        assert_null(strstr(bridge.log, "Missed"));
+        assert_null(strstr(bridge.log, "Lost the broker"));
+
+        subscriber_close(&sub);
+        harness_cleanup(&s);
+        broker_cleanup(&b);
+}
+
 /* Each sensor's level, on its topic as it changes; a binary sensor of its heat in Home Assistant for one
  * with a high or crit limit, and none for one without. */
 static void test_levels_and_heat(void **state) {
@@ -447,7 +621,8 @@ static void test_broker_and_server_restart(void **state) {
         usleep(1200 * 1000);
         broker_restart(&b);
         subscriber_open(&sub, b.port, "#", 1);
-        /* All of it again: availability, configs and the newest readings, then the stream. */
+        /* All of it again: availability and configs, then the readings the broker could not take, from the
+         * server's history, and the stream. */
         expect(&sub, "thermo/h1/status", "online");
         expect(&sub, "homeassistant/sensor/thermo_h1/room/config", NULL);
         expect(&sub, "thermo/h1/gone/status", "offline");
@@ -459,7 +634,7 @@ static void test_broker_and_server_restart(void **state) {
         m = expect(&late, "thermo/h1/attic", "\"celsius\":31.125}");
         assert_true(m->retain);
         subscriber_close(&late);
-        expect_log(&bridge, "The broker does not take the readings of h1 now");
+        expect_log(&bridge, "The broker does not take the readings of h1 now: they wait in the server's history");
 
         /* The thermo server restarts (its socket stays, as with systemd): offline while it is away, then its
          * readings again, numbered from #1. */
@@ -475,10 +650,11 @@ static void test_broker_and_server_restart(void **state) {
         harness_write_file(room, "1000\n");
         expect(&sub, "thermo/h1/room", "\"celsius\":1.000}");
 
-        /* How many readings the broker missed is said once it has been quiet a while, or at the end. */
+        /* Once it has been quiet a while, or at the end: none missed. */
         subscriber_close(&sub);
         assert_int_equal(mqtt_bridge_stop(&bridge, SIGTERM), 0);
-        expect_log(&bridge, " readings of h1 did not reach the broker while it was away or slow; every sensor's newest did.");
+        expect_log(&bridge, "The readings of h1 that waited for the broker have all reached it.");
+        assert_null(strstr(bridge.log, "did not reach the broker"));
         harness_cleanup(&s);
         broker_cleanup(&b);
 }
@@ -646,9 +822,10 @@ static pid_t fake_server(const char *address, const char *host, bool new_sensor,
                         (void) send(p.fd, line, strlen(line), MSG_NOSIGNAL);
                         if (poll(&p, 1, 5000) == 1)
                                 (void) recv(p.fd, request, sizeof(request), 0);
-                        /* A server older than limits: ERR 400 to LIMITS and to ALARMS. */
+                        /* A server older than limits and history: ERR 400 to LIMITS, to ALARMS, and to STREAM
+                         * after=; then OK to the plain STREAM that comes next. */
                         snprintf(line, sizeof(line), "SENSOR cpu simulated\nEND\nERR 400 unknown request\n"
-                                                     "ERR 400 unknown request\nOK STREAM\n");
+                                                     "ERR 400 unknown request\nERR 400 invalid sensor name\nOK STREAM\n");
                         (void) send(p.fd, line, strlen(line), MSG_NOSIGNAL);
                         for (int seq = 1; seq <= (new_sensor ? 101 : 10); seq++) {
                                 clock_gettime(CLOCK_REALTIME, &ts);
@@ -794,6 +971,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_sensors_found_and_lost_by_a_reload, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_levels_and_heat, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_a_dropped_server_connection_loses_nothing, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_a_broker_outage_loses_nothing, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_a_broker_outage_longer_than_the_history, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_a_slow_broker_loses_nothing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_json_qos0_prefix_name_and_no_discovery, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_last_will_and_clean_stop, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_broker_and_server_restart, setup, teardown),
