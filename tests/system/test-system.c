@@ -790,11 +790,13 @@ static void test_man_pages_are_installed(void **state) {
 
 /* The Debian package, as an administrator gets it: built by dpkg-buildpackage (with its unit tests),
  * lintian clean, installed with apt in place of the build's /usr/local install: thermo.socket enabled and
- * listening, the man database and the journal catalog updated by their triggers; and a purge that leaves
- * nothing behind. Last: it takes the /usr/local install away. */
+ * listening, the man database and the journal catalog updated by their triggers. Every unit enabled and
+ * running, an upgrade (a reinstall runs the same scripts) restarts the servers and the bridge on the new
+ * binaries and leaves the sockets listening; a purge stops every unit and leaves nothing behind. Last: it
+ * takes the /usr/local install away. */
 static void test_debian_package(void **state) {
         const char *source = getenv("THERMO_SOURCE_ROOT"), *build = getenv("THERMO_BUILD_ROOT");
-        char command[1024];
+        char command[1024], before[512];
 
         /* A copy of the tree without builds, built where the throwaway root keeps it. */
         snprintf(command, sizeof(command),
@@ -847,6 +849,40 @@ static void test_debian_package(void **state) {
                              "test -f /usr/share/zsh/vendor-completions/_thermo-client && "
                              "test -f /usr/share/bash-completion/completions/thermo-server-proto"), 0);
 
+        /* Everything on, as an admin may have it, then an upgrade: each server and the bridge run anew, and
+         * no socket stopped listening. */
+        static const char units_state[] =
+                "for u in thermo.service thermo-proto.service thermo-mqtt.service; do systemctl show -P MainPID $u; done; "
+                "for u in thermo.socket thermo-metrics.socket thermo-proto.socket thermo-proto-metrics.socket; do "
+                "systemctl show -P ActiveEnterTimestampMonotonic $u; done";
+        assert_sys("systemctl enable --now --quiet thermo-proto.socket thermo-proto-metrics.socket && "
+                   "systemctl start mosquitto.service thermo-mqtt.service && "
+                   "printf 'GET\\n' | socat -t 2 - TCP:127.0.0.1:8889 | grep -q '^TEMP ' && "
+                   "systemctl is-active --quiet thermo.service thermo-proto.service thermo-mqtt.service");
+        (void) sys("%s", units_state);
+        assert_true(strlen(out) < sizeof(before));
+        strcpy(before, out);
+        if (sys_for(120000, "cd /var/tmp/deb && apt-get install -y --reinstall ./thermo_*.deb ./thermo-mqtt_*.deb") != 0)
+                fail_msg("apt-get install --reinstall:\n%s%s", out, err);
+        assert_sys("systemctl is-active --quiet thermo.socket thermo-metrics.socket thermo-proto.socket "
+                   "thermo-proto-metrics.socket thermo.service thermo-proto.service thermo-mqtt.service");
+        (void) sys("%s", units_state);
+        {
+                /* Three PIDs, each new; four timestamps, each the same. */
+                const char *b = before, *a = out;
+
+                for (int i = 0; i < 7; i++) {
+                        size_t nb = strcspn(b, "\n"), na = strcspn(a, "\n");
+                        bool same = nb == na && strncmp(b, a, nb) == 0;
+
+                        if (same != (i >= 3))
+                                fail_msg("line %i of the units' PIDs and timestamps %s across the upgrade:\n%s\n%s", i + 1,
+                                                same ? "stayed" : "changed", before, out);
+                        b += nb + (b[nb] != '\0');
+                        a += na + (a[na] != '\0');
+                }
+        }
+
         /* Purged: not a file of theirs, not a unit running, no page, nothing in the catalog. */
         if (sys_for(120000, "dpkg-query -L thermo thermo-mqtt > /var/tmp/deb/files && apt-get purge -y thermo thermo-mqtt") != 0)
                 fail_msg("apt-get purge:\n%s%s", out, err);
@@ -856,6 +892,13 @@ static void test_debian_package(void **state) {
                              "-name '*thermo*' 2>/dev/null; true"), 0);
         assert_string_equal(out, "");
         assert_int_equal(sys("systemctl is-active thermo.socket thermo.service"), 3);
+        /* No unit of theirs is left, running, failed or listening, whoever enabled it (the box's own target
+         * is the box's). */
+        assert_int_equal(sys("systemctl daemon-reload && systemctl list-units --all --plain --no-legend 'thermo*' | "
+                             "grep -v '^thermo-test.target '; true"), 0);
+        assert_string_equal(out, "");
+        assert_int_equal(sys("ss -Hltn 'sport = :8888 or sport = :8889 or sport = :8890 or sport = :8891'"), 0);
+        assert_string_equal(out, "");
         assert_int_equal(sys("dpkg-query -W -f '${db:Status-Status} ${Package}\\n' thermo thermo-mqtt 2>/dev/null | "
                              "grep -v '^not-installed '; true"), 0);
         assert_string_equal(out, "");
