@@ -75,9 +75,9 @@ struct Host {
         bool behind;                    /* the broker could not take the tick after resume_after: what comes
                                          * is passed over, and asked for again once it has room */
         bool restreaming;               /* a STREAM after= on the way: the old stream's lines until its OK */
-        bool replaying;                 /* its OK came, and no reading yet: a gap now is the broker's */
         bool behind_said, catch_up_said, gap_said; /* since the quiet timer last ran */
-        size_t unavailable_run;         /* ERR 503 lines since the last reading: a whole tick of them has no seq */
+        size_t unavailable_run;         /* ERR 503 lines of this tick so far: a whole tick of them has no seq */
+        size_t last_index;              /* the sensor of the last line: a tick's lines come in order */
         bool server_up;
         bool status_pending;            /* the host's availability */
         bool stopping;
@@ -169,12 +169,14 @@ static int on_quiet(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/* 0 when the broker library took it, 1 when it refused it for what it is (said: sent again, it would be
+ * again, and it must not hold up what waits behind it), < 0 when it could not take it now. */
 static int publish(Host *h, const char *topic, const char *payload, size_t n, int qos) {
         int r = publisher_publish(h->publisher, topic, payload, n, qos, true);
 
         if (r < 0 && r != -EAGAIN)
                 log_warning_errno(r, "Failed to publish to %s: %m", topic);
-        return r;
+        return IN_SET(r, -EMSGSIZE, -EINVAL) ? 1 : r;
 }
 
 static int publish_status(Host *h, const char *sensor, bool online) {
@@ -237,12 +239,9 @@ static int publish_reading(Host *h, HostSensor *s) {
 
         topic_reading(topic, h->options->topic_prefix, h->name, s->name);
         r = publish(h, topic, payload, n, h->options->qos);
-        if (IN_SET(r, -EMSGSIZE, -EINVAL)) {
-                /* Refused for what it is (said already): sent again, it would be again. */
+        if (r > 0)
                 count_dropped(h, 1);
-                return 0;
-        }
-        if (r >= 0) {
+        if (r == 0) {
                 h->published++;
                 s->published_seq = s->latest.seq;
         }
@@ -343,7 +342,7 @@ static void mark_all_pending(Host *h) {
                 h->sensors[i].heat_config_pending = h->options->discovery && h->sensors[i].heat;
                 h->sensors[i].status_pending = true;
                 h->sensors[i].reading_pending = h->sensors[i].has_reading &&
-                        (!h->history || (!h->behind && h->sensors[i].published_seq == h->sensors[i].latest.seq));
+                        (!h->history || (!passing_over(h) && h->sensors[i].published_seq == h->sensors[i].latest.seq));
                 h->sensors[i].level_pending = h->sensors[i].has_level;
                 enqueue(h, &h->sensors[i]);
         }
@@ -480,10 +479,11 @@ static void catch_up(Host *h) {
         destination = server_link_get_destination(h->link);
         h->behind = false;
         h->restreaming = true;
-        log_full_errno(h->catch_up_said ? LOG_DEBUG : LOG_INFO, 0,
+        /* Said once of the broker's falling behind; a restart or a skip of the server's is said already. */
+        log_full_errno(h->behind_said && !h->catch_up_said ? LOG_INFO : LOG_DEBUG, 0,
                         "The broker takes the readings of %s again: asking %s for those from #%" PRIu64 " on.", h->name,
                         destination, h->resume_after + 1);
-        h->catch_up_said = true;
+        h->catch_up_said = h->behind_said;
         send_stream(h);
 }
 
@@ -511,8 +511,9 @@ static void on_greeted(ServerLink *l, const Reply *hello) {
         h->n_listed = 0;
         /* Until it says otherwise (ERR 400 to after=); what the broker is behind with, it is asked for now. */
         h->history = true;
-        h->behind = h->restreaming = h->replaying = false;
+        h->behind = h->restreaming = false;
         h->unavailable_run = 0;
+        h->last_index = SIZE_MAX;
         /* Streaming: an interval between readings is no silence. */
         server_link_set_silence(l, server_link_stream_silence(l, h->options->timeout));
         log_debug("Sent to %s: SENSORS, LIMITS, ALARMS", server_link_get_destination(l));
@@ -622,63 +623,107 @@ static HostSensor *add_streamed(Host *h, const char *name) {
  * of this one, and a reading of the last run that waits is published no more. */
 static void forget_run(Host *h) {
         for (size_t i = 0; i < h->n_sensors; i++) {
-                if (h->sensors[i].reading_pending)
+                if (h->sensors[i].reading_pending && !h->history)
                         count_dropped(h, 1);
                 h->sensors[i].reading_pending = false;
                 h->sensors[i].published_seq = 0;
         }
 }
 
-/* What a reading's seq tells, logged. A restart is a new run. A gap in a replay that the broker's falling
- * behind asked for is of ticks the server held no more when the broker had room again: each reading of them
- * (of the sensors that give readings) counted as dropped, and said once until all is quiet (on_quiet()). */
-static void take_tick(Host *h, uint64_t seq) {
-        bool replaying = h->replaying;
-        uint64_t ticks, readings = 0;
+/* What a reading's seq tells (logged), for take_reading(). */
+typedef enum TickVerdict {
+        TICK_TAKE,
+        TICK_RESTARTED,         /* a new run of the server: with a history, what it holds of it is asked for */
+        TICK_SKIPPED,           /* ticks skipped for a slow reader, that the history still holds */
+} TickVerdict;
+
+/* Without a history, as the link says it. With one, ticks skipped for us are asked for again (from
+ * *ret_first on); a gap of ticks the server held no more when asked (the broker, or the server's
+ * connection, was away longer) is of readings the broker never gets: those of each sensor that gives
+ * readings, after the newest of it the broker has, counted as dropped and said once until all is quiet. */
+static TickVerdict take_tick(Host *h, uint64_t seq, uint64_t *ret_first) {
+        const char *destination = server_link_get_destination(h->link);
+        uint64_t missed = 0, first = UINT64_MAX;
         char text[128];
         TickNews news;
 
-        h->replaying = false;
         if (!server_link_tick(h->link, seq, &news) || !tick_news_any(&news))
-                return;
+                return TICK_TAKE;
         if (news.restarted) {
-                log_notice("%s: %s", server_link_get_destination(h->link), tick_news_format(&news, text, sizeof(text)));
+                log_notice("%s: %s", destination, tick_news_format(&news, text, sizeof(text)));
                 forget_run(h);
-                return;
+                return TICK_RESTARTED;
         }
-        if (!replaying) {
-                log_warning("%s: %s", server_link_get_destination(h->link), tick_news_format(&news, text, sizeof(text)));
-                return;
+        if (!h->history) {
+                log_warning("%s: %s", destination, tick_news_format(&news, text, sizeof(text)));
+                return TICK_TAKE;
         }
-        for (size_t i = 0; i < h->n_sensors; i++)
-                readings += !h->sensors[i].failing;
-        ticks = news.missed_last - news.missed_first + 1;
-        readings = MAX(readings, (uint64_t) 1);
-        count_dropped(h, ticks > UINT64_MAX / readings ? UINT64_MAX : ticks * readings);
+        if (!news.away) {
+                *ret_first = news.missed_first;
+                return TICK_SKIPPED;
+        }
+        for (size_t i = 0; i < h->n_sensors; i++) {
+                uint64_t from = MAX(news.missed_first, h->sensors[i].published_seq + 1);
+
+                if (h->sensors[i].failing || from > news.missed_last)
+                        continue;
+                missed = add_saturating(missed, news.missed_last - from + 1);
+                first = MIN(first, from);
+        }
+        if (missed == 0)
+                return TICK_TAKE;
+        count_dropped(h, missed);
         log_full_errno(h->gap_said ? LOG_DEBUG : LOG_WARNING, 0,
-                        "Missed the readings of %s from #%" PRIu64 " to #%" PRIu64 ": the broker was away longer than %s "
-                        "holds them.", h->name, news.missed_first, news.missed_last, server_link_get_destination(h->link));
+                        "Missed %" PRIu64 " reading%s of %s (#%" PRIu64 " to #%" PRIu64 "): %s held them no more when "
+                        "asked.", missed, missed == 1 ? "" : "s", h->name, first, news.missed_last, destination);
         h->gap_said = true;
+        return TICK_TAKE;
+}
+
+/* The broker is owed every tick after after: asked for now, or once it has room (catch_up()). */
+static void owe_from(Host *h, uint64_t after) {
+        h->resume_after = after;
+        h->has_resume = true;
+        h->behind = true;
+        flush(h);
 }
 
 static void take_reading(Host *h, const Reading *r) {
+        uint64_t first = 0;
         HostSensor *s;
 
-        if (passing_over(h))
+        if (passing_over(h)) {
+                /* A room that came without a word of the publisher's (a message refused for what it was). */
+                if (h->behind)
+                        flush(h);
                 return;
+        }
         h->unavailable_run = 0;
         s = sensor_of(h, r->sensor);
         if (!s && r->sensor)
                 s = add_streamed(h, r->sensor);
         if (!s)
                 return;
-        take_tick(h, r->seq);
+        h->last_index = (size_t) (s - h->sensors);
+        switch (take_tick(h, r->seq, &first)) {
+        case TICK_RESTARTED:
+                if (!h->history)
+                        break;
+                log_info("Asking %s for the readings of its new run from #1 on.", server_link_get_destination(h->link));
+                owe_from(h, 0);
+                return;
+        case TICK_SKIPPED:
+                owe_from(h, first - 1);
+                return;
+        case TICK_TAKE:
+                break;
+        }
         if (h->history && r->seq <= s->published_seq)
                 return; /* of a tick the broker took in part, asked for again */
         /* Its tick may not be whole at the broker yet: a connection that ends now asks for it again. */
         h->resume_after = r->seq - 1;
         h->has_resume = true;
-        if (s->reading_pending)
+        if (s->reading_pending && !h->history)
                 count_dropped(h, 1);
         s->latest = *r;
         s->latest.sensor = NULL;
@@ -777,7 +822,12 @@ static void take_unavailable(Host *h, const Reply *reply) {
                 s = add_streamed(h, reply->reading.sensor);
 
         /* A tick of which no sensor gave a reading has no seq: the gap that follows is no news. One where
-         * some did has its seq from them. */
+         * some did has its seq from them. A tick's lines come in the sensors' order: one that does not go on
+         * from the last line starts the next tick. */
+        if (s && (size_t) (s - h->sensors) <= h->last_index)
+                h->unavailable_run = 0;
+        if (s)
+                h->last_index = (size_t) (s - h->sensors);
         if (++h->unavailable_run >= h->n_sensors)
                 server_link_note_unavailable(h->link);
         if (!s || s->failing)
@@ -846,7 +896,6 @@ static void on_line(ServerLink *l, int r, const Reply *reply, const char *line) 
                 break;
         case REPLY_OK_STREAM:
                 /* What comes now is what the broker is owed, oldest first. */
-                h->replaying = h->restreaming;
                 h->restreaming = false;
                 break;
         default:

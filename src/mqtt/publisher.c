@@ -342,6 +342,10 @@ int publisher_publish(Publisher *p, const char *topic, const void *payload, size
         p->written_at_once = false;
         r = mosquitto_publish(p->mosq, &mid, topic, (int) n, payload, qos, retain);
         p->publishing = false;
+        /* At QoS 1, libmosquitto queued it before it failed to write: it sends it again after the reconnection
+         * that follows (on_io() sees the loss), and its PUBACK will come. */
+        if (qos == 1 && (r == MOSQ_ERR_CONN_LOST || r == MOSQ_ERR_ERRNO))
+                r = MOSQ_ERR_SUCCESS;
         if (r == MOSQ_ERR_PAYLOAD_SIZE || r == MOSQ_ERR_OVERSIZE_PACKET)
                 return -EMSGSIZE; /* the same message would be refused again */
         if (r == MOSQ_ERR_INVAL || r == MOSQ_ERR_MALFORMED_UTF8)

@@ -336,7 +336,7 @@ static void broker_outage(const char *history) {
         missed = strstr(bridge.log, "Missed ");
         if (lossy) {
                 assert_non_null(missed);
-                expect_in(missed, "the broker was away longer than 127.0.0.1:");
+                expect_in(missed, " held them no more when asked.");
                 assert_null(strstr(missed + 1, "Missed "));
                 expect_in(bridge.log, " readings of h1 did not reach the broker: the server held them no more");
         } else {
@@ -602,6 +602,7 @@ static void test_last_will_and_clean_stop(void **state) {
 
 static void test_broker_and_server_restart(void **state) {
         Subscriber sub = {}, late = {};
+        int other;
         const Message *m;
         ServerProcess s;
         Broker b;
@@ -644,9 +645,16 @@ static void test_broker_and_server_restart(void **state) {
         usleep(300 * 1000);
         subscriber_mark(&sub);
         harness_restart_activated(&s, (const char *const[]) { SERVER_ARGS, NULL });
+        /* Another client streams from the new run before the bridge is back: the bridge's first ticks of it
+         * come from its history, from #1. */
+        other = harness_connect(s.port, 0);
+        harness_send(other, "STREAM\n", strlen("STREAM\n"));
         expect(&sub, "thermo/h1/status", "online");
+        expect(&sub, "thermo/h1/room", "{\"seq\":1,");
+        expect(&sub, "thermo/h1/room", "{\"seq\":2,");
         expect(&sub, "thermo/h1/room", "\"celsius\":-5.250}");
         expect_log(&bridge, "the server restarted");
+        close(other);
         harness_write_file(room, "1000\n");
         expect(&sub, "thermo/h1/room", "\"celsius\":1.000}");
 
