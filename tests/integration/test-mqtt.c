@@ -270,12 +270,13 @@ static size_t expect_every_reading(const Subscriber *sub, const char *const *top
 
 /* The broker is away for a while: the readings it could not take wait in the server's history, and come
  * from there, oldest first, when it is back: every reading of each sensor once, in order. With a history of
- * 1 s, shorter than the outage, what it no longer holds is missing: one gap, said once and counted. The
+ * 1 s, shorter than the outage, what it no longer holds is missing: one gap, said once and counted; with
+ * none (--history=0), all the outage's readings are. The
  * sensor listed first gives no reading (its ERR 503 comes first in each tick), and attic is above its high
  * limit from the start (an ALARM line before OK STREAM). */
 static void broker_outage(const char *history) {
         const char *const topics[] = { "thermo/h1/room", "thermo/h1/attic" };
-        bool lossy = strcmp(history, "1s") == 0;
+        bool lossy = strcmp(history, "10min") != 0;
         Subscriber sub = {};
         ServerProcess s;
         MqttBridge bridge;
@@ -355,6 +356,10 @@ static void test_a_broker_outage_loses_nothing(void **state) {
 
 static void test_a_broker_outage_longer_than_the_history(void **state) {
         broker_outage("1s");
+}
+
+static void test_a_broker_outage_without_a_history(void **state) {
+        broker_outage("0");
 }
 
 /* A broker that stops taking messages, its connection up: once 1000 wait for it, the readings wait in the
@@ -995,6 +1000,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_a_dropped_server_connection_loses_nothing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_a_broker_outage_loses_nothing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_a_broker_outage_longer_than_the_history, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_a_broker_outage_without_a_history, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_a_slow_broker_loses_nothing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_json_qos0_prefix_name_and_no_discovery, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_last_will_and_clean_stop, setup, teardown),
