@@ -92,6 +92,22 @@ static uint64_t seq_of(const char *line) {
         return seq;
 }
 
+/* A greeted connection that sent request (a STREAM), read up to the tick seq: *ret_last is the last one read. */
+static int stream_until(ServerProcess *p, const char *request, uint64_t seq, uint64_t *ret_last) {
+        char line[600];
+        uint64_t last = 0;
+        int fd = connect_greeted(p, 0);
+
+        harness_send_str(fd, request);
+        expect_line(fd, "OK STREAM");
+        while (last < seq) {
+                assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
+                last = seq_of(line);
+        }
+        *ret_last = last;
+        return fd;
+}
+
 static uint64_t now_ms(void) {
         struct timeval tv;
 
@@ -157,13 +173,7 @@ static void test_a_client_that_comes_back_misses_nothing(void **state) {
         int fd;
 
         harness_start_activated(&p, (const char *const[]) { "--interval", "20ms", "--sensor", "cpu=simulated", NULL });
-        fd = connect_greeted(&p, 0);
-        harness_send_str(fd, "STREAM cpu\n");
-        expect_line(fd, "OK STREAM");
-        while (last < 5) {
-                assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
-                last = seq_of(line);
-        }
+        fd = stream_until(&p, "STREAM cpu\n", 5, &last);
         close(fd);
         away = now_ms();
         usleep(300 * 1000);
@@ -236,13 +246,7 @@ static void test_history_while_streaming(void **state) {
         int fd;
 
         harness_start_activated(&p, (const char *const[]) { "--interval", "10ms", "--sensor", "cpu=simulated", NULL });
-        fd = connect_greeted(&p, 0);
-        harness_send_str(fd, "STREAM cpu\n");
-        expect_line(fd, "OK STREAM");
-        while (last < 20) {
-                assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
-                last = seq_of(line);
-        }
+        fd = stream_until(&p, "STREAM cpu\n", 20, &last);
         harness_send_str(fd, "HISTORY cpu\n");
         for (int i = 0; i < 10000 && first_after_end == 0; i++) {
                 assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
@@ -300,19 +304,12 @@ static void test_no_history(void **state) {
  * that it can come back), then the idle time, and no longer. */
 static void test_exit_on_idle_waits_out_the_span(void **state) {
         ServerProcess p;
-        char line[600];
         uint64_t last = 0;
         int fd;
 
         harness_start_activated(&p, (const char *const[]) { "--interval", "20ms", "--exit-idle", "100ms", "--history",
                                                            "1s", "--sensor", "cpu=simulated", NULL });
-        fd = connect_greeted(&p, 0);
-        harness_send_str(fd, "STREAM\n");
-        expect_line(fd, "OK STREAM");
-        while (last < 3) {
-                assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
-                last = seq_of(line);
-        }
+        fd = stream_until(&p, "STREAM\n", 3, &last);
         close(fd);
         /* Well past the idle time, within the span: there still, with what it took meanwhile. */
         usleep(500 * 1000);
