@@ -242,6 +242,88 @@ int connection_start(Connection *c, Manager *m, int fd, const PeerAddress *addre
         return 0;
 }
 
+void connection_serialize(Connection *c, StateWriter *w) {
+        assert(c);
+        assert(w);
+
+        state_put_bytes(w, c->input, c->n_input);
+        state_put_bytes(w, send_queue_data(c->output), send_queue_size(c->output));
+        state_put_u8(w, c->eof);
+        state_put_u8(w, c->paused);
+        state_put_u8(w, c->closing);
+        state_put_u8(w, c->partial);
+}
+
+int connection_restore(Connection *c, Manager *m, int fd, const ConnectionOps *ops, StateReader *r) {
+        const void *input, *output;
+        size_t n_input, n_output;
+        PeerAddress address;
+        bool closing;
+        int k;
+
+        assert(c);
+        assert(m);
+        assert(r);
+
+        input = state_get_bytes(r, LINE_MAX_BYTES, &n_input);
+        /* As much as a client may have queued: what a request's replies take past the high-water mark. */
+        output = state_get_bytes(r, UINT32_MAX, &n_output);
+        c->eof = state_get_bool(r);
+        c->paused = state_get_bool(r);
+        closing = state_get_bool(r);
+        c->partial = state_get_bool(r);
+        if (r->error < 0) {
+                safe_close(fd);
+                return r->error;
+        }
+        if (n_input > 0) {
+                c->input = malloc(n_input);
+                if (c->input)
+                        memcpy(c->input, input, n_input);
+                c->n_input = (uint16_t) n_input;
+        }
+        if ((n_input > 0 && !c->input) ||
+                        (n_output > 0 && send_queue_append(&c->output, output, n_output, n_output) < 0)) {
+                connection_done(c);
+                safe_close(fd);
+                return -ENOMEM;
+        }
+        k = peer_address_from_socket(fd, &address);
+        if (k < 0) {
+                connection_done(c);
+                safe_close(fd);
+                return k;
+        }
+        k = connection_start(c, m, fd, &address, ops);
+        if (k < 0) {
+                connection_done(c);
+                return k;
+        }
+        /* Nothing is taken before the owner is back as it was: connection_resume(). */
+        deadline_cancel(m->deadlines, &c->deadline);
+        c->held = true;
+        c->resume_closing = closing;
+        update_events(c);
+        return 0;
+}
+
+void connection_resume(Connection *c, bool held) {
+        assert(c);
+
+        if (c->finished)
+                return;
+        /* Its last replies go out, as they would have from the server before. */
+        if (c->resume_closing) {
+                c->held = false;
+                connection_close(c, "closing at the restart");
+                return;
+        }
+        set_deadline(c, deadline(c));
+        if (!held)
+                connection_release(c);
+        update_events(c);
+}
+
 void connection_done(Connection *c) {
         assert(c);
 

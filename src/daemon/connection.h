@@ -11,6 +11,7 @@
 #include "manager.h"
 #include "poller.h"
 #include "send-queue.h"
+#include "state.h"
 
 /* A client's socket, as every line-speaking front end shares it: one line pump (the socket is read into a
  * buffer on the stack, and only a partial line is kept between reads), one output queue that exists only
@@ -65,11 +66,24 @@ struct Connection {
         bool streaming:1;       /* the owner streams to it: no deadline at all */
         bool partial:1;         /* a partial line alone waits: the partial-line deadline runs */
         bool notify_drained:1;  /* the owner waits for the queue to drain (ConnectionOps.drained) */
+        bool resume_closing:1;  /* restored closing: it closes at connection_resume() */
 };
 
 /* c is zeroed memory inside the caller's object. Takes over fd, counts the client, and watches its socket.
  * On failure fd is closed, the client is not counted, and the caller frees its object. */
 int connection_start(Connection *c, Manager *m, int fd, const PeerAddress *address, const ConnectionOps *ops);
+/* What goes on across a restart (handover.c): the input not taken yet, the output not sent, and where the
+ * connection is (its end of input, paused, closing). */
+void connection_serialize(Connection *c, StateWriter *w);
+/* connection_start() for a client the server before a restart had, as connection_serialize() put it: no
+ * deadline runs yet, and nothing is read until connection_resume(). On failure fd is closed, and the
+ * caller frees its object; r's error is set for bytes that are not a connection's. */
+int connection_restore(Connection *c, Manager *m, int fd, const ConnectionOps *ops, StateReader *r);
+/* The owner has taken up its part of the state: the deadline runs, and requests that came meanwhile are
+ * taken, unless the owner holds them still (held: as connection_hold() does, until connection_release());
+ * a connection that was closing goes on closing. */
+void connection_resume(Connection *c, bool held);
+
 /* Releases what the connection still holds: for the owner's PeerOps.free. */
 void connection_done(Connection *c);
 

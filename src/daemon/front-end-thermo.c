@@ -24,6 +24,13 @@ static void peer_free(Peer *p) {
         session_free(session_of(container_of(p, Connection, peer)));
 }
 
+static int peer_serialize(Peer *p, StateWriter *w) {
+        Session *s = session_of(container_of(p, Connection, peer));
+
+        session_serialize(s, w);
+        return s->connection.fd;
+}
+
 static void connection_expired(Connection *c, ConnectionExpiry why) {
         session_expire(session_of(c), why);
 }
@@ -36,6 +43,8 @@ static const ConnectionOps session_ops = {
         .peer = {
                 .shutdown = peer_shutdown,
                 .free = peer_free,
+                .serialize = peer_serialize,
+                .front_end = "thermo",
         },
         .readable = connection_readable,
         .expired = connection_expired,
@@ -50,6 +59,16 @@ static int front_end_open(FrontEnd *fe, int fd, const PeerAddress *address) {
         Session *s;
 
         return session_new(thermo_of(fe), fd, address, &session_ops, &s);
+}
+
+static int front_end_restore(FrontEnd *fe, int fd, StateReader *r, const SensorMap *map, Peer **ret) {
+        Session *s;
+        int k;
+
+        k = session_restore(thermo_of(fe), fd, &session_ops, r, map, &s);
+        if (k >= 0)
+                *ret = &s->connection.peer;
+        return k;
 }
 
 static void front_end_refuse(FrontEnd *fe, int fd) {
@@ -103,6 +122,7 @@ static const FrontEndOps thermo_front_end_ops = {
         .open = front_end_open,
         .refuse = front_end_refuse,
         .reserve = front_end_reserve,
+        .restore = front_end_restore,
         .free = front_end_free,
 };
 
@@ -288,6 +308,7 @@ void thermo_front_end_get_info(ThermoFrontEnd *t, char host[static PROTOCOL_HOST
                 .interval_ms = thermometer_get_interval(thermometer) / 1000,
                 .clients = m->n_peers,
                 .uptime_s = manager_get_uptime_usec(m) / 1000000,
+                .restarts = m->restarts,
                 .host = host,
         };
         protocol_host(host);

@@ -199,6 +199,83 @@ int history_reading(const History *h, uint64_t seq, size_t sensor, Reading *ret)
         return 0;
 }
 
+void history_serialize(const History *h, StateWriter *w) {
+        assert(h);
+        assert(w);
+
+        state_begin_record(w, STATE_HISTORY);
+        state_put_u32(w, (uint32_t) h->width);
+        state_put_u32(w, (uint32_t) h->n);
+        for (size_t i = 0; i < h->n; i++) {
+                const Row *r = row(h, i);
+
+                state_put_u64(w, r->seq);
+                state_put_u64(w, r->time_ms);
+                state_put_u64(w, r->taken);
+                for (size_t k = 0; k < h->width; k++) {
+                        state_put_u32(w, (uint32_t) r->cells[k].millicelsius);
+                        state_put_u32(w, (uint32_t) r->cells[k].time_offset_ms);
+                }
+        }
+        state_end_record(w);
+}
+
+static bool cell_is_valid(int32_t millicelsius) {
+        return IN_SET(millicelsius, CELL_FAILED, CELL_ABSENT) ||
+                (millicelsius >= SENSOR_MILLIDEGREES_MIN && millicelsius <= SENSOR_MILLIDEGREES_MAX);
+}
+
+void history_deserialize(History *h, StateReader *r, const SensorMap *map, uint64_t now_usec) {
+        uint64_t last = 0;
+        uint32_t width, n;
+
+        assert(h);
+        assert(r);
+        assert(map);
+        assert(h->n == 0);
+
+        width = state_get_u32(r);
+        n = state_get_u32(r);
+        /* Each row takes 24 bytes and 8 a sensor: a count the bytes cannot hold is no history. */
+        if ((uint64_t) n * (24 + 8 * (uint64_t) width) > r->size - r->at) {
+                state_reader_fail(r, -EBADMSG);
+                return;
+        }
+        for (uint32_t i = 0; i < n && r->error == 0; i++) {
+                uint64_t seq = state_get_u64(r), time_ms = state_get_u64(r), taken = state_get_u64(r);
+                Row *to = NULL;
+
+                /* Seqs only grow, as history_find_after() relies on. */
+                if (seq <= last || taken > now_usec) {
+                        state_reader_fail(r, -EBADMSG);
+                        return;
+                }
+                last = seq;
+                if (h->capacity > 0) {
+                        if (h->n == h->capacity) {
+                                h->first = (h->first + 1) % h->capacity;
+                                h->n--;
+                        }
+                        to = row(h, h->n++);
+                        *to = (Row) { .seq = seq, .time_ms = time_ms, .taken = taken };
+                        for (size_t k = 0; k < h->width; k++)
+                                to->cells[k] = (Cell) { .millicelsius = CELL_ABSENT };
+                }
+                for (uint32_t k = 0; k < width; k++) {
+                        Cell c = { .millicelsius = (int32_t) state_get_u32(r), .time_offset_ms = (int32_t) state_get_u32(r) };
+                        int32_t at = sensor_map_get(map, k);
+
+                        if (!cell_is_valid(c.millicelsius)) {
+                                state_reader_fail(r, -EBADMSG);
+                                return;
+                        }
+                        if (to && at >= 0 && (size_t) at < h->width)
+                                to->cells[at] = c;
+                }
+        }
+        history_expire(h, now_usec);
+}
+
 size_t history_memory(const History *h) {
         assert(h);
         return sizeof(*h) + h->capacity * h->row_size;

@@ -7,6 +7,7 @@
 
 #include "macro.h"
 #include "reading.h"
+#include "state.h"
 
 /* The ticks of the last --history span (thermo-protocol(7), "History and resume"): each sensor's reading or
  * its failure, as the tick sent it live, for a client that comes back (STREAM after=) and for HISTORY.
@@ -43,6 +44,13 @@ bool history_find_after(const History *h, uint64_t after, uint64_t *ret_seq);
 /* The reading of sensor at the held tick seq, as it went out (its error -ENODATA for a failure): -ENOENT
  * when the tick is no longer held, -ENXIO when the sensor was not there then. */
 int history_reading(const History *h, uint64_t seq, size_t sensor, Reading *ret);
+
+/* The ticks held, as a STATE_HISTORY record, for the server after a restart. */
+void history_serialize(const History *h, StateWriter *w);
+/* The ticks of a STATE_HISTORY record, each sensor's where map puts it (a sensor the map has not, dropped),
+ * into h, new and empty: as many of the newest as it has room for, and the span keeps at now_usec. A
+ * record that is not one is r's error. */
+void history_deserialize(History *h, StateReader *r, const SensorMap *map, uint64_t now_usec);
 
 /* Bytes the history holds for its ticks: what the benchmark measures. */
 size_t history_memory(const History *h);

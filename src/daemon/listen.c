@@ -101,30 +101,29 @@ int listen_from_systemd(int **ret_fds, char ***ret_names) {
         }
 
         fds = calloc((size_t) n, sizeof(int));
-        if (!fds)
-                goto fail_errno;
-        for (int i = 0; i < n; i++) {
-                int fd = SD_LISTEN_FDS_START + i, r;
-
-                /* Its own error where it has one (EBADF...), ENOTSOCK for what is no listening stream. */
-                r = sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1);
-                if (r <= 0) {
-                        errno = r < 0 ? -r : ENOTSOCK;
-                        goto fail_errno;
+        if (!fds) {
+                for (int i = 0; i < n; i++) {
+                        safe_close(SD_LISTEN_FDS_START + i);
+                        free(names[i]);
                 }
-                if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
-                        goto fail_errno;
-                fds[i] = fd;
+                free(names);
+                return -ENOMEM;
         }
+        for (int i = 0; i < n; i++)
+                fds[i] = SD_LISTEN_FDS_START + i;
         *ret_fds = fds;
         *ret_names = names;
         return n;
+}
 
-fail_errno:
-        n = -errno;
-        free(fds);
-        for (char **p = names; p && *p; p++)
-                free(*p);
-        free(names);
-        return n;
+int listen_check_passed(int fd) {
+        int r;
+
+        /* Its own error where it has one (EBADF...), ENOTSOCK for what is no listening stream. */
+        r = sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1);
+        if (r <= 0)
+                return r < 0 ? r : -ENOTSOCK;
+        if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
+                return -errno;
+        return 0;
 }

@@ -10,6 +10,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "address-count.h"
+#include "handover.h"
 #include "linger.h"
 #include "listen.h"
 #include "log.h"
@@ -447,6 +448,8 @@ void manager_note_skipping(Manager *m, Peer *p) {
                         "(--buffer-size=%s bytes) is full. It sees gaps in the readings' numbers.", addr, size);
 }
 
+static void hand_over_when_ready(Manager *m);
+
 void manager_remove_peer(Manager *m, Peer *p) {
         char addr[PEER_ADDRESS_STRING_MAX], addr_field[PEER_ADDRESS_STRING_MAX + 16], clients[32], why[128];
         const char *reason;
@@ -482,6 +485,10 @@ void manager_remove_peer(Manager *m, Peer *p) {
                 }
         }
 
+        if (m->handing_over) {
+                hand_over_when_ready(m);
+                return;
+        }
         if (m->stopping && all_gone(m)) {
                 (void) sd_event_exit(m->event, 0);
                 return;
@@ -680,30 +687,73 @@ static bool listens_for(Manager *m, FrontEnd *fe) {
         return false;
 }
 
-static int setup_listeners(Manager *m) {
+/* What systemd's file descriptor store kept, from the server before a restart: for handover_take(). */
+typedef struct StoredFds {
+        int *fds;
+        char **names;
+        size_t n;
+} StoredFds;
+
+static void stored_fds_done(StoredFds *s) {
+        for (size_t i = 0; i < s->n; i++) {
+                safe_close(s->fds[i]);
+                free(s->names[i]);
+        }
+        free(s->fds);
+        free(s->names);
+        *s = (StoredFds) {};
+}
+
+/* The sockets systemd passed, each to the front end its FileDescriptorName= names, else to the default
+ * one, and what its store kept, into stored. The count of listeners, or a negative errno. */
+static int take_passed(Manager *m, StoredFds *stored) {
         _cleanup_free_ int *fds = NULL;
         char **names = NULL;
-        int n, r = 0;
+        int n, r = 0, listeners = 0;
 
         n = listen_from_systemd(&fds, &names);
         if (n < 0)
                 return log_error_errno(n, "Failed to take the sockets passed by systemd: %m");
 
-        /* Each socket goes to the front end its FileDescriptorName= names, else to the default one. */
+        stored->fds = calloc(MAX(n, 1), sizeof(int));
+        stored->names = calloc(MAX(n, 1), sizeof(char *));
+        if (!stored->fds || !stored->names)
+                r = log_oom();
         for (int i = 0; i < n; i++) {
-                if (r >= 0) {
-                        FrontEnd *fe = find_front_end(m, names[i]);
+                FrontEnd *fe = find_front_end(m, names[i]);
 
+                if (r >= 0 && handover_is_fd_name(names[i])) {
+                        stored->fds[stored->n] = fds[i];
+                        stored->names[stored->n++] = TAKE_PTR(names[i]);
+                        continue;
+                }
+                if (r >= 0) {
+                        r = listen_check_passed(fds[i]);
+                        if (r < 0)
+                                log_error_errno(r, "Socket %s passed by systemd is no listening stream socket: %m",
+                                                names[i]);
+                }
+                if (r >= 0) {
                         r = add_listener(m, fds[i], names[i], fe, NULL);
-                        if (r >= 0)
+                        if (r < 0)
+                                log_error_errno(r, "Failed to watch the sockets passed by systemd: %m");
+                        else
                                 log_debug("Listening on socket %s passed by systemd (%s).", names[i], fe->name);
+                        listeners++;
                 } else
                         safe_close(fds[i]);
                 free(names[i]);
         }
         free(names);
-        if (r < 0)
-                return log_error_errno(r, "Failed to watch the sockets passed by systemd: %m");
+        return r < 0 ? r : listeners;
+}
+
+static int setup_listeners(Manager *m, StoredFds *stored) {
+        int n, r;
+
+        n = take_passed(m, stored);
+        if (n < 0)
+                return n;
 
         /* Exiting on idle is safe only when systemd holds every socket we listen on. */
         m->activated = n > 0 && m->options->n_listen == 0;
@@ -738,18 +788,11 @@ static int on_shutdown_timeout(sd_event_source *source, uint64_t usec, void *use
         return sd_event_exit(m->event, 0);
 }
 
-static void manager_shutdown(Manager *m) {
+/* Every client, of whichever front end, is told goodbye; the loop ends once they are all gone, or the
+ * time for it is over. */
+static void say_goodbye(Manager *m) {
         Peer *i, *n;
         int r;
-
-        if (m->stopping)
-                return;
-        (void) sd_notify(false, "STOPPING=1\nSTATUS=Saying goodbye to every client.");
-        m->stopping = true;
-
-        for (size_t k = 0; k < m->n_listeners; k++)
-                listener_close(m->listeners[k]);
-        (void) sd_event_source_set_enabled(m->idle_timer, SD_EVENT_OFF);
 
         LIST_FOREACH_SAFE(peers, i, n, m->peers)
                 i->ops->shutdown(i);
@@ -758,18 +801,117 @@ static void manager_shutdown(Manager *m) {
                 (void) sd_event_exit(m->event, 0);
                 return;
         }
+        m->shutdown_timer = sd_event_source_disable_unref(m->shutdown_timer);
         r = sd_event_add_time_relative(m->event, &m->shutdown_timer, CLOCK_MONOTONIC, SHUTDOWN_TIMEOUT_USEC, 0,
                         on_shutdown_timeout, m);
         if (r < 0)
                 (void) sd_event_exit(m->event, 0);
 }
 
+/* No new client from now on: systemd keeps the listening sockets, and what connects waits in their backlog
+ * for the next server, if any. */
+static void stop_listening(Manager *m, const char *status) {
+        (void) sd_notifyf(false, "STOPPING=1\nSTATUS=%s", status);
+        m->stopping = true;
+        for (size_t k = 0; k < m->n_listeners; k++)
+                listener_close(m->listeners[k]);
+        (void) sd_event_source_set_enabled(m->idle_timer, SD_EVENT_OFF);
+}
+
+static void manager_shutdown(Manager *m) {
+        if (m->stopping)
+                return;
+        stop_listening(m, "Saying goodbye to every client.");
+        say_goodbye(m);
+}
+
+/* The clients that go across, all at once, with the state. */
+static void hand_over(Manager *m) {
+        char field[32];
+        size_t n = 0;
+        int r;
+
+        m->handing_over = false;
+        m->shutdown_timer = sd_event_source_disable_unref(m->shutdown_timer);
+        for (Peer *p = m->peers; p; p = p->peers_next)
+                n += !!p->ops->serialize;
+        r = handover_store(m);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to hand the clients over to the next server, saying goodbye instead: %m");
+                say_goodbye(m);
+                return;
+        }
+        m->handed_over = true;
+        snprintf(field, sizeof(field), "CLIENTS=%zu", n);
+        log_struct(LOG_INFO, 0, THERMO_MESSAGE_HANDED_OVER, LOG_FIELDS(field),
+                        "Handed %zu client%s over to the next server, after tick #%" PRIu64 ".", n, n == 1 ? "" : "s",
+                        thermometer_get_seq(m->thermometer));
+        (void) sd_event_exit(m->event, 0);
+}
+
+/* Only clients that go across are left (a scrape has finished its response): now. */
+static void hand_over_when_ready(Manager *m) {
+        for (Peer *p = m->peers; p; p = p->peers_next)
+                if (!p->ops->serialize)
+                        return;
+        hand_over(m);
+}
+
+static int on_handover_timeout(sd_event_source *source, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        size_t n = 0;
+
+        for (Peer *p = m->peers; p; p = p->peers_next)
+                n += !p->ops->serialize;
+        log_warning("%zu client%s did not finish in time for the restart, closing them.", n, n == 1 ? "" : "s");
+        hand_over(m);
+        return 0;
+}
+
+/* A restart: the clients that cannot go across (HTTP) finish the response under way and close, as any
+ * HTTP server's do at a stop; meanwhile the others are served on, and then all go to the next server. */
+static void manager_restart(Manager *m) {
+        Peer *i, *n;
+        int r;
+
+        if (m->stopping)
+                return;
+        stop_listening(m, "Restarting: handing the clients over to the next server.");
+        m->handing_over = true;
+        LIST_FOREACH_SAFE(peers, i, n, m->peers)
+                if (!i->ops->serialize)
+                        i->ops->shutdown(i);
+        r = sd_event_add_time_relative(m->event, &m->shutdown_timer, CLOCK_MONOTONIC, SHUTDOWN_TIMEOUT_USEC, 0,
+                        on_handover_timeout, m);
+        if (r < 0) {
+                hand_over(m);
+                return;
+        }
+        hand_over_when_ready(m);
+}
+
 static int on_signal(sd_event_source *source, const struct signalfd_siginfo *si, void *userdata) {
         Manager *m = userdata;
 
+        if (m->restart_asked) {
+                log_info("Received %s for a restart, handing %zu client%s over to the next server.",
+                                strsignal((int) si->ssi_signo), m->n_peers, m->n_peers == 1 ? "" : "s");
+                manager_restart(m);
+                return 0;
+        }
         log_info("Received %s, saying goodbye to %zu client%s.", strsignal((int) si->ssi_signo), m->n_peers,
                         m->n_peers == 1 ? "" : "s");
         manager_shutdown(m);
+        return 0;
+}
+
+/* SIGUSR2: the stop that comes is a restart (thermo-handover(8) says so, from the unit's ExecStop=). Of a
+ * higher priority than SIGTERM's source: sent first, it is taken first. */
+static int on_restart_signal(sd_event_source *source, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
+        log_debug("Told that the next stop is a restart.");
+        m->restart_asked = true;
         return 0;
 }
 
@@ -875,6 +1017,7 @@ static void raise_fd_limit(Manager *m) {
 }
 
 int manager_run(Manager *m) {
+        _cleanup_(stored_fds_done) StoredFds stored = {};
         char field[256], sensors[32], span[64];
         const Sensor *sensor;
         size_t n;
@@ -884,7 +1027,7 @@ int manager_run(Manager *m) {
         assert(m->n_front_ends > 0);
         assert(thermometer_get_n_sensors(m->thermometer) > 0);
 
-        r = setup_listeners(m);
+        r = setup_listeners(m, &stored);
         if (r < 0)
                 return r;
         raise_fd_limit(m);
@@ -894,6 +1037,8 @@ int manager_run(Manager *m) {
         r = signals_add_stop(m->event, on_signal, m);
         if (r >= 0)
                 r = signals_add_reload(m->event, on_reload_signal, m);
+        if (r >= 0)
+                r = signals_add_restart(m->event, SD_EVENT_PRIORITY_IMPORTANT, on_restart_signal, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch signals: %m");
 
@@ -915,6 +1060,10 @@ int manager_run(Manager *m) {
                                 thermometer_get_sensor(m->thermometer, i)->source);
         /* A sensor that gives no reading is said now, not at the first client. */
         thermometer_check(m->thermometer);
+        /* The clients of the server before a restart, before anyone new. */
+        handover_take(m, stored.fds, stored.names, stored.n);
+        for (size_t i = 0; i < stored.n; i++)
+                stored.fds[i] = -EBADF;
 
         (void) sd_notify(false, "READY=1");
         send_status(m);
@@ -922,7 +1071,8 @@ int manager_run(Manager *m) {
 
         r = sd_event_loop(m->event);
         say_short_connections(m);
-        log_struct(LOG_INFO, 0, THERMO_MESSAGE_STOPPED, NULL, "%s stopped.", program_invocation_short_name);
+        log_struct(LOG_INFO, 0, THERMO_MESSAGE_STOPPED, NULL, "%s stopped%s.", program_invocation_short_name,
+                        m->handed_over ? " for a restart" : "");
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");
         return 0;

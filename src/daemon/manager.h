@@ -13,6 +13,7 @@
 #include "macro.h"
 #include "poller.h"
 #include "server-options.h"
+#include "state.h"
 #include "thermometer.h"
 
 /* One per process, in the shape of systemd-hostnamed's context: the manager owns the event loop, the
@@ -29,6 +30,12 @@ typedef struct PeerOps {
         /* Free the object that holds p. The manager's reaper calls it once p is removed and no callback of
          * p's is on the stack any more. */
         void (*free)(Peer *p);
+        /* Optional: puts what the client is in w, for the server after a restart (handover.c), which takes
+         * it back with the restore() of the front end named front_end; returns its socket, which goes to
+         * systemd's store. A client without it does not go across: a restart shuts it down, and waits for
+         * it to finish. */
+        int (*serialize)(Peer *p, StateWriter *w);
+        const char *front_end;
 } PeerOps;
 
 /* A client, as the manager counts it (for --max-clients, exit on idle, STATUS= and shutdown). Each front
@@ -58,6 +65,10 @@ typedef struct FrontEndOps {
         /* Optional: a rescan will give ticks of n sensors; make room for them now, while it can still
          * fail with nothing changed. */
         int (*reserve)(FrontEnd *fe, size_t n);
+        /* Optional: takes over a client of the server before a restart, from what its PeerOps.serialize put
+         * in r, its sensors where map says, and returns it. On failure fd is closed, and r's error says
+         * whether the bytes were at fault. */
+        int (*restore)(FrontEnd *fe, int fd, StateReader *r, const SensorMap *map, Peer **ret);
         void (*free)(FrontEnd *fe);
 } FrontEndOps;
 
@@ -117,10 +128,14 @@ struct Manager {
         uint64_t short_since;
         uint64_t announced_since;       /* the second ANNOUNCED_PER_SECOND counts in */
         unsigned n_announced;
-        uint64_t started;
+        uint64_t started;       /* CLOCK_MONOTONIC of the first start: restarts that hand over keep it */
+        uint64_t restarts;      /* such restarts since then */
         uint64_t status_sent;
         uint64_t skipped;       /* readings front ends skipped for clients too slow to take them */
         bool stopping;
+        bool restart_asked;     /* the stop that comes is a restart: the clients go across (handover.h) */
+        bool handing_over;      /* stopping for it: waiting for the clients that cannot go across to end */
+        bool handed_over;
 };
 
 /* options must outlive the manager; its sensors are built already (see server-main.c). */

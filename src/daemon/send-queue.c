@@ -20,6 +20,10 @@ size_t send_queue_size(const SendQueue *q) {
         return q ? q->end - q->start : 0;
 }
 
+const void *send_queue_data(const SendQueue *q) {
+        return q && q->end > q->start ? q->data + q->start : NULL;
+}
+
 int send_queue_append(SendQueue **q, const void *data, size_t n, size_t capacity) {
         SendQueue *p;
         size_t queued;

@@ -13,6 +13,9 @@ typedef struct SendQueue SendQueue;
 /* Bytes queued; q may be NULL. */
 size_t send_queue_size(const SendQueue *q);
 
+/* The bytes queued, in one piece (send_queue_size() of them); NULL when none are. */
+const void *send_queue_data(const SendQueue *q);
+
 /* Queues all n bytes or none: -ENOBUFS when they would take the queue over capacity. */
 int send_queue_append(SendQueue **q, const void *data, size_t n, size_t capacity);
 

@@ -56,6 +56,9 @@ int server_main(int argc, char *argv[], const char *name, const char *default_li
 
                 sigemptyset(&hup);
                 sigaddset(&hup, SIGHUP);
+                /* SIGUSR2 too: thermo-handover sends it only to a server that blocks it, as this one does
+                 * from now on, and takes it in its loop; an older one would die of it. */
+                sigaddset(&hup, SIGUSR2);
                 (void) sigprocmask(SIG_BLOCK, &hup, NULL);
         }
 

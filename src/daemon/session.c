@@ -544,3 +544,161 @@ void session_shutdown(Session *s) {
         reply(s, LINE("BYE\n"));
         session_close(s, "server stopping");
 }
+
+/* A bit set of n sensors, as the indexes of its bits (it may be NULL: none named). */
+static void put_subset(StateWriter *w, const uint64_t *subset, size_t n) {
+        uint32_t count = 0;
+
+        state_put_u8(w, !!subset);
+        for (size_t i = 0; i < n; i++)
+                count += subset_has(subset, n, i);
+        state_put_u32(w, count);
+        for (size_t i = 0; i < n; i++)
+                if (subset_has(subset, n, i))
+                        state_put_u32(w, (uint32_t) i);
+}
+
+void session_serialize(Session *s, StateWriter *w) {
+        assert(s);
+        assert(w);
+
+        state_put_u8(w, s->stream);
+        state_put_u8(w, s->alarms);
+        state_put_u8(w, s->all);
+        state_put_u8(w, s->eof);
+        state_put_u8(w, s->skipping_said);
+        put_subset(w, s->subset, s->n_subset);
+        state_put_u32(w, s->remaining);
+        state_put_u64(w, s->stream_seq);
+        state_put_u8(w, s->get.waiting);
+        state_put_u32(w, (uint32_t) s->get.sensor);
+        state_put_u8(w, s->get_named);
+        state_put_u8(w, !!s->replay);
+        if (s->replay) {
+                const Replay *p = s->replay;
+
+                state_put_u64(w, p->after);
+                state_put_u64(w, p->until);
+                state_put_u8(w, p->all);
+                state_put_u8(w, p->end);
+                put_subset(w, p->has_subset ? p->subset : NULL, p->n_subset);
+        }
+        connection_serialize(&s->connection, w);
+}
+
+/* A subset put_subset() wrote, of the old server's sensors, as bits of the n there are now, into subset
+ * ((n + 63) / 64 words, zeroed); a sensor gone is left out. Whether there was one. */
+static bool get_subset(StateReader *r, const SensorMap *map, uint64_t *subset, size_t n) {
+        bool has = state_get_bool(r);
+        uint32_t count = state_get_u32(r);
+
+        if (count > (r->size - r->at) / sizeof(uint32_t) || (!has && count > 0)) {
+                state_reader_fail(r, -EBADMSG);
+                return false;
+        }
+        for (uint32_t k = 0; k < count; k++) {
+                int32_t i = sensor_map_get(map, state_get_u32(r));
+
+                if (i >= 0 && (size_t) i < n)
+                        subset[i / 64] |= UINT64_C(1) << (i % 64);
+        }
+        return has;
+}
+
+int session_restore(ThermoFrontEnd *fe, int fd, const ConnectionOps *ops, StateReader *r, const SensorMap *map,
+                Session **ret) {
+        _cleanup_(session_freep) Session *s = NULL;
+        const Reading *readings;
+        size_t n, words;
+        bool waiting, held;
+        int32_t get;
+        Session *t;
+        int k;
+
+        assert(fe);
+        assert(ops);
+        assert(r);
+        assert(map);
+        assert(ret);
+
+        n = thermometer_get_n_sensors(fe->front_end.manager->thermometer);
+        words = (n + 63) / 64;
+        s = calloc(1, sizeof(*s));
+        if (!s) {
+                safe_close(fd);
+                return -ENOMEM;
+        }
+        s->front_end = fe;
+        s->connection.fd = -EBADF;
+        s->subset = calloc(words, sizeof(uint64_t));
+        if (!s->subset) {
+                safe_close(fd);
+                return -ENOMEM;
+        }
+
+        s->stream = state_get_bool(r);
+        s->alarms = state_get_bool(r);
+        s->all = state_get_bool(r);
+        s->eof = state_get_bool(r);
+        s->skipping_said = state_get_bool(r);
+        if (!get_subset(r, map, s->subset, n))
+                s->subset = mfree(s->subset);
+        s->n_subset = (uint32_t) n;
+        s->remaining = state_get_u32(r);
+        s->stream_seq = state_get_u64(r);
+        waiting = state_get_bool(r);
+        get = (int32_t) state_get_u32(r);
+        s->get_named = state_get_bool(r);
+        if (state_get_bool(r)) {
+                s->replay = calloc(1, sizeof(Replay) + words * sizeof(uint64_t));
+                if (!s->replay) {
+                        safe_close(fd);
+                        return -ENOMEM;
+                }
+                s->replay->after = state_get_u64(r);
+                s->replay->until = state_get_u64(r);
+                s->replay->all = state_get_bool(r);
+                s->replay->end = state_get_bool(r);
+                s->replay->has_subset = get_subset(r, map, s->replay->subset, n);
+                s->replay->n_subset = (uint32_t) n;
+        }
+        if (r->error < 0) {
+                safe_close(fd);
+                return r->error;
+        }
+
+        k = connection_restore(&s->connection, fe->front_end.manager, fd, ops, r);
+        if (k < 0)
+                return k;
+        /* Counted by the manager now, which frees it (PeerOps.free) when it is over. */
+        t = *ret = TAKE_PTR(s);
+
+        if (t->connection.resume_closing) {
+                connection_resume(&t->connection, false);
+                return 0;
+        }
+        if (t->stream || t->alarms)
+                thermo_front_end_subscribe(fe, t);
+        /* What held requests back holds them still: a HISTORY's held ticks, or a GET's reading. */
+        held = waiting || (t->replay && t->replay->end);
+        connection_resume(&t->connection, held);
+        if (t->replay && t->replay->end)
+                connection_set_streaming(&t->connection, true);
+        if (t->replay)
+                replay(t);
+        if (waiting) {
+                int32_t i = get == THERMOMETER_ALL_SENSORS ? get : sensor_map_get(map, (uint32_t) get);
+
+                if (i == -1 && get != THERMOMETER_ALL_SENSORS) {
+                        /* The sensor it asked for is not here any more. */
+                        reply_error(t, 404, "no such sensor");
+                        connection_release(&t->connection);
+                } else {
+                        t->get.sensor = i;
+                        readings = thermometer_request(thermometer(t), &fe->observer, &t->get);
+                        if (readings)
+                                session_answer_get(t, readings);
+                }
+        }
+        return 0;
+}

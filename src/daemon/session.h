@@ -45,6 +45,14 @@ struct Session {
         bool skipping_said:1;   /* readings were skipped for it, and the log said so */
 };
 
+/* What goes on across a restart (handover.c): the subscription, the count left, ALARMS, a GET that waits,
+ * held ticks going out, and the connection's own. */
+void session_serialize(Session *s, StateWriter *w);
+/* A session of the server before a restart, as session_serialize() put it, its sensors where map says: it
+ * takes up where it was, with no HELLO. On failure fd is closed. */
+int session_restore(ThermoFrontEnd *fe, int fd, const ConnectionOps *ops, StateReader *r, const SensorMap *map,
+                Session **ret);
+
 /* Greets the peer; on failure fd is closed. */
 int session_new(ThermoFrontEnd *fe, int fd, const PeerAddress *address, const ConnectionOps *ops, Session **ret);
 Session *session_free(Session *s);

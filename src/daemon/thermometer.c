@@ -8,6 +8,7 @@
 #include "history.h"
 #include "log.h"
 #include "parse.h"
+#include "protocol.h"
 #include "sensor-reader.h"
 #include "thermometer.h"
 
@@ -623,6 +624,11 @@ uint64_t thermometer_get_readings_total(Thermometer *t) {
         return t->readings_total;
 }
 
+uint64_t thermometer_get_seq(Thermometer *t) {
+        assert(t);
+        return t->seq;
+}
+
 bool thermometer_is_ticking(Thermometer *t) {
         int enabled = SD_EVENT_OFF;
 
@@ -820,4 +826,114 @@ const Reading *thermometer_get_level_reading(Thermometer *t, size_t i) {
         assert(t);
         assert(i < t->n_sensors);
         return &t->slots[i].level_reading;
+}
+
+static void put_reading(StateWriter *w, const Reading *r) {
+        state_put_u64(w, r->seq);
+        state_put_u64(w, r->time_ms);
+        state_put_u64(w, (uint64_t) r->millicelsius);
+        state_put_u32(w, (uint32_t) r->error);
+        state_put_u8(w, (uint8_t) r->level);
+}
+
+void thermometer_serialize(Thermometer *t, StateWriter *w) {
+        assert(t);
+        assert(w);
+
+        state_begin_record(w, STATE_THERMOMETER);
+        state_put_u64(w, t->seq);
+        state_put_u64(w, t->readings_total);
+        state_put_u64(w, t->taken);
+        state_put_u32(w, (uint32_t) t->n_sensors);
+        for (size_t i = 0; i < t->n_sensors; i++) {
+                const Slot *slot = &t->slots[i];
+
+                state_put_string(w, slot->sensor->name);
+                put_reading(w, &t->readings[i]);
+                put_reading(w, &slot->level_reading);
+                for (size_t k = 0; k < _LEVEL_MAX; k++)
+                        state_put_u64(w, slot->level_changes[k]);
+        }
+        state_end_record(w);
+        if (t->history)
+                history_serialize(t->history, w);
+}
+
+static Reading get_reading(StateReader *r, const char *sensor) {
+        Reading v = { .sensor = sensor };
+
+        v.seq = state_get_u64(r);
+        v.time_ms = state_get_u64(r);
+        v.millicelsius = (int64_t) state_get_u64(r);
+        v.error = (int) state_get_u32(r);
+        v.level = state_get_u8(r);
+        if (v.level >= _LEVEL_MAX || v.error > 0 || (v.error == 0 && (v.millicelsius < SENSOR_MILLIDEGREES_MIN ||
+                                                                      v.millicelsius > SENSOR_MILLIDEGREES_MAX)))
+                state_reader_fail(r, -EBADMSG);
+        return v;
+}
+
+int thermometer_deserialize(Thermometer *t, StateReader *r, SensorMap *ret_map) {
+        _cleanup_free_ int32_t *map = NULL;
+        uint64_t seq, total, taken;
+        uint32_t n;
+
+        assert(t);
+        assert(r);
+        assert(ret_map);
+
+        seq = state_get_u64(r);
+        total = state_get_u64(r);
+        taken = state_get_u64(r);
+        n = state_get_u32(r);
+        /* A sensor takes 70 bytes at least: a count the bytes cannot hold is no state. */
+        if (r->error < 0 || n > (r->size - r->at) / 70 || taken > now_monotonic(t))
+                return -EBADMSG;
+        map = calloc(MAX(n, 1u), sizeof(int32_t));
+        if (!map)
+                return -ENOMEM;
+
+        /* The newest tick as it was: a sensor the old server had not is unavailable in it. */
+        for (size_t i = 0; i < t->n_sensors; i++)
+                t->readings[i] = (Reading) { .sensor = t->slots[i].sensor->name, .seq = seq, .error = -ENODATA };
+        for (uint32_t i = 0; i < n && r->error == 0; i++) {
+                char name[PROTOCOL_NAME_MAX + 1];
+                Reading newest, level;
+                int k;
+
+                state_get_name(r, name, PROTOCOL_NAME_MAX);
+                k = r->error < 0 ? -ENOENT : thermometer_find_sensor(t, name, strlen(name));
+                map[i] = k >= 0 ? k : -1;
+                newest = get_reading(r, k >= 0 ? t->slots[k].sensor->name : NULL);
+                level = get_reading(r, newest.sensor);
+                for (size_t l = 0; l < _LEVEL_MAX; l++) {
+                        uint64_t changes = state_get_u64(r);
+
+                        if (k >= 0)
+                                t->slots[k].level_changes[l] = changes;
+                }
+                /* Only what was read whole: a level past the last is no level. */
+                if (k < 0 || r->error < 0)
+                        continue;
+                t->readings[k] = newest;
+                t->slots[k].level = newest.level;
+                t->slots[k].level_reading = level;
+        }
+        if (r->error < 0)
+                return r->error;
+
+        t->seq = seq;
+        t->readings_total = total;
+        t->taken = taken;
+        *ret_map = (SensorMap) { .map = TAKE_PTR(map), .n = n };
+        return 0;
+}
+
+void thermometer_deserialize_history(Thermometer *t, StateReader *r, const SensorMap *map) {
+        assert(t);
+        assert(r);
+        assert(map);
+
+        if (t->history)
+                history_deserialize(t->history, r, map, now_monotonic(t));
 }

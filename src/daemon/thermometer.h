@@ -9,6 +9,7 @@
 #include "macro.h"
 #include "reading.h"
 #include "sensor.h"
+#include "state.h"
 
 /* The process's one thermometer: a time source on sd_event_default() that reads every sensor at each tick
  * while any observer wants ticks, and hands its observers the readings as data. A slow sensor is read by a
@@ -82,6 +83,8 @@ int thermometer_find_sensor(Thermometer *t, const char *name, size_t n);
 bool thermometer_is_ticking(Thermometer *t);
 /* Readings the sensors have given since the start, all told. */
 uint64_t thermometer_get_readings_total(Thermometer *t);
+/* The number of the newest tick that had a reading, 0 before any. */
+uint64_t thermometer_get_seq(Thermometer *t);
 
 /* Reads every sensor once, to say at start which gives no reading (slow ones say so when they have read). */
 void thermometer_check(Thermometer *t);
@@ -104,6 +107,17 @@ void thermometer_request_cancel(ThermometerObserver *o, ThermometerRequest *q);
 /* The reading that put sensor i at its level (thermometer_peek_readings()[i].level): seq 0 while it is at
  * ok since the start. */
 const Reading *thermometer_get_level_reading(Thermometer *t, size_t i);
+
+/* What goes on across a restart (handover.c): the seq and the newest tick, and each sensor by name with its
+ * level and its counts, as a STATE_THERMOMETER record; then the history's. */
+void thermometer_serialize(Thermometer *t, StateWriter *w);
+/* A STATE_THERMOMETER record, once the sensors and the history are set and before any tick: the seq goes
+ * on from it, each sensor of the same name takes its level back, and *ret_map says where each old sensor
+ * went (for the history's record and the clients'). 0, or -EBADMSG for a record that is not one, or
+ * -ENOMEM. */
+int thermometer_deserialize(Thermometer *t, StateReader *r, SensorMap *ret_map);
+/* A STATE_HISTORY record, after thermometer_deserialize(). */
+void thermometer_deserialize_history(Thermometer *t, StateReader *r, const SensorMap *map);
 
 /* The newest readings without taking any: NULL before the first tick. */
 const Reading *thermometer_peek_readings(Thermometer *t);

@@ -279,9 +279,10 @@ size_t protocol_format_info(char *buf, size_t size, const ServerInfo *info) {
 
         k = snprintf(buf, size,
                         "INFO server=%s version=%s sensor=%s interval_ms=%" PRIu64 " clients=%" PRIu64
-                        " uptime_s=%" PRIu64 " sensors=%" PRIu64 " host=%s oldest_seq=%" PRIu64 " newest_seq=%" PRIu64 "\n",
+                        " uptime_s=%" PRIu64 " sensors=%" PRIu64 " host=%s oldest_seq=%" PRIu64 " newest_seq=%" PRIu64
+                        " restarts=%" PRIu64 "\n",
                         info->server, info->version, info->sensor, info->interval_ms, info->clients,
-                        info->uptime_s, info->sensors, info->host, info->oldest_seq, info->newest_seq);
+                        info->uptime_s, info->sensors, info->host, info->oldest_seq, info->newest_seq, info->restarts);
         return MIN((size_t) k, size - 1);
 }
 

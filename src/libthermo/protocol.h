@@ -93,6 +93,7 @@ typedef struct ServerInfo {
         const char *host;       /* the machine's name, as protocol_host() makes it */
         uint64_t oldest_seq;    /* INFO: the first and last tick held, 0 when none is */
         uint64_t newest_seq;
+        uint64_t restarts;      /* INFO: restarts that kept the clients, since the first start */
 } ServerInfo;
 
 /* The machine's name as host= gives it: of its host name, what fits in a word of the protocol and in an

@@ -6,7 +6,8 @@
 #include "macro.h"
 #include "signals.h"
 
-static int add_signals(sd_event *e, const int *signals, size_t n, sd_event_signal_handler_t handler, void *userdata) {
+static int add_signals(sd_event *e, const int *signals, size_t n, int64_t priority, sd_event_signal_handler_t handler,
+                void *userdata) {
         sigset_t mask;
         int r;
 
@@ -21,7 +22,15 @@ static int add_signals(sd_event *e, const int *signals, size_t n, sd_event_signa
                 return -errno;
 
         for (size_t i = 0; i < n; i++) {
-                r = sd_event_add_signal(e, NULL, signals[i], handler, userdata);
+                sd_event_source *s;
+
+                r = sd_event_add_signal(e, &s, signals[i], handler, userdata);
+                if (r < 0)
+                        return r;
+                r = sd_event_source_set_priority(s, priority);
+                /* The loop owns it from now on. */
+                (void) sd_event_source_set_floating(s, true);
+                sd_event_source_unref(s);
                 if (r < 0)
                         return r;
         }
@@ -31,11 +40,17 @@ static int add_signals(sd_event *e, const int *signals, size_t n, sd_event_signa
 int signals_add_stop(sd_event *e, sd_event_signal_handler_t handler, void *userdata) {
         static const int stop[] = { SIGTERM, SIGINT };
 
-        return add_signals(e, stop, ELEMENTSOF(stop), handler, userdata);
+        return add_signals(e, stop, ELEMENTSOF(stop), SD_EVENT_PRIORITY_NORMAL, handler, userdata);
 }
 
 int signals_add_reload(sd_event *e, sd_event_signal_handler_t handler, void *userdata) {
         static const int reload[] = { SIGHUP };
 
-        return add_signals(e, reload, ELEMENTSOF(reload), handler, userdata);
+        return add_signals(e, reload, ELEMENTSOF(reload), SD_EVENT_PRIORITY_NORMAL, handler, userdata);
+}
+
+int signals_add_restart(sd_event *e, int64_t priority, sd_event_signal_handler_t handler, void *userdata) {
+        static const int restart[] = { SIGUSR2 };
+
+        return add_signals(e, restart, ELEMENTSOF(restart), priority, handler, userdata);
 }

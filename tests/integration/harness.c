@@ -97,6 +97,16 @@ const char *harness_server_name(void) {
         return s;
 }
 
+static void clear_store(ServerProcess *p) {
+        for (size_t i = 0; i < p->n_stored; i++)
+                close(p->stored[i]);
+        free(p->stored);
+        free(p->stored_names);
+        p->stored = NULL;
+        p->stored_names = NULL;
+        p->n_stored = 0;
+}
+
 static void server_process_reset(ServerProcess *p) {
         *p = (ServerProcess) { .listen_fd = -1, .metrics_fd = -1, .notify_fd = -1, .stderr_fd = -1 };
 }
@@ -169,14 +179,29 @@ static void spawn(ServerProcess *p, const char *const *extra, const char *const 
                 }
                 unsetenv("LISTEN_FDS");
                 if (activated) {
-                        /* Exactly what systemd does: the sockets from fd 3 on, the environment naming our
-                         * pid. Both our copies are above 4 (see harness_start_activated_with()). */
-                        if (dup2(p->listen_fd, 3) < 0 || (p->metrics_fd >= 0 && dup2(p->metrics_fd, 4) < 0))
+                        int base = p->metrics_fd >= 0 ? 5 : 4;
+                        char count[32], *names;
+                        size_t size = 0;
+                        FILE *f = open_memstream(&names, &size);
+
+                        /* Exactly what systemd does: the sockets from fd 3 on, then what the store kept, the
+                         * environment naming our pid. All our copies are above them (see
+                         * harness_start_activated_with() and harness_restart_handing_over()). */
+                        if (!f || dup2(p->listen_fd, 3) < 0 || (p->metrics_fd >= 0 && dup2(p->metrics_fd, 4) < 0))
+                                _exit(126);
+                        fputs(p->metrics_fd >= 0 ? "thermo:metrics" : "thermo", f);
+                        for (size_t i = 0; i < p->n_stored; i++) {
+                                if (dup2(p->stored[i], base + (int) i) < 0)
+                                        _exit(126);
+                                fprintf(f, ":%s", p->stored_names[i]);
+                        }
+                        if (fclose(f) != 0)
                                 _exit(126);
                         snprintf(pid, sizeof(pid), "%i", (int) getpid());
+                        snprintf(count, sizeof(count), "%zu", (size_t) (base - 3) + p->n_stored);
                         setenv("LISTEN_PID", pid, 1);
-                        setenv("LISTEN_FDS", p->metrics_fd >= 0 ? "2" : "1", 1);
-                        setenv("LISTEN_FDNAMES", p->metrics_fd >= 0 ? "thermo:metrics" : "thermo", 1);
+                        setenv("LISTEN_FDS", count, 1);
+                        setenv("LISTEN_FDNAMES", names, 1);
                 }
                 execvp(argv[0], (char *const *) argv);
                 _exit(127);
@@ -216,6 +241,133 @@ void harness_start_activated(ServerProcess *p, const char *const *args) {
 
 void harness_restart_activated(ServerProcess *p, const char *const *args) {
         spawn(p, NULL, args, true);
+}
+
+/* The fds of one notify message, in fds (room for max): their count. */
+static size_t receive_notify(ServerProcess *p, char *buf, size_t size, int *fds, size_t max) {
+        union {
+                struct cmsghdr header;
+                char space[CMSG_SPACE(sizeof(int) * 253)];
+        } control;
+        struct iovec iov = { .iov_base = buf, .iov_len = size - 1 };
+        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control) };
+        size_t n = 0;
+        ssize_t k;
+
+        buf[0] = '\0';
+        k = recvmsg(p->notify_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        if (k < 0)
+                return 0;
+        buf[k] = '\0';
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+                        for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+                                int fd;
+
+                                memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+                                if (n < max)
+                                        fds[n++] = fd;
+                                else
+                                        close(fd);
+                        }
+        return n;
+}
+
+/* Whether the message has the assignment line (as "FDSTORE=1"); with value, what follows "KEY=" of key. */
+static bool notify_has(const char *msg, const char *line) {
+        for (const char *at = msg; at; at = strchr(at, '\n') ? strchr(at, '\n') + 1 : NULL)
+                if (strncmp(at, line, strlen(line)) == 0 && (at[strlen(line)] == '\n' || at[strlen(line)] == '\0'))
+                        return true;
+        return false;
+}
+
+static void notify_value(const char *msg, const char *key, char *value, size_t size) {
+        for (const char *at = msg; at; at = strchr(at, '\n') ? strchr(at, '\n') + 1 : NULL)
+                if (strncmp(at, key, strlen(key)) == 0) {
+                        snprintf(value, size, "%.*s", (int) strcspn(at + strlen(key), "\n"), at + strlen(key));
+                        return;
+                }
+        snprintf(value, size, "stored");
+}
+
+/* One message, as systemd's store takes it: FDSTORE=1 keeps the fds, FDSTOREREMOVE=1 drops those of the
+ * name, BARRIER=1's fd is closed (that answers it). */
+static void store_message(ServerProcess *p, const char *msg, int *fds, size_t n) {
+        char name[32];
+
+        notify_value(msg, "FDNAME=", name, sizeof(name));
+        if (notify_has(msg, "FDSTORE=1") && n > 0) {
+                p->stored = realloc(p->stored, (p->n_stored + n) * sizeof(int));
+                p->stored_names = realloc(p->stored_names, (p->n_stored + n) * sizeof(*p->stored_names));
+                assert_non_null(p->stored);
+                assert_non_null(p->stored_names);
+                for (size_t i = 0; i < n; i++) {
+                        p->stored[p->n_stored] = fds[i];
+                        snprintf(p->stored_names[p->n_stored++], sizeof(*p->stored_names), "%s", name);
+                }
+                return;
+        }
+        for (size_t i = 0; notify_has(msg, "FDSTOREREMOVE=1") && i < p->n_stored;) {
+                if (strcmp(p->stored_names[i], name) != 0) {
+                        i++;
+                        continue;
+                }
+                close(p->stored[i]);
+                p->stored[i] = p->stored[--p->n_stored];
+                memcpy(p->stored_names[i], p->stored_names[p->n_stored], sizeof(*p->stored_names));
+        }
+        for (size_t i = 0; i < n; i++)
+                close(fds[i]);
+}
+
+int harness_restart_handing_over(ServerProcess *p, const char *const *args, const char *drop) {
+        int64_t deadline = now_ms() + HARNESS_TIMEOUT_MS;
+        int status = -ETIMEDOUT, base = p->metrics_fd >= 0 ? 5 : 4;
+
+        assert_true(p->pid > 0);
+        kill(p->pid, SIGUSR2);
+        kill(p->pid, SIGTERM);
+        for (;;) {
+                struct pollfd pfd = { .fd = p->notify_fd, .events = POLLIN };
+                char buf[4096];
+                int fds[253];
+                size_t n;
+
+                if (poll(&pfd, 1, 10) > 0) {
+                        n = receive_notify(p, buf, sizeof(buf), fds, 253);
+                        store_message(p, buf, fds, n);
+                        continue;
+                }
+                /* Exited, and every message it sent before read. */
+                if (status != -ETIMEDOUT)
+                        break;
+                status = harness_wait_pid(p->pid, 0);
+                assert_true(now_ms() < deadline);
+        }
+        for (size_t i = 0; i < p->n_stored; i++) {
+                if (drop && strcmp(p->stored_names[i], drop) == 0) {
+                        close(p->stored[i]);
+                        p->stored[i] = -1;
+                }
+                /* Above every fd the child passes on: dup2() onto them cannot clobber one not passed yet. */
+                if (p->stored[i] >= 0 && p->stored[i] < base + (int) p->n_stored + 1) {
+                        int moved = fcntl(p->stored[i], F_DUPFD_CLOEXEC, base + (int) p->n_stored + 1);
+
+                        assert_true(moved >= 0);
+                        close(p->stored[i]);
+                        p->stored[i] = moved;
+                }
+        }
+        for (size_t i = 0; i < p->n_stored;)
+                if (p->stored[i] < 0) {
+                        p->stored[i] = p->stored[--p->n_stored];
+                        memcpy(p->stored_names[i], p->stored_names[p->n_stored], sizeof(*p->stored_names));
+                } else
+                        i++;
+        p->pid = 0;
+        spawn(p, NULL, args, true);
+        clear_store(p);
+        return status;
 }
 
 int harness_free_port(void) {
@@ -296,6 +448,7 @@ void harness_cleanup(ServerProcess *p) {
                 close(p->metrics_fd);
         if (p->notify_fd >= 0)
                 close(p->notify_fd);
+        clear_store(p);
         snprintf(path, sizeof(path), "%s/notify", p->dir);
         (void) unlink(path);
         (void) rmdir(p->dir);

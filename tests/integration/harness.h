@@ -21,6 +21,11 @@ typedef struct ServerProcess {
         int stderr_fd;     /* the server's stderr, or -1 to share ours */
         bool journal_stream; /* JOURNAL_STREAM names stderr */
         char dir[64];      /* a private directory for the notify socket */
+        /* systemd's file descriptor store, as the harness keeps it: what the server stored (FDSTORE=1),
+         * with the names it gave, until the next start passes them. */
+        int *stored;
+        char (*stored_names)[32];
+        size_t n_stored;
 } ServerProcess;
 
 typedef struct HarnessOptions {
@@ -41,6 +46,12 @@ void harness_start_activated(ServerProcess *p, const char *const *args);
 void harness_start_activated_with(ServerProcess *p, const char *const *args, const HarnessOptions *o);
 /* Starts the same server again on the socket it had (as systemd would on the next connection). */
 void harness_restart_activated(ServerProcess *p, const char *const *args);
+/* systemctl restart of a unit with thermo-handover as its ExecStop=: SIGUSR2 (the stop is a restart), then
+ * SIGTERM; what the server stores with FDSTORE=1 is kept, as systemd keeps it, until it has exited, and the
+ * same server starts again with its sockets and those (LISTEN_FDNAMES naming each). Without the fd named
+ * drop (NULL: none), as if the server before had not stored it. Returns the old server's exit status, once
+ * the new one said READY=1; the harness closes its copies then (the server takes them out of the store). */
+int harness_restart_handing_over(ServerProcess *p, const char *const *args, const char *drop);
 /* A TCP port on 127.0.0.1 that was free a moment ago, for a server to take. */
 int harness_free_port(void);
 /* A server started by hand with --listen 127.0.0.1:<free port>. Waits for READY=1. */

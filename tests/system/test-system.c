@@ -315,7 +315,9 @@ static void test_exit_on_idle_loses_no_connection(void **state) {
         }
 }
 
-static void test_restart_refuses_no_one_and_retry_resumes(void **state) {
+/* A restart hands the stream over: the client sees no BYE and reconnects to nothing, and the one-shot
+ * clients meanwhile are all served (they wait in the socket's backlog). */
+static void test_restart_keeps_the_stream_and_refuses_no_one(void **state) {
         for (size_t i = 0; i < ELEMENTS(units); i++) {
                 const Unit *u = &units[i];
 
@@ -329,9 +331,12 @@ static void test_restart_refuses_no_one_and_retry_resumes(void **state) {
                                 0);
                 assert_string_equal(out, "30\n");
                 assert_int_equal(sys("cat /tmp/stream.err"), 0);
-                assert_non_null(strstr(out, "is going away (BYE); reconnecting"));
+                assert_null(strstr(out, "going away"));
+                assert_null(strstr(out, "reconnecting"));
                 assert_int_equal(sys("wc -l < /tmp/stream.csv"), 0);
                 assert_true(atoi(out) >= 3);
+                assert_int_equal(sys("journalctl -q -o cat -u %s.service -g 'Took over'", u->name), 0);
+                assert_int_equal(count_lines(out), 2);
         }
 }
 
@@ -809,6 +814,11 @@ static void test_debian_package(void **state) {
                 fail_msg("dpkg-buildpackage failed:\n%s%s", out, err);
         if (sys_for(120000, "lintian --fail-on error,warning --tag-display-limit 0 /var/tmp/deb/thermo_*.changes") != 0)
                 fail_msg("lintian:\n%s%s", out, err);
+        /* The same packages as a version below any, to upgrade from. */
+        if (sys_for(60000, "cd /var/tmp/deb && mkdir -p old && for d in thermo_*.deb thermo-mqtt_*.deb; do "
+                           "rm -rf x && dpkg-deb -R $d x && sed -i 's/^Version: .*/Version: 0.0.1/' x/DEBIAN/control && "
+                           "dpkg-deb -b x old/$d > /dev/null || exit 1; done; rm -rf x") != 0)
+                fail_msg("repacking an older version:\n%s%s", out, err);
 
         /* The build's own install goes, and with it what earlier tests enabled, its pages and catalog entries. */
         snprintf(command, sizeof(command),
@@ -825,7 +835,8 @@ static void test_debian_package(void **state) {
 
         /* A container image's policy-rc.d forbids starting services from packages; a booted machine has
          * none (and this root is a throwaway copy). */
-        if (sys_for(120000, "rm -f /usr/sbin/policy-rc.d && cd /var/tmp/deb && apt-get install -y ./thermo_*.deb ./thermo-mqtt_*.deb") != 0)
+        if (sys_for(120000, "rm -f /usr/sbin/policy-rc.d && cd /var/tmp/deb/old && "
+                            "apt-get install -y ./thermo_*.deb ./thermo-mqtt_*.deb") != 0)
                 fail_msg("apt-get install:\n%s%s", out, err);
         (void) sys("systemctl is-enabled thermo.socket thermo-metrics.socket; "
                    "systemctl is-active thermo.socket thermo-metrics.socket");
@@ -849,21 +860,42 @@ static void test_debian_package(void **state) {
                              "test -f /usr/share/zsh/vendor-completions/_thermo-client && "
                              "test -f /usr/share/bash-completion/completions/thermo-server-proto"), 0);
 
-        /* Everything on, as an admin may have it, then an upgrade: each server and the bridge run anew, and
-         * no socket stopped listening. */
+        /* Everything on, as an admin may have it, a crowd of clients on each server (stream-clients.c), three
+         * restarts, then the upgrade to the built package: each server and the bridge run anew, no socket
+         * stopped listening, and every client went across each time, with no BYE, no second HELLO and no
+         * tick missed; then a stop says BYE to each. */
         static const char units_state[] =
                 "for u in thermo.service thermo-proto.service thermo-mqtt.service; do systemctl show -P MainPID $u; done; "
                 "for u in thermo.socket thermo-metrics.socket thermo-proto.socket thermo-proto-metrics.socket; do "
                 "systemctl show -P ActiveEnterTimestampMonotonic $u; done";
+        for (size_t i = 0; i < ELEMENTS(units); i++) {
+                char text[256];
+
+                snprintf(text, sizeof(text), "[Service]\nExecStart=\nExecStart=/usr/bin/%s --interval=200ms\n",
+                                units[i].server);
+                drop_in(&units[i], "service", text);
+        }
         assert_sys("systemctl enable --now --quiet thermo-proto.socket thermo-proto-metrics.socket && "
                    "systemctl start mosquitto.service thermo-mqtt.service && "
                    "printf 'GET\\n' | socat -t 2 - TCP:127.0.0.1:8889 | grep -q '^TEMP ' && "
+                   "printf 'GET\\n' | socat -t 2 - TCP:127.0.0.1:8888 | grep -q '^TEMP ' && "
                    "systemctl is-active --quiet thermo.service thermo-proto.service thermo-mqtt.service");
+        if (sys_for(120000,
+                            "for p in 8888 8889; do setsid %s $p 200 40 > /tmp/crowd$p.out 2> /tmp/crowd$p.err < /dev/null & "
+                            "echo $! > /tmp/crowd$p.pid; done; "
+                            "for p in 8888 8889; do for i in $(seq 300); do grep -q READY /tmp/crowd$p.out && break; "
+                            "sleep 0.1; done; grep -q READY /tmp/crowd$p.out || { cat /tmp/crowd$p.err; exit 1; }; done; "
+                            "systemctl restart thermo.service thermo-proto.service && sleep 1 && "
+                            "kill -USR1 $(cat /tmp/crowd8888.pid) $(cat /tmp/crowd8889.pid) && "
+                            "systemctl restart thermo.service thermo-proto.service && sleep 1 && "
+                            "systemctl try-restart thermo.service thermo-proto.service && sleep 1",
+                            getenv("THERMO_STREAM_CLIENTS")) != 0)
+                fail_msg("a crowd through three restarts:\n%s%s", out, err);
         (void) sys("%s", units_state);
         assert_true(strlen(out) < sizeof(before));
         strcpy(before, out);
-        if (sys_for(120000, "cd /var/tmp/deb && apt-get install -y --reinstall ./thermo_*.deb ./thermo-mqtt_*.deb") != 0)
-                fail_msg("apt-get install --reinstall:\n%s%s", out, err);
+        if (sys_for(120000, "cd /var/tmp/deb && apt-get install -y ./thermo_*.deb ./thermo-mqtt_*.deb") != 0)
+                fail_msg("apt-get install (the upgrade):\n%s%s", out, err);
         assert_sys("systemctl is-active --quiet thermo.socket thermo-metrics.socket thermo-proto.socket "
                    "thermo-proto-metrics.socket thermo.service thermo-proto.service thermo-mqtt.service");
         (void) sys("%s", units_state);
@@ -882,6 +914,22 @@ static void test_debian_package(void **state) {
                         a += na + (a[na] != '\0');
                 }
         }
+        for (size_t i = 0; i < ELEMENTS(units); i++) {
+                assert_int_equal(sys("printf 'INFO\\n' | socat -t 2 - TCP:127.0.0.1:%s | grep -o ' restarts=[0-9]*'",
+                                                units[i].port),
+                                0);
+                assert_string_equal(out, " restarts=4\n");
+        }
+        /* The counted streams (40 readings at 200ms) are over by now; the stop is announced to the crowds. */
+        if (sys_for(60000, "sleep 4; kill -USR2 $(cat /tmp/crowd8888.pid) $(cat /tmp/crowd8889.pid) && "
+                           "systemctl stop thermo.service thermo-proto.service && "
+                           "for p in 8888 8889; do for i in $(seq 300); do kill -0 $(cat /tmp/crowd$p.pid) 2>/dev/null || break; "
+                           "sleep 0.1; done; done; cat /tmp/crowd8888.out /tmp/crowd8889.out /tmp/crowd8888.err /tmp/crowd8889.err") != 0)
+                fail_msg("the crowds' stop:\n%s%s", out, err);
+        assert_string_equal(out, "READY\nclients=200 lost=0 early_bye=0 bye=200 hello_again=0 gaps=0 errors=0 counted=66/66 half=1\n"
+                                 "READY\nclients=200 lost=0 early_bye=0 bye=200 hello_again=0 gaps=0 errors=0 counted=66/66 half=1\n");
+        assert_sys("rm -rf /run/systemd/system/thermo.service.d /run/systemd/system/thermo-proto.service.d && "
+                   "systemctl daemon-reload");
 
         /* Purged: not a file of theirs, not a unit running, no page, nothing in the catalog. */
         if (sys_for(120000, "dpkg-query -L thermo thermo-mqtt > /var/tmp/deb/files && apt-get purge -y thermo thermo-mqtt") != 0)
@@ -912,7 +960,7 @@ int main(void) {
                 cmocka_unit_test_setup(test_first_connection_starts_the_service, reset),
                 cmocka_unit_test_setup(test_journal_has_the_events_and_their_fields, reset),
                 cmocka_unit_test_setup(test_exit_on_idle_loses_no_connection, reset),
-                cmocka_unit_test_setup(test_restart_refuses_no_one_and_retry_resumes, reset),
+                cmocka_unit_test_setup(test_restart_keeps_the_stream_and_refuses_no_one, reset),
                 cmocka_unit_test_setup(test_crash_is_restarted_and_retry_goes_on, reset),
                 cmocka_unit_test_setup(test_watchdog_kills_a_stopped_server, reset),
                 cmocka_unit_test_setup(test_stop_says_bye_and_leaves_nothing, reset),

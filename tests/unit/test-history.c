@@ -161,6 +161,51 @@ static void test_a_full_history_is_compact(void **state) {
         history_free(h);
 }
 
+/* Across a restart: the ticks as they were, each sensor where the new server has it (one gone, one new),
+ * as many of the newest as the new history has room for. */
+static void test_held_ticks_go_across_a_restart(void **state) {
+        _cleanup_(state_writer_done) StateWriter w = {};
+        History *old = NULL, *h = NULL;
+        int32_t map[] = { 1, -1, 0 };
+        SensorMap m = { .map = map, .n = 3 };
+        uint64_t oldest, newest;
+        StateReader r, p;
+        uint16_t type;
+        Reading got;
+
+        assert_int_equal(history_new(10 * USEC, USEC, 3, &old), 0);
+        for (uint64_t seq = 1; seq <= 5; seq++)
+                add(old, seq, seq * USEC, (const int64_t[]) { 1000 * (int64_t) seq, 2000, seq == 4 ? INT64_MIN : 3000 }, 3);
+        history_serialize(old, &w);
+        assert_int_equal(w.error, 0);
+
+        /* Room for 3 ticks of 3 sensors: the last three, sensor 0 where the old sensor 2 was. */
+        assert_int_equal(history_new(2 * USEC, USEC, 3, &h), 0);
+        r = (StateReader) { .data = w.data, .size = w.size };
+        assert_true(state_next_record(&r, &type, &p));
+        assert_int_equal(type, STATE_HISTORY);
+        history_deserialize(h, &p, &m, 5 * USEC);
+        assert_int_equal(p.error, 0);
+        history_bounds(h, &oldest, &newest);
+        assert_int_equal(oldest, 3);
+        assert_int_equal(newest, 5);
+        assert_reading(h, 5, 1, 5000);
+        assert_reading(h, 4, 0, INT64_MIN);
+        assert_reading(h, 3, 0, 3000);
+        assert_int_equal(history_reading(h, 5, 2, &got), -ENXIO);
+
+        /* Cut short, or seqs that do not grow: an error, not a read past. */
+        history_free(h);
+        assert_int_equal(history_new(10 * USEC, USEC, 3, &h), 0);
+        p.at = 0;
+        p.error = 0;
+        p.size -= 3;
+        history_deserialize(h, &p, &m, 5 * USEC);
+        assert_int_equal(p.error, -EBADMSG);
+        history_free(h);
+        history_free(old);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_ticks_in_order_found_after_a_seq),
@@ -168,6 +213,7 @@ int main(void) {
                 cmocka_unit_test(test_a_rescan_widens_what_is_held),
                 cmocka_unit_test(test_each_line_keeps_its_time),
                 cmocka_unit_test(test_a_full_history_is_compact),
+                cmocka_unit_test(test_held_ticks_go_across_a_restart),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

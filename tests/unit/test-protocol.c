@@ -200,7 +200,7 @@ static void test_format_hello_info_error(void **state) {
         ServerInfo info = {
                 .server = "thermo-server", .version = "0.1.0", .sensor = "simulated",
                 .interval_ms = 1000, .clients = 3, .uptime_s = 42, .sensors = 1, .host = "pi.example.net",
-                .oldest_seq = 17, .newest_seq = 616,
+                .oldest_seq = 17, .newest_seq = 616, .restarts = 2,
         };
         char buf[PROTOCOL_HELLO_MAX];
 
@@ -209,7 +209,8 @@ static void test_format_hello_info_error(void **state) {
                                  "host=pi.example.net\n");
         protocol_format_info(buf, sizeof(buf), &info);
         assert_string_equal(buf, "INFO server=thermo-server version=0.1.0 sensor=simulated interval_ms=1000 "
-                                 "clients=3 uptime_s=42 sensors=1 host=pi.example.net oldest_seq=17 newest_seq=616\n");
+                                 "clients=3 uptime_s=42 sensors=1 host=pi.example.net oldest_seq=17 newest_seq=616 "
+                                 "restarts=2\n");
         protocol_format_error(buf, sizeof(buf), 400, "unknown command");
         assert_string_equal(buf, "ERR 400 unknown command\n");
 }
