@@ -243,15 +243,19 @@ int connection_start(Connection *c, Manager *m, int fd, const PeerAddress *addre
 }
 
 void connection_serialize(Connection *c, StateWriter *w) {
+        size_t record;
+
         assert(c);
         assert(w);
 
+        record = state_begin_record(w, STATE_CONNECTION);
         state_put_bytes(w, c->input, c->n_input);
         state_put_bytes(w, send_queue_data(c->output), send_queue_size(c->output));
         state_put_u8(w, c->eof);
         state_put_u8(w, c->paused);
         state_put_u8(w, c->closing);
         state_put_u8(w, c->partial);
+        state_end_record(w, record);
 }
 
 int connection_restore(Connection *c, Manager *m, int fd, const ConnectionOps *ops, StateReader *r) {

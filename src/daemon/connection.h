@@ -72,12 +72,13 @@ struct Connection {
 /* c is zeroed memory inside the caller's object. Takes over fd, counts the client, and watches its socket.
  * On failure fd is closed, the client is not counted, and the caller frees its object. */
 int connection_start(Connection *c, Manager *m, int fd, const PeerAddress *address, const ConnectionOps *ops);
-/* What goes on across a restart (handover.c): the input not taken yet, the output not sent, and where the
- * connection is (its end of input, paused, closing). */
+/* What goes on across a restart (handover.c), as a STATE_CONNECTION record: the input not taken yet, the
+ * output not sent, and where the connection is (its end of input, paused, closing). */
 void connection_serialize(Connection *c, StateWriter *w);
-/* connection_start() for a client the server before a restart had, as connection_serialize() put it: no
- * deadline runs yet, and nothing is read until connection_resume(). On failure fd is closed, and the
- * caller frees its object; r's error is set for bytes that are not a connection's. */
+/* connection_start() for a client the server before a restart had, from the payload of the record
+ * connection_serialize() put: no deadline runs yet, and nothing is read or sent until connection_resume().
+ * On failure fd is closed, and the caller frees its object; r's error is set for bytes that are not a
+ * connection's. */
 int connection_restore(Connection *c, Manager *m, int fd, const ConnectionOps *ops, StateReader *r);
 /* The owner has taken up its part of the state: the deadline runs, and requests that came meanwhile are
  * taken, unless the owner holds them still (held: as connection_hold() does, until connection_release());

@@ -31,6 +31,10 @@ static int peer_serialize(Peer *p, StateWriter *w) {
         return s->connection.fd;
 }
 
+static void peer_resume(Peer *p) {
+        session_resume(session_of(container_of(p, Connection, peer)));
+}
+
 static void connection_expired(Connection *c, ConnectionExpiry why) {
         session_expire(session_of(c), why);
 }
@@ -45,6 +49,7 @@ static const ConnectionOps session_ops = {
                 .free = peer_free,
                 .serialize = peer_serialize,
                 .front_end = "thermo",
+                .resume = peer_resume,
         },
         .readable = connection_readable,
         .expired = connection_expired,

@@ -7,17 +7,33 @@
 #include "manager.h"
 
 /* Restarts that keep every client (thermo-protocol(7), "Restarts"), as systemd-journald keeps its stream
- * connections across its own: at a restart, each client's socket goes to systemd's file descriptor store
- * (sd_notify()'s FDSTORE=1, FileDescriptorStoreMax= in the unit), named "client", and what the server knows
- * of it and of the readings goes beside them, a sealed memfd named "state". systemd passes them to the next
- * server with the sockets it listens on, and that one takes up where this one stopped. */
+ * connections across its own: what the server knows of its clients and of the readings goes in a sealed
+ * memfd, and the clients' sockets, in that order, in the queue of a socket of a pair made for it, as
+ * SCM_RIGHTS messages; the pair and the memfd go to systemd's file descriptor store (sd_notify()'s
+ * FDSTORE=1, FileDescriptorStoreMax= in the unit), named "clients", "clients-peer" and "state". systemd
+ * passes them to the next server with the sockets it listens on, and that one takes up where this one
+ * stopped.
+ *
+ * Three fds in the store, whatever the number of clients: systemd keeps its store as a list, and compares
+ * each fd stored with every other, which ten thousand clients one by one would make a hundred million
+ * comparisons of PID 1's. And the order of the queue is the clients' order in the state: nothing to match
+ * a socket to its client by. */
 
-/* Whether an fd systemd passed under that name is a handover's, not a socket to listen on. */
+/* What a handover took, for the log: the time and the CPU of the process. */
+typedef struct HandoverClock {
+        uint64_t wall, cpu;
+} HandoverClock;
+
+void handover_clock_start(HandoverClock *c);
+/* "in 12ms, 9ms of CPU": buf. */
+const char *handover_clock_format(const HandoverClock *c, char *buf, size_t size);
+
+/* The FDNAME=s of a handover's fds: not sockets to listen on. */
 bool handover_is_fd_name(const char *name);
 
-/* Hands the clients that can go across to systemd's store, with the state: 0 once systemd has them all (the
- * caller exits without a word to them), or a negative errno with nothing left in the store: the clients
- * are to be told goodbye instead. */
+/* Hands the clients that can go across to systemd's store, with the state: the number of clients once
+ * systemd has them all (the caller exits without a word to them), or a negative errno with nothing left in
+ * the store: the clients are to be told goodbye instead. */
 int handover_store(Manager *m);
 
 /* At start, with the sensors, the history and the front ends set: takes back what handover_store() left,

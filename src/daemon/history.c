@@ -200,10 +200,12 @@ int history_reading(const History *h, uint64_t seq, size_t sensor, Reading *ret)
 }
 
 void history_serialize(const History *h, StateWriter *w) {
+        size_t record;
+
         assert(h);
         assert(w);
 
-        state_begin_record(w, STATE_HISTORY);
+        record = state_begin_record(w, STATE_HISTORY);
         state_put_u32(w, (uint32_t) h->width);
         state_put_u32(w, (uint32_t) h->n);
         for (size_t i = 0; i < h->n; i++) {
@@ -217,7 +219,7 @@ void history_serialize(const History *h, StateWriter *w) {
                         state_put_u32(w, (uint32_t) r->cells[k].time_offset_ms);
                 }
         }
-        state_end_record(w);
+        state_end_record(w, record);
 }
 
 static bool cell_is_valid(int32_t millicelsius) {
@@ -225,8 +227,8 @@ static bool cell_is_valid(int32_t millicelsius) {
                 (millicelsius >= SENSOR_MILLIDEGREES_MIN && millicelsius <= SENSOR_MILLIDEGREES_MAX);
 }
 
-void history_deserialize(History *h, StateReader *r, const SensorMap *map, uint64_t now_usec) {
-        uint64_t last = 0;
+void history_deserialize(History *h, StateReader *r, const SensorMap *map, uint64_t newest, uint64_t now_usec) {
+        uint64_t last = 0, last_taken = 0;
         uint32_t width, n;
 
         assert(h);
@@ -245,12 +247,14 @@ void history_deserialize(History *h, StateReader *r, const SensorMap *map, uint6
                 uint64_t seq = state_get_u64(r), time_ms = state_get_u64(r), taken = state_get_u64(r);
                 Row *to = NULL;
 
-                /* Seqs only grow, as history_find_after() relies on. */
-                if (seq <= last || taken > now_usec) {
+                /* Seqs only grow, as history_find_after() relies on, up to the thermometer's, which the next
+                 * tick is one after; and each tick was taken after the one before it, as the span expects. */
+                if (seq <= last || seq > newest || taken < last_taken || taken > now_usec) {
                         state_reader_fail(r, -EBADMSG);
                         return;
                 }
                 last = seq;
+                last_taken = taken;
                 if (h->capacity > 0) {
                         if (h->n == h->capacity) {
                                 h->first = (h->first + 1) % h->capacity;

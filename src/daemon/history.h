@@ -48,9 +48,10 @@ int history_reading(const History *h, uint64_t seq, size_t sensor, Reading *ret)
 /* The ticks held, as a STATE_HISTORY record, for the server after a restart. */
 void history_serialize(const History *h, StateWriter *w);
 /* The ticks of a STATE_HISTORY record, each sensor's where map puts it (a sensor the map has not, dropped),
- * into h, new and empty: as many of the newest as it has room for, and the span keeps at now_usec. A
- * record that is not one is r's error. */
-void history_deserialize(History *h, StateReader *r, const SensorMap *map, uint64_t now_usec);
+ * into h, new and empty: as many of the newest as it has room for, and the span keeps at now_usec. None
+ * is past newest, the thermometer's seq. A record that is not one is r's error (and h holds the ticks
+ * before the first bad one). */
+void history_deserialize(History *h, StateReader *r, const SensorMap *map, uint64_t newest, uint64_t now_usec);
 
 /* Bytes the history holds for its ticks: what the benchmark measures. */
 size_t history_memory(const History *h);

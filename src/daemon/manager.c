@@ -271,6 +271,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->accept_timer);
         sd_event_source_disable_unref(m->status_timer);
         sd_event_source_disable_unref(m->shutdown_timer);
+        sd_event_source_disable_unref(m->handover);
         deadlines_free(m->deadlines);
         poller_free(m->poller);
         if (m->thermometer)
@@ -352,21 +353,25 @@ static int on_keep_over(sd_event_source *source, uint64_t usec, void *userdata) 
 }
 
 void manager_keep_ticking(Manager *m) {
+        assert(m);
+        manager_keep_ticking_for(m, m->options->history);
+}
+
+void manager_keep_ticking_for(Manager *m, uint64_t usec) {
         int r;
 
         assert(m);
 
-        if (m->options->history == 0 || m->stopping)
+        if (usec == 0 || m->stopping)
                 return;
         if (!m->keep_timer) {
-                r = sd_event_add_time_relative(m->event, &m->keep_timer, CLOCK_MONOTONIC, m->options->history, 0,
-                                on_keep_over, m);
+                r = sd_event_add_time_relative(m->event, &m->keep_timer, CLOCK_MONOTONIC, usec, 0, on_keep_over, m);
                 if (r < 0) {
                         log_warning_errno(r, "Failed to keep taking readings for a client that lost its connection: %m");
                         return;
                 }
         }
-        (void) sd_event_source_set_time_relative(m->keep_timer, m->options->history);
+        (void) sd_event_source_set_time_relative(m->keep_timer, usec);
         (void) sd_event_source_set_enabled(m->keep_timer, SD_EVENT_ONESHOT);
         m->keeping = true;
         thermometer_set_active(m->thermometer, &m->observer, true);
@@ -720,13 +725,14 @@ static int take_passed(Manager *m, StoredFds *stored) {
         if (!stored->fds || !stored->names)
                 r = log_oom();
         for (int i = 0; i < n; i++) {
-                FrontEnd *fe = find_front_end(m, names[i]);
+                FrontEnd *fe;
 
                 if (r >= 0 && handover_is_fd_name(names[i])) {
                         stored->fds[stored->n] = fds[i];
                         stored->names[stored->n++] = TAKE_PTR(names[i]);
                         continue;
                 }
+                fe = find_front_end(m, names[i]);
                 if (r >= 0) {
                         r = listen_check_passed(fds[i]);
                         if (r < 0)
@@ -734,12 +740,14 @@ static int take_passed(Manager *m, StoredFds *stored) {
                                                 names[i]);
                 }
                 if (r >= 0) {
+                        /* add_listener() takes the fd, whatever it returns. */
                         r = add_listener(m, fds[i], names[i], fe, NULL);
                         if (r < 0)
                                 log_error_errno(r, "Failed to watch the sockets passed by systemd: %m");
-                        else
+                        else {
                                 log_debug("Listening on socket %s passed by systemd (%s).", names[i], fe->name);
-                        listeners++;
+                                listeners++;
+                        }
                 } else
                         safe_close(fds[i]);
                 free(names[i]);
@@ -825,28 +833,42 @@ static void manager_shutdown(Manager *m) {
         say_goodbye(m);
 }
 
-/* The clients that go across, all at once, with the state. */
-static void hand_over(Manager *m) {
-        char field[32];
-        size_t n = 0;
+/* The clients that go across, all at once, with the state: in a turn of the loop of its own, never from
+ * inside a callback of a client's or a timer's, which could go on to write to a socket handed over. The
+ * loop ends right after, and nothing else runs. */
+static int on_hand_over(sd_event_source *source, void *userdata) {
+        Manager *m = userdata;
+        char field[32], took[96];
+        HandoverClock clock;
         int r;
 
         m->handing_over = false;
         m->shutdown_timer = sd_event_source_disable_unref(m->shutdown_timer);
-        for (Peer *p = m->peers; p; p = p->peers_next)
-                n += !!p->ops->serialize;
+        handover_clock_start(&clock);
         r = handover_store(m);
         if (r < 0) {
                 log_warning_errno(r, "Failed to hand the clients over to the next server, saying goodbye instead: %m");
                 say_goodbye(m);
-                return;
+                return 0;
         }
         m->handed_over = true;
-        snprintf(field, sizeof(field), "CLIENTS=%zu", n);
+        snprintf(field, sizeof(field), "CLIENTS=%i", r);
         log_struct(LOG_INFO, 0, THERMO_MESSAGE_HANDED_OVER, LOG_FIELDS(field),
-                        "Handed %zu client%s over to the next server, after tick #%" PRIu64 ".", n, n == 1 ? "" : "s",
-                        thermometer_get_seq(m->thermometer));
-        (void) sd_event_exit(m->event, 0);
+                        "Handed %i client%s over to the next server, after tick #%" PRIu64 " (%s).", r, r == 1 ? "" : "s",
+                        thermometer_get_seq(m->thermometer), handover_clock_format(&clock, took, sizeof(took)));
+        return sd_event_exit(m->event, 0);
+}
+
+static void hand_over(Manager *m) {
+        if (!m->handing_over)
+                return;
+        if (!m->handover && sd_event_add_defer(m->event, &m->handover, on_hand_over, m) < 0) {
+                log_warning("Failed to hand the clients over to the next server, saying goodbye instead.");
+                m->handing_over = false;
+                say_goodbye(m);
+                return;
+        }
+        (void) sd_event_source_set_enabled(m->handover, SD_EVENT_ONESHOT);
 }
 
 /* Only clients that go across are left (a scrape has finished its response): now. */
@@ -906,10 +928,15 @@ static int on_signal(sd_event_source *source, const struct signalfd_siginfo *si,
 }
 
 /* SIGUSR2: the stop that comes is a restart (thermo-handover(8) says so, from the unit's ExecStop=). Of a
- * higher priority than SIGTERM's source: sent first, it is taken first. */
+ * higher priority than SIGTERM's source: sent first, it is taken first. Only as thermo-handover sends it,
+ * queued with its value: a stray kill -USR2 must not turn a later stop into an exit without a word. */
 static int on_restart_signal(sd_event_source *source, const struct signalfd_siginfo *si, void *userdata) {
         Manager *m = userdata;
 
+        if (si->ssi_code != SI_QUEUE || si->ssi_int != SIGNALS_RESTART_VALUE) {
+                log_notice("Received SIGUSR2 from PID %" PRIu32 ", not from thermo-handover: ignored.", si->ssi_pid);
+                return 0;
+        }
         log_debug("Told that the next stop is a restart.");
         m->restart_asked = true;
         return 0;

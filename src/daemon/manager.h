@@ -36,6 +36,8 @@ typedef struct PeerOps {
          * it to finish. */
         int (*serialize)(Peer *p, StateWriter *w);
         const char *front_end;
+        /* With serialize: the client restored (FrontEndOps.restore) goes on, once every client is back. */
+        void (*resume)(Peer *p);
 } PeerOps;
 
 /* A client, as the manager counts it (for --max-clients, exit on idle, STATUS= and shutdown). Each front
@@ -66,8 +68,8 @@ typedef struct FrontEndOps {
          * fail with nothing changed. */
         int (*reserve)(FrontEnd *fe, size_t n);
         /* Optional: takes over a client of the server before a restart, from what its PeerOps.serialize put
-         * in r, its sensors where map says, and returns it. On failure fd is closed, and r's error says
-         * whether the bytes were at fault. */
+         * in r, its sensors where map says, and returns it, counted but taking and sending nothing until
+         * PeerOps.resume. On failure fd is closed, and r's error says whether the bytes were at fault. */
         int (*restore)(FrontEnd *fe, int fd, StateReader *r, const SensorMap *map, Peer **ret);
         void (*free)(FrontEnd *fe);
 } FrontEndOps;
@@ -135,6 +137,7 @@ struct Manager {
         bool stopping;
         bool restart_asked;     /* the stop that comes is a restart: the clients go across (handover.h) */
         bool handing_over;      /* stopping for it: waiting for the clients that cannot go across to end */
+        sd_event_source *handover; /* then hands them over, in a turn of the loop of its own */
         bool handed_over;
 };
 
@@ -164,6 +167,8 @@ void manager_announce_peer(Manager *m, Peer *p);
  * span of the history, so that it can come back and resume (thermo-protocol(7)), and exit on idle waits
  * that out first. Another loss starts the span again. */
 void manager_keep_ticking(Manager *m);
+/* The same for usec from now: what was left of that span at a restart. */
+void manager_keep_ticking_for(Manager *m, uint64_t usec);
 /* Readings are skipped for p, too slow to take them: said once per client, at info level for a client
  * logged when it began to stream, at debug level for the others (so no more than 10 a second). */
 void manager_note_skipping(Manager *m, Peer *p);

@@ -76,6 +76,17 @@ static void session_close(Session *s, const char *why) {
         connection_close(&s->connection, why);
 }
 
+/* A session of fe, zeroed, with no connection yet: what session_free() frees as it is. */
+static Session *session_alloc(ThermoFrontEnd *fe) {
+        Session *s = calloc(1, sizeof(*s));
+
+        if (!s)
+                return NULL;
+        s->front_end = fe;
+        s->connection.fd = -EBADF;
+        return s;
+}
+
 int session_new(ThermoFrontEnd *fe, int fd, const PeerAddress *address, const ConnectionOps *ops, Session **ret) {
         _cleanup_(session_freep) Session *s = NULL;
         char hello[PROTOCOL_HELLO_MAX], host[PROTOCOL_HOST_MAX + 1];
@@ -88,13 +99,11 @@ int session_new(ThermoFrontEnd *fe, int fd, const PeerAddress *address, const Co
         assert(ops);
         assert(ret);
 
-        s = calloc(1, sizeof(*s));
+        s = session_alloc(fe);
         if (!s) {
                 safe_close(fd);
                 return -ENOMEM;
         }
-        s->front_end = fe;
-        s->connection.fd = -EBADF;
 
         r = connection_start(&s->connection, fe->front_end.manager, fd, address, ops);
         if (r < 0)
@@ -559,9 +568,12 @@ static void put_subset(StateWriter *w, const uint64_t *subset, size_t n) {
 }
 
 void session_serialize(Session *s, StateWriter *w) {
+        size_t record;
+
         assert(s);
         assert(w);
 
+        record = state_begin_record(w, STATE_SESSION);
         state_put_u8(w, s->stream);
         state_put_u8(w, s->alarms);
         state_put_u8(w, s->all);
@@ -583,6 +595,7 @@ void session_serialize(Session *s, StateWriter *w) {
                 state_put_u8(w, p->end);
                 put_subset(w, p->has_subset ? p->subset : NULL, p->n_subset);
         }
+        state_end_record(w, record);
         connection_serialize(&s->connection, w);
 }
 
@@ -605,37 +618,22 @@ static bool get_subset(StateReader *r, const SensorMap *map, uint64_t *subset, s
         return has;
 }
 
-int session_restore(ThermoFrontEnd *fe, int fd, const ConnectionOps *ops, StateReader *r, const SensorMap *map,
-                Session **ret) {
-        _cleanup_(session_freep) Session *s = NULL;
-        const Reading *readings;
-        size_t n, words;
-        bool waiting, held;
-        int32_t get;
-        Session *t;
-        int k;
+/* Whether a subset has any sensor. */
+static bool subset_any(const uint64_t *subset, size_t n) {
+        for (size_t i = 0; i < (n + 63) / 64; i++)
+                if (subset[i] != 0)
+                        return true;
+        return false;
+}
 
-        assert(fe);
-        assert(ops);
-        assert(r);
-        assert(map);
-        assert(ret);
+/* The STATE_SESSION record's fields, into s: nothing done with them yet. */
+static int get_session(Session *s, StateReader *r, const SensorMap *map, size_t n, bool *ret_waiting,
+                int32_t *ret_get) {
+        size_t words = (n + 63) / 64;
 
-        n = thermometer_get_n_sensors(fe->front_end.manager->thermometer);
-        words = (n + 63) / 64;
-        s = calloc(1, sizeof(*s));
-        if (!s) {
-                safe_close(fd);
-                return -ENOMEM;
-        }
-        s->front_end = fe;
-        s->connection.fd = -EBADF;
         s->subset = calloc(words, sizeof(uint64_t));
-        if (!s->subset) {
-                safe_close(fd);
+        if (!s->subset)
                 return -ENOMEM;
-        }
-
         s->stream = state_get_bool(r);
         s->alarms = state_get_bool(r);
         s->all = state_get_bool(r);
@@ -646,15 +644,13 @@ int session_restore(ThermoFrontEnd *fe, int fd, const ConnectionOps *ops, StateR
         s->n_subset = (uint32_t) n;
         s->remaining = state_get_u32(r);
         s->stream_seq = state_get_u64(r);
-        waiting = state_get_bool(r);
-        get = (int32_t) state_get_u32(r);
+        *ret_waiting = state_get_bool(r);
+        *ret_get = (int32_t) state_get_u32(r);
         s->get_named = state_get_bool(r);
         if (state_get_bool(r)) {
                 s->replay = calloc(1, sizeof(Replay) + words * sizeof(uint64_t));
-                if (!s->replay) {
-                        safe_close(fd);
+                if (!s->replay)
                         return -ENOMEM;
-                }
                 s->replay->after = state_get_u64(r);
                 s->replay->until = state_get_u64(r);
                 s->replay->all = state_get_bool(r);
@@ -662,43 +658,96 @@ int session_restore(ThermoFrontEnd *fe, int fd, const ConnectionOps *ops, StateR
                 s->replay->has_subset = get_subset(r, map, s->replay->subset, n);
                 s->replay->n_subset = (uint32_t) n;
         }
-        if (r->error < 0) {
+        return r->error;
+}
+
+int session_restore(ThermoFrontEnd *fe, int fd, const ConnectionOps *ops, StateReader *r, const SensorMap *map,
+                Session **ret) {
+        _cleanup_(session_freep) Session *s = NULL;
+        StateReader fields, connection;
+        uint16_t type = 0;
+        bool waiting = false;
+        int32_t get = 0;
+        Session *t;
+        size_t n;
+        int k;
+
+        assert(fe);
+        assert(ops);
+        assert(r);
+        assert(map);
+        assert(ret);
+
+        n = thermometer_get_n_sensors(fe->front_end.manager->thermometer);
+        s = session_alloc(fe);
+        if (!s) {
                 safe_close(fd);
-                return r->error;
+                return -ENOMEM;
         }
 
-        k = connection_restore(&s->connection, fe->front_end.manager, fd, ops, r);
-        if (k < 0)
+        /* The session's record, then its connection's: a later version may add records after them. */
+        k = state_next_record(r, &type, &fields) && type == STATE_SESSION ?
+                get_session(s, &fields, map, n, &waiting, &get) : -EBADMSG;
+        if (k >= 0 && !(state_next_record(r, &type, &connection) && type == STATE_CONNECTION))
+                k = -EBADMSG;
+        if (k < 0) {
+                if (k != -ENOMEM)
+                        state_reader_fail(r, k);
+                safe_close(fd);
                 return k;
+        }
+        k = connection_restore(&s->connection, fe->front_end.manager, fd, ops, &connection);
+        if (k < 0) {
+                state_reader_fail(r, connection.error);
+                return k;
+        }
         /* Counted by the manager now, which frees it (PeerOps.free) when it is over. */
         t = *ret = TAKE_PTR(s);
-
-        if (t->connection.resume_closing) {
-                connection_resume(&t->connection, false);
+        if (t->connection.resume_closing)
                 return 0;
+
+        /* Named sensors the new server has none of: as for a STREAM of them now. */
+        if (t->stream && t->subset && !subset_any(t->subset, n)) {
+                reply_error(t, 404, "no such sensor");
+                end_stream(t);
         }
         if (t->stream || t->alarms)
                 thermo_front_end_subscribe(fe, t);
-        /* What held requests back holds them still: a HISTORY's held ticks, or a GET's reading. */
-        held = waiting || (t->replay && t->replay->end);
-        connection_resume(&t->connection, held);
-        if (t->replay && t->replay->end)
-                connection_set_streaming(&t->connection, true);
-        if (t->replay)
-                replay(t);
         if (waiting) {
-                int32_t i = get == THERMOMETER_ALL_SENSORS ? get : sensor_map_get(map, (uint32_t) get);
+                /* An unnamed GET is the default sensor's, whichever that is now. */
+                int32_t i = get == THERMOMETER_ALL_SENSORS ? get : !t->get_named ? 0 : sensor_map_get(map, (uint32_t) get);
 
-                if (i == -1 && get != THERMOMETER_ALL_SENSORS) {
-                        /* The sensor it asked for is not here any more. */
+                if (i == -1 && get != THERMOMETER_ALL_SENSORS)
                         reply_error(t, 404, "no such sensor");
-                        connection_release(&t->connection);
-                } else {
+                else {
                         t->get.sensor = i;
-                        readings = thermometer_request(thermometer(t), &fe->observer, &t->get);
-                        if (readings)
-                                session_answer_get(t, readings);
+                        t->resume_get = true;
                 }
         }
         return 0;
+}
+
+void session_resume(Session *s) {
+        const Reading *readings;
+        bool held;
+
+        assert(s);
+
+        if (s->connection.resume_closing) {
+                connection_resume(&s->connection, false);
+                return;
+        }
+        /* What held requests back holds them still: a HISTORY's held ticks, or a GET's reading. */
+        held = s->resume_get || (s->replay && s->replay->end);
+        connection_resume(&s->connection, held);
+        if (s->replay && s->replay->end)
+                connection_set_streaming(&s->connection, true);
+        if (s->replay)
+                replay(s);
+        if (s->resume_get && !s->connection.finished) {
+                s->resume_get = false;
+                readings = thermometer_request(thermometer(s), &s->front_end->observer, &s->get);
+                if (readings)
+                        session_answer_get(s, readings);
+        }
 }

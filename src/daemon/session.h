@@ -43,15 +43,19 @@ struct Session {
         bool get_named:1;       /* that GET named its sensor: its reply does too */
         bool eof:1;             /* the peer sent all it will send */
         bool skipping_said:1;   /* readings were skipped for it, and the log said so */
+        bool resume_get:1;      /* restored with a GET that waited: asked again at session_resume() */
 };
 
-/* What goes on across a restart (handover.c): the subscription, the count left, ALARMS, a GET that waits,
- * held ticks going out, and the connection's own. */
+/* What goes on across a restart (handover.c), as a STATE_SESSION record and its connection's: the
+ * subscription, the count left, ALARMS, a GET that waits, held ticks going out. */
 void session_serialize(Session *s, StateWriter *w);
 /* A session of the server before a restart, as session_serialize() put it, its sensors where map says: it
- * takes up where it was, with no HELLO. On failure fd is closed. */
+ * is subscribed as it was, with no HELLO, and takes nothing and sends no tick until session_resume(),
+ * once every client is back (else a GET of one could take a tick the others miss). A stream whose sensors
+ * are all gone gets ERR 404, and ends. On failure fd is closed. */
 int session_restore(ThermoFrontEnd *fe, int fd, const ConnectionOps *ops, StateReader *r, const SensorMap *map,
                 Session **ret);
+void session_resume(Session *s);
 
 /* Greets the peer; on failure fd is closed. */
 int session_new(ThermoFrontEnd *fe, int fd, const PeerAddress *address, const ConnectionOps *ops, Session **ret);

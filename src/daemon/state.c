@@ -73,28 +73,32 @@ void state_put_string(StateWriter *w, const char *s) {
         state_put_bytes(w, s, strlen(s));
 }
 
-void state_begin_record(StateWriter *w, uint16_t type) {
+size_t state_begin_record(StateWriter *w, uint16_t type) {
+        size_t record;
+
         assert(w);
 
         put(w, &type, sizeof(type));
-        w->record = w->size;
+        record = w->size;
         state_put_u32(w, 0);
+        return record;
 }
 
-void state_end_record(StateWriter *w) {
+void state_end_record(StateWriter *w, size_t record) {
         size_t n;
         uint32_t length;
 
         assert(w);
         if (w->error < 0)
                 return;
-        n = w->size - w->record - sizeof(uint32_t);
+        assert(record + sizeof(uint32_t) <= w->size);
+        n = w->size - record - sizeof(uint32_t);
         if (n > UINT32_MAX) {
                 w->error = -EMSGSIZE;
                 return;
         }
         length = (uint32_t) n;
-        memcpy(w->data + w->record, &length, sizeof(length));
+        memcpy(w->data + record, &length, sizeof(length));
 }
 
 int state_writer_to_memfd(StateWriter *w, const char *name, int *ret_fd) {
@@ -230,6 +234,6 @@ bool state_next_record(StateReader *r, uint16_t *ret_type, StateReader *ret_payl
         if (!p)
                 return false;
         *ret_type = type;
-        *ret_payload = (StateReader) { .data = p, .size = n };
+        *ret_payload = (StateReader) { .data = p, .size = n, .version = r->version };
         return true;
 }

@@ -837,10 +837,12 @@ static void put_reading(StateWriter *w, const Reading *r) {
 }
 
 void thermometer_serialize(Thermometer *t, StateWriter *w) {
+        size_t record;
+
         assert(t);
         assert(w);
 
-        state_begin_record(w, STATE_THERMOMETER);
+        record = state_begin_record(w, STATE_THERMOMETER);
         state_put_u64(w, t->seq);
         state_put_u64(w, t->readings_total);
         state_put_u64(w, t->taken);
@@ -854,13 +856,13 @@ void thermometer_serialize(Thermometer *t, StateWriter *w) {
                 for (size_t k = 0; k < _LEVEL_MAX; k++)
                         state_put_u64(w, slot->level_changes[k]);
         }
-        state_end_record(w);
+        state_end_record(w, record);
         if (t->history)
                 history_serialize(t->history, w);
 }
 
-static Reading get_reading(StateReader *r, const char *sensor) {
-        Reading v = { .sensor = sensor };
+static Reading get_reading(StateReader *r) {
+        Reading v = {};
 
         v.seq = state_get_u64(r);
         v.time_ms = state_get_u64(r);
@@ -873,7 +875,15 @@ static Reading get_reading(StateReader *r, const char *sensor) {
         return v;
 }
 
+/* One sensor of the state, read whole before anything of it is taken. */
+typedef struct HeldSensor {
+        int index;              /* the new server's, or -1 */
+        Reading newest, level;
+        uint64_t level_changes[_LEVEL_MAX];
+} HeldSensor;
+
 int thermometer_deserialize(Thermometer *t, StateReader *r, SensorMap *ret_map) {
+        _cleanup_free_ HeldSensor *held = NULL;
         _cleanup_free_ int32_t *map = NULL;
         uint64_t seq, total, taken;
         uint32_t n;
@@ -890,38 +900,47 @@ int thermometer_deserialize(Thermometer *t, StateReader *r, SensorMap *ret_map) 
         if (r->error < 0 || n > (r->size - r->at) / 70 || taken > now_monotonic(t))
                 return -EBADMSG;
         map = calloc(MAX(n, 1u), sizeof(int32_t));
-        if (!map)
+        held = calloc(MAX(n, 1u), sizeof(HeldSensor));
+        if (!map || !held)
                 return -ENOMEM;
-
-        /* The newest tick as it was: a sensor the old server had not is unavailable in it. */
-        for (size_t i = 0; i < t->n_sensors; i++)
-                t->readings[i] = (Reading) { .sensor = t->slots[i].sensor->name, .seq = seq, .error = -ENODATA };
-        for (uint32_t i = 0; i < n && r->error == 0; i++) {
+        for (uint32_t i = 0; i < n; i++) {
                 char name[PROTOCOL_NAME_MAX + 1];
-                Reading newest, level;
-                int k;
+                HeldSensor *s = &held[i];
 
                 state_get_name(r, name, PROTOCOL_NAME_MAX);
-                k = r->error < 0 ? -ENOENT : thermometer_find_sensor(t, name, strlen(name));
-                map[i] = k >= 0 ? k : -1;
-                newest = get_reading(r, k >= 0 ? t->slots[k].sensor->name : NULL);
-                level = get_reading(r, newest.sensor);
-                for (size_t l = 0; l < _LEVEL_MAX; l++) {
-                        uint64_t changes = state_get_u64(r);
-
-                        if (k >= 0)
-                                t->slots[k].level_changes[l] = changes;
-                }
-                /* Only what was read whole: a level past the last is no level. */
-                if (k < 0 || r->error < 0)
-                        continue;
-                t->readings[k] = newest;
-                t->slots[k].level = newest.level;
-                t->slots[k].level_reading = level;
+                s->index = r->error < 0 ? -ENOENT : thermometer_find_sensor(t, name, strlen(name));
+                s->newest = get_reading(r);
+                s->level = get_reading(r);
+                for (size_t l = 0; l < _LEVEL_MAX; l++)
+                        s->level_changes[l] = state_get_u64(r);
+                if (r->error < 0)
+                        return r->error;
+                /* Two of one name: no state of a server. */
+                for (uint32_t k = 0; s->index >= 0 && k < i; k++)
+                        if (held[k].index == s->index)
+                                return -EBADMSG;
+                map[i] = s->index >= 0 ? s->index : -1;
         }
-        if (r->error < 0)
-                return r->error;
 
+        /* All read: now taken. The newest tick as it was; a sensor the old server had not is unavailable in
+         * it. A sensor without limits now (the options changed) is at ok, whatever it was. */
+        for (size_t i = 0; i < t->n_sensors; i++)
+                t->readings[i] = (Reading) { .sensor = t->slots[i].sensor->name, .seq = seq, .error = -ENODATA };
+        for (uint32_t i = 0; i < n; i++) {
+                HeldSensor *s = &held[i];
+                Slot *slot;
+
+                if (s->index < 0)
+                        continue;
+                slot = &t->slots[s->index];
+                memcpy(slot->level_changes, s->level_changes, sizeof(slot->level_changes));
+                if (!limits_any(&slot->sensor->limits))
+                        s->newest.level = s->level.level = LEVEL_OK;
+                s->newest.sensor = s->level.sensor = slot->sensor->name;
+                t->readings[s->index] = s->newest;
+                slot->level = s->newest.level;
+                slot->level_reading = s->level;
+        }
         t->seq = seq;
         t->readings_total = total;
         t->taken = taken;
@@ -935,5 +954,5 @@ void thermometer_deserialize_history(Thermometer *t, StateReader *r, const Senso
         assert(map);
 
         if (t->history)
-                history_deserialize(t->history, r, map, now_monotonic(t));
+                history_deserialize(t->history, r, map, t->seq, now_monotonic(t));
 }

@@ -6,8 +6,7 @@
  * The server cannot find out itself: what it could ask, the job systemd has queued for its unit, is on the
  * system bus, and a DynamicUser= unit is dropped from the bus right after its Hello (systemd 252, dbus
  * 1.14). So this asks systemd, over its private socket as systemctl does as root (no dbus-daemon needed),
- * and sends the server SIGUSR2 when the job is a restart; systemd collapses try-restart and
- * reload-or-restart into that. Anything else, or anything it cannot find out, is a stop: the safe way, for
+ * and queues the server SIGUSR2 when the job is a restart (try-restart becomes one, when the unit runs). Anything else, or anything it cannot find out, is a stop: the safe way, for
  * a client told BYE connects again. It never fails the stop. */
 #include <errno.h>
 #include <inttypes.h>
@@ -19,8 +18,11 @@
 
 #include "log.h"
 #include "parse.h"
+#include "signals.h"
 
 #define SYSTEMD "org.freedesktop.systemd1"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(FILE *, fclose);
 
 /* systemd itself: its private socket as root, else the system bus. */
 static int connect_systemd(sd_bus **ret) {
@@ -43,7 +45,7 @@ static int connect_systemd(sd_bus **ret) {
 /* The type of the job queued for the unit ("restart", "stop"...), into type: 0, or -ENOENT for none. */
 static int job_type(sd_bus *bus, const char *unit, char *type, size_t size) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *got = NULL, *job = NULL, *job_type = NULL;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         const char *path, *job_path, *s;
         uint32_t id = 0;
         int r;
@@ -64,14 +66,13 @@ static int job_type(sd_bus *bus, const char *unit, char *type, size_t size) {
                 r = sd_bus_message_read(job_type, "s", &s);
         if (r >= 0)
                 snprintf(type, size, "%s", s);
-        sd_bus_error_free(&error);
         return r;
 }
 
 /* Whether the unit lets anything into its fd store (FileDescriptorStoreMax=). */
 static int fd_store_max(sd_bus *bus, const char *unit, uint32_t *ret) {
         _cleanup_free_ char *path = NULL;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
 
         r = sd_bus_path_encode("/org/freedesktop/systemd1/unit", unit, &path);
@@ -79,7 +80,6 @@ static int fd_store_max(sd_bus *bus, const char *unit, uint32_t *ret) {
                 return r;
         r = sd_bus_get_property_trivial(bus, SYSTEMD, path, SYSTEMD ".Service", "FileDescriptorStoreMax", &error,
                         'u', ret);
-        sd_bus_error_free(&error);
         return r;
 }
 
@@ -87,24 +87,18 @@ static int fd_store_max(sd_bus *bus, const char *unit, uint32_t *ret) {
  * from before thermo-handover would die of it. */
 static bool blocks_sigusr2(pid_t pid) {
         _cleanup_free_ char *line = NULL;
+        _cleanup_(fclosep) FILE *f = NULL;
         char path[64];
         size_t size = 0;
-        bool blocked = false;
-        FILE *f;
 
         snprintf(path, sizeof(path), "/proc/%i/status", (int) pid);
         f = fopen(path, "re");
         if (!f)
                 return false;
         while (getline(&line, &size, f) > 0)
-                if (startswith(line, "SigBlk:")) {
-                        unsigned long long mask = strtoull(line + strlen("SigBlk:"), NULL, 16);
-
-                        blocked = mask & (1ULL << (SIGUSR2 - 1));
-                        break;
-                }
-        fclose(f);
-        return blocked;
+                if (startswith(line, "SigBlk:"))
+                        return strtoull(line + strlen("SigBlk:"), NULL, 16) & (1ULL << (SIGUSR2 - 1));
+        return false;
 }
 
 int main(int argc, char *argv[]) {
@@ -126,6 +120,11 @@ int main(int argc, char *argv[]) {
         r = connect_systemd(&bus);
         if (r >= 0)
                 r = job_type(bus, argv[1], type, sizeof(type));
+        /* No job: the server stops by itself (RuntimeMaxSec=, a stop of its own). */
+        if (r == -ENOENT) {
+                log_debug("%s: no job, not a restart.", argv[1]);
+                return EXIT_SUCCESS;
+        }
         if (r < 0) {
                 log_warning_errno(r, "Failed to find out which job stops %s, taking it for a stop: %m", argv[1]);
                 return EXIT_SUCCESS;
@@ -134,8 +133,9 @@ int main(int argc, char *argv[]) {
                 log_debug("%s: a %s job, not a restart.", argv[1], type);
                 return EXIT_SUCCESS;
         }
+        /* Three fds: the pair the clients wait in, and the state (handover.h). */
         r = fd_store_max(bus, argv[1], &max);
-        if (r < 0 || max == 0) {
+        if (r < 0 || max < 3) {
                 log_info("%s restarts, but keeps no file descriptors (FileDescriptorStoreMax=): its clients are told "
                          "goodbye.", argv[1]);
                 return EXIT_SUCCESS;
@@ -145,7 +145,7 @@ int main(int argc, char *argv[]) {
                          "clients over: they are told goodbye.", argv[1], pid);
                 return EXIT_SUCCESS;
         }
-        if (kill((pid_t) pid, SIGUSR2) < 0) {
+        if (sigqueue((pid_t) pid, SIGUSR2, (union sigval) { .sival_int = SIGNALS_RESTART_VALUE }) < 0) {
                 log_warning_errno(errno, "Failed to tell %s's server (PID %" PRIu64 ") it restarts: %m", argv[1], pid);
                 return EXIT_SUCCESS;
         }

@@ -9,6 +9,7 @@
 
 #include "front-end-thermo.h"
 #include "fuzz.h"
+#include "fuzz-server.h"
 #include "log.h"
 #include "manager.h"
 #include "peer-script.h"
@@ -41,21 +42,12 @@ static void handle_client(Session *s, Pump *reader) {
 static Manager *server(FrontEnd **ret_thermo) {
         static Manager *m;
         static FrontEnd *thermo;
-        char error[SENSOR_ERROR_MAX];
         FrontEnd *fe = NULL;
-        Sensor **sensors;
 
         *ret_thermo = thermo;
         if (m)
                 return m;
-        log_set_max_level(LOG_CRIT);
-        sensors = calloc(2, sizeof(Sensor *));
-        if (!sensors || manager_new(&options, &m) < 0 || sensor_simulated_new("seed=1", &sensors[0], error) < 0 ||
-                        sensor_simulated_new("seed=2", &sensors[1], error) < 0 ||
-                        sensor_set_name(sensors[1], "second") < 0 ||
-                        thermometer_set_sensors(m->thermometer, sensors, 2) < 0)
-                abort();
-        thermometer_set_interval(m->thermometer, options.interval);
+        m = fuzz_manager_new(&options);
         if (thermo_front_end_new(m, "fuzz", handle_client, &fe) < 0 || manager_add_front_end(m, fe) < 0)
                 abort();
         *ret_thermo = thermo = fe;

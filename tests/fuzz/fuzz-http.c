@@ -10,6 +10,7 @@
 
 #include "front-end-metrics.h"
 #include "fuzz.h"
+#include "fuzz-server.h"
 #include "log.h"
 #include "manager.h"
 #include "peer-script.h"
@@ -26,20 +27,11 @@ static ServerOptions options = {
 static Manager *server(FrontEnd **ret_metrics) {
         static Manager *m;
         static FrontEnd *metrics;
-        char error[SENSOR_ERROR_MAX];
-        Sensor **sensors;
 
         *ret_metrics = metrics;
         if (m)
                 return m;
-        log_set_max_level(LOG_CRIT);
-        sensors = calloc(2, sizeof(Sensor *));
-        if (!sensors || manager_new(&options, &m) < 0 || sensor_simulated_new("seed=1", &sensors[0], error) < 0 ||
-                        sensor_simulated_new("seed=2", &sensors[1], error) < 0 ||
-                        sensor_set_name(sensors[1], "second") < 0 ||
-                        thermometer_set_sensors(m->thermometer, sensors, 2) < 0)
-                abort();
-        thermometer_set_interval(m->thermometer, options.interval);
+        m = fuzz_manager_new(&options);
         if (metrics_front_end_new(m, "fuzz", &metrics) < 0 || manager_add_front_end(m, metrics) < 0)
                 abort();
         *ret_metrics = metrics;

@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* What a server takes over at a restart (handover.c): the state the server before left, as bytes, with a
  * client's socket beside it. The bytes are the previous process's, but a bug of its, a version's, or a
- * truncated memfd must cost clients their connections at worst, never the server. Each client record is
- * given the socket's inode, as the store would, so that its session is restored and served; then the peer
+ * truncated memfd must cost clients their connections at worst, never the server. One client's socket
+ * waits beside it, as the first of the state's, so that its session is restored and served; then the peer
  * goes, and the client must be counted out. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "front-end-thermo.h"
 #include "fuzz.h"
+#include "fuzz-server.h"
 #include "handover.h"
 #include "log.h"
 #include "manager.h"
@@ -40,20 +40,11 @@ static void handle_client(Session *s, Pump *reader) {
 /* A manager with thermo/1 and two sensors, "simulated" and "second", made once. */
 static Manager *server(void) {
         static Manager *m;
-        char error[SENSOR_ERROR_MAX];
         FrontEnd *fe = NULL;
-        Sensor **sensors;
 
         if (m)
                 return m;
-        log_set_max_level(LOG_CRIT);
-        sensors = calloc(2, sizeof(Sensor *));
-        if (!sensors || manager_new(&options, &m) < 0 || sensor_simulated_new("seed=1", &sensors[0], error) < 0 ||
-                        sensor_simulated_new("seed=2", &sensors[1], error) < 0 ||
-                        sensor_set_name(sensors[1], "second") < 0 ||
-                        thermometer_set_sensors(m->thermometer, sensors, 2) < 0)
-                abort();
-        thermometer_set_interval(m->thermometer, options.interval);
+        m = fuzz_manager_new(&options);
         if (thermo_front_end_new(m, "fuzz", handle_client, &fe) < 0 || manager_add_front_end(m, fe) < 0)
                 abort();
         return m;
@@ -63,39 +54,45 @@ static bool no_client(void *userdata) {
         return ((Manager *) userdata)->n_peers == 0;
 }
 
+/* The socket the clients' sockets wait in, as handover_store() leaves it: sock, in one message. */
+static int carrier(int sock) {
+        union {
+                struct cmsghdr header;
+                char space[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        uint32_t first = 0;
+        struct iovec iov = { .iov_base = &first, .iov_len = sizeof(first) };
+        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
+                              .msg_controllen = sizeof(control) };
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        int pair[2];
+
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+                abort();
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &sock, sizeof(int));
+        if (sendmsg(pair[0], &msg, MSG_NOSIGNAL) < 0)
+                abort();
+        close(pair[0]);
+        close(sock);
+        return pair[1];
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        _cleanup_(state_writer_done) StateWriter w = {};
-        char *const names[] = { (char *) "state", (char *) "client" };
+        StateWriter bytes = { .data = (uint8_t *) data, .size = size };
+        char *const names[] = { (char *) "state", (char *) "clients" };
         Manager *m = server();
-        StateReader r, payload;
-        struct stat st;
-        uint16_t type;
         int sv[2], fds[2];
 
         /* No state at all is no memfd: handover_take() sees an empty one as any other bad one. */
         if (size == 0)
                 return 0;
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0 ||
-                        fstat(sv[0], &st) < 0)
+                        state_writer_to_memfd(&bytes, "fuzz-state", &fds[0]) < 0)
                 abort();
-        /* A copy, each client record given the socket's inode (its last 8 bytes). */
-        state_put_bytes(&w, data, size);
-        if (w.error < 0)
-                abort();
-        r = (StateReader) { .data = w.data + 4, .size = size };
-        while (state_next_record(&r, &type, &payload))
-                if (type == STATE_PEER && payload.size >= sizeof(uint64_t)) {
-                        uint64_t inode = (uint64_t) st.st_ino;
-
-                        memcpy(w.data + (payload.data - w.data) + payload.size - sizeof(inode), &inode, sizeof(inode));
-                }
-        {
-                StateWriter bytes = { .data = w.data + 4, .size = size };
-
-                if (state_writer_to_memfd(&bytes, "fuzz-state", &fds[0]) < 0)
-                        abort();
-        }
-        fds[1] = sv[0];
+        fds[1] = carrier(sv[0]);
 
         /* A fresh history each time: one server takes one state over. */
         if (thermometer_set_history(m->thermometer, HISTORY_SPAN) < 0)

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "signals.h"
 
 #define RUN_TIMEOUT_MS 20000
 
@@ -321,11 +322,17 @@ static void store_message(ServerProcess *p, const char *msg, int *fds, size_t n)
 }
 
 int harness_restart_handing_over(ServerProcess *p, const char *const *args, const char *drop) {
+        return harness_restart_handing_over_with(p, args, drop, NULL, NULL);
+}
+
+int harness_restart_handing_over_with(ServerProcess *p, const char *const *args, const char *drop,
+                void (*between)(void *userdata), void *userdata) {
         int64_t deadline = now_ms() + HARNESS_TIMEOUT_MS;
         int status = -ETIMEDOUT, base = p->metrics_fd >= 0 ? 5 : 4;
 
         assert_true(p->pid > 0);
-        kill(p->pid, SIGUSR2);
+        /* As thermo-handover sends it: queued, with its value. */
+        assert_int_equal(sigqueue(p->pid, SIGUSR2, (union sigval) { .sival_int = SIGNALS_RESTART_VALUE }), 0);
         kill(p->pid, SIGTERM);
         for (;;) {
                 struct pollfd pfd = { .fd = p->notify_fd, .events = POLLIN };
@@ -345,7 +352,11 @@ int harness_restart_handing_over(ServerProcess *p, const char *const *args, cons
                 assert_true(now_ms() < deadline);
         }
         for (size_t i = 0; i < p->n_stored; i++) {
-                if (drop && strcmp(p->stored_names[i], drop) == 0) {
+                struct pollfd hup = { .fd = p->stored[i] };
+
+                /* systemd drops a stored fd that hangs up or fails, as it watches each. */
+                if ((drop && strcmp(p->stored_names[i], drop) == 0) ||
+                                (poll(&hup, 1, 0) > 0 && (hup.revents & (POLLHUP | POLLERR)))) {
                         close(p->stored[i]);
                         p->stored[i] = -1;
                 }
@@ -365,6 +376,8 @@ int harness_restart_handing_over(ServerProcess *p, const char *const *args, cons
                 } else
                         i++;
         p->pid = 0;
+        if (between)
+                between(userdata);
         spawn(p, NULL, args, true);
         clear_store(p);
         return status;
@@ -468,6 +481,23 @@ int harness_connect(int port, int rcvbuf) {
                 assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)), 0);
         assert_int_equal(connect(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
         return fd;
+}
+
+int harness_connect_greeted(int port, int rcvbuf) {
+        char line[600];
+        int fd = harness_connect(port, rcvbuf);
+
+        assert_true(harness_read_line(fd, line, sizeof(line), HARNESS_TIMEOUT_MS) > 0);
+        if (strncmp(line, "HELLO thermo/1 ", 15) != 0)
+                fail_msg("no HELLO: '%s'", line);
+        return fd;
+}
+
+void harness_expect_line(int fd, const char *expected) {
+        char line[600];
+
+        assert_true(harness_read_line(fd, line, sizeof(line), HARNESS_TIMEOUT_MS) >= 0);
+        assert_string_equal(line, expected);
 }
 
 int harness_connect_unix(const char *path) {

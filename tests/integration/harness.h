@@ -46,12 +46,17 @@ void harness_start_activated(ServerProcess *p, const char *const *args);
 void harness_start_activated_with(ServerProcess *p, const char *const *args, const HarnessOptions *o);
 /* Starts the same server again on the socket it had (as systemd would on the next connection). */
 void harness_restart_activated(ServerProcess *p, const char *const *args);
-/* systemctl restart of a unit with thermo-handover as its ExecStop=: SIGUSR2 (the stop is a restart), then
+/* systemctl restart of a unit with thermo-handover as its ExecStop=: SIGUSR2 queued with its value (the stop
+ * is a restart), then
  * SIGTERM; what the server stores with FDSTORE=1 is kept, as systemd keeps it, until it has exited, and the
  * same server starts again with its sockets and those (LISTEN_FDNAMES naming each). Without the fd named
  * drop (NULL: none), as if the server before had not stored it. Returns the old server's exit status, once
  * the new one said READY=1; the harness closes its copies then (the server takes them out of the store). */
 int harness_restart_handing_over(ServerProcess *p, const char *const *args, const char *drop);
+/* The same, calling between(userdata) once the old server has exited and before the new one starts: what
+ * clients do while no server runs. */
+int harness_restart_handing_over_with(ServerProcess *p, const char *const *args, const char *drop,
+                void (*between)(void *userdata), void *userdata);
 /* A TCP port on 127.0.0.1 that was free a moment ago, for a server to take. */
 int harness_free_port(void);
 /* A server started by hand with --listen 127.0.0.1:<free port>. Waits for READY=1. */
@@ -69,6 +74,10 @@ void harness_cleanup(ServerProcess *p);
 
 /* A blocking TCP connection to 127.0.0.1:port. rcvbuf > 0 shrinks its receive buffer. */
 int harness_connect(int port, int rcvbuf);
+/* The same, with the server's HELLO read and checked. */
+int harness_connect_greeted(int port, int rcvbuf);
+/* Reads a line (bounded in time) and checks that it is expected. */
+void harness_expect_line(int fd, const char *expected);
 /* A blocking connection to a Unix socket, retried until it is there (bounded). */
 int harness_connect_unix(const char *path);
 void harness_send(int fd, const char *data, size_t n);

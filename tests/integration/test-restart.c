@@ -4,6 +4,7 @@
  * ALARMS go on, a begun request line is answered, the seq goes on +1, the history and the levels are kept,
  * INFO counts the restarts; a client whose state is lost is closed at once; a stop is still a stop. */
 #include <errno.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -21,6 +22,10 @@
 
 static char dir[64], room[128], cellar[128], room_spec[160], cellar_spec[160];
 static const char *interval = "50ms";
+/* A third sensor for a test that wants one (a slow one), and the sensors of a restart that changes them. */
+static const char *extra_spec;
+static bool cellar_gone;
+static char attic_spec[160];
 
 static const char *const *server_args(void) {
         static const char *args[16];
@@ -30,12 +35,14 @@ static const char *const *server_args(void) {
         args[2] = "--sensor";
         args[3] = room_spec;
         args[4] = "--sensor";
-        args[5] = cellar_spec;
+        args[5] = cellar_gone ? attic_spec : cellar_spec;
         args[6] = "--limit";
-        args[7] = "cellar:high=80,crit=95";
+        args[7] = cellar_gone ? "attic:high=80" : "cellar:high=80,crit=95";
         args[8] = "--history";
         args[9] = "1min";
-        args[10] = NULL;
+        args[10] = extra_spec ? "--sensor" : NULL;
+        args[11] = extra_spec;
+        args[12] = NULL;
         return args;
 }
 
@@ -50,6 +57,7 @@ static int start(void **state, int sndbuf) {
         snprintf(cellar, sizeof(cellar), "%s/cellar", dir);
         snprintf(room_spec, sizeof(room_spec), "room=file:%s", room);
         snprintf(cellar_spec, sizeof(cellar_spec), "cellar=file:%s", cellar);
+        snprintf(attic_spec, sizeof(attic_spec), "attic=file:%s", cellar);
         harness_write_file(room, "21000\n");
         harness_write_file(cellar, "12000\n");
         harness_start_activated_with(p, server_args(), &o);
@@ -59,6 +67,16 @@ static int start(void **state, int sndbuf) {
 
 static int setup(void **state) {
         interval = "50ms";
+        extra_spec = NULL;
+        cellar_gone = false;
+        return start(state, 0);
+}
+
+/* With a third sensor, slow to read: a GET of it waits. */
+static int setup_slow(void **state) {
+        interval = "50ms";
+        extra_spec = "slow=simulated:seed=3,delay=700ms";
+        cellar_gone = false;
         return start(state, 0);
 }
 
@@ -66,6 +84,8 @@ static int setup(void **state) {
  * queued in the server within a second. */
 static int setup_fast(void **state) {
         interval = "10ms";
+        extra_spec = NULL;
+        cellar_gone = false;
         return start(state, 2048);
 }
 
@@ -74,22 +94,6 @@ static int teardown(void **state) {
         free(*state);
         harness_remove_tree(dir);
         return harness_kill_all(state);
-}
-
-static void expect_line(int fd, const char *expected) {
-        char line[600];
-
-        assert_true(harness_read_line(fd, line, sizeof(line), T) >= 0);
-        assert_string_equal(line, expected);
-}
-
-static int connect_greeted(ServerProcess *p, int rcvbuf) {
-        char line[600];
-        int fd = harness_connect(p->port, rcvbuf);
-
-        assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
-        assert_true(strncmp(line, "HELLO thermo/1 ", 15) == 0);
-        return fd;
 }
 
 static uint64_t seq_of(const char *line) {
@@ -166,18 +170,19 @@ static unsigned read_counted(int fd, uint64_t *last) {
 
 static void test_clients_kept_across_restarts(void **state) {
         ServerProcess *p = *state;
-        int all = connect_greeted(p, 0), counted = connect_greeted(p, 0), alarms = connect_greeted(p, 0),
-            half = connect_greeted(p, 0), idle = connect_greeted(p, 0);
+        int all = harness_connect_greeted(p->port, 0), counted = harness_connect_greeted(p->port, 0),
+            alarms = harness_connect_greeted(p->port, 0), half = harness_connect_greeted(p->port, 0),
+            idle = harness_connect_greeted(p->port, 0);
         uint64_t last = 0, counted_last = 0, uptime;
         unsigned counted_n = 0;
         char line[600];
 
         harness_send_str(all, "STREAM *\n");
-        expect_line(all, "OK STREAM");
+        harness_expect_line(all, "OK STREAM");
         harness_send_str(counted, "STREAM 60 room\n");
-        expect_line(counted, "OK STREAM");
+        harness_expect_line(counted, "OK STREAM");
         harness_send_str(alarms, "ALARMS\n");
-        expect_line(alarms, "OK ALARMS");
+        harness_expect_line(alarms, "OK ALARMS");
         harness_send_str(half, "STREAM cel");
         uptime = info_field(idle, "uptime_s");
         assert_int_equal(info_field(idle, "restarts"), 0);
@@ -191,7 +196,7 @@ static void test_clients_kept_across_restarts(void **state) {
                 read_ticks(all, &last, before + 3);
                 if (restart == 1) {
                         harness_send_str(half, "lar\n");
-                        expect_line(half, "OK STREAM");
+                        harness_expect_line(half, "OK STREAM");
                         assert_true(harness_read_line(half, line, sizeof(line), T) > 0);
                         assert_non_null(strstr(line, " cellar"));
                 }
@@ -209,7 +214,7 @@ static void test_clients_kept_across_restarts(void **state) {
         counted_n = read_counted(counted, &counted_last);
         assert_int_equal(counted_n, 60);
         harness_send_str(counted, "PING\n");
-        expect_line(counted, "PONG");
+        harness_expect_line(counted, "PONG");
 
         /* A stop is a stop: BYE to each. */
         assert_int_equal(harness_stop(p, SIGTERM), 0);
@@ -220,9 +225,9 @@ static void test_clients_kept_across_restarts(void **state) {
                 seq_of(line);
         }
         assert_true(harness_wait_eof(all, T));
-        expect_line(idle, "BYE");
+        harness_expect_line(idle, "BYE");
         assert_true(harness_wait_eof(idle, T));
-        expect_line(alarms, "BYE");
+        harness_expect_line(alarms, "BYE");
         close(all);
         close(counted);
         close(alarms);
@@ -232,13 +237,13 @@ static void test_clients_kept_across_restarts(void **state) {
 
 static void test_history_and_levels_go_across(void **state) {
         ServerProcess *p = *state;
-        int fd = connect_greeted(p, 0), late;
+        int fd = harness_connect_greeted(p->port, 0), late;
         uint64_t last = 0, first = 0, resumed = 0;
         char line[600], request[64];
 
         harness_write_file(cellar, "90000\n");
         harness_send_str(fd, "STREAM *\n");
-        expect_line(fd, "OK STREAM");
+        harness_expect_line(fd, "OK STREAM");
         for (int i = 0; i < 200; i++) {
                 assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
                 if (strstr(line, " 90.000 cellar"))
@@ -249,12 +254,12 @@ static void test_history_and_levels_go_across(void **state) {
         assert_int_equal(harness_restart_handing_over(p, server_args(), NULL), 0);
 
         /* Its level, as it was: no ALARM for a change that did not happen. */
-        late = connect_greeted(p, 0);
+        late = harness_connect_greeted(p->port, 0);
         harness_send_str(late, "LIMITS cellar\n");
-        expect_line(late, "LIMIT cellar high low=- high=80.000 crit=95.000");
-        expect_line(late, "END");
+        harness_expect_line(late, "LIMIT cellar high low=- high=80.000 crit=95.000");
+        harness_expect_line(late, "END");
         harness_send_str(late, "ALARMS\n");
-        expect_line(late, "OK ALARMS");
+        harness_expect_line(late, "OK ALARMS");
         assert_true(harness_read_line(late, line, sizeof(line), T) > 0);
         assert_true(strncmp(line, "ALARM ", 6) == 0);
         assert_non_null(strstr(line, " cellar high 90.000"));
@@ -263,7 +268,7 @@ static void test_history_and_levels_go_across(void **state) {
         first = last > 10 ? last - 10 : 0;
         snprintf(request, sizeof(request), "STREAM after=%" PRIu64 " *\n", first);
         harness_send_str(late, request);
-        expect_line(late, "OK STREAM");
+        harness_expect_line(late, "OK STREAM");
         resumed = first;
         read_ticks(late, &resumed, last + 5);
         close(late);
@@ -271,20 +276,20 @@ static void test_history_and_levels_go_across(void **state) {
 
 static void test_a_client_without_state_is_closed_at_once(void **state) {
         ServerProcess *p = *state;
-        int fd = connect_greeted(p, 0), other;
+        int fd = harness_connect_greeted(p->port, 0), other;
         uint64_t last = 0;
 
         harness_send_str(fd, "STREAM *\n");
-        expect_line(fd, "OK STREAM");
+        harness_expect_line(fd, "OK STREAM");
         read_ticks(fd, &last, 2);
         /* As after a crash between the clients and the state: the clients came back alone. */
         assert_int_equal(harness_restart_handing_over(p, server_args(), "state"), 0);
         for (int i = 0; i < 10000 && !harness_wait_eof(fd, T); i++)
                 ;
         /* And the server is up, for a client that connects again. */
-        other = connect_greeted(p, 0);
+        other = harness_connect_greeted(p->port, 0);
         harness_send_str(other, "PING\n");
-        expect_line(other, "PONG");
+        harness_expect_line(other, "PONG");
         close(other);
         close(fd);
 }
@@ -293,16 +298,16 @@ static void test_a_client_without_state_is_closed_at_once(void **state) {
  * sees whole lines only, though the kernel had taken part of one. */
 static void test_unsent_output_goes_across_in_whole_lines(void **state) {
         ServerProcess *p = *state;
-        int fd = connect_greeted(p, 2048), probe;
+        int fd = harness_connect_greeted(p->port, 2048), probe;
         char line[600];
         unsigned lines = 0;
 
         harness_send_str(fd, "STREAM *\n");
         usleep(1500 * 1000);
         assert_int_equal(harness_restart_handing_over(p, server_args(), NULL), 0);
-        probe = connect_greeted(p, 0);
+        probe = harness_connect_greeted(p->port, 0);
         close(probe);
-        expect_line(fd, "OK STREAM");
+        harness_expect_line(fd, "OK STREAM");
         for (lines = 0; lines < 200; lines++) {
                 unsigned long long seq, when;
                 char value[32], name[40], tail;
@@ -316,12 +321,144 @@ static void test_unsent_output_goes_across_in_whole_lines(void **state) {
         close(fd);
 }
 
+/* A GET of a slow sensor waits for its reading across the restart, and the request after it waits too. */
+static void test_a_waiting_get_is_answered_after(void **state) {
+        ServerProcess *p = *state;
+        int fd = harness_connect_greeted(p->port, 0);
+        char line[600];
+
+        harness_send_str(fd, "GET slow\nPING\n");
+        assert_int_equal(harness_restart_handing_over(p, server_args(), NULL), 0);
+        assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
+        if (strncmp(line, "TEMP ", 5) != 0 || !strstr(line, " slow"))
+                fail_msg("not slow's reading: %s", line);
+        harness_expect_line(fd, "PONG");
+        close(fd);
+}
+
+/* A HISTORY larger than the client's buffers is under way at the restart: it goes on, END, then the
+ * request after it. */
+static void test_a_history_under_way_goes_on(void **state) {
+        ServerProcess *p = *state;
+        int fd, streaming = harness_connect_greeted(p->port, 0);
+        uint64_t last = 0, seq = 0;
+        char line[600];
+        unsigned n = 0;
+
+        /* Ticks held, for a while, by a stream that keeps the thermometer going. */
+        harness_send_str(streaming, "STREAM *\n");
+        harness_expect_line(streaming, "OK STREAM");
+        read_ticks(streaming, &last, 200);
+        fd = harness_connect_greeted(p->port, 2048);
+        harness_send_str(fd, "HISTORY *\nPING\n");
+        usleep(200 * 1000);
+        assert_int_equal(harness_restart_handing_over(p, server_args(), NULL), 0);
+        for (;;) {
+                assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
+                if (strcmp(line, "END") == 0)
+                        break;
+                if (seq_of(line) != seq) {
+                        if (seq > 0 && seq_of(line) != seq + 1)
+                                fail_msg("HISTORY: #%llu after #%" PRIu64, (unsigned long long) seq_of(line), seq);
+                        seq = seq_of(line);
+                        n++;
+                }
+        }
+        assert_true(n >= 200);
+        harness_expect_line(fd, "PONG");
+        close(fd);
+        close(streaming);
+}
+
+/* While no server runs, a client sends a GET, another streams: the new server takes the GET only once
+ * every client is back, so that a tick it takes is the stream's too. */
+static void send_get(void *userdata) {
+        /* Later than an interval after the last tick: the GET needs a fresh one. */
+        usleep(200 * 1000);
+        harness_send_str(*(int *) userdata, "GET\n");
+}
+
+static void test_requests_sent_meanwhile_cost_no_tick(void **state) {
+        ServerProcess *p = *state;
+        int poller, all;
+        uint64_t last = 0, before;
+        char line[600];
+
+        /* The poller connects first: its state comes before the stream's. */
+        poller = harness_connect_greeted(p->port, 0);
+        all = harness_connect_greeted(p->port, 0);
+        harness_send_str(all, "STREAM *\n");
+        harness_expect_line(all, "OK STREAM");
+        read_ticks(all, &last, 3);
+        before = last;
+        assert_int_equal(harness_restart_handing_over_with(p, server_args(), NULL, send_get, &poller), 0);
+        assert_true(harness_read_line(poller, line, sizeof(line), T) > 0);
+        assert_true(strncmp(line, "TEMP ", 5) == 0);
+        read_ticks(all, &last, before + 3);
+        close(poller);
+        close(all);
+}
+
+/* The restart changes the sensors: cellar is gone, attic is new. A stream of cellar alone ends with ERR
+ * 404; STREAM * goes on, with attic from the next tick on. */
+static void test_a_restart_that_changes_the_sensors(void **state) {
+        ServerProcess *p = *state;
+        int all = harness_connect_greeted(p->port, 0), named = harness_connect_greeted(p->port, 0);
+        uint64_t last = 0;
+        char line[600];
+        bool attic = false;
+
+        harness_send_str(all, "STREAM *\n");
+        harness_expect_line(all, "OK STREAM");
+        harness_send_str(named, "STREAM cellar\n");
+        harness_expect_line(named, "OK STREAM");
+        read_ticks(all, &last, 2);
+        cellar_gone = true;
+        assert_int_equal(harness_restart_handing_over(p, server_args(), NULL), 0);
+        for (int i = 0; i < 100 && !attic; i++) {
+                assert_true(harness_read_line(all, line, sizeof(line), T) > 0);
+                if (seq_of(line) > last + 1 && last > 0)
+                        fail_msg("#%llu after #%" PRIu64, (unsigned long long) seq_of(line), last);
+                last = seq_of(line);
+                attic = strstr(line, " attic") != NULL;
+        }
+        assert_true(attic);
+        for (int i = 0; i < 100; i++) {
+                assert_true(harness_read_line(named, line, sizeof(line), T) > 0);
+                if (strncmp(line, "TEMP ", 5) != 0)
+                        break;
+        }
+        assert_string_equal(line, "ERR 404 no such sensor");
+        harness_send_str(named, "PING\n");
+        harness_expect_line(named, "PONG");
+        close(all);
+        close(named);
+}
+
+/* SIGUSR2 that thermo-handover did not queue is no restart: the stop after it says BYE. */
+static void test_a_stray_sigusr2_is_no_restart(void **state) {
+        ServerProcess *p = *state;
+        int fd = harness_connect_greeted(p->port, 0);
+
+        kill(p->pid, SIGUSR2);
+        harness_send_str(fd, "PING\n");
+        harness_expect_line(fd, "PONG");
+        assert_int_equal(harness_stop(p, SIGTERM), 0);
+        harness_expect_line(fd, "BYE");
+        close(fd);
+}
+
 int main(int argc, char *argv[]) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_clients_kept_across_restarts, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_history_and_levels_go_across, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_a_client_without_state_is_closed_at_once, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_unsent_output_goes_across_in_whole_lines, setup_fast, teardown),
+                cmocka_unit_test_setup_teardown(test_a_waiting_get_is_answered_after, setup_slow, teardown),
+                cmocka_unit_test_setup_teardown(test_a_history_under_way_goes_on, setup_fast, teardown),
+                cmocka_unit_test_setup_teardown(test_requests_sent_meanwhile_cost_no_tick, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_a_restart_that_changes_the_sensors, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_a_stray_sigusr2_is_no_restart, setup, teardown),
         };
 
         (void) argc;

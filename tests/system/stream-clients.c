@@ -8,6 +8,10 @@
  *
  *   clients=N lost=0 early_bye=0 bye=N hello_again=0 gaps=0 errors=0 counted=K/K half=1
  *
+ * With a fourth argument, "pauses", a second line says how long the longest wait between two ticks was at
+ * each STREAM * client (the restart's pause, when the interval is shorter): the median, the 99th
+ * percentile and the most, in milliseconds, for the benchmark (tests/bench/run-restart.sh).
+ *
  * Bounded: it gives up 300 s after the start, or 20 s after SIGUSR2, and says what it saw. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,24 +31,35 @@ typedef struct Client {
         char buf[4096];
         size_t n;
         uint64_t last;          /* the last seq seen */
+        int64_t last_ms;        /* when it came */
+        int64_t longest_ms;     /* the longest wait between two ticks */
         unsigned readings;      /* of a counted stream (or the half one) */
         bool counted, half, alarms, ended, bye, eof;
 } Client;
 
 static volatile sig_atomic_t complete_half, stop_coming;
 
-static void on_signal(int sig) {
-        if (sig == SIGUSR1)
-                complete_half = 1;
-        else
-                stop_coming = 1;
-}
-
 static int64_t now_ms(void) {
         struct timespec ts;
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int compare_ms(const void *a, const void *b) {
+        int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
+
+        return x < y ? -1 : x > y;
+}
+
+/* The longest waits of the STREAM * clients: median, 99th percentile, most. */
+static void print_pauses(const Client *clients, unsigned n);
+
+static void on_signal(int sig) {
+        if (sig == SIGUSR1)
+                complete_half = 1;
+        else
+                stop_coming = 1;
 }
 
 static void send_all(int fd, const char *s) {
@@ -93,8 +108,14 @@ static void take_line(Client *c, const char *line, unsigned count) {
                         if (seen.gaps++ < 5)
                                 fprintf(stderr, "gap: #%llu after #%" PRIu64 "\n", seq, c->last);
                 }
-                if (seq != c->last)
+                if (seq != c->last) {
+                        int64_t now = now_ms();
+
                         c->readings += c->counted || c->half;
+                        if (c->last_ms > 0 && now - c->last_ms > c->longest_ms)
+                                c->longest_ms = now - c->last_ms;
+                        c->last_ms = now;
+                }
                 c->last = seq;
         } else if (strcmp(line, "END") == 0) {
                 c->ended = true;
@@ -156,8 +177,8 @@ int main(int argc, char *argv[]) {
         Client *clients;
         char line[1024];
 
-        if (argc != 4) {
-                fprintf(stderr, "usage: %s PORT N COUNT\n", argv[0]);
+        if (argc != 4 && !(argc == 5 && strcmp(argv[4], "pauses") == 0)) {
+                fprintf(stderr, "usage: %s PORT N COUNT [pauses]\n", argv[0]);
                 return 2;
         }
         sa.sin_port = htons((uint16_t) atoi(argv[1]));
@@ -231,5 +252,23 @@ int main(int argc, char *argv[]) {
         printf("clients=%u lost=%u early_bye=%u bye=%u hello_again=%u gaps=%u errors=%u counted=%u/%u half=%u\n", n,
                         seen.lost, seen.early_bye, seen.bye, seen.hello_again, seen.gaps, seen.errors, seen.counted_done,
                         seen.counted_all, seen.half_ok);
+        if (argc == 5)
+                print_pauses(clients, n);
         return 0;
+}
+
+static void print_pauses(const Client *clients, unsigned n) {
+        int64_t *ms = calloc(n, sizeof(int64_t));
+        unsigned k = 0;
+
+        if (!ms)
+                return;
+        for (unsigned i = 0; i < n; i++)
+                if (!clients[i].alarms && !clients[i].half && !clients[i].counted)
+                        ms[k++] = clients[i].longest_ms;
+        qsort(ms, k, sizeof(int64_t), compare_ms);
+        if (k > 0)
+                printf("pause_ms median=%" PRId64 " p99=%" PRId64 " max=%" PRId64 "\n", ms[k / 2], ms[k * 99 / 100],
+                                ms[k - 1]);
+        free(ms);
 }

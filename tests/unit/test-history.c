@@ -184,7 +184,7 @@ static void test_held_ticks_go_across_a_restart(void **state) {
         r = (StateReader) { .data = w.data, .size = w.size };
         assert_true(state_next_record(&r, &type, &p));
         assert_int_equal(type, STATE_HISTORY);
-        history_deserialize(h, &p, &m, 5 * USEC);
+        history_deserialize(h, &p, &m, 5, 5 * USEC);
         assert_int_equal(p.error, 0);
         history_bounds(h, &oldest, &newest);
         assert_int_equal(oldest, 3);
@@ -194,13 +194,18 @@ static void test_held_ticks_go_across_a_restart(void **state) {
         assert_reading(h, 3, 0, 3000);
         assert_int_equal(history_reading(h, 5, 2, &got), -ENXIO);
 
-        /* Cut short, or seqs that do not grow: an error, not a read past. */
+        /* Past the thermometer's seq, or cut short: an error, not a read past. */
+        history_free(h);
+        assert_int_equal(history_new(10 * USEC, USEC, 3, &h), 0);
+        p.at = 0;
+        history_deserialize(h, &p, &m, 4, 5 * USEC);
+        assert_int_equal(p.error, -EBADMSG);
         history_free(h);
         assert_int_equal(history_new(10 * USEC, USEC, 3, &h), 0);
         p.at = 0;
         p.error = 0;
         p.size -= 3;
-        history_deserialize(h, &p, &m, 5 * USEC);
+        history_deserialize(h, &p, &m, 5, 5 * USEC);
         assert_int_equal(p.error, -EBADMSG);
         history_free(h);
         history_free(old);

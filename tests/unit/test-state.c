@@ -19,18 +19,21 @@ static void test_records_read_back_as_written(void **state) {
         uint16_t type;
         char name[16];
         const char *bytes;
-        size_t n;
+        size_t n, header, peer, inner;
 
-        state_begin_record(&w, STATE_HEADER);
+        header = state_begin_record(&w, STATE_HEADER);
         state_put_string(&w, "thermo-state");
         state_put_u32(&w, 7);
-        state_end_record(&w);
-        state_begin_record(&w, STATE_PEER);
+        state_end_record(&w, header);
+        peer = state_begin_record(&w, STATE_PEER);
+        inner = state_begin_record(&w, STATE_SESSION);
+        state_put_u8(&w, 9);
+        state_end_record(&w, inner);
         state_put_u8(&w, 1);
         state_put_u64(&w, UINT64_C(0x0123456789abcdef));
         state_put_bytes(&w, "ab\0c", 4);
         state_put_bytes(&w, NULL, 0);
-        state_end_record(&w);
+        state_end_record(&w, peer);
         assert_int_equal(w.error, 0);
 
         r = (StateReader) { .data = w.data, .size = w.size };
@@ -43,6 +46,16 @@ static void test_records_read_back_as_written(void **state) {
 
         assert_true(state_next_record(&r, &type, &p));
         assert_int_equal(type, STATE_PEER);
+        /* A record within, of the state's version. */
+        p.version = 3;
+        {
+                StateReader q;
+
+                assert_true(state_next_record(&p, &type, &q));
+                assert_int_equal(type, STATE_SESSION);
+                assert_int_equal(q.version, 3);
+                assert_int_equal(state_get_u8(&q), 9);
+        }
         assert_true(state_get_bool(&p));
         assert_int_equal(state_get_u64(&p), UINT64_C(0x0123456789abcdef));
         bytes = state_get_bytes(&p, 16, &n);
@@ -63,11 +76,11 @@ static void test_bad_bytes_are_an_error_not_a_read_past(void **state) {
         StateReader r, p;
         uint16_t type;
         char name[4];
-        size_t n;
+        size_t n, record;
 
-        state_begin_record(&w, STATE_MANAGER);
+        record = state_begin_record(&w, STATE_MANAGER);
         state_put_u64(&w, 42);
-        state_end_record(&w);
+        state_end_record(&w, record);
 
         /* A record cut short: no record at all. */
         r = (StateReader) { .data = w.data, .size = w.size - 1 };
