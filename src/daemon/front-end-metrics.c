@@ -10,7 +10,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "api.h"
 #include "front-end-metrics.h"
+#include "history.h"
 #include "log.h"
 #include "metrics.h"
 #include "parse.h"
@@ -271,6 +273,96 @@ static enum MHD_Result respond_text(MetricsFrontEnd *m, struct MHD_Connection *c
         return respond(m, connection, status, "text/plain; charset=utf-8", body, strlen(body), allow);
 }
 
+/* The sensors as the API shows them, in sensor order. */
+static ApiSensor *api_sensors(Thermometer *t) {
+        size_t n = thermometer_get_n_sensors(t);
+        ApiSensor *sensors = calloc(MAX(n, (size_t) 1), sizeof(ApiSensor));
+
+        for (size_t i = 0; sensors && i < n; i++) {
+                const Sensor *s = thermometer_get_sensor(t, i);
+
+                sensors[i] = (ApiSensor) { .name = s->name, .label = s->label, .source = s->source, .limits = &s->limits };
+        }
+        return sensors;
+}
+
+/* A JSON answer: what write() puts, or its error in place of it. */
+typedef int (*json_writer_t)(FILE *f, void *userdata);
+
+static enum MHD_Result respond_json(MetricsFrontEnd *m, struct MHD_Connection *connection, unsigned status,
+                json_writer_t write, void *userdata) {
+        char *body = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&body, &size);
+        int r;
+
+        if (!f)
+                return MHD_NO;
+        r = write(f, userdata);
+        if (fclose(f) != 0 || r < 0) {
+                free(body);
+                return MHD_NO;
+        }
+        return respond(m, connection, status, API_JSON_TYPE, body, size, false);
+}
+
+static int write_error(FILE *f, void *userdata) {
+        return api_write_error(f, userdata);
+}
+
+static enum MHD_Result respond_json_error(MetricsFrontEnd *m, struct MHD_Connection *connection, unsigned status,
+                const char *text) {
+        return respond_json(m, connection, status, write_error, (void *) text);
+}
+
+typedef struct HistoryQuery {
+        Thermometer *thermometer;
+        ApiSensor *sensors;
+        int sensor;
+        uint64_t after;
+} HistoryQuery;
+
+static int write_history(FILE *f, void *userdata) {
+        HistoryQuery *q = userdata;
+
+        return api_write_history(f, thermometer_get_history(q->thermometer), q->sensors,
+                        thermometer_get_n_sensors(q->thermometer), q->sensor, q->after);
+}
+
+/* /api/v1/history?sensor=NAME&after=SEQ: what the history holds, now; no reading is taken for it. */
+static enum MHD_Result respond_history(MetricsFrontEnd *m, struct MHD_Connection *connection) {
+        Thermometer *t = m->front_end.manager->thermometer;
+        const char *sensor = MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, "sensor"),
+                   *after = MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, "after");
+        _cleanup_free_ ApiSensor *sensors = NULL;
+        HistoryQuery q = { .thermometer = t, .sensor = -1 };
+
+        if (after && parse_uint64(after, 0, UINT64_MAX, &q.after) < 0)
+                return respond_json_error(m, connection, MHD_HTTP_BAD_REQUEST, "after= is not a reading's number");
+        if (sensor) {
+                q.sensor = thermometer_find_sensor(t, sensor, strlen(sensor));
+                if (q.sensor < 0)
+                        return respond_json_error(m, connection, MHD_HTTP_NOT_FOUND, "no such sensor");
+        }
+        sensors = api_sensors(t);
+        if (!sensors)
+                return MHD_NO;
+        q.sensors = sensors;
+        return respond_json(m, connection, MHD_HTTP_OK, write_history, &q);
+}
+
+typedef struct SensorsQuery {
+        ApiSensor *sensors;
+        size_t n;
+        const Reading *readings;
+} SensorsQuery;
+
+static int write_sensors(FILE *f, void *userdata) {
+        SensorsQuery *q = userdata;
+
+        return api_write_sensors(f, q->sensors, q->n, q->readings);
+}
+
 static enum MHD_Result on_request(void *userdata, struct MHD_Connection *connection, const char *url,
                 const char *method, const char *version, const char *upload_data, size_t *upload_data_size,
                 void **request) {
@@ -280,6 +372,7 @@ static enum MHD_Result on_request(void *userdata, struct MHD_Connection *connect
         const Reading *readings;
         _cleanup_free_ MetricsSensor *sensors = NULL;
         MetricsFormat format;
+        bool api;
         char *body = NULL;
         size_t size = 0;
         Scrape *s;
@@ -309,8 +402,13 @@ static enum MHD_Result on_request(void *userdata, struct MHD_Connection *connect
                 *upload_data_size = 0;
                 return MHD_YES;
         }
-        if (strcmp(url, "/metrics") != 0)
-                return respond_text(m, connection, MHD_HTTP_NOT_FOUND, "Not found: the metrics are at /metrics.\n", false);
+        if (strcmp(url, "/api/v1/history") == 0)
+                return respond_history(m, connection);
+        api = strcmp(url, "/api/v1/sensors") == 0;
+        if (!api && strcmp(url, "/metrics") != 0)
+                return respond_text(m, connection, MHD_HTTP_NOT_FOUND,
+                                "Not found: the metrics are at /metrics, the API at /api/v1/sensors and "
+                                "/api/v1/history.\n", false);
 
         /* A fresh reading on demand when nothing streams, as GET does: at most one of each sensor for any
          * number of scrapes. A slow sensor answers at the next tick: wait for it. */
@@ -323,6 +421,16 @@ static enum MHD_Result on_request(void *userdata, struct MHD_Connection *connect
                 return MHD_YES;
         }
 
+        /* The newest reading of each sensor, fresh as a scrape's. */
+        if (api) {
+                _cleanup_free_ ApiSensor *api_list = api_sensors(t);
+
+                if (!api_list)
+                        return MHD_NO;
+                return respond_json(m, connection, MHD_HTTP_OK, write_sensors,
+                                &(SensorsQuery) { .sensors = api_list, .n = thermometer_get_n_sensors(t),
+                                                  .readings = readings });
+        }
         format = metrics_format_from_accept(MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT));
         sensors = calloc(thermometer_get_n_sensors(t), sizeof(MetricsSensor));
         if (!sensors)

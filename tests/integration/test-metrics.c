@@ -114,13 +114,18 @@ static void request(int fd, const char *text, Response *r) {
         read_response(fd, r, strncmp(text, "HEAD ", 5) == 0);
 }
 
-static void scrape(int port, const char *extra_headers, Response *r) {
+/* A GET of path on a connection of its own. */
+static void get_path(int port, const char *path, const char *extra_headers, Response *r) {
         char text[512];
         int fd = harness_connect(port, 0);
 
-        snprintf(text, sizeof(text), "GET /metrics HTTP/1.1\r\nHost: localhost\r\n%s\r\n", extra_headers);
+        snprintf(text, sizeof(text), "GET %s HTTP/1.1\r\nHost: localhost\r\n%s\r\n", path, extra_headers);
         request(fd, text, r);
         close(fd);
+}
+
+static void scrape(int port, const char *extra_headers, Response *r) {
+        get_path(port, "/metrics", extra_headers, r);
 }
 
 static void assert_header(const Response *r, const char *header) {
@@ -256,7 +261,8 @@ static void test_keep_alive_head_and_errors(void **state) {
 
         request(fd, "GET /other HTTP/1.1\r\nHost: x\r\n\r\n", &r);
         assert_int_equal(r.status, 404);
-        assert_string_equal(r.body, "Not found: the metrics are at /metrics.\n");
+        assert_string_equal(r.body, "Not found: the metrics are at /metrics, the API at /api/v1/sensors and "
+                                    "/api/v1/history.\n");
 
         request(fd, "GET /metrics?x=1 HTTP/1.1\r\nHost: x\r\n\r\n", &r);
         assert_int_equal(r.status, 200);
@@ -673,6 +679,64 @@ static void test_listen_metrics_option(void **state) {
         harness_cleanup(&s);
 }
 
+/* jq's verdict on what curl gets from url (-e: false and null fail): the exit status of the pipe. */
+static int jq_of(int port, const char *path, const char *filter) {
+        char command[1024], out[4096], err[1024];
+        int r;
+
+        snprintf(command, sizeof(command), "curl -sS --max-time 5 'http://127.0.0.1:%i%s' | jq -e '%s'", port, path,
+                        filter);
+        r = harness_run((const char *const[]) { "/bin/sh", "-c", command, NULL }, out, sizeof(out), err, sizeof(err));
+        if (r != 0)
+                print_message("%s: %s%s", command, out, err);
+        return r;
+}
+
+/* The JSON API, read by curl and checked by jq: each sensor with its reading (null where it has none), its
+ * level and limits; the held readings, of one sensor or all, after a seq; errors as JSON, with their
+ * status. */
+static void test_the_json_api(void **state) {
+        ServerProcess s;
+        Response r;
+        int fd;
+
+        start(&s, (const char *const[]) { "--limit", "room:low=-10,high=-6", NULL });
+        /* Ticks held: a stream runs for a while. */
+        fd = harness_connect(s.port, 0);
+        harness_send_str(fd, "STREAM 5\n");
+        for (char line[512]; harness_read_line(fd, line, sizeof(line), HARNESS_TIMEOUT_MS) > 0 && strcmp(line, "END") != 0;)
+                ;
+        close(fd);
+
+        assert_int_equal(jq_of(s.metrics_port, "/api/v1/sensors",
+                                 ".sensors | length == 2 and .[0].name == \"room\" and .[0].label == null and "
+                                 "(.[0].source | startswith(\"file:\")) and .[0].reading.celsius == -5.25 and "
+                                 ".[0].reading.seq >= 5 and .[0].reading.time_ms > 1600000000000 and "
+                                 ".[0].level == \"high\" and .[0].limits == {\"low\": -10, \"high\": -6, \"crit\": null} and "
+                                 ".[1].name == \"gone\" and .[1].reading.celsius == null and .[1].level == \"ok\""),
+                        0);
+        assert_int_equal(jq_of(s.metrics_port, "/api/v1/history?sensor=room&after=2",
+                                 ".oldest_seq == 1 and .newest_seq >= 5 and (.readings | length) == .newest_seq - 2 and "
+                                 ".readings[0] == {\"sensor\": \"room\", \"seq\": 3, \"time_ms\": .readings[0].time_ms, "
+                                 "\"celsius\": -5.25} and ([.readings[].seq] | . == (. | sort))"),
+                        0);
+        assert_int_equal(jq_of(s.metrics_port, "/api/v1/history",
+                                 "[.readings[] | select(.seq == 1) | .sensor] == [\"room\", \"gone\"] and "
+                                 "([.readings[] | select(.sensor == \"gone\") | .celsius] | all(. == null))"),
+                        0);
+
+        get_path(s.metrics_port, "/api/v1/history?sensor=nope", "", &r);
+        assert_int_equal(r.status, 404);
+        assert_string_equal(r.body, "{\"error\":\"no such sensor\"}\n");
+        get_path(s.metrics_port, "/api/v1/history?after=-1", "", &r);
+        assert_int_equal(r.status, 400);
+        assert_header(&r, "Content-Type: application/json");
+        get_path(s.metrics_port, "/api/v2/sensors", "", &r);
+        assert_int_equal(r.status, 404);
+        assert_int_equal(harness_stop(&s, SIGTERM), 0);
+        harness_cleanup(&s);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_scrape_in_the_text_format, setup, teardown),
@@ -688,6 +752,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_exit_on_idle_waits_for_a_kept_connection, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_shutdown_closes_idle_connections, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_listen_metrics_option, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_the_json_api, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
