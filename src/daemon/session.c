@@ -715,7 +715,8 @@ int session_restore(ThermoFrontEnd *fe, int fd, const ConnectionOps *ops, StateR
                 thermo_front_end_subscribe(fe, t);
         if (waiting) {
                 /* An unnamed GET is the default sensor's, whichever that is now. */
-                int32_t i = get == THERMOMETER_ALL_SENSORS ? get : !t->get_named ? 0 : sensor_map_get(map, (uint32_t) get);
+                int32_t i = get == THERMOMETER_ALL_SENSORS ? get :
+                            !t->get_named ? 0 : sensor_map_get(map, (uint32_t) get);
 
                 if (i == -1 && get != THERMOMETER_ALL_SENSORS)
                         reply_error(t, 404, "no such sensor");

@@ -6,8 +6,9 @@
  * The server cannot find out itself: what it could ask, the job systemd has queued for its unit, is on the
  * system bus, and a DynamicUser= unit is dropped from the bus right after its Hello (systemd 252, dbus
  * 1.14). So this asks systemd, over its private socket as systemctl does as root (no dbus-daemon needed),
- * and queues the server SIGUSR2 when the job is a restart (try-restart becomes one, when the unit runs). Anything else, or anything it cannot find out, is a stop: the safe way, for
- * a client told BYE connects again. It never fails the stop. */
+ * and queues the server SIGUSR2 when the job is a restart (try-restart becomes one, when the unit runs).
+ * Anything else, or anything it cannot find out, is a stop: the safe way, for a client told BYE connects
+ * again. It never fails the stop. */
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>

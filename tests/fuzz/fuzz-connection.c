@@ -7,13 +7,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "front-end-thermo.h"
 #include "fuzz.h"
 #include "fuzz-server.h"
-#include "log.h"
 #include "manager.h"
 #include "peer-script.h"
-#include "session.h"
 
 static ServerOptions options = {
         .buffer_size = 1024,            /* small: flow control and skipped readings come into play */
@@ -24,33 +21,14 @@ static ServerOptions options = {
                                          * allows, as the harness sets it */
 };
 
-/* As thermo-server takes requests (src/server/main.c). */
-static void handle_client(Session *s, Pump *reader) {
-        const char *line;
-        size_t n;
-        int r;
-
-        while ((r = connection_read_line(&s->connection, reader, &line, &n)) > 0)
-                session_handle_line(s, line, n);
-        if (r == -EMSGSIZE)
-                session_handle_line_too_long(s);
-        else if (r == -EPIPE)
-                session_handle_eof(s);
-}
-
 /* The process's server, made once: a manager with thermo/1 as its front end, and two sensors. */
 static Manager *server(FrontEnd **ret_thermo) {
         static Manager *m;
         static FrontEnd *thermo;
-        FrontEnd *fe = NULL;
 
+        if (!m)
+                m = fuzz_thermo_server_new(&options, &thermo);
         *ret_thermo = thermo;
-        if (m)
-                return m;
-        m = fuzz_manager_new(&options);
-        if (thermo_front_end_new(m, "fuzz", handle_client, &fe) < 0 || manager_add_front_end(m, fe) < 0)
-                abort();
-        *ret_thermo = thermo = fe;
         return m;
 }
 

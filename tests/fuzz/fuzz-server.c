@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <stdlib.h>
 
+#include "front-end-thermo.h"
 #include "fuzz-server.h"
 #include "log.h"
 
@@ -17,5 +19,29 @@ Manager *fuzz_manager_new(const ServerOptions *options) {
                         thermometer_set_sensors(m->thermometer, sensors, 2) < 0)
                 abort();
         thermometer_set_interval(m->thermometer, options->interval);
+        return m;
+}
+
+/* As thermo-server takes requests (src/server/main.c). */
+static void handle_client(Session *s, Pump *reader) {
+        const char *line;
+        size_t n;
+        int r;
+
+        while ((r = connection_read_line(&s->connection, reader, &line, &n)) > 0)
+                session_handle_line(s, line, n);
+        if (r == -EMSGSIZE)
+                session_handle_line_too_long(s);
+        else if (r == -EPIPE)
+                session_handle_eof(s);
+}
+
+Manager *fuzz_thermo_server_new(const ServerOptions *options, FrontEnd **ret_thermo) {
+        Manager *m = fuzz_manager_new(options);
+        FrontEnd *fe = NULL;
+
+        if (thermo_front_end_new(m, "fuzz", handle_client, &fe) < 0 || manager_add_front_end(m, fe) < 0)
+                abort();
+        *ret_thermo = fe;
         return m;
 }

@@ -9,14 +9,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "front-end-thermo.h"
 #include "fuzz.h"
 #include "fuzz-server.h"
 #include "handover.h"
-#include "log.h"
 #include "manager.h"
 #include "peer-script.h"
-#include "session.h"
 
 #define HISTORY_SPAN (60 * UINT64_C(1000000))
 
@@ -29,24 +26,13 @@ static ServerOptions options = {
         .history = HISTORY_SPAN,
 };
 
-static void handle_client(Session *s, Pump *reader) {
-        const char *line;
-        size_t n;
-
-        while (connection_read_line(&s->connection, reader, &line, &n) > 0)
-                session_handle_line(s, line, n);
-}
-
 /* A manager with thermo/1 and two sensors, "simulated" and "second", made once. */
 static Manager *server(void) {
         static Manager *m;
-        FrontEnd *fe = NULL;
+        FrontEnd *thermo;
 
-        if (m)
-                return m;
-        m = fuzz_manager_new(&options);
-        if (thermo_front_end_new(m, "fuzz", handle_client, &fe) < 0 || manager_add_front_end(m, fe) < 0)
-                abort();
+        if (!m)
+                m = fuzz_thermo_server_new(&options, &thermo);
         return m;
 }
 
