@@ -84,7 +84,7 @@ setup() {
 }
 
 begin # packages
-step "${sudo}apt-get update && ${sudo}apt-get install -y meson ninja-build gcc pkg-config libsystemd-dev libmicrohttpd-dev libmosquitto-dev libcmocka-dev libsensors-dev lm-sensors systemd mandoc man-db iproute2 procps bash-completion zsh tmux jq socat netcat-openbsd curl prometheus mosquitto mosquitto-clients openssl dpkg-dev debhelper lintian valgrind clang libclang-rt-14-dev"
+step "${sudo}apt-get update && ${sudo}apt-get install -y meson ninja-build gcc pkg-config libsystemd-dev libmicrohttpd-dev libmosquitto-dev libcmocka-dev libsensors-dev lm-sensors systemd mandoc man-db iproute2 procps bash-completion zsh tmux jq socat netcat-openbsd curl prometheus mosquitto mosquitto-clients openssl dpkg-dev debhelper lintian valgrind clang libclang-rt-14-dev chromium chromium-driver python3-selenium"
 
 begin # gcc
 setup "" build-test -Dwerror=true

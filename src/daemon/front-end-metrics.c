@@ -11,11 +11,14 @@
 #include <sys/socket.h>
 
 #include "api.h"
+#include "event-stream.h"
 #include "front-end-metrics.h"
 #include "history.h"
 #include "log.h"
 #include "metrics.h"
+#include "page.h"
 #include "parse.h"
+#include "protocol.h"
 
 #define HTTP_TIMEOUT_SECONDS 10         /* a client that sends slowly, or never finishes, or idles */
 #define HTTP_MEMORY_LIMIT (16 * 1024)   /* a request, headers and all: anything larger is refused */
@@ -39,6 +42,7 @@ struct Scrape {
         struct MHD_Connection *connection;  /* NULL once libmicrohttpd has closed it */
         void **context;                     /* libmicrohttpd's pointer to us, cleared when we go first */
         ThermometerRequest request;         /* suspended until the tick that has its readings */
+        EventStream stream;                 /* /api/v1/events: its response, till the connection's end */
         Deadline deadline;                  /* for its request, or its response (HTTP_REQUEST_TIMEOUT_USEC) */
         LIST_FIELDS(Scrape, awaited);       /* on its front end's list while its headers are awaited, newest
                                              * first: what front_end_admit() may cut */
@@ -53,8 +57,10 @@ struct MetricsFrontEnd {
         sd_event_source *io;
         sd_event_source *timer;
         ThermometerObserver observer;
+        EventHub events;
         Scrape *awaited;        /* connections whose next request's headers have not come yet */
         size_t n_scrapes;       /* connections, but those cut: what the share counts */
+        bool run_asked;         /* by run_soon(), since libmicrohttpd last ran */
         bool stopping;
 };
 
@@ -62,11 +68,14 @@ static MetricsFrontEnd *metrics_of(FrontEnd *fe) {
         return container_of(fe, MetricsFrontEnd, front_end);
 }
 
-/* After every call into libmicrohttpd: when it wants to run next, at the latest. */
+/* After every call into libmicrohttpd: when it wants to run next, at the latest; at once where that was
+ * asked for since it last ran (its timeout does not count the connections resumed meanwhile). */
 static void update_timer(MetricsFrontEnd *m) {
         MHD_UNSIGNED_LONG_LONG ms;
 
-        if (MHD_get_timeout(m->daemon, &ms) != MHD_YES) {
+        if (m->run_asked)
+                ms = 0;
+        else if (MHD_get_timeout(m->daemon, &ms) != MHD_YES) {
                 (void) sd_event_source_set_enabled(m->timer, SD_EVENT_OFF);
                 return;
         }
@@ -75,6 +84,7 @@ static void update_timer(MetricsFrontEnd *m) {
 }
 
 static void run(MetricsFrontEnd *m) {
+        m->run_asked = false;
         if (MHD_run(m->daemon) != MHD_YES)
                 log_debug("libmicrohttpd could not process its connections.");
         update_timer(m);
@@ -100,8 +110,12 @@ static void stop_waiting(Scrape *s) {
 
 /* Libmicrohttpd runs from the loop, soon: what it has to do now is not done inside its own callbacks. */
 static void run_soon(MetricsFrontEnd *m) {
-        (void) sd_event_source_set_time_relative(m->timer, 0);
-        (void) sd_event_source_set_enabled(m->timer, SD_EVENT_ONESHOT);
+        m->run_asked = true;
+        update_timer(m);
+}
+
+static void wake(void *userdata) {
+        run_soon(userdata);
 }
 
 /* The headers are in: the request may still have a body to come, on the same deadline. */
@@ -162,6 +176,7 @@ static void scrape_shutdown(Peer *p) {
         /* The goodbye of HTTP: no further request on this connection. A scrape under way is answered
          * (with "Connection: close"); an idle connection is closed within a second. */
         s->front_end->stopping = true;
+        event_stream_end(&s->stream);
         if (s->connection)
                 (void) MHD_set_connection_option(s->connection, MHD_CONNECTION_OPTION_TIMEOUT, 1);
         update_timer(s->front_end);
@@ -170,6 +185,7 @@ static void scrape_shutdown(Peer *p) {
 static void scrape_free(Peer *p) {
         Scrape *s = scrape_of(p);
 
+        event_stream_stop(&s->stream);
         stop_waiting(s);
         headers_came(s);
         deadline_stop(s);
@@ -195,6 +211,7 @@ static void on_connection(void *userdata, struct MHD_Connection *connection, voi
                 s = *context;
                 if (!s)
                         return;
+                event_stream_stop(&s->stream);
                 stop_waiting(s);
                 headers_came(s);
                 deadline_stop(s);
@@ -239,38 +256,79 @@ static void on_completed(void *userdata, struct MHD_Connection *connection, void
                 await_request(s);
 }
 
-static enum MHD_Result respond(MetricsFrontEnd *m, struct MHD_Connection *connection, unsigned status,
-                const char *type, char *body, size_t size, bool allow) {
-        const union MHD_ConnectionInfo *info;
-        struct MHD_Response *r;
-        enum MHD_Result ret;
+/* What an answer says beyond its body. */
+typedef enum RespondFlags {
+        RESPOND_ALLOW = 1 << 0, /* the methods there are: for a 405 */
+        RESPOND_API = 1 << 1,   /* of the API: readable by the pages of --http-cors-origin */
+} RespondFlags;
 
-        r = MHD_create_response_from_buffer(size, body, MHD_RESPMEM_MUST_FREE);
-        if (!r) {
-                free(body);
-                return MHD_NO;
-        }
-        (void) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-        if (allow)
+static void add_headers(MetricsFrontEnd *m, struct MHD_Response *r, RespondFlags flags) {
+        const char *origin = m->front_end.manager->options->http_cors_origin;
+
+        if (flags & RESPOND_ALLOW)
                 (void) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+        if ((flags & RESPOND_API) && origin)
+                (void) MHD_add_response_header(r, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, origin);
         if (m->stopping)
                 (void) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+}
+
+/* r, which is ours no more, goes out; it has the same time to be taken as the request had to come. */
+static enum MHD_Result queue_response(struct MHD_Connection *connection, unsigned status, struct MHD_Response *r) {
+        const union MHD_ConnectionInfo *info;
+        enum MHD_Result ret;
+
         ret = MHD_queue_response(connection, status, r);
         MHD_destroy_response(r);
-        /* The response has the same time to be taken as the request had to come. */
         info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
         if (ret == MHD_YES && info && info->socket_context)
                 deadline_start(info->socket_context);
         return ret;
 }
 
+static enum MHD_Result respond(MetricsFrontEnd *m, struct MHD_Connection *connection, unsigned status,
+                const char *type, char *body, size_t size, RespondFlags flags) {
+        struct MHD_Response *r;
+
+        r = MHD_create_response_from_buffer(size, body, MHD_RESPMEM_MUST_FREE);
+        if (!r) {
+                free(body);
+                return MHD_NO;
+        }
+        if (type)
+                (void) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+        add_headers(m, r, flags);
+        return queue_response(connection, status, r);
+}
+
+/* A file of the page: "304 Not Modified" where the browser has it already (If-None-Match), else the
+ * file. A browser asks again each time (no-cache), and the ETag makes that cheap. */
+static enum MHD_Result respond_asset(MetricsFrontEnd *m, struct MHD_Connection *connection, const PageAsset *a) {
+        const char *match = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+        bool fresh = match && (strcmp(match, "*") == 0 || strstr(match, a->etag));
+        struct MHD_Response *r;
+
+        r = MHD_create_response_from_buffer(fresh ? 0 : a->size, fresh ? NULL : (void *) a->data, MHD_RESPMEM_PERSISTENT);
+        if (!r)
+                return MHD_NO;
+        if (!fresh)
+                (void) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, a->type);
+        (void) MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, a->etag);
+        (void) MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+        (void) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY, PAGE_CONTENT_SECURITY_POLICY);
+        (void) MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+        (void) MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+        add_headers(m, r, 0);
+        return queue_response(connection, fresh ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, r);
+}
+
 static enum MHD_Result respond_text(MetricsFrontEnd *m, struct MHD_Connection *connection, unsigned status,
-                const char *text, bool allow) {
+                const char *text, RespondFlags flags) {
         char *body = strdup(text);
 
         if (!body)
                 return MHD_NO;
-        return respond(m, connection, status, "text/plain; charset=utf-8", body, strlen(body), allow);
+        return respond(m, connection, status, "text/plain; charset=utf-8", body, strlen(body), flags);
 }
 
 /* The sensors as the API shows them, in sensor order. */
@@ -303,7 +361,7 @@ static enum MHD_Result respond_json(MetricsFrontEnd *m, struct MHD_Connection *c
                 free(body);
                 return MHD_NO;
         }
-        return respond(m, connection, status, API_JSON_TYPE, body, size, false);
+        return respond(m, connection, status, API_JSON_TYPE, body, size, RESPOND_API);
 }
 
 static int write_error(FILE *f, void *userdata) {
@@ -352,6 +410,7 @@ static enum MHD_Result respond_history(MetricsFrontEnd *m, struct MHD_Connection
 }
 
 typedef struct SensorsQuery {
+        const ApiServer *server;
         ApiSensor *sensors;
         size_t n;
         const Reading *readings;
@@ -360,7 +419,62 @@ typedef struct SensorsQuery {
 static int write_sensors(FILE *f, void *userdata) {
         SensorsQuery *q = userdata;
 
-        return api_write_sensors(f, q->sensors, q->n, q->readings);
+        return api_write_sensors(f, q->server, q->sensors, q->n, q->readings);
+}
+
+#define EVENT_STREAM_TYPE "text/event-stream"
+
+/* /api/v1/events: Server-Sent Events from the tick after Last-Event-ID (an EventSource's reconnect) or
+ * after=, the held ones first, as STREAM after= has them; from the next tick without either. */
+static enum MHD_Result respond_events(MetricsFrontEnd *m, Scrape *s, struct MHD_Connection *connection, bool head) {
+        const char *last = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Last-Event-ID"),
+                   *after = MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, "after");
+        const char *from = last ?: after;
+        const union MHD_ConnectionInfo *info;
+        struct MHD_Response *r;
+        enum MHD_Result ret;
+        uint64_t seq = 0;
+
+        if (from && parse_uint64(from, 0, UINT64_MAX, &seq) < 0)
+                return respond_json_error(m, connection, MHD_HTTP_BAD_REQUEST,
+                                last ? "Last-Event-ID is not a reading's number" : "after= is not a reading's number");
+        if (head)
+                return respond(m, connection, MHD_HTTP_OK, EVENT_STREAM_TYPE, NULL, 0, RESPOND_API);
+        /* A keep-alive connection whose next request comes as the server stops: no stream to begin. */
+        if (m->stopping)
+                return respond_json_error(m, connection, MHD_HTTP_SERVICE_UNAVAILABLE, "the server is stopping");
+        info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (!info)
+                return MHD_NO;
+        r = event_stream_start(&m->events, &s->stream, &s->peer, connection, info->connect_fd, from != NULL, seq);
+        if (!r)
+                return MHD_NO;
+        (void) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, EVENT_STREAM_TYPE);
+        (void) MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        /* A proxy in front (nginx) passes each event on as it comes. */
+        (void) MHD_add_response_header(r, "X-Accel-Buffering", "no");
+        add_headers(m, r, RESPOND_API);
+        /* A stream has no end in time: neither libmicrohttpd's timeout nor ours applies to it. One that
+         * does not read holds its queue and no more (event-stream.h). */
+        deadline_stop(s);
+        (void) MHD_set_connection_option(connection, MHD_CONNECTION_OPTION_TIMEOUT, 0);
+        ret = MHD_queue_response(connection, MHD_HTTP_OK, r);
+        MHD_destroy_response(r);
+        return ret;
+}
+
+/* A browser asks first whether a page of another origin may read the API, where --http-cors-origin is
+ * given: it may, with GET and HEAD, and Last-Event-ID (an EventSource's reconnect). */
+static enum MHD_Result respond_preflight(MetricsFrontEnd *m, struct MHD_Connection *connection) {
+        struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+
+        if (!r)
+                return MHD_NO;
+        add_headers(m, r, RESPOND_API);
+        (void) MHD_add_response_header(r, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_METHODS, "GET, HEAD");
+        (void) MHD_add_response_header(r, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_HEADERS, "Last-Event-ID");
+        (void) MHD_add_response_header(r, MHD_HTTP_HEADER_ACCESS_CONTROL_MAX_AGE, "86400");
+        return queue_response(connection, MHD_HTTP_NO_CONTENT, r);
 }
 
 static enum MHD_Result on_request(void *userdata, struct MHD_Connection *connection, const char *url,
@@ -369,6 +483,7 @@ static enum MHD_Result on_request(void *userdata, struct MHD_Connection *connect
         MetricsFrontEnd *m = userdata;
         Thermometer *t = m->front_end.manager->thermometer;
         const union MHD_ConnectionInfo *info;
+        const PageAsset *asset;
         const Reading *readings;
         _cleanup_free_ MetricsSensor *sensors = NULL;
         MetricsFormat format;
@@ -389,8 +504,11 @@ static enum MHD_Result on_request(void *userdata, struct MHD_Connection *connect
 
         /* Refused at the first call, which comes with the headers, before any body: the answer closes the
          * connection, the body unread. */
+        if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0 && m->front_end.manager->options->http_cors_origin &&
+                        startswith(url, "/api/v1/"))
+                return respond_preflight(m, connection);
         if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-                return respond_text(m, connection, MHD_HTTP_METHOD_NOT_ALLOWED, "Method not allowed: GET or HEAD.\n", true);
+                return respond_text(m, connection, MHD_HTTP_METHOD_NOT_ALLOWED, "Method not allowed: GET or HEAD.\n", RESPOND_ALLOW);
         /* Anything else is answered at the last call, with the whole request in: answered at the first,
          * the connection could not be kept for a next request. */
         if (!*request) {
@@ -402,13 +520,18 @@ static enum MHD_Result on_request(void *userdata, struct MHD_Connection *connect
                 *upload_data_size = 0;
                 return MHD_YES;
         }
+        asset = page_find(url);
+        if (asset)
+                return respond_asset(m, connection, asset);
         if (strcmp(url, "/api/v1/history") == 0)
                 return respond_history(m, connection);
+        if (strcmp(url, "/api/v1/events") == 0)
+                return respond_events(m, s, connection, strcmp(method, MHD_HTTP_METHOD_HEAD) == 0);
         api = strcmp(url, "/api/v1/sensors") == 0;
         if (!api && strcmp(url, "/metrics") != 0)
                 return respond_text(m, connection, MHD_HTTP_NOT_FOUND,
-                                "Not found: the metrics are at /metrics, the API at /api/v1/sensors and "
-                                "/api/v1/history.\n", false);
+                                "Not found: the page is at /, the metrics at /metrics, the API at "
+                                "/api/v1/sensors, /api/v1/history and /api/v1/events.\n", 0);
 
         /* A fresh reading on demand when nothing streams, as GET does: at most one of each sensor for any
          * number of scrapes. A slow sensor answers at the next tick: wait for it. */
@@ -424,12 +547,24 @@ static enum MHD_Result on_request(void *userdata, struct MHD_Connection *connect
         /* The newest reading of each sensor, fresh as a scrape's. */
         if (api) {
                 _cleanup_free_ ApiSensor *api_list = api_sensors(t);
+                char host[PROTOCOL_HOST_MAX + 1];
 
                 if (!api_list)
                         return MHD_NO;
+                protocol_host(host);
                 return respond_json(m, connection, MHD_HTTP_OK, write_sensors,
-                                &(SensorsQuery) { .sensors = api_list, .n = thermometer_get_n_sensors(t),
-                                                  .readings = readings });
+                                &(SensorsQuery) {
+                                        .server = &(ApiServer) {
+                                                .host = host,
+                                                .server = m->server_name,
+                                                .version = PROJECT_VERSION,
+                                                .interval_ms = thermometer_get_interval(t) / USEC_PER_MSEC,
+                                                .history_ms = m->front_end.manager->options->history / USEC_PER_MSEC,
+                                        },
+                                        .sensors = api_list,
+                                        .n = thermometer_get_n_sensors(t),
+                                        .readings = readings,
+                                });
         }
         format = metrics_format_from_accept(MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT));
         sensors = calloc(thermometer_get_n_sensors(t), sizeof(MetricsSensor));
@@ -464,7 +599,11 @@ static enum MHD_Result on_request(void *userdata, struct MHD_Connection *connect
                 return MHD_NO;
         }
         return respond(m, connection, MHD_HTTP_OK, format == METRICS_OPENMETRICS ? METRICS_OPENMETRICS_TYPE : METRICS_TEXT_TYPE,
-                        body, size, false);
+                        body, size, 0);
+}
+
+static void on_tick(ThermometerObserver *o, const Reading *readings, size_t n) {
+        event_hub_tick(&container_of(o, MetricsFrontEnd, observer)->events, readings, n);
 }
 
 /* The tick a scrape waited for: it is taken up again. */
@@ -573,6 +712,7 @@ int metrics_front_end_new(Manager *m, const char *server_name, FrontEnd **ret) {
         mf->front_end = (FrontEnd) { .ops = &metrics_front_end_ops, .name = "metrics", .manager = m };
         mf->server_name = server_name;
         mf->observer.answer = on_answer;
+        mf->observer.tick = on_tick;
         thermometer_add_observer(m->thermometer, &mf->observer);
         fe = &mf->front_end;
 
@@ -605,6 +745,7 @@ int metrics_front_end_new(Manager *m, const char *server_name, FrontEnd **ret) {
                 return r;
         (void) sd_event_source_set_enabled(mf->timer, SD_EVENT_OFF);
         (void) sd_event_source_set_description(mf->timer, "http-timeout");
+        event_hub_init(&mf->events, m, &mf->observer, wake, mf);
 
         *ret = TAKE_PTR(fe);
         return 0;

@@ -30,7 +30,11 @@ static void help(const char *default_listen) {
                "  -l --listen=ADDRESS      Listen on HOST:PORT, [IPV6]:PORT or a Unix socket path\n"
                "                           when not socket-activated (repeatable; default %s)\n"
                "     --listen-metrics=ADDRESS\n"
-               "                           Serve Prometheus metrics over HTTP there (repeatable)\n"
+               "                           Serve the page, the API and Prometheus metrics over\n"
+               "                           HTTP there (repeatable)\n"
+               "     --http-cors-origin=ORIGIN\n"
+               "                           Let pages of ORIGIN (https://host[:port], or *) read\n"
+               "                           the API (default: none)\n"
                "  -i --interval=TIME       Time between readings (default 1s)\n"
                "     --history=TIME        Keep the readings of this long, for clients that come\n"
                "                           back (default 10min; 0 none)\n"
@@ -91,12 +95,14 @@ static int add_listen(ServerOptions *o, const char *option, const char *value, c
 
 int server_options_parse(int argc, char *argv[], const char *default_listen, ServerOptions *ret) {
         enum { ARG_VERSION = 0x100, ARG_EXIT_IDLE, ARG_LOG_LEVEL, ARG_LIST_SENSORS, ARG_NO_LEGEND, ARG_LISTEN_METRICS,
-               ARG_MAX_CLIENTS_PER_ADDRESS, ARG_IDLE_TIMEOUT, ARG_LIMIT, ARG_CALIBRATE, ARG_HISTORY };
+               ARG_MAX_CLIENTS_PER_ADDRESS, ARG_IDLE_TIMEOUT, ARG_LIMIT, ARG_CALIBRATE, ARG_HISTORY,
+               ARG_HTTP_CORS_ORIGIN };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "listen", required_argument, NULL, 'l' },
                 { "listen-metrics", required_argument, NULL, ARG_LISTEN_METRICS },
+                { "http-cors-origin", required_argument, NULL, ARG_HTTP_CORS_ORIGIN },
                 { "interval", required_argument, NULL, 'i' },
                 { "history", required_argument, NULL, ARG_HISTORY },
                 { "sensor", required_argument, NULL, 's' },
@@ -223,6 +229,12 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
                         if (parse_timespan(optarg, &o.history) < 0 || o.history > SERVER_HISTORY_MAX)
                                 return log_invalid_value("--history", optarg, "expected a time from 0 to 7d");
                         history = optarg;
+                        break;
+                case ARG_HTTP_CORS_ORIGIN:
+                        if (!parse_origin_is_valid(optarg))
+                                return log_invalid_value("--http-cors-origin", optarg,
+                                                "expected *, or an origin such as https://example.com:8443");
+                        o.http_cors_origin = optarg;
                         break;
                 case ARG_EXIT_IDLE:
                         if (parse_timespan(optarg, &o.exit_idle) < 0)

@@ -37,6 +37,7 @@ typedef struct ServerOptions {
         uint64_t buffer_size;   /* bytes */
         uint64_t exit_idle;     /* usec, 0 never */
         uint64_t idle_timeout;  /* usec: a client that neither asks nor streams is closed after it */
+        const char *http_cors_origin; /* the Access-Control-Allow-Origin of the API, or NULL for none */
 } ServerOptions;
 
 /* Returns 1 to run, 0 when --help or --version was answered, -EINVAL after printing a usage error. */

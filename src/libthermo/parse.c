@@ -322,3 +322,32 @@ int parse_celsius(const char *s, int64_t *ret) {
         *ret = negative ? -v : v;
         return 0;
 }
+
+bool parse_origin_is_valid(const char *s) {
+        const char *host, *end;
+        uint64_t port;
+
+        if (!s)
+                return false;
+        if (strcmp(s, "*") == 0)
+                return true;
+        if (startswith(s, "http://"))
+                host = s + strlen("http://");
+        else if (startswith(s, "https://"))
+                host = s + strlen("https://");
+        else
+                return false;
+        if (*host == '[') {
+                end = host + 1 + strspn(host + 1, "0123456789abcdefABCDEF:.");
+                if (end == host + 1 || *end != ']')
+                        return false;
+                end++;
+        } else {
+                end = host + strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.");
+                if (end == host || *host == '.' || *host == '-' || end[-1] == '.' || end[-1] == '-')
+                        return false;
+        }
+        if (*end == '\0')
+                return true;
+        return *end == ':' && parse_uint64(end + 1, 1, 65535, &port) >= 0;
+}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,3 +35,8 @@ int parse_celsius(const char *s, int64_t *ret);
 
 /* "65536", "64K", "1M", "1G" (powers of 1024): a size in bytes. */
 int parse_size(const char *s, uint64_t *ret);
+
+/* An origin as --http-cors-origin takes it (RFC 6454, serialized): "*", or "http://" or "https://", a
+ * host (letters, digits, '-' and '.', or an IPv6 address in brackets) and an optional ":PORT" of 1 to
+ * 65535, with no path, no user and no trailing dot or slash. */
+bool parse_origin_is_valid(const char *s);

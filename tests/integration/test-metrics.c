@@ -21,15 +21,9 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "http-harness.h"
 
 #define T HARNESS_TIMEOUT_MS
-
-typedef struct Response {
-        int status;
-        char headers[2048];     /* each "Name: value\n", as sent */
-        char body[16384];
-        size_t length;          /* of the body */
-} Response;
 
 static char dir[64], room[128], missing[128];
 
@@ -61,79 +55,8 @@ static void start(ServerProcess *s, const char *const *more) {
         harness_start_activated_with(s, args, &(HarnessOptions) { .metrics = true });
 }
 
-static bool read_exact(int fd, char *buf, size_t n) {
-        for (size_t done = 0; done < n;) {
-                struct pollfd pfd = { .fd = fd, .events = POLLIN };
-                ssize_t k;
-
-                if (poll(&pfd, 1, T) <= 0)
-                        return false;
-                k = recv(fd, buf + done, n - done, 0);
-                if (k <= 0)
-                        return false;
-                done += (size_t) k;
-        }
-        return true;
-}
-
-/* Reads one response: status line, headers, and Content-Length bytes of body (none for HEAD). */
-static void read_response(int fd, Response *r, bool head) {
-        char line[1024];
-        long length = -1;
-        int n;
-
-        *r = (Response) {};
-        n = harness_read_line(fd, line, sizeof(line), T);
-        assert_true(n > 0);
-        assert_true(line[n - 1] == '\r');
-        assert_int_equal(sscanf(line, "HTTP/1.1 %d ", &r->status), 1);
-        for (;;) {
-                n = harness_read_line(fd, line, sizeof(line), T);
-                assert_true(n > 0);
-                assert_true(line[n - 1] == '\r');
-                line[n - 1] = '\0';
-                if (n == 1)
-                        break;
-                if (strncasecmp(line, "Content-Length: ", 16) == 0)
-                        length = strtol(line + 16, NULL, 10);
-                assert_true(strlen(r->headers) + strlen(line) + 2 < sizeof(r->headers));
-                strcat(r->headers, line);
-                strcat(r->headers, "\n");
-        }
-        assert_true(length >= 0);
-        if (head)
-                return;
-        assert_true((size_t) length < sizeof(r->body));
-        assert_true(read_exact(fd, r->body, (size_t) length));
-        r->length = (size_t) length;
-        r->body[length] = '\0';
-}
-
-static void request(int fd, const char *text, Response *r) {
-        harness_send_str(fd, text);
-        read_response(fd, r, strncmp(text, "HEAD ", 5) == 0);
-}
-
-/* A GET of path on a connection of its own. */
-static void get_path(int port, const char *path, const char *extra_headers, Response *r) {
-        char text[512];
-        int fd = harness_connect(port, 0);
-
-        snprintf(text, sizeof(text), "GET %s HTTP/1.1\r\nHost: localhost\r\n%s\r\n", path, extra_headers);
-        request(fd, text, r);
-        close(fd);
-}
-
-static void scrape(int port, const char *extra_headers, Response *r) {
-        get_path(port, "/metrics", extra_headers, r);
-}
-
-static void assert_header(const Response *r, const char *header) {
-        char want[256];
-
-        snprintf(want, sizeof(want), "%s\n", header);
-        if (!strstr(r->headers, want))
-                fail_msg("no '%s' among:\n%s", header, r->headers);
+static void scrape(int port, const char *extra_headers, HttpResponse *r) {
+        http_get(port, "/metrics", extra_headers, r);
 }
 
 static void assert_line(const char *body, const char *line) {
@@ -149,7 +72,7 @@ static void assert_line(const char *body, const char *line) {
 
 /* A scrape while every HTTP slot may be taken: false when the server cut it, before any answer, as the
  * oldest exchange of all (thermo-server(8), LIMITS: what a new one takes when none is left). */
-static bool scrape_unless_cut(int port, Response *r) {
+static bool scrape_unless_cut(int port, HttpResponse *r) {
         static const char text[] = "GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n";
         int fd = harness_connect(port, 0);
         char c;
@@ -162,7 +85,7 @@ static bool scrape_unless_cut(int port, Response *r) {
                 close(fd);
                 return false;
         }
-        read_response(fd, r, false);
+        http_read_response(fd, r, false);
         close(fd);
         return true;
 }
@@ -179,7 +102,7 @@ static double sample(const char *body, const char *prefix) {
 static void test_scrape_in_the_text_format(void **state) {
         char line[256], build_info[128];
         ServerProcess s;
-        Response r;
+        HttpResponse r;
         double stamp;
         int fd;
 
@@ -192,7 +115,7 @@ static void test_scrape_in_the_text_format(void **state) {
 
         scrape(s.metrics_port, "", &r);
         assert_int_equal(r.status, 200);
-        assert_header(&r, "Content-Type: text/plain; version=0.0.4; charset=utf-8");
+        http_assert_header(&r, "Content-Type: text/plain; version=0.0.4; charset=utf-8");
         assert_line(r.body, "# TYPE thermo_temperature_celsius gauge");
         assert_line(r.body, "thermo_temperature_celsius{sensor=\"room\"} -5.250");
         /* A sensor without a reading has no temperature at all, never a stale one. */
@@ -218,7 +141,7 @@ static void test_scrape_in_the_text_format(void **state) {
 
 static void test_scrape_in_openmetrics(void **state) {
         ServerProcess s;
-        Response r;
+        HttpResponse r;
 
         start(&s, NULL);
         /* What Prometheus sends. */
@@ -227,7 +150,7 @@ static void test_scrape_in_openmetrics(void **state) {
                         "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1\r\n",
                         &r);
         assert_int_equal(r.status, 200);
-        assert_header(&r, "Content-Type: application/openmetrics-text; version=1.0.0; charset=utf-8");
+        http_assert_header(&r, "Content-Type: application/openmetrics-text; version=1.0.0; charset=utf-8");
         assert_line(r.body, "# UNIT thermo_temperature_celsius celsius");
         assert_line(r.body, "thermo_temperature_celsius{sensor=\"room\"} -5.250");
         /* Counter and info families are named without their suffix; samples keep it. */
@@ -244,51 +167,51 @@ static void test_scrape_in_openmetrics(void **state) {
 static void test_keep_alive_head_and_errors(void **state) {
         char big[20000];
         ServerProcess s;
-        Response r, get;
+        HttpResponse r, get;
         int fd;
 
         start(&s, NULL);
         fd = harness_connect(s.metrics_port, 0);
 
         /* One connection, many requests, as Prometheus keeps it between scrapes. */
-        request(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &get);
+        http_request(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &get);
         assert_int_equal(get.status, 200);
         assert_null(strstr(get.headers, "Connection: close"));
 
-        request(fd, "HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+        http_request(fd, "HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &r);
         assert_int_equal(r.status, 200);
-        assert_header(&r, "Content-Type: text/plain; version=0.0.4; charset=utf-8");
+        http_assert_header(&r, "Content-Type: text/plain; version=0.0.4; charset=utf-8");
 
-        request(fd, "GET /other HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+        http_request(fd, "GET /other HTTP/1.1\r\nHost: x\r\n\r\n", &r);
         assert_int_equal(r.status, 404);
-        assert_string_equal(r.body, "Not found: the metrics are at /metrics, the API at /api/v1/sensors and "
-                                    "/api/v1/history.\n");
+        assert_string_equal(r.body, "Not found: the page is at /, the metrics at /metrics, the API at "
+                                    "/api/v1/sensors, /api/v1/history and /api/v1/events.\n");
 
-        request(fd, "GET /metrics?x=1 HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+        http_request(fd, "GET /metrics?x=1 HTTP/1.1\r\nHost: x\r\n\r\n", &r);
         assert_int_equal(r.status, 200);
 
-        request(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+        http_request(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &r);
         assert_int_equal(r.status, 200);
 
         /* Any other method is refused before the body it may bring, and the connection with it. */
-        request(fd, "DELETE /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+        http_request(fd, "DELETE /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &r);
         assert_int_equal(r.status, 405);
-        assert_header(&r, "Allow: GET, HEAD");
-        assert_header(&r, "Connection: close");
+        http_assert_header(&r, "Allow: GET, HEAD");
+        http_assert_header(&r, "Connection: close");
         assert_true(harness_wait_eof(fd, T));
         close(fd);
 
         fd = harness_connect(s.metrics_port, 0);
-        request(fd, "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", &r);
+        http_request(fd, "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", &r);
         assert_int_equal(r.status, 405);
         assert_true(harness_wait_eof(fd, T));
         close(fd);
 
         /* A GET may carry a body: ignored, and the connection kept. */
         fd = harness_connect(s.metrics_port, 0);
-        request(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", &r);
+        http_request(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", &r);
         assert_int_equal(r.status, 200);
-        request(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+        http_request(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &r);
         assert_int_equal(r.status, 200);
         close(fd);
 
@@ -298,7 +221,7 @@ static void test_keep_alive_head_and_errors(void **state) {
         assert_true(harness_wait_eof(fd, T));
         close(fd);
         fd = harness_connect(s.metrics_port, 0);
-        request(fd, "GET /metrics HTTP/9.9\r\nHost: x\r\n\r\n", &r);
+        http_request(fd, "GET /metrics HTTP/9.9\r\nHost: x\r\n\r\n", &r);
         assert_int_equal(r.status, 505);
         close(fd);
 
@@ -309,7 +232,7 @@ static void test_keep_alive_head_and_errors(void **state) {
         harness_send_str(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: ");
         harness_send_str(fd, big);
         harness_send_str(fd, "\r\n\r\n");
-        read_response(fd, &r, false);
+        http_read_response(fd, &r, false);
         assert_true(r.status == 431 || r.status == 413);
         assert_true(harness_wait_eof(fd, T));
         close(fd);
@@ -324,7 +247,7 @@ static void test_keep_alive_head_and_errors(void **state) {
 
 static void test_a_silent_client_is_closed(void **state) {
         ServerProcess s;
-        Response r;
+        HttpResponse r;
         int fd;
 
         start(&s, NULL);
@@ -420,7 +343,7 @@ static void test_slow_http_clients_take_no_one_s_slot(void **state) {
         ServerProcess s;
         uint64_t seq = 0;
         int stream, scrapes = 0, cut = 0;
-        Response r;
+        HttpResponse r;
         pid_t attack;
 
         start(&s, (const char *const[]) { "--max-clients", "128", NULL });
@@ -479,7 +402,7 @@ static void test_slow_http_clients_take_no_one_s_slot(void **state) {
 static void test_limits_levels_and_sensor_info(void **state) {
         char line[512];
         ServerProcess s;
-        Response r;
+        HttpResponse r;
 
         start(&s, (const char *const[]) { "--limit", "room:low=-10,high=-6", NULL });
         scrape(s.metrics_port, "", &r);
@@ -508,7 +431,7 @@ static void test_level_gauge_and_every_change_counted_once(void **state) {
                 { "37999\n", 1 }, { "20000\n", 0 }, { "-1000\n", -1 }, { "2000\n", -1 }, { "2001\n", 0 },
         };
         ServerProcess s;
-        Response r;
+        HttpResponse r;
 
         harness_write_file(room, "20000\n");
         start(&s, (const char *const[]) { "--limit", "room:low=0,high=30,crit=40", NULL });
@@ -541,7 +464,7 @@ static void test_level_gauge_and_every_change_counted_once(void **state) {
 
 static void test_scrapes_count_as_clients(void **state) {
         ServerProcess s;
-        Response r;
+        HttpResponse r;
         char buf[512];
         int stream, http;
         ssize_t n;
@@ -565,7 +488,7 @@ static void test_scrapes_count_as_clients(void **state) {
         for (int i = 0; i < 50; i++) {
                 usleep(20 * 1000);
                 http = harness_connect(s.metrics_port, 0);
-                request(http, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+                http_request(http, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &r);
                 close(http);
                 if (r.status == 200)
                         break;
@@ -579,7 +502,7 @@ static void test_scrapes_count_as_clients(void **state) {
 
 static void test_scrapes_cost_one_reading_of_each_sensor(void **state) {
         ServerProcess s;
-        Response r;
+        HttpResponse r;
         double total;
 
         /* Nothing streams: the first scrape reads the sensors, those within the interval after it do not. */
@@ -599,7 +522,7 @@ static void test_scrapes_cost_one_reading_of_each_sensor(void **state) {
 static void test_skipped_readings_are_counted(void **state) {
         char line[256];
         ServerProcess s;
-        Response r;
+        HttpResponse r;
         int slow;
 
         /* A stream client that never reads fills its buffers, and its readings are skipped. */
@@ -621,12 +544,12 @@ static void test_skipped_readings_are_counted(void **state) {
 
 static void test_exit_on_idle_waits_for_a_kept_connection(void **state) {
         ServerProcess s;
-        Response r;
+        HttpResponse r;
         int fd;
 
         start(&s, (const char *const[]) { "--exit-idle", "1s", NULL });
         fd = harness_connect(s.metrics_port, 0);
-        request(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+        http_request(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &r);
         assert_int_equal(r.status, 200);
         /* A connection Prometheus keeps between scrapes is a client: no exit under it. */
         assert_int_equal(harness_wait_exit(&s, 2500), -ETIMEDOUT);
@@ -637,13 +560,13 @@ static void test_exit_on_idle_waits_for_a_kept_connection(void **state) {
 
 static void test_shutdown_closes_idle_connections(void **state) {
         ServerProcess s;
-        Response r;
+        HttpResponse r;
         struct timespec a, b;
         int fd;
 
         start(&s, NULL);
         fd = harness_connect(s.metrics_port, 0);
-        request(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+        http_request(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &r);
         assert_int_equal(r.status, 200);
 
         /* Kept alive and idle: closed within a second or so, and the server exits cleanly. */
@@ -661,7 +584,7 @@ static void test_listen_metrics_option(void **state) {
         char address[64], line[256];
         int port = harness_free_port(), fd;
         ServerProcess s;
-        Response r;
+        HttpResponse r;
 
         /* Started by hand: --listen-metrics adds HTTP, thermo/1 stays where --listen says. */
         snprintf(address, sizeof(address), "127.0.0.1:%i", port);
@@ -679,25 +602,12 @@ static void test_listen_metrics_option(void **state) {
         harness_cleanup(&s);
 }
 
-/* jq's verdict on what curl gets from url (-e: false and null fail): the exit status of the pipe. */
-static int jq_of(int port, const char *path, const char *filter) {
-        char command[1024], out[4096], err[1024];
-        int r;
-
-        snprintf(command, sizeof(command), "curl -sS --max-time 5 'http://127.0.0.1:%i%s' | jq -e '%s'", port, path,
-                        filter);
-        r = harness_run((const char *const[]) { "/bin/sh", "-c", command, NULL }, out, sizeof(out), err, sizeof(err));
-        if (r != 0)
-                print_message("%s: %s%s", command, out, err);
-        return r;
-}
-
 /* The JSON API, read by curl and checked by jq: each sensor with its reading (null where it has none), its
  * level and limits; the held readings, of one sensor or all, after a seq; errors as JSON, with their
  * status. */
 static void test_the_json_api(void **state) {
         ServerProcess s;
-        Response r;
+        HttpResponse r;
         int fd;
 
         start(&s, (const char *const[]) { "--limit", "room:low=-10,high=-6", NULL });
@@ -708,30 +618,30 @@ static void test_the_json_api(void **state) {
                 ;
         close(fd);
 
-        assert_int_equal(jq_of(s.metrics_port, "/api/v1/sensors",
+        assert_int_equal(http_jq(s.metrics_port, "/api/v1/sensors",
                                  ".sensors | length == 2 and .[0].name == \"room\" and .[0].label == null and "
                                  "(.[0].source | startswith(\"file:\")) and .[0].reading.celsius == -5.25 and "
                                  ".[0].reading.seq >= 5 and .[0].reading.time_ms > 1600000000000 and "
                                  ".[0].level == \"high\" and .[0].limits == {\"low\": -10, \"high\": -6, \"crit\": null} and "
                                  ".[1].name == \"gone\" and .[1].reading.celsius == null and .[1].level == \"ok\""),
                         0);
-        assert_int_equal(jq_of(s.metrics_port, "/api/v1/history?sensor=room&after=2",
+        assert_int_equal(http_jq(s.metrics_port, "/api/v1/history?sensor=room&after=2",
                                  ".oldest_seq == 1 and .newest_seq >= 5 and (.readings | length) == .newest_seq - 2 and "
                                  ".readings[0] == {\"sensor\": \"room\", \"seq\": 3, \"time_ms\": .readings[0].time_ms, "
                                  "\"celsius\": -5.25} and ([.readings[].seq] | . == (. | sort))"),
                         0);
-        assert_int_equal(jq_of(s.metrics_port, "/api/v1/history",
+        assert_int_equal(http_jq(s.metrics_port, "/api/v1/history",
                                  "[.readings[] | select(.seq == 1) | .sensor] == [\"room\", \"gone\"] and "
                                  "([.readings[] | select(.sensor == \"gone\") | .celsius] | all(. == null))"),
                         0);
 
-        get_path(s.metrics_port, "/api/v1/history?sensor=nope", "", &r);
+        http_get(s.metrics_port, "/api/v1/history?sensor=nope", "", &r);
         assert_int_equal(r.status, 404);
         assert_string_equal(r.body, "{\"error\":\"no such sensor\"}\n");
-        get_path(s.metrics_port, "/api/v1/history?after=-1", "", &r);
+        http_get(s.metrics_port, "/api/v1/history?after=-1", "", &r);
         assert_int_equal(r.status, 400);
-        assert_header(&r, "Content-Type: application/json");
-        get_path(s.metrics_port, "/api/v2/sensors", "", &r);
+        http_assert_header(&r, "Content-Type: application/json");
+        http_get(s.metrics_port, "/api/v2/sensors", "", &r);
         assert_int_equal(r.status, 404);
         assert_int_equal(harness_stop(&s, SIGTERM), 0);
         harness_cleanup(&s);

@@ -237,6 +237,7 @@ static void test_completion_of_values(void **state) {
         assert_string_equal(complete_with("thermo-server", "thermo-server --log-level = w"), "warning\n");
         assert_string_equal(complete_with("thermo-server", "thermo-server --list"),
                         "--list-sensors\n--listen\n--listen-metrics\n");
+        assert_string_equal(complete_with("thermo-server", "thermo-server --http"), "--http-cors-origin\n");
         assert_string_equal(complete_with("thermo-mqtt", "thermo-mqtt --payload ''"), "json\nvalue\n");
         assert_string_equal(complete_with("thermo-mqtt", "thermo-mqtt --qos = ''"), "0\n1\n");
         assert_string_equal(complete_with("thermo-mqtt", "thermo-mqtt --broker mqtts"), "mqtts://\n");

@@ -36,7 +36,10 @@ static const ApiSensor sensors[] = {
 };
 
 static int write_sensors(FILE *f, void *userdata) {
-        return api_write_sensors(f, sensors, 2, userdata);
+        static const ApiServer server = { .host = "pi", .server = "thermo-server", .version = "1.2.3",
+                                          .interval_ms = 1000, .history_ms = 600000 };
+
+        return api_write_sensors(f, &server, sensors, 2, userdata);
 }
 
 /* Each sensor with its reading (null where it has none, or before any), level and limits; a label that is
@@ -49,7 +52,8 @@ static void test_sensors(void **state) {
         char *body = written(write_sensors, (void *) readings);
 
         assert_string_equal(body,
-                        "{\"sensors\":[{\"name\":\"room\",\"label\":\"Wohnzimmer \\\"süd\\\" \\ufffd\","
+                        "{\"host\":\"pi\",\"server\":\"thermo-server\",\"version\":\"1.2.3\",\"interval_ms\":1000,"
+                        "\"history_ms\":600000,\"sensors\":[{\"name\":\"room\",\"label\":\"Wohnzimmer \\\"süd\\\" \\ufffd\","
                         "\"source\":\"file:/run/room\",\"reading\":{\"seq\":42,\"time_ms\":1796162402123,"
                         "\"celsius\":-5.250},\"level\":\"low\",\"limits\":{\"low\":-10.000,\"high\":80.000,"
                         "\"crit\":null}},{\"name\":\"gone\",\"label\":null,\"source\":\"file:/run/gone\","
@@ -103,6 +107,101 @@ static void test_history(void **state) {
         history_free(h);
 }
 
+/* An event's data: one JSON document on one line, checked, and a blank line after. */
+static void assert_event_data(const char *event, const char *prefix) {
+        const char *data = strstr(event, "data: "), *end;
+
+        assert_non_null(data);
+        assert_true(strncmp(event, prefix, strlen(prefix)) == 0);
+        data += strlen("data: ");
+        end = strchr(data, '\n');
+        assert_non_null(end);
+        assert_true(json_check(data, (size_t) (end - data)));
+        assert_true(end[1] == '\n');
+}
+
+static char *event_written(int (*write)(FILE *f, const void *userdata), const void *userdata) {
+        char *body = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&body, &size);
+
+        assert_non_null(f);
+        assert_int_equal(write(f, userdata), 0);
+        assert_int_equal(fclose(f), 0);
+        return body;
+}
+
+static int write_tick(FILE *f, const void *userdata) {
+        const Reading *r = userdata;
+
+        return api_write_tick_event(f, r[0].seq, r, 2);
+}
+
+static int write_alarms(FILE *f, const void *userdata) {
+        return api_write_alarm_events(f, userdata, 2);
+}
+
+/* A tick is an event with its seq as id and every sensor's reading; a change of level an alarm event;
+ * a tick without a reading at all has no id. */
+static void test_events(void **state) {
+        Reading r[2] = {
+                { .sensor = "room", .seq = 7, .time_ms = 7000, .millicelsius = 81500, .level = LEVEL_HIGH, .alarm = true },
+                { .sensor = "gone", .seq = 7, .time_ms = 7000, .error = -ENODEV },
+        };
+        char *body = event_written(write_tick, r);
+
+        assert_string_equal(body, "id: 7\ndata: {\"seq\":7,\"readings\":["
+                                  "{\"sensor\":\"room\",\"seq\":7,\"time_ms\":7000,\"celsius\":81.500},"
+                                  "{\"sensor\":\"gone\",\"seq\":7,\"time_ms\":7000,\"celsius\":null}]}\n\n");
+        assert_event_data(body, "id: 7\n");
+        free(body);
+        body = event_written(write_alarms, r);
+        assert_string_equal(body, "event: alarm\ndata: {\"sensor\":\"room\",\"seq\":7,\"time_ms\":7000,"
+                                  "\"celsius\":81.500,\"level\":\"high\"}\n\n");
+        assert_event_data(body, "event: alarm\n");
+        free(body);
+
+        r[0].error = -EIO;
+        r[0].alarm = false;
+        body = event_written(write_tick, r);
+        assert_string_equal(body, "data: {\"seq\":null,\"readings\":["
+                                  "{\"sensor\":\"room\",\"seq\":null,\"time_ms\":7000,\"celsius\":null},"
+                                  "{\"sensor\":\"gone\",\"seq\":null,\"time_ms\":7000,\"celsius\":null}]}\n\n");
+        assert_event_data(body, "data: ");
+        free(body);
+        body = event_written(write_alarms, r);
+        assert_string_equal(body, "");
+        free(body);
+}
+
+typedef struct Held {
+        History *h;
+        uint64_t seq;
+} Held;
+
+static int write_held(FILE *f, const void *userdata) {
+        const Held *q = userdata;
+
+        return api_write_held_tick_event(f, q->h, q->seq, sensors, 2);
+}
+
+/* A held tick, as it went out live, but for a sensor that was not there then. */
+static void test_held_events(void **state) {
+        Reading r[1] = { { .seq = 3, .time_ms = 3000, .millicelsius = -500 } };
+        History *h = NULL;
+        char *body;
+
+        assert_int_equal(history_new(10 * USEC, USEC, 1, &h), 0);
+        history_add(h, USEC, r, 1);
+        assert_int_equal(history_resize(h, 2), 0);
+        body = event_written(write_held, &(Held) { h, 3 });
+        assert_string_equal(body, "id: 3\ndata: {\"seq\":3,\"readings\":["
+                                  "{\"sensor\":\"room\",\"seq\":3,\"time_ms\":3000,\"celsius\":-0.500}]}\n\n");
+        assert_event_data(body, "id: 3\n");
+        free(body);
+        history_free(h);
+}
+
 static int write_error(FILE *f, void *userdata) {
         return api_write_error(f, userdata);
 }
@@ -118,6 +217,8 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_sensors),
                 cmocka_unit_test(test_history),
+                cmocka_unit_test(test_events),
+                cmocka_unit_test(test_held_events),
                 cmocka_unit_test(test_error),
         };
 

@@ -145,6 +145,26 @@ static void test_size(void **state) {
         assert_int_equal(parse_size("K", &v), -EINVAL);
 }
 
+/* What --http-cors-origin takes: *, or an origin as a browser sends it, and nothing else. */
+static void test_origin(void **state) {
+        for (const char *const *good = (const char *const[]) { "*", "https://example.com", "http://127.0.0.1:8890",
+                                                                "https://dash.example:8443", "http://[::1]:8890",
+                                                                "http://localhost", NULL };
+                        *good; good++)
+                assert_true(parse_origin_is_valid(*good));
+        for (const char *const *bad = (const char *const[]) { "", "**", "null", "example.com", "ftp://example.com",
+                                                               "https://", "https://example.com/", "https://example.com/x",
+                                                               "https://a.example:0", "https://a.example:65536",
+                                                               "https://a.example:", "https://u@a.example",
+                                                               "https://.example", "https://example.", "http://[::1",
+                                                               "http://[]", "https://exa mple.com", "https://a.example\n",
+                                                               "HTTPS://example.com", NULL };
+                        *bad; bad++)
+                if (parse_origin_is_valid(*bad))
+                        fail_msg("'%s' taken", *bad);
+        assert_false(parse_origin_is_valid(NULL));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_uint64),
@@ -153,6 +173,7 @@ int main(void) {
                 cmocka_unit_test(test_format_timespan_ms),
                 cmocka_unit_test(test_size),
                 cmocka_unit_test(test_celsius),
+                cmocka_unit_test(test_origin),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
