@@ -104,27 +104,34 @@ static uint64_t seq_of(const char *line) {
         return seq;
 }
 
-/* A stream of two sensors a tick (STREAM *), read until seq until: each tick after *last, +1, with both
- * lines; nothing else among them (no BYE, no HELLO). */
+/* Whether a line is a sensor's at a tick where it had no reading: the files are read off the loop, and
+ * under valgrind a 10ms tick may come before a read is done. */
+static bool unavailable(const char *line) {
+        return strncmp(line, "ERR 503 sensor unavailable ", strlen("ERR 503 sensor unavailable ")) == 0;
+}
+
+/* A stream of two sensors a tick (STREAM *), read until seq until: each tick after *last, +1, in two
+ * lines, each a TEMP of its seq or an unavailable sensor's ERR 503 (a tick of none has no seq); nothing
+ * else among them (no BYE, no HELLO). */
 static void read_ticks(int fd, uint64_t *last, uint64_t until) {
         char line[600];
-        unsigned in_tick = 2;
 
-        while (*last < until || in_tick < 2) {
-                uint64_t seq;
+        while (*last < until) {
+                uint64_t seq = 0;
 
-                assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
-                seq = seq_of(line);
-                if (seq == *last) {
-                        assert_true(in_tick < 2);
-                        in_tick++;
-                        continue;
+                for (unsigned i = 0; i < 2; i++) {
+                        assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
+                        if (unavailable(line))
+                                continue;
+                        if (seq > 0 && seq_of(line) != seq)
+                                fail_msg("tick #%" PRIu64 " has %s", seq, line);
+                        seq = seq_of(line);
                 }
+                if (seq == 0)
+                        continue;
                 if (*last > 0 && seq != *last + 1)
                         fail_msg("tick #%" PRIu64 " after #%" PRIu64 ": %s", seq, *last, line);
-                assert_int_equal(in_tick, 2);
                 *last = seq;
-                in_tick = 1;
         }
 }
 
@@ -148,10 +155,12 @@ static uint64_t info_field(int fd, const char *field) {
         return strtoull(at + strlen(want), NULL, 10);
 }
 
-/* The counted stream's lines until END: each of the room, one a tick, +1; how many. */
+/* The counted stream's lines until END: each of the room, one a tick, +1 (or +2 after a tick it had no
+ * reading at, which has no seq on this line); how many. */
 static unsigned read_counted(int fd, uint64_t *last) {
         char line[600];
         unsigned n = 0;
+        bool missed = false;
 
         for (;;) {
                 uint64_t seq;
@@ -159,12 +168,17 @@ static unsigned read_counted(int fd, uint64_t *last) {
                 assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
                 if (strcmp(line, "END") == 0)
                         return n;
+                n++;
+                if (unavailable(line)) {
+                        missed = true;
+                        continue;
+                }
                 seq = seq_of(line);
                 assert_non_null(strstr(line, " room"));
-                if (*last > 0 && seq != *last + 1)
+                if (*last > 0 && seq != *last + 1 && !(missed && seq == *last + 2))
                         fail_msg("counted stream: tick #%" PRIu64 " after #%" PRIu64, seq, *last);
                 *last = seq;
-                n++;
+                missed = false;
         }
 }
 
@@ -222,7 +236,8 @@ static void test_clients_kept_across_restarts(void **state) {
                 assert_true(harness_read_line(all, line, sizeof(line), T) > 0);
                 if (strcmp(line, "BYE") == 0)
                         break;
-                seq_of(line);
+                if (!unavailable(line))
+                        seq_of(line);
         }
         assert_true(harness_wait_eof(all, T));
         harness_expect_line(idle, "BYE");
@@ -357,6 +372,8 @@ static void test_a_history_under_way_goes_on(void **state) {
                 assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
                 if (strcmp(line, "END") == 0)
                         break;
+                if (unavailable(line))
+                        continue;
                 if (seq_of(line) != seq) {
                         if (seq > 0 && seq_of(line) != seq + 1)
                                 fail_msg("HISTORY: #%llu after #%" PRIu64, (unsigned long long) seq_of(line), seq);
@@ -417,6 +434,8 @@ static void test_a_restart_that_changes_the_sensors(void **state) {
         assert_int_equal(harness_restart_handing_over(p, server_args(), NULL), 0);
         for (int i = 0; i < 100 && !attic; i++) {
                 assert_true(harness_read_line(all, line, sizeof(line), T) > 0);
+                if (unavailable(line))
+                        continue;
                 if (seq_of(line) > last + 1 && last > 0)
                         fail_msg("#%llu after #%" PRIu64, (unsigned long long) seq_of(line), last);
                 last = seq_of(line);
