@@ -38,6 +38,8 @@ int api_write_sensors(FILE *f, const ApiServer *server, const ApiSensor *sensors
         json_write_string(f, server->server);
         fputs(",\"version\":", f);
         json_write_string(f, server->version);
+        fputs(",\"run\":", f);
+        json_write_string(f, server->run);
         fprintf(f, ",\"interval_ms\":%" PRIu64 ",\"history_ms\":%" PRIu64 ",\"sensors\":[", server->interval_ms,
                         server->history_ms);
         for (size_t i = 0; i < n; i++) {

@@ -29,11 +29,12 @@ typedef struct ApiServer {
         const char *host;       /* the machine's name, as HELLO gives it */
         const char *server;     /* thermo-server or thermo-server-proto */
         const char *version;
+        const char *run;        /* names this run: kept by restarts that hand the clients over, new otherwise */
         uint64_t interval_ms;
         uint64_t history_ms;    /* the span of the history, 0 for none */
 } ApiServer;
 
-/* /api/v1/sensors: {"host":..,"server":..,"version":..,"interval_ms":..,"history_ms":..,"sensors":[{"name":..,
+/* /api/v1/sensors: {"host":..,"server":..,"version":..,"run":..,"interval_ms":..,"history_ms":..,"sensors":[{"name":..,
  * "label":..,"source":..,"reading":..,"level":..,"limits":{"low":..,"high":..,"crit":..}}]}; readings one
  * per sensor, or NULL before the first tick (then each reading is null, and each level "ok"). */
 int api_write_sensors(FILE *f, const ApiServer *server, const ApiSensor *sensors, size_t n, const Reading *readings);

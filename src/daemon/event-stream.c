@@ -140,7 +140,9 @@ static ssize_t read_events(void *cls, uint64_t pos, char *buf, size_t max) {
         return 0;
 }
 
-/* The peer closed, or the socket failed: libmicrohttpd closes the connection at its next read. */
+/* The peer closed, or the socket failed: libmicrohttpd closes the connection at its next read. A peer's
+ * half-close (its sending side shut once its request is sent) ends it too, as libmicrohttpd ends any
+ * HTTP connection at the end of its input. */
 static int on_hangup(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
         EventStream *s = userdata;
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <systemd/sd-id128.h>
 
 #include "api.h"
 #include "event-stream.h"
@@ -73,6 +74,9 @@ static MetricsFrontEnd *metrics_of(FrontEnd *fe) {
 static void update_timer(MetricsFrontEnd *m) {
         MHD_UNSIGNED_LONG_LONG ms;
 
+        /* Gone with the front end, whose stop of libmicrohttpd may still tell of connections it closes. */
+        if (!m->timer)
+                return;
         if (m->run_asked)
                 ms = 0;
         else if (MHD_get_timeout(m->daemon, &ms) != MHD_YES) {
@@ -186,6 +190,9 @@ static void scrape_free(Peer *p) {
         Scrape *s = scrape_of(p);
 
         event_stream_stop(&s->stream);
+        /* Suspended for a tick that will not come now: libmicrohttpd must not be stopped with it so. */
+        if (s->request.waiting && s->connection)
+                MHD_resume_connection(s->connection);
         stop_waiting(s);
         headers_came(s);
         deadline_stop(s);
@@ -329,6 +336,20 @@ static enum MHD_Result respond_text(MetricsFrontEnd *m, struct MHD_Connection *c
         if (!body)
                 return MHD_NO;
         return respond(m, connection, status, "text/plain; charset=utf-8", body, strlen(body), flags);
+}
+
+/* The boot's id, a dash, the first start's time in hex: at most 32 + 1 + 16 characters. */
+#define RUN_MAX 50
+
+/* The name of this run, for a page to tell a server that took its clients over (the same run, its seqs
+ * go on) from one that started afresh (they start again at 1): the first start's CLOCK_MONOTONIC time,
+ * which restarts that hand over keep, with the boot's id, which makes that time unique. */
+static void format_run(const Manager *m, char run[static RUN_MAX]) {
+        sd_id128_t boot;
+
+        if (sd_id128_get_boot(&boot) < 0)
+                boot = SD_ID128_NULL;
+        snprintf(run, RUN_MAX, SD_ID128_FORMAT_STR "-%" PRIx64, SD_ID128_FORMAT_VAL(boot), m->started);
 }
 
 /* The sensors as the API shows them, in sensor order. */
@@ -508,7 +529,8 @@ static enum MHD_Result on_request(void *userdata, struct MHD_Connection *connect
                         startswith(url, "/api/v1/"))
                 return respond_preflight(m, connection);
         if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-                return respond_text(m, connection, MHD_HTTP_METHOD_NOT_ALLOWED, "Method not allowed: GET or HEAD.\n", RESPOND_ALLOW);
+                return respond_text(m, connection, MHD_HTTP_METHOD_NOT_ALLOWED, "Method not allowed: GET or HEAD.\n",
+                                RESPOND_ALLOW | (startswith(url, "/api/") ? RESPOND_API : 0));
         /* Anything else is answered at the last call, with the whole request in: answered at the first,
          * the connection could not be kept for a next request. */
         if (!*request) {
@@ -528,6 +550,10 @@ static enum MHD_Result on_request(void *userdata, struct MHD_Connection *connect
         if (strcmp(url, "/api/v1/events") == 0)
                 return respond_events(m, s, connection, strcmp(method, MHD_HTTP_METHOD_HEAD) == 0);
         api = strcmp(url, "/api/v1/sensors") == 0;
+        /* An API path that is none: said in JSON, as the API's other errors are. */
+        if (!api && startswith(url, "/api/"))
+                return respond_json_error(m, connection, MHD_HTTP_NOT_FOUND,
+                                "no such path: the API has /api/v1/sensors, /api/v1/history and /api/v1/events");
         if (!api && strcmp(url, "/metrics") != 0)
                 return respond_text(m, connection, MHD_HTTP_NOT_FOUND,
                                 "Not found: the page is at /, the metrics at /metrics, the API at "
@@ -547,17 +573,19 @@ static enum MHD_Result on_request(void *userdata, struct MHD_Connection *connect
         /* The newest reading of each sensor, fresh as a scrape's. */
         if (api) {
                 _cleanup_free_ ApiSensor *api_list = api_sensors(t);
-                char host[PROTOCOL_HOST_MAX + 1];
+                char host[PROTOCOL_HOST_MAX + 1], run[RUN_MAX];
 
                 if (!api_list)
                         return MHD_NO;
                 protocol_host(host);
+                format_run(m->front_end.manager, run);
                 return respond_json(m, connection, MHD_HTTP_OK, write_sensors,
                                 &(SensorsQuery) {
                                         .server = &(ApiServer) {
                                                 .host = host,
                                                 .server = m->server_name,
                                                 .version = PROJECT_VERSION,
+                                                .run = run,
                                                 .interval_ms = thermometer_get_interval(t) / USEC_PER_MSEC,
                                                 .history_ms = m->front_end.manager->options->history / USEC_PER_MSEC,
                                         },
@@ -681,8 +709,8 @@ static void front_end_free(FrontEnd *fe) {
         MetricsFrontEnd *m = metrics_of(fe);
 
         thermometer_remove_observer(fe->manager->thermometer, &m->observer);
-        sd_event_source_disable_unref(m->io);
-        sd_event_source_disable_unref(m->timer);
+        m->io = sd_event_source_disable_unref(m->io);
+        m->timer = sd_event_source_disable_unref(m->timer);
         if (m->daemon)
                 MHD_stop_daemon(m->daemon);
         free(m);

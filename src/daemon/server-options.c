@@ -233,7 +233,8 @@ int server_options_parse(int argc, char *argv[], const char *default_listen, Ser
                 case ARG_HTTP_CORS_ORIGIN:
                         if (!parse_origin_is_valid(optarg))
                                 return log_invalid_value("--http-cors-origin", optarg,
-                                                "expected *, or an origin such as https://example.com:8443");
+                                                "expected *, or an origin as a browser sends it, such as "
+                                                "https://example.com:8443 (lowercase, no default port)");
                         o.http_cors_origin = optarg;
                         break;
                 case ARG_EXIT_IDLE:

@@ -325,29 +325,33 @@ int parse_celsius(const char *s, int64_t *ret) {
 
 bool parse_origin_is_valid(const char *s) {
         const char *host, *end;
-        uint64_t port;
+        uint64_t port, default_port;
 
         if (!s)
                 return false;
         if (strcmp(s, "*") == 0)
                 return true;
-        if (startswith(s, "http://"))
+        if (startswith(s, "http://")) {
                 host = s + strlen("http://");
-        else if (startswith(s, "https://"))
+                default_port = 80;
+        } else if (startswith(s, "https://")) {
                 host = s + strlen("https://");
-        else
+                default_port = 443;
+        } else
                 return false;
+        /* Lowercase only, and no default port: a browser's Origin never has them, and the header is compared
+         * byte for byte. */
         if (*host == '[') {
-                end = host + 1 + strspn(host + 1, "0123456789abcdefABCDEF:.");
+                end = host + 1 + strspn(host + 1, "0123456789abcdef:.");
                 if (end == host + 1 || *end != ']')
                         return false;
                 end++;
         } else {
-                end = host + strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.");
+                end = host + strspn(host, "abcdefghijklmnopqrstuvwxyz0123456789-.");
                 if (end == host || *host == '.' || *host == '-' || end[-1] == '.' || end[-1] == '-')
                         return false;
         }
         if (*end == '\0')
                 return true;
-        return *end == ':' && parse_uint64(end + 1, 1, 65535, &port) >= 0;
+        return *end == ':' && end[1] != '0' && parse_uint64(end + 1, 1, 65535, &port) >= 0 && port != default_port;
 }

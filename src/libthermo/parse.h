@@ -36,7 +36,8 @@ int parse_celsius(const char *s, int64_t *ret);
 /* "65536", "64K", "1M", "1G" (powers of 1024): a size in bytes. */
 int parse_size(const char *s, uint64_t *ret);
 
-/* An origin as --http-cors-origin takes it (RFC 6454, serialized): "*", or "http://" or "https://", a
- * host (letters, digits, '-' and '.', or an IPv6 address in brackets) and an optional ":PORT" of 1 to
- * 65535, with no path, no user and no trailing dot or slash. */
+/* An origin as --http-cors-origin takes it, as a browser sends it (RFC 6454, serialized): "*", or
+ * "http://" or "https://", a host (lowercase letters, digits, '-' and '.', or an IPv6 address in brackets)
+ * and an optional ":PORT" of 1 to 65535 that is not the scheme's default, with no path, no user and no
+ * trailing dot or slash. */
 bool parse_origin_is_valid(const char *s);

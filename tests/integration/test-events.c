@@ -268,8 +268,12 @@ static void test_methods_and_paths(void **state) {
         assert_int_equal(r.status, 200);
         http_assert_header(&r, "Content-Type: text/event-stream");
         close(fd);
+        /* A path of the API that is none is answered in JSON, as its other errors are. */
         http_get(s.metrics_port, "/api/v1/event", "", &r);
         assert_int_equal(r.status, 404);
+        http_assert_header(&r, "Content-Type: application/json");
+        assert_string_equal(r.body, "{\"error\":\"no such path: the API has /api/v1/sensors, /api/v1/history and "
+                                    "/api/v1/events\"}\n");
         assert_int_equal(harness_stop(&s, SIGTERM), 0);
         harness_cleanup(&s);
 }
@@ -370,18 +374,33 @@ static void test_streams_are_clients(void **state) {
         harness_cleanup(&s);
 }
 
+/* /api/v1/sensors' run, into run. */
+static void get_run(int port, char run[static 64]) {
+        HttpResponse r;
+        const char *p;
+
+        http_get(port, "/api/v1/sensors", "", &r);
+        assert_int_equal(r.status, 200);
+        p = strstr(r.body, "\"run\":\"");
+        assert_non_null(p);
+        p += strlen("\"run\":\"");
+        assert_true(strcspn(p, "\"") < 64 && p[strcspn(p, "\"")] == '"');
+        snprintf(run, 64, "%.*s", (int) strcspn(p, "\""), p);
+}
+
 /* A restart that hands over: the stream ends as at a stop, and the next server's resumes it from the
- * history it took over, exactly. */
+ * history it took over, exactly. It is the same run; a server started afresh is another. */
 static void test_a_restart_resumes_the_stream(void **state) {
+        char header[64], run[64], after[64];
         HttpEventStream es;
         HttpResponse r;
         HttpEvent e;
         uint64_t last;
         ServerProcess s;
-        char header[64];
         int k;
 
         start(&s, NULL);
+        get_run(s.metrics_port, run);
         http_events_open(&es, s.metrics_port, "/api/v1/events", "", &r);
         last = read_till(&es, 2);
         /* Read on by another process, as a browser would, while the restart goes on. */
@@ -398,6 +417,14 @@ static void test_a_restart_resumes_the_stream(void **state) {
         for (uint64_t want = last + 1; want <= last + 5; want++)
                 assert_int_equal(next_tick(&es, &e), want);
         http_events_close(&es);
+        get_run(s.metrics_port, after);
+        assert_string_equal(after, run);
+        assert_int_equal(harness_stop(&s, SIGTERM), 0);
+        harness_cleanup(&s);
+
+        start(&s, NULL);
+        get_run(s.metrics_port, after);
+        assert_string_not_equal(after, run);
         assert_int_equal(harness_stop(&s, SIGTERM), 0);
         harness_cleanup(&s);
 }
@@ -415,6 +442,13 @@ static void test_cors_only_when_asked(void **state) {
         http_get(s.metrics_port, "/api/v1/sensors", "Origin: https://dash.example:8443\r\n", &r);
         http_assert_header(&r, "Access-Control-Allow-Origin: https://dash.example:8443");
         http_get(s.metrics_port, "/api/v1/history", "", &r);
+        http_assert_header(&r, "Access-Control-Allow-Origin: https://dash.example:8443");
+        /* Its errors too, so that such a page can read what went wrong. */
+        http_get(s.metrics_port, "/api/v1/history?sensor=nope", "", &r);
+        assert_int_equal(r.status, 404);
+        http_assert_header(&r, "Access-Control-Allow-Origin: https://dash.example:8443");
+        http_get(s.metrics_port, "/api/v1/nope", "", &r);
+        assert_int_equal(r.status, 404);
         http_assert_header(&r, "Access-Control-Allow-Origin: https://dash.example:8443");
         http_get(s.metrics_port, "/metrics", "", &r);
         assert_false(http_has_header(&r, "Access-Control-Allow-Origin"));

@@ -37,7 +37,7 @@ static const ApiSensor sensors[] = {
 
 static int write_sensors(FILE *f, void *userdata) {
         static const ApiServer server = { .host = "pi", .server = "thermo-server", .version = "1.2.3",
-                                          .interval_ms = 1000, .history_ms = 600000 };
+                                          .run = "b0-2a", .interval_ms = 1000, .history_ms = 600000 };
 
         return api_write_sensors(f, &server, sensors, 2, userdata);
 }
@@ -52,8 +52,9 @@ static void test_sensors(void **state) {
         char *body = written(write_sensors, (void *) readings);
 
         assert_string_equal(body,
-                        "{\"host\":\"pi\",\"server\":\"thermo-server\",\"version\":\"1.2.3\",\"interval_ms\":1000,"
-                        "\"history_ms\":600000,\"sensors\":[{\"name\":\"room\",\"label\":\"Wohnzimmer \\\"süd\\\" \\ufffd\","
+                        "{\"host\":\"pi\",\"server\":\"thermo-server\",\"version\":\"1.2.3\",\"run\":\"b0-2a\","
+                        "\"interval_ms\":1000,\"history_ms\":600000,\"sensors\":[{\"name\":\"room\","
+                        "\"label\":\"Wohnzimmer \\\"süd\\\" \\ufffd\","
                         "\"source\":\"file:/run/room\",\"reading\":{\"seq\":42,\"time_ms\":1796162402123,"
                         "\"celsius\":-5.250},\"level\":\"low\",\"limits\":{\"low\":-10.000,\"high\":80.000,"
                         "\"crit\":null}},{\"name\":\"gone\",\"label\":null,\"source\":\"file:/run/gone\","

@@ -149,7 +149,8 @@ static void test_size(void **state) {
 static void test_origin(void **state) {
         for (const char *const *good = (const char *const[]) { "*", "https://example.com", "http://127.0.0.1:8890",
                                                                 "https://dash.example:8443", "http://[::1]:8890",
-                                                                "http://localhost", NULL };
+                                                                "http://localhost", "http://a.example:443",
+                                                                "https://a.example:80", NULL };
                         *good; good++)
                 assert_true(parse_origin_is_valid(*good));
         for (const char *const *bad = (const char *const[]) { "", "**", "null", "example.com", "ftp://example.com",
@@ -158,7 +159,9 @@ static void test_origin(void **state) {
                                                                "https://a.example:", "https://u@a.example",
                                                                "https://.example", "https://example.", "http://[::1",
                                                                "http://[]", "https://exa mple.com", "https://a.example\n",
-                                                               "HTTPS://example.com", NULL };
+                                                               "HTTPS://example.com", "https://Example.com",
+                                                               "http://[::1]:80", "https://a.example:443",
+                                                               "https://a.example:08443", "http://[::A]", NULL };
                         *bad; bad++)
                 if (parse_origin_is_valid(*bad))
                         fail_msg("'%s' taken", *bad);

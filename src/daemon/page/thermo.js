@@ -14,6 +14,7 @@
   const state = {
     sensors: new Map(),   // name -> sensor, in the server's order
     seq: null,            // the newest tick had, null before any
+    run: null,            // the server's run those seqs are of (a fresh start numbers from 1 again)
     windowMs: WINDOW_MS,
     source: null,
     retries: 0,
@@ -70,7 +71,7 @@
     card.append(title, name, reading, limits, chart, axis);
     $("sensors").append(card);
     const sensor = { name: info.name, card, title, nameLine: name, value, level, limits, chart, trace, lines,
-                     from, range, to, points: [], reading: null, info: null };
+                     from, range, to, points: [], reading: null, levelSeq: 0, info: null };
     state.sensors.set(info.name, sensor);
     return sensor;
   }
@@ -92,8 +93,11 @@
       const limits = [["low", s.limits.low], ["high", s.limits.high], ["crit", s.limits.crit]]
         .filter(([, v]) => v !== null).map(([k, v]) => `${k} ${celsius(v, 1)}`);
       sensor.limits.textContent = limits.length ? limits.join(" · ") : "no limits";
-      setLevel(sensor, s.level);
-      if (s.reading) setReading(sensor, { sensor: s.name, ...s.reading });
+      // Unless the stream has told newer already: an alarm, or a tick.
+      const seq = s.reading ? s.reading.seq : 0;
+      if (sensor.levelSeq <= seq) setLevel(sensor, s.level);
+      if (s.reading && !(sensor.reading && sensor.reading.seq > seq))
+        setReading(sensor, { sensor: s.name, ...s.reading });
     }
     document.title = `${info.host} — thermo`;
     $("host").textContent = info.host;
@@ -212,7 +216,9 @@
 
   function onAlarm(alarm) {
     const sensor = state.sensors.get(alarm.sensor);
-    if (sensor) setLevel(sensor, alarm.level);
+    if (!sensor) return;
+    sensor.levelSeq = alarm.seq;
+    setLevel(sensor, alarm.level);
   }
 
   async function getJSON(path) {
@@ -248,10 +254,16 @@
     else setStatus("connecting", "Connecting…");
     try {
       const info = await getJSON("/api/v1/sensors");
-      const newest = Math.max(0, ...info.sensors.map((s) => (s.reading ? s.reading.seq : 0)));
+      // A server that started afresh counts from 1 again, and has none of the ticks after ours.
+      const afresh = state.seq === null || info.run !== state.run;
+      if (afresh)
+        for (const sensor of state.sensors.values()) {
+          sensor.levelSeq = 0;
+          sensor.reading = null;
+        }
+      state.run = info.run;
       applySensors(info);
-      // A server that counts from 1 again has none of the ticks after ours: it restarted afresh.
-      if (state.seq === null || newest < state.seq) await loadHistory();
+      if (afresh) await loadHistory();
       redraw();
       openStream();
     } catch (e) {
@@ -263,6 +275,8 @@
     const source = new EventSource(`/api/v1/events?after=${state.seq}`);
     state.source = source;
     source.onopen = () => {
+      // Alarms are not replayed: a level that changed since the sensors were read is read again.
+      refreshSensors();
       state.retries = 0;
       setStatus("live", state.lostAt ? `Live, back since ${time(Date.now())}` : "Live");
       state.lostAt = null;
