@@ -9,10 +9,15 @@
  * ended early (refused, cut off), settling included: a run with any is no measure of the server. Loopback
  * only, at most 20000 clients and 300 seconds.
  *
- *   thermo-load PORT CLIENTS SECONDS [PID] */
+ * With --events, each client is a browser's EventSource instead: GET /api/v1/events of the HTTP socket at
+ * PORT (in HTTP/1.0, so that the body is the events as they are, to the end of the connection), and a
+ * reading is a tick's event, its seq its id, its time the first time_ms in its data.
+ *
+ *   thermo-load [--events] PORT CLIENTS SECONDS [PID] */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +46,46 @@ typedef struct Client {
         char buf[1024];
         size_t len;
         uint64_t last_seq;
+        uint64_t event_seq;     /* the id of the event whose data comes next, 0 for none */
 } Client;
+
+/* A reading delivered: its tick's seq, and when it was taken. */
+typedef struct Delivery {
+        uint64_t seq, time_ms;
+} Delivery;
+
+/* A thermo/1 line: a TEMP is a reading. */
+static bool delivered_line(Client *c, char *line, Delivery *ret) {
+        Reply reply;
+
+        (void) c;
+        if (protocol_parse_reply(line, &reply) < 0 || reply.type != REPLY_TEMP)
+                return false;
+        *ret = (Delivery) { .seq = reply.reading.seq, .time_ms = reply.reading.time_ms };
+        return true;
+}
+
+/* An event stream's line: a tick's "id: SEQ", then its "data: {...}", is a reading. The headers, the
+ * blank lines and an alarm's event (it has no id) are none. */
+static bool delivered_event(Client *c, char *line, Delivery *ret) {
+        const char *t;
+        uint64_t seq;
+
+        if (sscanf(line, "id: %" SCNu64, &seq) == 1) {
+                c->event_seq = seq;
+                return false;
+        }
+        if (c->event_seq == 0 || strncmp(line, "data: ", 6) != 0)
+                return false;
+        t = strstr(line, "\"time_ms\":");
+        if (!t)
+                return false;
+        *ret = (Delivery) { .seq = c->event_seq, .time_ms = strtoull(t + strlen("\"time_ms\":"), NULL, 10) };
+        c->event_seq = 0;
+        return true;
+}
+
+typedef bool (*delivered_t)(Client *c, char *line, Delivery *ret);
 
 static uint64_t now_us(clockid_t clock) {
         struct timespec ts;
@@ -87,7 +131,7 @@ static uint64_t percentile(const uint32_t *histogram, uint64_t total, unsigned p
 }
 
 /* Reads what the clients get until the deadline (0: only what is there now), counting into stats. */
-static void receive(int ep, uint64_t deadline, Stats *stats) {
+static void receive(int ep, uint64_t deadline, delivered_t delivered, Stats *stats) {
         do {
                 struct epoll_event events[256];
                 uint64_t now = now_us(CLOCK_MONOTONIC);
@@ -107,16 +151,16 @@ static void receive(int ep, uint64_t deadline, Stats *stats) {
                         c->len += (size_t) got;
                         c->buf[c->len] = '\0';
                         while ((nl = strchr(line, '\n'))) {
-                                Reply reply;
+                                Delivery d;
 
                                 *nl = '\0';
-                                if (protocol_parse_reply(line, &reply) == 0 && reply.type == REPLY_TEMP) {
-                                        uint64_t taken = reply.reading.time_ms * 1000;
+                                if (delivered(c, line, &d)) {
+                                        uint64_t taken = d.time_ms * 1000;
                                         uint64_t bucket = arrived > taken ? (arrived - taken) / BUCKET_US : 0;
 
-                                        if (c->last_seq > 0 && reply.reading.seq > c->last_seq + 1)
-                                                stats->skipped += reply.reading.seq - c->last_seq - 1;
-                                        c->last_seq = reply.reading.seq;
+                                        if (c->last_seq > 0 && d.seq > c->last_seq + 1)
+                                                stats->skipped += d.seq - c->last_seq - 1;
+                                        c->last_seq = d.seq;
                                         stats->histogram[bucket < BUCKETS ? bucket : BUCKETS - 1]++;
                                         stats->readings++;
                                 }
@@ -129,18 +173,28 @@ static void receive(int ep, uint64_t deadline, Stats *stats) {
 }
 
 int main(int argc, char *argv[]) {
+        static const char EVENTS_REQUEST[] = "GET /api/v1/events HTTP/1.0\r\nAccept: text/event-stream\r\n\r\n";
         uint64_t port, n, seconds, pid = 0, cpu0, cpu1, rss, rss0, ended;
         struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        bool events = argc > 1 && strcmp(argv[1], "--events") == 0;
+        const char *request = events ? EVENTS_REQUEST : "STREAM\n";
+        delivered_t delivered = events ? delivered_event : delivered_line;
         static Stats stats_storage;
         Stats *stats = &stats_storage;
         struct rlimit rl;
         Client *clients;
         int ep;
 
+        if (events) {
+                argv[1] = argv[0];
+                argv++;
+                argc--;
+        }
         if ((argc != 4 && argc != 5) || parse_uint64(argv[1], 1, 65535, &port) < 0 ||
                         parse_uint64(argv[2], 1, CLIENTS_MAX, &n) < 0 || parse_uint64(argv[3], 1, SECONDS_MAX, &seconds) < 0 ||
                         (argc == 5 && parse_uint64(argv[4], 1, INT32_MAX, &pid) < 0)) {
-                fprintf(stderr, "usage: %s PORT CLIENTS(1-%d) SECONDS(1-%d) [PID]\n", argv[0], CLIENTS_MAX, SECONDS_MAX);
+                fprintf(stderr, "usage: %s [--events] PORT CLIENTS(1-%d) SECONDS(1-%d) [PID]\n", argv[0], CLIENTS_MAX,
+                        SECONDS_MAX);
                 return 64;
         }
         sa.sin_port = htons((uint16_t) port);
@@ -164,24 +218,24 @@ int main(int argc, char *argv[]) {
                 c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
                 if (c->fd < 0 || bind(c->fd, (struct sockaddr *) &from, sizeof(from)) < 0 ||
                                 connect(c->fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 ||
-                                send(c->fd, "STREAM\n", 7, MSG_NOSIGNAL) != 7 ||
+                                send(c->fd, request, strlen(request), MSG_NOSIGNAL) != (ssize_t) strlen(request) ||
                                 epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
                         fprintf(stderr, "client %" PRIu64 ": %s\n", i, strerror(errno));
                         return 69;
                 }
                 /* Keep up with what the first clients get while the others connect. */
                 if (i % 100 == 99)
-                        receive(ep, 0, stats);
+                        receive(ep, 0, delivered, stats);
         }
 
         /* Settle: what reached the clients while they connected is read and dropped. */
-        receive(ep, now_us(CLOCK_MONOTONIC) + SETTLE_US, stats);
+        receive(ep, now_us(CLOCK_MONOTONIC) + SETTLE_US, delivered, stats);
         ended = stats->errors;
         memset(stats, 0, sizeof(*stats));
         stats->errors = ended;
 
         process_usage((long) pid, &cpu0, &rss0);
-        receive(ep, now_us(CLOCK_MONOTONIC) + seconds * 1000000, stats);
+        receive(ep, now_us(CLOCK_MONOTONIC) + seconds * 1000000, delivered, stats);
         process_usage((long) pid, &cpu1, &rss);
 
         printf("clients=%" PRIu64 " seconds=%" PRIu64 " readings=%" PRIu64 " per_second=%" PRIu64 " skipped=%" PRIu64
