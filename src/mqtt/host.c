@@ -40,14 +40,30 @@ typedef struct HostSensor {
         /* Waiting to be published: */
         bool reading_pending;
         bool status_pending;
-        bool config_pending;
-        bool heat_config_pending; /* its heat's config, or with heat false its removal */
         bool level_pending;
         bool queued;            /* in the host's queue of sensors with something pending */
         /* The seq of the newest reading the broker has: a tick asked for again, that it took in part, is
          * not published twice. From this run of the server. */
         uint64_t published_seq;
 } HostSensor;
+
+/* A component Home Assistant is to remove: a sensor the server no longer lists (its availability goes
+ * offline too), or a heat whose limits went. In every device config until one with it is published. */
+typedef struct Removal {
+        char name[PROTOCOL_NAME_MAX + 1];
+        bool heat;
+        bool offline_pending;   /* the sensor's availability, "offline" */
+        bool announced;         /* in a device config the broker has */
+} Removal;
+
+/* A single-component config of thermo-mqtt 0.2.0's, retained at the broker: handed over to the device's
+ * ({"migrate_discovery":true}) when the device has that component, then cleared, once the device's config
+ * is published; one of a component the device no longer has is cleared alone (Home Assistant removes it). */
+typedef struct Legacy {
+        char topic[TOPIC_MAX];
+        bool heat;              /* of a binary_sensor, a heat */
+        bool migrated;          /* handed over, or passed over: to be cleared */
+} Legacy;
 
 struct Host {
         const MqttOptions *options;
@@ -85,6 +101,15 @@ struct Host {
 
         HostSensor *sensors;
         size_t n_sensors;
+        bool config_pending;            /* the device's discovery config */
+        Removal *removals;
+        size_t n_removals;
+        Legacy *legacy;
+        size_t n_legacy;
+        /* What the publisher subscribes to, with discovery: 0.2.0's two kinds of config, then Home Assistant's
+         * status (last: see publisher.h). */
+        char legacy_patterns[2][TOPIC_MAX], discovery_status[TOPIC_MAX];
+        const char *subscriptions[4];
         size_t *queue;                  /* a ring of indices into sensors, each at most once: what waits */
         size_t queue_head, queue_len;
         size_t next;                    /* the sensor the next reading is likely of: they come in order */
@@ -187,36 +212,148 @@ static int publish_status(Host *h, const char *sensor, bool online) {
         return publish(h, topic, payload, strlen(payload), 1);
 }
 
-static int publish_config(Host *h, HostSensor *s, DiscoveryKind kind) {
+/* The device's config: every sensor, with its heat where it has one, and what is to be removed. */
+static int publish_device_config(Host *h) {
+        _cleanup_free_ DeviceSensor *sensors = calloc(h->n_sensors, sizeof(DeviceSensor));
+        _cleanup_free_ DeviceRemoval *removals = calloc(MAX(h->n_removals, (size_t) 1), sizeof(DeviceRemoval));
         char topic[TOPIC_MAX], *json = NULL;
         size_t size = 0;
-        Discovery d = {
-                .kind = kind,
-                .discovery_prefix = h->options->discovery_prefix,
-                .prefix = h->options->topic_prefix,
-                .host = h->name,
-                .sensor = s->name,
-                .server = h->server[0] ? h->server : NULL,
-                .version = h->version[0] ? h->version : NULL,
-                .format = h->options->payload,
-        };
         FILE *f;
         int r;
 
-        discovery_topic(topic, &d);
-        /* A heat no longer there (its limits are gone): an empty retained config is what removes it. */
-        if (kind == DISCOVERY_HEAT && !s->heat)
-                return publish(h, topic, "", 0, 1);
+        if (!sensors || !removals)
+                return -ENOMEM;
+        for (size_t i = 0; i < h->n_sensors; i++)
+                sensors[i] = (DeviceSensor) { .name = h->sensors[i].name, .heat = h->sensors[i].heat };
+        for (size_t i = 0; i < h->n_removals; i++)
+                removals[i] = (DeviceRemoval) { .name = h->removals[i].name, .heat = h->removals[i].heat };
+        device_topic(topic, h->options->discovery_prefix, h->name);
         f = open_memstream(&json, &size);
         if (!f)
                 return -ENOMEM;
-        r = discovery_config(f, &d);
+        r = device_config(f,
+                        &(Device) {
+                                .discovery_prefix = h->options->discovery_prefix,
+                                .prefix = h->options->topic_prefix,
+                                .host = h->name,
+                                .server = h->server[0] ? h->server : NULL,
+                                .version = h->version[0] ? h->version : NULL,
+                                .url = PROJECT_URL[0] ? PROJECT_URL : NULL,
+                                .format = h->options->payload,
+                                .sensors = sensors,
+                                .n_sensors = h->n_sensors,
+                                .removals = removals,
+                                .n_removals = h->n_removals,
+                        });
         if (fclose(f) != 0 && r >= 0)
                 r = -EIO;
         if (r >= 0)
                 r = publish(h, topic, json, size, 1);
         free(json);
-        return r;
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < h->n_removals; i++)
+                h->removals[i].announced = true;
+        return 0;
+}
+
+/* Whether the n bytes at id are name's id: '.' made '_', as Home Assistant's ids have it. */
+static bool is_id_of(const char *id, size_t n, const char *name) {
+        if (strlen(name) != n)
+                return false;
+        for (size_t k = 0; k < n; k++)
+                if ((name[k] == '.' ? '_' : name[k]) != id[k])
+                        return false;
+        return true;
+}
+
+/* Whether the device has the component a config of 0.2.0's is of: "<...>/thermo_<host id>/<sensor id>/config",
+ * the sensor's, or its heat. */
+static bool has_legacy_component(Host *h, const Legacy *l) {
+        const char *end = strrchr(l->topic, '/'), *start;
+
+        if (!end || end == l->topic)
+                return false;
+        for (start = end - 1; start > l->topic && *start != '/'; start--)
+                ;
+        start++;
+        for (size_t i = 0; i < h->n_sensors; i++)
+                if ((!l->heat || h->sensors[i].heat) && is_id_of(start, (size_t) (end - start), h->sensors[i].name))
+                        return true;
+        return false;
+}
+
+/* Home Assistant's migration, for each of 0.2.0's configs: {"migrate_discovery":true} on it before the
+ * device's config (the entity is kept, not removed), an empty retained one after (the config is gone). */
+static int publish_legacy(Host *h, bool migrate) {
+        for (size_t i = 0; i < h->n_legacy; i++) {
+                Legacy *l = &h->legacy[i];
+                int r;
+
+                if (l->migrated != !migrate)
+                        continue;
+                if (!migrate)
+                        r = publish(h, l->topic, "", 0, 1);
+                else if (has_legacy_component(h, l))
+                        r = publish(h, l->topic, LEGACY_MIGRATE_PAYLOAD, strlen(LEGACY_MIGRATE_PAYLOAD), 1);
+                else
+                        r = 0;
+                if (r < 0)
+                        return r;
+                l->migrated = true;
+        }
+        if (!migrate)
+                h->n_legacy = 0;
+        return 0;
+}
+
+/* The availability of the sensors removed, "offline"; those in a config the broker has are done. */
+static int publish_removals(Host *h) {
+        size_t kept = 0;
+
+        for (size_t i = 0; i < h->n_removals; i++) {
+                Removal *m = &h->removals[i];
+
+                if (m->offline_pending) {
+                        if (publish_status(h, m->name, false) < 0)
+                                return -EAGAIN;
+                        m->offline_pending = false;
+                }
+        }
+        for (size_t i = 0; i < h->n_removals; i++)
+                if (!h->removals[i].announced)
+                        h->removals[kept++] = h->removals[i];
+        h->n_removals = kept;
+        return 0;
+}
+
+/* A component to remove, unless it is one already; none of a sensor that has come back. */
+static int add_removal(Host *h, const char *name, bool heat, bool offline) {
+        Removal *p;
+
+        for (size_t i = 0; i < h->n_removals; i++)
+                if (strcmp(h->removals[i].name, name) == 0 && h->removals[i].heat == heat) {
+                        h->removals[i].offline_pending |= offline;
+                        h->removals[i].announced = false;
+                        return 0;
+                }
+        p = reallocarray(h->removals, h->n_removals + 1, sizeof(Removal));
+        if (!p)
+                return -ENOMEM;
+        h->removals = p;
+        p = &h->removals[h->n_removals++];
+        *p = (Removal) { .heat = heat, .offline_pending = offline };
+        snprintf(p->name, sizeof(p->name), "%s", name);
+        h->config_pending = h->options->discovery;
+        return 0;
+}
+
+static void forget_removal(Host *h, const char *name, bool heat) {
+        for (size_t i = 0; i < h->n_removals; i++)
+                if (strcmp(h->removals[i].name, name) == 0 && h->removals[i].heat == heat) {
+                        h->removals[i] = h->removals[--h->n_removals];
+                        return;
+                }
 }
 
 /* Its level, retained, at QoS 1 at least: a change of level is an alarm, and the newest is what stays. */
@@ -249,7 +386,7 @@ static int publish_reading(Host *h, HostSensor *s) {
 }
 
 static bool has_pending(const HostSensor *s) {
-        return s->config_pending || s->heat_config_pending || s->status_pending || s->reading_pending || s->level_pending;
+        return s->status_pending || s->reading_pending || s->level_pending;
 }
 
 static void enqueue(Host *h, HostSensor *s) {
@@ -259,9 +396,10 @@ static void enqueue(Host *h, HostSensor *s) {
         s->queued = true;
 }
 
-/* Publishes what waits while the broker has room (the host's availability first, then each sensor's
- * config, availability and newest reading, sensor by sensor as they came); the rest when it has again
- * (on_broker_room()). Only sensors with something pending are looked at. */
+/* Publishes what waits while the broker has room (the host's availability first, then the device's config,
+ * with 0.2.0's configs handed over before it and cleared after, the availability of sensors gone, then each
+ * sensor's availability, newest reading and level, sensor by sensor as they came); the rest when it has
+ * again (on_broker_room()). Only sensors with something pending are looked at. */
 static void flush(Host *h) {
         if (!h->publisher || !publisher_has_room(h->publisher))
                 return;
@@ -273,19 +411,18 @@ static void flush(Host *h) {
                         return;
                 h->status_pending = false;
         }
+        /* Once the server has listed its sensors (a config of none would remove them all), and said which
+         * have limits (or the heats would come a moment later). */
+        if (h->config_pending && !h->listing && h->answer != ANSWER_LIMITS && h->n_sensors > 0) {
+                if (publish_legacy(h, true) < 0 || publish_device_config(h) < 0)
+                        return;
+                h->config_pending = false;
+        }
+        if (!h->config_pending && (publish_legacy(h, false) < 0 || publish_removals(h) < 0))
+                return;
         while (h->queue_len > 0) {
                 HostSensor *s = &h->sensors[h->queue[h->queue_head]];
 
-                if (s->config_pending) {
-                        if (publish_config(h, s, DISCOVERY_TEMPERATURE) < 0)
-                                return;
-                        s->config_pending = false;
-                }
-                if (s->heat_config_pending) {
-                        if (publish_config(h, s, DISCOVERY_HEAT) < 0)
-                                return;
-                        s->heat_config_pending = false;
-                }
                 if (s->status_pending) {
                         if (publish_status(h, s->name, !s->failing) < 0)
                                 return;
@@ -337,9 +474,8 @@ static HostSensor *sensor_of(Host *h, const char *name) {
  * soon, and the broker's subscribers do not get the old one twice. */
 static void mark_all_pending(Host *h) {
         h->status_pending = true;
+        h->config_pending = h->options->discovery;
         for (size_t i = 0; i < h->n_sensors; i++) {
-                h->sensors[i].config_pending = h->options->discovery;
-                h->sensors[i].heat_config_pending = h->options->discovery && h->sensors[i].heat;
                 h->sensors[i].status_pending = true;
                 h->sensors[i].reading_pending = h->sensors[i].has_reading &&
                         (!h->history || (!passing_over(h) && h->sensors[i].published_seq == h->sensors[i].latest.seq));
@@ -369,11 +505,55 @@ static void on_broker_closed(Publisher *p) {
         h->owner.stopped(h, h->owner.userdata);
 }
 
+/* A config of 0.2.0's, retained: to migrate, once. Our own migration and clearing come back here too. */
+static void take_legacy(Host *h, const char *topic, const void *payload, size_t n) {
+        Legacy *l;
+
+        if (n == 0 || (n == strlen(LEGACY_MIGRATE_PAYLOAD) && memcmp(payload, LEGACY_MIGRATE_PAYLOAD, n) == 0) ||
+                        strlen(topic) >= TOPIC_MAX)
+                return;
+        for (size_t i = 0; i < h->n_legacy; i++)
+                if (strcmp(h->legacy[i].topic, topic) == 0)
+                        return;
+        l = reallocarray(h->legacy, h->n_legacy + 1, sizeof(Legacy));
+        if (!l) {
+                log_warning("No memory to migrate %s: it stays.", topic);
+                return;
+        }
+        h->legacy = l;
+        l = &h->legacy[h->n_legacy++];
+        /* The binary sensors' pattern, but its "+/config". */
+        *l = (Legacy) {
+                .heat = strncmp(topic, h->legacy_patterns[1], strlen(h->legacy_patterns[1]) - strlen("+/config")) == 0,
+        };
+        snprintf(l->topic, sizeof(l->topic), "%s", topic);
+        if (h->n_legacy == 1)
+                log_info("Migrating the Home Assistant discovery of %s to one device config, from %s on.", h->name,
+                                topic);
+        /* Handed over before the device's config, which comes (again) after it. */
+        h->config_pending = true;
+}
+
+static void on_broker_message(Publisher *p, const char *topic, const void *payload, size_t n, bool retained) {
+        Host *h = publisher_get_userdata(p);
+
+        if (strcmp(topic, h->discovery_status) == 0) {
+                /* Home Assistant (re)started: it may have lost what it knew, and asks for discovery again. */
+                if (n == strlen("online") && memcmp(payload, "online", n) == 0) {
+                        log_debug("Home Assistant is online: publishing the discovery of %s again.", h->name);
+                        h->config_pending = true;
+                }
+        } else
+                take_legacy(h, topic, payload, n);
+        flush(h);
+}
+
 static const PublisherOps publisher_ops = {
         .connected = on_broker_connected,
         .room = on_broker_room,
         .lost = on_broker_lost,
         .closed = on_broker_closed,
+        .message = on_broker_message,
 };
 
 /* The name is known at the first greeting: the broker connection can be made, its will naming the host. */
@@ -381,6 +561,14 @@ static int make_publisher(Host *h) {
         int r;
 
         topic_status(h->will_topic, h->options->topic_prefix, h->name, NULL);
+        if (h->options->discovery) {
+                legacy_discovery_pattern(h->legacy_patterns[0], h->options->discovery_prefix, h->name, false);
+                legacy_discovery_pattern(h->legacy_patterns[1], h->options->discovery_prefix, h->name, true);
+                discovery_status_topic(h->discovery_status, h->options->discovery_prefix);
+                h->subscriptions[0] = h->legacy_patterns[0];
+                h->subscriptions[1] = h->legacy_patterns[1];
+                h->subscriptions[2] = h->discovery_status;
+        }
         /* One per host and per bridge: the broker takes one connection by each id. */
         snprintf(h->client_id, sizeof(h->client_id), "thermo-mqtt-%s-%s", h->bridge_host, h->name);
         r = publisher_new(h->event,
@@ -393,6 +581,7 @@ static int make_publisher(Host *h) {
                                 .label = h->name,
                                 .timeout = h->options->timeout,
                                 .keepalive = h->options->keepalive,
+                                .subscriptions = h->options->discovery ? h->subscriptions : NULL,
                         },
                         &publisher_ops, h, &h->publisher);
         if (r < 0)
@@ -541,16 +730,47 @@ static int add_listed(Host *h, const char *name) {
         if (old)
                 *p = *old;
         else {
-                *p = (HostSensor) { .config_pending = h->options->discovery, .status_pending = true };
+                *p = (HostSensor) { .status_pending = true };
                 snprintf(p->name, sizeof(p->name), "%s", name);
         }
         return 0;
 }
 
+/* Whether the listing changes the device's config: a sensor new, or gone (Home Assistant is to remove it,
+ * and it goes offline), or back. */
+static int compare_listing(Host *h) {
+        bool changed = h->n_listed != h->n_sensors;
+        int r;
+
+        for (size_t i = 0; i < h->n_sensors; i++) {
+                const HostSensor *s = &h->sensors[i];
+
+                if (find_sensor(h->listed, h->n_listed, s->name))
+                        continue;
+                changed = true;
+                r = add_removal(h, s->name, false, true);
+                if (r >= 0 && s->heat)
+                        r = add_removal(h, s->name, true, false);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < h->n_listed; i++) {
+                changed = changed || !find_sensor(h->sensors, h->n_sensors, h->listed[i].name);
+                forget_removal(h, h->listed[i].name, false);
+        }
+        h->config_pending |= changed && h->options->discovery;
+        return 0;
+}
+
 /* END of the listing: the new list replaces the old, and readings come. */
 static int take_listing(Host *h) {
-        size_t *queue = reallocarray(NULL, MAX(h->n_listed, (size_t) 1), sizeof(size_t));
+        size_t *queue;
+        int r;
 
+        r = compare_listing(h);
+        if (r < 0)
+                return r;
+        queue = reallocarray(NULL, MAX(h->n_listed, (size_t) 1), sizeof(size_t));
         if (!queue)
                 return -ENOMEM;
         free(h->queue);
@@ -611,9 +831,11 @@ static HostSensor *add_streamed(Host *h, const char *name) {
         free(h->queue);
         h->queue = queue;
         h->queue_head = 0;
-        h->sensors[h->n_sensors] = (HostSensor) { .config_pending = h->options->discovery, .status_pending = true };
+        h->sensors[h->n_sensors] = (HostSensor) { .status_pending = true };
         snprintf(h->sensors[h->n_sensors].name, sizeof(h->sensors[h->n_sensors].name), "%s", name);
         h->n_sensors = n;
+        forget_removal(h, name, false);
+        h->config_pending = h->options->discovery;
         log_info("%s has a new sensor, %s.", h->name, name);
         ask_limits(h, name);
         return &h->sensors[n - 1];
@@ -754,8 +976,15 @@ static void take_level(Host *h, const Reply *reply) {
         if (reply->type == REPLY_LIMIT) {
                 bool heat = reply->limits.has_high || reply->limits.has_crit;
 
-                /* A config when it comes, a removal when it goes; one pending stays so. */
-                s->heat_config_pending |= h->options->discovery && heat != s->heat;
+                /* In the device's config when it comes, removed from it when it goes. */
+                if (heat != s->heat) {
+                        h->config_pending = h->options->discovery;
+                        if (heat)
+                                forget_removal(h, s->name, true);
+                        else if (add_removal(h, s->name, true, false) < 0)
+                                log_warning("No memory to remove the heat of %s's sensor %s from Home Assistant.",
+                                                h->name, s->name);
+                }
                 s->heat = heat;
         }
         if (!s->has_level || s->level != reply->reading.level)
@@ -779,6 +1008,8 @@ static void take_answer(Host *h, const Reply *reply, const char *line) {
                 if (older)
                         log_info("%s has no limits (an older server): its levels are not published.", destination);
                 h->answer = ANSWER_ALARMS;
+                /* The heats are known: the device's config can go. */
+                flush(h);
                 return;
         }
         if (h->answer == ANSWER_ALARMS && (reply->type == REPLY_OK_ALARMS || older)) {
@@ -1030,6 +1261,8 @@ Host *host_free(Host *h) {
         free(h->sensors);
         free(h->listed);
         free(h->queue);
+        free(h->removals);
+        free(h->legacy);
         sd_event_unref(h->event);
         free(h);
         return NULL;

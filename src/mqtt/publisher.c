@@ -52,6 +52,9 @@ struct Publisher {
         /* The window filled: there is room again once half of it is taken, not at each message the broker
          * takes (an owner that has much to send sends it in long runs, not one by one). */
         bool full;
+        /* Connected, and its subscriptions on their way: connected once the last is granted. */
+        bool subscribing;
+        int last_subscription;
 };
 
 static void set_timer(Publisher *p, uint64_t usec) {
@@ -217,15 +220,9 @@ static void stop_when_done(Publisher *p) {
         (void) mosquitto_disconnect(p->mosq);
 }
 
-static void on_connect(struct mosquitto *mosq, void *userdata, int rc) {
-        Publisher *p = userdata;
+static void connected(Publisher *p) {
         char field[sizeof(p->broker) + 16], host[128];
 
-        if (rc != 0) {
-                /* The connection ends next (on_disconnect()), which retries. */
-                snprintf(p->refused, sizeof(p->refused), "%s", mosquitto_connack_string(rc));
-                return;
-        }
         p->backoff = 0;
         p->state = PUBLISHER_CONNECTED;
         /* The QoS 1 messages of the last connection are sent again; the QoS 0 ones went with it. */
@@ -236,6 +233,39 @@ static void on_connect(struct mosquitto *mosq, void *userdata, int rc) {
         log_struct(LOG_INFO, 0, THERMO_MESSAGE_BROKER_CONNECTED, LOG_FIELDS(field, host),
                         "Connected to the broker %s for %s.", p->broker, p->config.label);
         p->ops->connected(p);
+}
+
+static void on_connect(struct mosquitto *mosq, void *userdata, int rc) {
+        Publisher *p = userdata;
+
+        if (rc != 0) {
+                /* The connection ends next (on_disconnect()), which retries. */
+                snprintf(p->refused, sizeof(p->refused), "%s", mosquitto_connack_string(rc));
+                return;
+        }
+        /* A clean session: what it subscribed to went with the last connection. */
+        for (const char *const *s = p->config.subscriptions; s && *s; s++) {
+                if (mosquitto_subscribe(p->mosq, &p->last_subscription, *s, 0) != MOSQ_ERR_SUCCESS) {
+                        snprintf(p->refused, sizeof(p->refused), "could not subscribe to %s", *s);
+                        (void) mosquitto_disconnect(p->mosq);
+                        return;
+                }
+                p->subscribing = true;
+        }
+        if (!p->subscribing)
+                connected(p);
+}
+
+/* The last subscription is granted: the broker, which answers a client's packets in order, has sent the
+ * retained messages of every subscription before it (at QoS 0 they wait for no acknowledgement), so the
+ * owner knows them before it publishes. */
+static void on_subscribe(struct mosquitto *mosq, void *userdata, int mid, int qos_count, const int *granted_qos) {
+        Publisher *p = userdata;
+
+        if (!p->subscribing || mid != p->last_subscription)
+                return;
+        p->subscribing = false;
+        connected(p);
 }
 
 static void on_disconnect(struct mosquitto *mosq, void *userdata, int rc) {
@@ -249,6 +279,7 @@ static void on_disconnect(struct mosquitto *mosq, void *userdata, int rc) {
         p->io = sd_event_source_disable_unref(p->io);
         p->fd = -1;
         p->n_qos0 = p->qos0_head = 0;
+        p->subscribing = false;
 
         if (was == PUBLISHER_STOPPING || was == PUBLISHER_CLOSED) {
                 if (was == PUBLISHER_STOPPING) {
@@ -297,6 +328,13 @@ static int on_room(sd_event_source *s, void *userdata) {
         if (publisher_has_room(p))
                 p->ops->room(p);
         return 0;
+}
+
+static void on_message(struct mosquitto *mosq, void *userdata, const struct mosquitto_message *m) {
+        Publisher *p = userdata;
+
+        if (m->payloadlen >= 0)
+                p->ops->message(p, m->topic, m->payload, (size_t) m->payloadlen, m->retain);
 }
 
 static void on_log(struct mosquitto *mosq, void *userdata, int level, const char *message) {
@@ -397,6 +435,7 @@ int publisher_new(sd_event *e, const PublisherConfig *config, const PublisherOps
         assert(e);
         assert(config && config->broker && config->client_id && config->will_topic && config->label);
         assert(ops && ops->connected && ops->room && ops->lost && ops->closed);
+        assert(!config->subscriptions || ops->message);
         assert(ret);
 
         p = calloc(1, sizeof(*p));
@@ -416,6 +455,10 @@ int publisher_new(sd_event *e, const PublisherConfig *config, const PublisherOps
         mosquitto_disconnect_callback_set(p->mosq, on_disconnect);
         mosquitto_publish_callback_set(p->mosq, on_publish);
         mosquitto_log_callback_set(p->mosq, on_log);
+        if (config->subscriptions) {
+                mosquitto_message_callback_set(p->mosq, on_message);
+                mosquitto_subscribe_callback_set(p->mosq, on_subscribe);
+        }
         (void) mosquitto_int_option(p->mosq, MOSQ_OPT_SEND_MAXIMUM, PUBLISHER_WINDOW);
         if (mosquitto_will_set(p->mosq, config->will_topic, (int) strlen("offline"), "offline", 1, true) != MOSQ_ERR_SUCCESS)
                 return -EINVAL;

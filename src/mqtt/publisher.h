@@ -26,10 +26,13 @@ typedef struct PublisherConfig {
         const char *label;              /* for messages: what this connection carries (a host's name) */
         uint64_t timeout;               /* usec to connect, and to say goodbye */
         unsigned keepalive;             /* seconds */
+        const char *const *subscriptions; /* topic patterns subscribed to at QoS 0 at each connection, NULL-ended;
+                                           * NULL for none */
 } PublisherConfig;
 
 typedef struct PublisherOps {
-        /* Connected, anew after a loss: publish what the broker should hold. */
+        /* Connected, anew after a loss: publish what the broker should hold. With subscriptions, once the
+         * last is granted: the retained messages of all before it have come (message()). */
         void (*connected)(Publisher *p);
         /* There is room again for messages that wait. */
         void (*room)(Publisher *p);
@@ -38,6 +41,9 @@ typedef struct PublisherOps {
         void (*lost)(Publisher *p, uint64_t dropped);
         /* After publisher_stop(): the goodbye is said (or timed out), and the connection closed. */
         void (*closed)(Publisher *p);
+        /* A message on a topic of config->subscriptions (retained ones as they are subscribed to): NULL for
+         * a publisher without. */
+        void (*message)(Publisher *p, const char *topic, const void *payload, size_t n, bool retained);
 } PublisherOps;
 
 /* config's strings must outlive the publisher. */

@@ -90,60 +90,95 @@ static void write_id(FILE *f, const char *s) {
                 fputc(*s == '.' ? '_' : *s, f);
 }
 
-void discovery_topic(char buf[static TOPIC_MAX], const Discovery *d) {
-        FILE *f;
+/* An entity id's object part ([a-z0-9_]): our names lowercase, '.' and '-' made '_'. */
+static void write_entity_id(FILE *f, const char *s) {
+        for (; *s; s++)
+                fputc(IN_SET(*s, '.', '-') ? '_' : (*s >= 'A' && *s <= 'Z') ? *s - 'A' + 'a' : *s, f);
+}
 
-        assert(d);
+/* Into buf, what write() writes; "" when it does not fit. */
+static void format_topic(char buf[static TOPIC_MAX], void (*write)(FILE *f, const void *userdata),
+                const void *userdata) {
+        FILE *f = fmemopen(buf, TOPIC_MAX, "w");
 
-        f = fmemopen(buf, TOPIC_MAX, "w");
         if (!f) {
                 buf[0] = '\0';
                 return;
         }
-        fprintf(f, "%s/%s/thermo_", d->discovery_prefix, d->kind == DISCOVERY_HEAT ? "binary_sensor" : "sensor");
-        write_id(f, d->host);
-        fputc('/', f);
-        write_id(f, d->sensor);
-        fputs("/config", f);
-        fclose(f);
+        write(f, userdata);
+        if (fclose(f) != 0)
+                buf[0] = '\0';
 }
 
-int discovery_config(FILE *f, const Discovery *d) {
+typedef struct TopicParts {
+        const char *discovery_prefix, *kind, *host, *last;
+} TopicParts;
+
+/* "<discovery>/<kind>/thermo_<host id>/<last>" */
+static void write_discovery_topic(FILE *f, const void *userdata) {
+        const TopicParts *t = userdata;
+
+        fprintf(f, "%s/%s/thermo_", t->discovery_prefix, t->kind);
+        write_id(f, t->host);
+        fprintf(f, "/%s", t->last);
+}
+
+void device_topic(char buf[static TOPIC_MAX], const char *discovery_prefix, const char *host) {
+        assert(discovery_prefix && host);
+        format_topic(buf, write_discovery_topic,
+                        &(TopicParts) { .discovery_prefix = discovery_prefix, .kind = "device", .host = host,
+                                        .last = "config" });
+}
+
+void legacy_discovery_pattern(char buf[static TOPIC_MAX], const char *discovery_prefix, const char *host, bool heat) {
+        assert(discovery_prefix && host);
+        format_topic(buf, write_discovery_topic,
+                        &(TopicParts) { .discovery_prefix = discovery_prefix, .kind = heat ? "binary_sensor" : "sensor",
+                                        .host = host, .last = "+/config" });
+}
+
+void discovery_status_topic(char buf[static TOPIC_MAX], const char *discovery_prefix) {
+        assert(discovery_prefix);
+        snprintf(buf, TOPIC_MAX, "%s/status", discovery_prefix);
+}
+
+/* A component's key in "cmps": "<sensor id>", "_heat" after for its heat, with its platform. */
+static void write_component_key(FILE *f, const char *sensor, bool heat) {
+        fputc('"', f);
+        write_id(f, sensor);
+        fprintf(f, "%s\":{\"p\":\"%s\"", heat ? "_heat" : "", heat ? "binary_sensor" : "sensor");
+}
+
+static void write_component(FILE *f, const Device *d, const DeviceSensor *s, bool heat) {
         char topic[TOPIC_MAX];
 
-        assert(f);
-        assert(d);
-
-        /* Ids stay the same across restarts: they are made of the host's and the sensor's names alone. */
-        fputs("{\"name\":", f);
-        if (d->kind == DISCOVERY_HEAT) {
-                char name[TOPIC_MAX];
-
-                snprintf(name, sizeof(name), "%s heat", d->sensor);
-                json_write_string(f, name);
-        } else
-                json_write_string(f, d->sensor);
+        write_component_key(f, s->name, heat);
         fputs(",\"unique_id\":\"thermo_", f);
         write_id(f, d->host);
         fputc('_', f);
-        write_id(f, d->sensor);
-        if (d->kind == DISCOVERY_HEAT)
+        write_id(f, s->name);
+        if (heat)
                 fputs("_heat", f);
-        fputs("\",\"object_id\":\"thermo_", f);
-        write_id(f, d->host);
+        /* What Home Assistant names the entity when it is new: domain, then the object part. */
+        fprintf(f, "\",\"default_entity_id\":\"%s.thermo_", heat ? "binary_sensor" : "sensor");
+        write_entity_id(f, d->host);
         fputc('_', f);
-        write_id(f, d->sensor);
-        if (d->kind == DISCOVERY_HEAT) {
-                fputs("_heat\"", f);
-                topic_level(topic, d->prefix, d->host, d->sensor);
+        write_entity_id(f, s->name);
+        fputs(heat ? "_heat\",\"name\":" : "\",\"name\":", f);
+        if (heat) {
+                char name[TOPIC_MAX];
+
+                snprintf(name, sizeof(name), "%s heat", s->name);
+                json_write_string(f, name);
+                topic_level(topic, d->prefix, d->host, s->name);
                 fputs(",\"state_topic\":", f);
                 json_write_string(f, topic);
                 /* On at high and at crit, as thermo's alarms are; off at ok and at low. */
                 fputs(",\"value_template\":\"{{ 'ON' if value in ('high', 'crit') else 'OFF' }}\""
                       ",\"device_class\":\"heat\"", f);
         } else {
-                fputs("\"", f);
-                topic_reading(topic, d->prefix, d->host, d->sensor);
+                json_write_string(f, s->name);
+                topic_reading(topic, d->prefix, d->host, s->name);
                 fputs(",\"state_topic\":", f);
                 json_write_string(f, topic);
                 if (d->format == PAYLOAD_JSON)
@@ -155,11 +190,20 @@ int discovery_config(FILE *f, const Discovery *d) {
         topic_status(topic, d->prefix, d->host, NULL);
         fputs(",\"availability\":[{\"topic\":", f);
         json_write_string(f, topic);
-        topic_status(topic, d->prefix, d->host, d->sensor);
+        topic_status(topic, d->prefix, d->host, s->name);
         fputs("},{\"topic\":", f);
         json_write_string(f, topic);
-        fputs("}],\"availability_mode\":\"all\"", f);
-        fputs(",\"device\":{\"identifiers\":[\"thermo_", f);
+        fputs("}],\"availability_mode\":\"all\"}", f);
+}
+
+int device_config(FILE *f, const Device *d) {
+        assert(f);
+        assert(d);
+        assert(d->sensors || d->n_sensors == 0);
+        assert(d->removals || d->n_removals == 0);
+
+        /* Ids stay the same across restarts: they are made of the host's and the sensors' names alone. */
+        fputs("{\"dev\":{\"identifiers\":[\"thermo_", f);
         write_id(f, d->host);
         fputs("\"],\"name\":", f);
         json_write_string(f, d->host);
@@ -168,6 +212,27 @@ int discovery_config(FILE *f, const Discovery *d) {
         if (d->version) {
                 fputs(",\"sw_version\":", f);
                 json_write_string(f, d->version);
+        }
+        fputs("},\"o\":{\"name\":\"thermo-mqtt\",\"sw\":\"" PROJECT_VERSION "\"", f);
+        if (d->url) {
+                fputs(",\"url\":", f);
+                json_write_string(f, d->url);
+        }
+        fputs("},\"cmps\":{", f);
+        for (size_t i = 0; i < d->n_sensors; i++) {
+                if (i > 0)
+                        fputc(',', f);
+                write_component(f, d, &d->sensors[i], false);
+                if (d->sensors[i].heat) {
+                        fputc(',', f);
+                        write_component(f, d, &d->sensors[i], true);
+                }
+        }
+        for (size_t i = 0; i < d->n_removals; i++) {
+                if (i > 0 || d->n_sensors > 0)
+                        fputc(',', f);
+                write_component_key(f, d->removals[i].name, d->removals[i].heat);
+                fputc('}', f);
         }
         fputs("}}", f);
         return ferror(f) ? -EIO : 0;

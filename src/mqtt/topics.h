@@ -33,24 +33,49 @@ void topic_level(char buf[static TOPIC_MAX], const char *prefix, const char *hos
 /* A reading's payload; returns its length. */
 size_t payload_reading(char *buf, size_t size, PayloadFormat format, const Reading *r);
 
-typedef enum DiscoveryKind {
-        DISCOVERY_TEMPERATURE,  /* a sensor, of its readings */
-        DISCOVERY_HEAT,         /* a binary sensor, on at high or crit, of its level */
-} DiscoveryKind;
+/* A sensor of a host, as Home Assistant's device config lists it. */
+typedef struct DeviceSensor {
+        const char *name;
+        bool heat;              /* it has a high or a crit limit: its heat too, a binary sensor of its level */
+} DeviceSensor;
 
-typedef struct Discovery {
-        DiscoveryKind kind;
+/* A component Home Assistant is to remove from the device (a sensor gone, a heat whose limits went): listed
+ * with its platform alone, in the configs until it is gone. */
+typedef struct DeviceRemoval {
+        const char *name;
+        bool heat;              /* the sensor's heat, else the sensor */
+} DeviceRemoval;
+
+/* One host, one device in Home Assistant, one retained config of all its sensors (device-based discovery,
+ * Home Assistant 2024.11 and later). */
+typedef struct Device {
         const char *discovery_prefix;   /* homeassistant */
         const char *prefix;             /* --topic-prefix */
         const char *host;
-        const char *sensor;
-        const char *server;             /* the thermo server's program and version, from HELLO */
+        const char *server;             /* the thermo server's program and version, from HELLO; may be NULL */
         const char *version;
+        const char *url;                /* where thermo-mqtt comes from, for the origin; NULL for none */
         PayloadFormat format;
-} Discovery;
+        const DeviceSensor *sensors;
+        size_t n_sensors;
+        const DeviceRemoval *removals;
+        size_t n_removals;
+} Device;
 
-/* "<discovery>/sensor/thermo_<host>/<sensor>/config" ("binary_sensor" for heat), '.' made '_' as Home
- * Assistant's ids want. */
-void discovery_topic(char buf[static TOPIC_MAX], const Discovery *d);
-/* The retained config that makes the sensor (or its heat) appear in Home Assistant, as one JSON object. */
-int discovery_config(FILE *f, const Discovery *d);
+/* "<discovery>/device/thermo_<host>/config", '.' made '_' as Home Assistant's ids want. */
+void device_topic(char buf[static TOPIC_MAX], const char *discovery_prefix, const char *host);
+/* The device's config, one JSON object: the device ("dev"), the origin ("o": thermo-mqtt, its version and
+ * url) and a component ("cmps") for each sensor, a temperature sensor, and for one with heat a binary
+ * sensor of its level, keyed by the object id of thermo-mqtt 0.2.0's topic for it (the sensor's id, "_heat"
+ * after for its heat), as Home Assistant's migration has it; each with its unique_id (as 0.2.0 gave it:
+ * the entity and its history go over by it), its default_entity_id, and the availability of the host and
+ * of the sensor. Then each removal, as {"p":..} alone. */
+int device_config(FILE *f, const Device *d);
+
+/* The single-component configs of thermo-mqtt 0.2.0, to migrate from: "<discovery>/sensor/thermo_<host>/+/
+ * config" (heat false) and "<discovery>/binary_sensor/thermo_<host>/+/config" (heat true), as patterns to
+ * subscribe to; and the payload that hands such a config over to the device's. */
+void legacy_discovery_pattern(char buf[static TOPIC_MAX], const char *discovery_prefix, const char *host, bool heat);
+#define LEGACY_MIGRATE_PAYLOAD "{\"migrate_discovery\":true}"
+/* "<discovery>/status", where Home Assistant says "online" when it (re)starts: discovery is sent again. */
+void discovery_status_topic(char buf[static TOPIC_MAX], const char *discovery_prefix);

@@ -68,15 +68,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
         {
                 /* The server's program and version come from its HELLO: any text. */
-                Discovery d = {
-                        .discovery_prefix = "homeassistant", .prefix = prefix, .host = host, .sensor = sensor,
-                        .server = server, .version = version, .format = PAYLOAD_JSON,
+                const DeviceSensor sensors[] = { { .name = sensor, .heat = true }, { .name = host } };
+                const DeviceRemoval removals[] = { { .name = "gone", .heat = true } };
+                Device d = {
+                        .discovery_prefix = "homeassistant", .prefix = prefix, .host = host, .server = server,
+                        .version = version, .format = PAYLOAD_JSON, .sensors = sensors, .n_sensors = 2,
+                        .removals = removals, .n_removals = 1,
                 };
 
-                discovery_topic(topic, &d);
+                device_topic(topic, d.discovery_prefix, host);
                 check_topic(topic);
                 f = open_memstream(&config, &length);
-                if (!f || discovery_config(f, &d) < 0 || fclose(f) != 0)
+                if (!f || device_config(f, &d) < 0 || fclose(f) != 0)
                         abort();
                 if (!json_check(config, length))
                         abort();

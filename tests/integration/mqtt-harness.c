@@ -237,6 +237,7 @@ static void on_message(struct mosquitto *mosq, void *userdata, const struct mosq
         Subscriber *s = userdata;
         Message m = { .retain = msg->retain };
 
+        assert_true(strlen(msg->topic) < sizeof(m.topic) && (size_t) msg->payloadlen < sizeof(m.payload));
         snprintf(m.topic, sizeof(m.topic), "%s", msg->topic);
         snprintf(m.payload, sizeof(m.payload), "%.*s", msg->payloadlen, (const char *) msg->payload);
         if (s->on_message) {

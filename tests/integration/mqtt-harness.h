@@ -36,7 +36,7 @@ void broker_way_cut(pid_t way);
 
 typedef struct Message {
         char topic[256];
-        char payload[1024];
+        char payload[4096];     /* a device's discovery config is the longest */
         bool retain;
 } Message;
 

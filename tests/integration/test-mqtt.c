@@ -89,13 +89,58 @@ static void expect_in(const char *haystack, const char *needle) {
                 fail_msg("no '%s' in:\n%s", needle, haystack);
 }
 
+/* Whether jq's filter, run on json, is true. */
+static bool jq(const char *json, const char *filter) {
+        char path[] = "/tmp/thermo-mqtt-json-XXXXXX", out[4096], err[1024];
+        int fd = mkstemp(path), r;
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, json, strlen(json)), (ssize_t) strlen(json));
+        close(fd);
+        r = harness_run((const char *const[]) { "/usr/bin/jq", "-e", filter, path, NULL }, out, sizeof(out), err,
+                        sizeof(err));
+        unlink(path);
+        if (r != 0)
+                print_message("jq -e '%s': %s%s\n%s\n", filter, out, err, json);
+        return r == 0;
+}
+
+/* An entity id's object part, as Home Assistant wants it: lowercase, '.' and '-' made '_'. */
+static const char *entity_id(const char *name) {
+        static char id[128];
+
+        snprintf(id, sizeof(id), "%s", name);
+        for (char *c = id; *c; c++)
+                *c = (*c == '.' || *c == '-') ? '_' : (*c >= 'A' && *c <= 'Z') ? *c - 'A' + 'a' : *c;
+        return id;
+}
+
+/* The host's name as Home Assistant's ids have it: '.' made '_'. */
+static const char *host_id(void) {
+        static char id[128];
+
+        snprintf(id, sizeof(id), "%s", harness_host());
+        for (char *c = id; *c; c++)
+                if (*c == '.')
+                        *c = '_';
+        return id;
+}
+
+/* The host's device config in Home Assistant, one that holds text (any, for NULL). */
+static const Message *expect_device(Subscriber *sub, const char *text) {
+        char topic[256];
+
+        snprintf(topic, sizeof(topic), "homeassistant/device/thermo_%s/config", host_id());
+        return expect(sub, topic, text);
+}
+
 static void expect_log(MqttBridge *m, const char *text) {
         if (!mqtt_bridge_wait_log(m, text, T))
                 fail_msg("thermo-mqtt did not say '%s':\n%s", text, m->log);
 }
 
 static void test_readings_status_and_discovery(void **state) {
-        char topic[256], id[128];
+        char topic[256], filter[2048];
         const char *host = harness_host();
         Subscriber sub = {}, late = {};
         const Message *m;
@@ -121,25 +166,24 @@ static void test_readings_status_and_discovery(void **state) {
         snprintf(topic, sizeof(topic), "thermo/%s/room/status", host);
         expect(&sub, topic, "online");
 
-        /* Home Assistant's config for every sensor. */
-        snprintf(topic, sizeof(topic), "homeassistant/sensor/thermo_%s/room/config", host);
-        for (char *c = topic; *c; c++)
-                if (*c == '.' && c > topic + strlen("homeassistant/sensor/thermo_") - 1)
-                        *c = '_';
-        m = expect(&sub, topic, NULL);
-        snprintf(id, sizeof(id), "\"unique_id\":\"thermo_%s_room\"", host);
-        for (char *c = id + strlen("\"unique_id\":\"thermo_"); *c; c++)
-                if (*c == '.')
-                        *c = '_';
-        expect_in(m->payload, id);
-        expect_in(m->payload, "\"device_class\":\"temperature\"");
-        expect_in(m->payload, "\"unit_of_measurement\":\"°C\"");
-        expect_in(m->payload, "\"state_class\":\"measurement\"");
-        snprintf(id, sizeof(id), "\"state_topic\":\"thermo/%s/room\"", host);
-        expect_in(m->payload, id);
-        snprintf(id, sizeof(id), "{\"topic\":\"thermo/%s/status\"}", host);
-        expect_in(m->payload, id);
-        expect_in(m->payload, "\"model\":\"thermo-server\"");
+        /* Home Assistant's config of the device, with a component for every sensor, field by field. */
+        m = expect_device(&sub, NULL);
+        assert_false(m->retain);
+        assert_null(strstr(m->payload, "object_id"));
+        snprintf(filter, sizeof(filter),
+                 "(.dev | keys) == [\"identifiers\", \"manufacturer\", \"model\", \"name\", \"sw_version\"] and "
+                 ".dev.identifiers == [\"thermo_%1$s\"] and .dev.name == \"%2$s\" and .dev.model == \"thermo-server\" and "
+                 ".o == {\"name\": \"thermo-mqtt\", \"sw\": \"" PROJECT_VERSION "\"} and "
+                 "(.cmps | keys) == [\"attic\", \"gone\", \"room\"] and "
+                 ".cmps.room == {\"p\": \"sensor\", \"unique_id\": \"thermo_%1$s_room\", "
+                 "\"default_entity_id\": \"sensor.thermo_%3$s_room\", \"name\": \"room\", "
+                 "\"state_topic\": \"thermo/%2$s/room\", \"device_class\": \"temperature\", "
+                 "\"unit_of_measurement\": \"°C\", \"state_class\": \"measurement\", "
+                 "\"suggested_display_precision\": 1, \"availability\": [{\"topic\": \"thermo/%2$s/status\"}, "
+                 "{\"topic\": \"thermo/%2$s/room/status\"}], \"availability_mode\": \"all\"} and "
+                 "([.cmps[] | .p] | unique) == [\"sensor\"]",
+                 host_id(), host, entity_id(host));
+        assert_true(jq(m->payload, filter));
 
         /* A client that comes later gets it all from the broker: retained. */
         subscriber_open(&late, b.port, "#", 1);
@@ -428,7 +472,7 @@ static void test_levels_and_heat(void **state) {
                 { "31000\n", "high" }, { "41000\n", "crit" }, { "39500\n", "crit" }, /* within crit's hysteresis */
                 { "37000\n", "high" }, { "20000\n", "ok" }, { "-1000\n", "low" }, { "15000\n", "ok" },
         };
-        char topic[256], heat[256], attic_heat[256];
+        char topic[256], filter[2048];
         const char *host = harness_host();
         size_t start;
         Subscriber sub = {};
@@ -448,18 +492,18 @@ static void test_levels_and_heat(void **state) {
 
         snprintf(topic, sizeof(topic), "thermo/%s/room/level", host);
         expect(&sub, topic, "ok");
-        snprintf(heat, sizeof(heat), "homeassistant/binary_sensor/thermo_%s/room/config", host);
-        snprintf(attic_heat, sizeof(attic_heat), "homeassistant/binary_sensor/thermo_%s/attic/config", host);
-        for (char *c = heat + strlen("homeassistant/binary_sensor/thermo_"); *c != '/'; c++)
-                if (*c == '.')
-                        *c = '_';
-        for (char *c = attic_heat + strlen("homeassistant/binary_sensor/thermo_"); *c != '/'; c++)
-                if (*c == '.')
-                        *c = '_';
-        m = expect(&sub, heat, NULL);
-        expect_in(m->payload, "\"device_class\":\"heat\"");
-        snprintf(topic, sizeof(topic), "\"state_topic\":\"thermo/%s/room/level\"", host);
-        expect_in(m->payload, topic);
+        /* room's heat, a binary sensor of its level; attic has no limit: no heat to show. */
+        m = expect_device(&sub, "room_heat");
+        snprintf(filter, sizeof(filter),
+                 "(.cmps | keys) == [\"attic\", \"room\", \"room_heat\"] and "
+                 ".cmps.room_heat == {\"p\": \"binary_sensor\", \"unique_id\": \"thermo_%1$s_room_heat\", "
+                 "\"default_entity_id\": \"binary_sensor.thermo_%3$s_room_heat\", \"name\": \"room heat\", "
+                 "\"state_topic\": \"thermo/%2$s/room/level\", "
+                 "\"value_template\": \"{{ 'ON' if value in ('high', 'crit') else 'OFF' }}\", \"device_class\": \"heat\", "
+                 "\"availability\": [{\"topic\": \"thermo/%2$s/status\"}, {\"topic\": \"thermo/%2$s/room/status\"}], "
+                 "\"availability_mode\": \"all\"}",
+                 host_id(), host, entity_id(host));
+        assert_true(jq(m->payload, filter));
         snprintf(topic, sizeof(topic), "thermo/%s/attic/level", host);
         expect(&sub, topic, "ok");
 
@@ -485,8 +529,6 @@ static void test_levels_and_heat(void **state) {
         /* Retained: a subscriber that comes now sees where it is. */
         m = subscriber_last(&sub, topic);
         assert_string_equal(m->payload, "ok");
-        /* attic has no limit: no heat to show. */
-        assert_null(subscriber_last(&sub, attic_heat));
 
         subscriber_close(&sub);
         harness_cleanup(&s);
@@ -528,19 +570,12 @@ static void test_sensors_found_and_lost_by_a_reload(void **state) {
         expect(&sub, topic, "online");
         snprintf(topic, sizeof(topic), "thermo/%s/gpu-thermal", host);
         expect(&sub, topic, "30.000");
-        snprintf(topic, sizeof(topic), "homeassistant/sensor/thermo_%s/gpu-thermal/config", host);
-        for (char *c = topic + strlen("homeassistant/sensor/thermo_"); *c != '/'; c++)
-                if (*c == '.')
-                        *c = '_';
-        expect(&sub, topic, NULL);
         expect_log(&bridge, "has a new sensor, gpu-thermal.");
         snprintf(topic, sizeof(topic), "thermo/%s/gpu-thermal/level", host);
         expect(&sub, topic, "ok");
-        snprintf(topic, sizeof(topic), "homeassistant/binary_sensor/thermo_%s/gpu-thermal/config", host);
-        for (char *c = topic + strlen("homeassistant/binary_sensor/thermo_"); *c != '/'; c++)
-                if (*c == '.')
-                        *c = '_';
-        expect_in(expect(&sub, topic, NULL)->payload, "\"device_class\":\"heat\"");
+        assert_true(jq(expect_device(&sub, "gpu-thermal_heat")->payload, "(.cmps | keys) == [\"cpu-thermal\", \"gpu-thermal\", "
+                                                     "\"gpu-thermal_heat\"] and .cmps[\"gpu-thermal_heat\"].device_class == "
+                                                     "\"heat\""));
 
         snprintf(sys, sizeof(sys), "%s/sys/class/thermal/thermal_zone0", dir);
         harness_remove_tree(sys);
@@ -641,7 +676,7 @@ static void test_broker_and_server_restart(void **state) {
         /* All of it again: availability and configs, then the readings the broker could not take, from the
          * server's history, and the stream. */
         expect(&sub, "thermo/h1/status", "online");
-        expect(&sub, "homeassistant/sensor/thermo_h1/room/config", NULL);
+        expect(&sub, "homeassistant/device/thermo_h1/config", NULL);
         expect(&sub, "thermo/h1/gone/status", "offline");
         expect(&sub, "thermo/h1/attic", "\"celsius\":31.125}");
         /* And the new broker holds it for whoever comes later. */
@@ -909,6 +944,115 @@ static void test_a_host_name_that_is_no_topic_level(void **state) {
         broker_cleanup(&b);
 }
 
+
+/* The index of the first message on topic, from the start, whose payload is text exactly (any, for NULL);
+ * -1 for none. */
+static ssize_t index_of(const Subscriber *sub, const char *topic, const char *text) {
+        for (size_t i = 0; i < sub->n_messages; i++)
+                if (strcmp(sub->messages[i].topic, topic) == 0 && (!text || strcmp(sub->messages[i].payload, text) == 0))
+                        return (ssize_t) i;
+        return -1;
+}
+
+/* Runs the subscriber until a message on topic says text exactly; its index. */
+static ssize_t wait_exactly(Subscriber *sub, const char *topic, const char *text) {
+        for (int waited = 0; index_of(sub, topic, text) < 0; waited += 100) {
+                if (waited >= T)
+                        fail_msg("nothing on %s saying '%s'", topic, text);
+                subscriber_run(sub, 100);
+        }
+        return index_of(sub, topic, text);
+}
+
+/* A broker that holds the single-component configs of thermo-mqtt 0.2.0: each of a component the device
+ * has is handed over ({"migrate_discovery":true}) before the device's config, and cleared after it; one of a
+ * sensor no longer there is cleared alone. Then the broker holds the device's config, and nothing else of
+ * discovery. Home Assistant's birth asks for it again; a sensor gone after a restart of the server goes
+ * offline and is removed from it. */
+static void test_migration_birth_and_a_sensor_gone(void **state) {
+        static const char *const old[][2] = {
+                { "sensor", "room" }, { "sensor", "attic" }, { "binary_sensor", "room" }, { "sensor", "cellar" },
+                { "binary_sensor", "attic" },
+        };
+        char topic[256], device[256], out[4096], limit[64];
+        const char *host = harness_host();
+        Subscriber sub = {}, late = {};
+        ssize_t config;
+        ServerProcess s;
+        Broker b;
+        MqttBridge bridge;
+
+        broker_start(&b, NULL);
+        for (size_t i = 0; i < sizeof(old) / sizeof(old[0]); i++)
+                assert_int_equal(sh(out, sizeof(out), "mosquitto_pub -p %i -r -q 1 -t 'homeassistant/%s/thermo_%s/%s/config' "
+                                    "-m '{\"name\":\"%s\",\"unique_id\":\"thermo_%s_%s\",\"object_id\":\"thermo_%s_%s\"}'",
+                                    b.port, old[i][0], host_id(), old[i][1], old[i][1], host_id(), old[i][1], host_id(),
+                                    old[i][1]), 0);
+        subscriber_open(&sub, b.port, "#", 1);
+        snprintf(room_spec, sizeof(room_spec), "room=file:%s", room);
+        snprintf(attic_spec, sizeof(attic_spec), "attic=file:%s", attic);
+        snprintf(limit, sizeof(limit), "room:high=30");
+        harness_start_activated(&s, (const char *const[]) { "--interval", "100ms", "--sensor", room_spec, "--sensor",
+                                                           attic_spec, "--limit", limit, NULL });
+        mqtt_bridge_start(&bridge, (const char *const[]) { "--broker", url(&b), server_arg(&s, NULL), NULL });
+        snprintf(device, sizeof(device), "homeassistant/device/thermo_%s/config", host_id());
+        expect(&sub, device, "room_heat");
+        expect_log(&bridge, "Migrating the Home Assistant discovery of");
+
+        /* The order Home Assistant's migration asks for. */
+        for (size_t i = 0; i < sizeof(old) / sizeof(old[0]); i++) {
+                bool kept = strcmp(old[i][1], "cellar") != 0 && !(strcmp(old[i][0], "binary_sensor") == 0 &&
+                                                                  strcmp(old[i][1], "attic") == 0);
+                ssize_t migrate, cleared;
+
+                snprintf(topic, sizeof(topic), "homeassistant/%s/thermo_%s/%s/config", old[i][0], host_id(), old[i][1]);
+                cleared = wait_exactly(&sub, topic, "");
+                migrate = index_of(&sub, topic, "{\"migrate_discovery\":true}");
+                config = index_of(&sub, device, NULL);
+                if (kept && (migrate < 0 || migrate > config || cleared < config))
+                        fail_msg("%s: migrated at %zi, the device's config at %zi, cleared at %zi", topic, migrate, config,
+                                 cleared);
+                if (!kept && migrate >= 0)
+                        fail_msg("%s, of a component the device has not, migrated", topic);
+        }
+
+        /* What the broker holds of discovery now: the device's config alone. */
+        subscriber_open(&late, b.port, "homeassistant/#", 1);
+        subscriber_run(&late, 500);
+        assert_true(late.n_messages >= 1);
+        for (size_t i = 0; i < late.n_messages; i++)
+                if (strcmp(late.messages[i].topic, device) != 0)
+                        fail_msg("still retained: %s %s", late.messages[i].topic, late.messages[i].payload);
+        subscriber_close(&late);
+
+        /* Home Assistant starts: discovery again. */
+        subscriber_mark(&sub);
+        assert_int_equal(sh(out, sizeof(out), "mosquitto_pub -p %i -t homeassistant/status -m online", b.port), 0);
+        expect(&sub, device, "room_heat");
+        subscriber_mark(&sub);
+        assert_int_equal(sh(out, sizeof(out), "mosquitto_pub -p %i -t homeassistant/status -m offline", b.port), 0);
+        subscriber_run(&sub, 300);
+        assert_null(subscriber_wait(&sub, device, NULL, 0));
+
+        /* attic is no more, after an admin's edit and a restart of the server: offline, and removed. */
+        subscriber_mark(&sub);
+        assert_int_equal(harness_stop(&s, SIGTERM), 0);
+        harness_restart_activated(&s, (const char *const[]) { "--interval", "100ms", "--sensor", room_spec, "--limit",
+                                                             limit, NULL });
+        snprintf(topic, sizeof(topic), "thermo/%s/attic/status", host);
+        expect(&sub, topic, "offline");
+        assert_true(jq(expect_device(&sub, "\"attic\":{\"p\":\"sensor\"}")->payload,
+                       "(.cmps | keys) == [\"attic\", \"room\", \"room_heat\"] and .cmps.attic == {\"p\": \"sensor\"}"));
+        /* Said once: the next config has it no more. */
+        subscriber_mark(&sub);
+        assert_int_equal(sh(out, sizeof(out), "mosquitto_pub -p %i -t homeassistant/status -m online", b.port), 0);
+        assert_true(jq(expect_device(&sub, NULL)->payload, "(.cmps | keys) == [\"room\", \"room_heat\"]"));
+
+        subscriber_close(&sub);
+        harness_cleanup(&s);
+        broker_cleanup(&b);
+}
+
 /* Out of memory as a server's stream brings a sensor it did not list: that sensor is left out, and the
  * others are published as they were, names and all, when the broker has them all again. (Each reading
  * kept a pointer to its sensor's name, into an array that had moved.) */
@@ -1010,6 +1154,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_two_servers_of_one_name, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_a_host_name_that_is_no_topic_level, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_no_memory_for_a_new_sensor, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_migration_birth_and_a_sensor_gone, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
         };
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* What thermo-mqtt publishes, byte for byte: topics, payloads, and Home Assistant's discovery config. */
+/* What thermo-mqtt publishes, byte for byte: topics, payloads, and Home Assistant's device config. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -60,73 +60,100 @@ static void test_payloads(void **state) {
         assert_string_equal(buf, "{\"seq\":42,\"time\":1795731139415,\"celsius\":21.375}");
 }
 
-static void test_discovery(void **state) {
-        Discovery d = {
+static char *config_of(const Device *d) {
+        char *json = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&json, &size);
+
+        assert_non_null(f);
+        assert_int_equal(device_config(f, d), 0);
+        assert_int_equal(fclose(f), 0);
+        return json;
+}
+
+/* One config for the host, a component per sensor and per heat; ids as thermo-mqtt 0.2.0 gave them, keys as
+ * the object ids of its topics. */
+static void test_device(void **state) {
+        static const DeviceSensor sensors[] = {
+                { .name = "nvme-pci-0100.composite", .heat = true },
+                { .name = "Room" },
+        };
+        Device d = {
                 .discovery_prefix = "homeassistant",
                 .prefix = "thermo",
                 .host = "pi.lan",
-                .sensor = "nvme-pci-0100.composite",
                 .server = "thermo-server",
                 .version = "0.1.0",
+                .url = "https://thermo.example",
                 .format = PAYLOAD_VALUE,
+                .sensors = sensors,
+                .n_sensors = 2,
         };
-        char topic[TOPIC_MAX], *json = NULL;
-        size_t size = 0;
-        FILE *f;
+        char topic[TOPIC_MAX], *json;
 
         /* Home Assistant's ids take no '.'. */
-        discovery_topic(topic, &d);
-        assert_string_equal(topic, "homeassistant/sensor/thermo_pi_lan/nvme-pci-0100_composite/config");
+        device_topic(topic, d.discovery_prefix, d.host);
+        assert_string_equal(topic, "homeassistant/device/thermo_pi_lan/config");
+        legacy_discovery_pattern(topic, "ha", d.host, false);
+        assert_string_equal(topic, "ha/sensor/thermo_pi_lan/+/config");
+        legacy_discovery_pattern(topic, "ha", d.host, true);
+        assert_string_equal(topic, "ha/binary_sensor/thermo_pi_lan/+/config");
+        discovery_status_topic(topic, "ha");
+        assert_string_equal(topic, "ha/status");
 
-        f = open_memstream(&json, &size);
-        assert_non_null(f);
-        assert_int_equal(discovery_config(f, &d), 0);
-        assert_int_equal(fclose(f), 0);
+        json = config_of(&d);
         assert_string_equal(json,
-                "{\"name\":\"nvme-pci-0100.composite\","
+                "{\"dev\":{\"identifiers\":[\"thermo_pi_lan\"],\"name\":\"pi.lan\",\"manufacturer\":\"thermo\","
+                "\"model\":\"thermo-server\",\"sw_version\":\"0.1.0\"},"
+                "\"o\":{\"name\":\"thermo-mqtt\",\"sw\":\"" PROJECT_VERSION "\",\"url\":\"https://thermo.example\"},"
+                "\"cmps\":{"
+                "\"nvme-pci-0100_composite\":{\"p\":\"sensor\","
                 "\"unique_id\":\"thermo_pi_lan_nvme-pci-0100_composite\","
-                "\"object_id\":\"thermo_pi_lan_nvme-pci-0100_composite\","
+                "\"default_entity_id\":\"sensor.thermo_pi_lan_nvme_pci_0100_composite\","
+                "\"name\":\"nvme-pci-0100.composite\","
                 "\"state_topic\":\"thermo/pi.lan/nvme-pci-0100.composite\","
                 "\"device_class\":\"temperature\",\"unit_of_measurement\":\"°C\",\"state_class\":\"measurement\","
                 "\"suggested_display_precision\":1,"
                 "\"availability\":[{\"topic\":\"thermo/pi.lan/status\"},"
-                "{\"topic\":\"thermo/pi.lan/nvme-pci-0100.composite/status\"}],\"availability_mode\":\"all\","
-                "\"device\":{\"identifiers\":[\"thermo_pi_lan\"],\"name\":\"pi.lan\",\"manufacturer\":\"thermo\","
-                "\"model\":\"thermo-server\",\"sw_version\":\"0.1.0\"}}");
-        free(json);
-
-        /* JSON payloads: Home Assistant takes the value out; a server's words are escaped. */
-        d.format = PAYLOAD_JSON;
-        d.server = "odd\"server";
-        json = NULL;
-        f = open_memstream(&json, &size);
-        assert_non_null(f);
-        assert_int_equal(discovery_config(f, &d), 0);
-        assert_int_equal(fclose(f), 0);
-        assert_non_null(strstr(json, ",\"value_template\":\"{{ value_json.celsius }}\","));
-        assert_non_null(strstr(json, "\"model\":\"odd\\\"server\""));
-        free(json);
-
-        /* Its heat: a binary sensor of the level topic, on at high and crit. */
-        d.kind = DISCOVERY_HEAT;
-        d.server = "thermo-server";
-        discovery_topic(topic, &d);
-        assert_string_equal(topic, "homeassistant/binary_sensor/thermo_pi_lan/nvme-pci-0100_composite/config");
-        json = NULL;
-        f = open_memstream(&json, &size);
-        assert_non_null(f);
-        assert_int_equal(discovery_config(f, &d), 0);
-        assert_int_equal(fclose(f), 0);
-        assert_string_equal(json,
-                "{\"name\":\"nvme-pci-0100.composite heat\","
+                "{\"topic\":\"thermo/pi.lan/nvme-pci-0100.composite/status\"}],\"availability_mode\":\"all\"},"
+                "\"nvme-pci-0100_composite_heat\":{\"p\":\"binary_sensor\","
                 "\"unique_id\":\"thermo_pi_lan_nvme-pci-0100_composite_heat\","
-                "\"object_id\":\"thermo_pi_lan_nvme-pci-0100_composite_heat\","
+                "\"default_entity_id\":\"binary_sensor.thermo_pi_lan_nvme_pci_0100_composite_heat\","
+                "\"name\":\"nvme-pci-0100.composite heat\","
                 "\"state_topic\":\"thermo/pi.lan/nvme-pci-0100.composite/level\","
                 "\"value_template\":\"{{ 'ON' if value in ('high', 'crit') else 'OFF' }}\",\"device_class\":\"heat\","
                 "\"availability\":[{\"topic\":\"thermo/pi.lan/status\"},"
-                "{\"topic\":\"thermo/pi.lan/nvme-pci-0100.composite/status\"}],\"availability_mode\":\"all\","
-                "\"device\":{\"identifiers\":[\"thermo_pi_lan\"],\"name\":\"pi.lan\",\"manufacturer\":\"thermo\","
-                "\"model\":\"thermo-server\",\"sw_version\":\"0.1.0\"}}");
+                "{\"topic\":\"thermo/pi.lan/nvme-pci-0100.composite/status\"}],\"availability_mode\":\"all\"},"
+                "\"Room\":{\"p\":\"sensor\",\"unique_id\":\"thermo_pi_lan_Room\","
+                "\"default_entity_id\":\"sensor.thermo_pi_lan_room\",\"name\":\"Room\","
+                "\"state_topic\":\"thermo/pi.lan/Room\","
+                "\"device_class\":\"temperature\",\"unit_of_measurement\":\"°C\",\"state_class\":\"measurement\","
+                "\"suggested_display_precision\":1,"
+                "\"availability\":[{\"topic\":\"thermo/pi.lan/status\"},{\"topic\":\"thermo/pi.lan/Room/status\"}],"
+                "\"availability_mode\":\"all\"}}}");
+        assert_null(strstr(json, "object_id"));
+        free(json);
+
+        /* JSON payloads: Home Assistant takes the value out; a server's words are escaped; no url, no origin
+         * url; what is to be removed, by its platform alone. */
+        d.format = PAYLOAD_JSON;
+        d.server = "odd\"server";
+        d.url = NULL;
+        d.n_sensors = 1;
+        d.removals = (const DeviceRemoval[]) { { .name = "attic" }, { .name = "Room", .heat = true } };
+        d.n_removals = 2;
+        json = config_of(&d);
+        assert_non_null(strstr(json, ",\"value_template\":\"{{ value_json.celsius }}\","));
+        assert_non_null(strstr(json, "\"model\":\"odd\\\"server\""));
+        assert_non_null(strstr(json, "\"o\":{\"name\":\"thermo-mqtt\",\"sw\":\"" PROJECT_VERSION "\"},"));
+        assert_non_null(strstr(json, "\"availability_mode\":\"all\"},\"attic\":{\"p\":\"sensor\"},"
+                                     "\"Room_heat\":{\"p\":\"binary_sensor\"}}}"));
+        free(json);
+
+        /* Nothing but removals: the last config before the device is empty. */
+        d.n_sensors = 0;
+        json = config_of(&d);
+        assert_non_null(strstr(json, "\"cmps\":{\"attic\":{\"p\":\"sensor\"},\"Room_heat\":{\"p\":\"binary_sensor\"}}}"));
         free(json);
 }
 
@@ -135,7 +162,7 @@ int main(void) {
                 cmocka_unit_test(test_prefix_and_host_names),
                 cmocka_unit_test(test_topics),
                 cmocka_unit_test(test_payloads),
-                cmocka_unit_test(test_discovery),
+                cmocka_unit_test(test_device),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
