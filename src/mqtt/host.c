@@ -45,6 +45,11 @@ typedef struct HostSensor {
         /* The seq of the newest reading the broker has: a tick asked for again, that it took in part, is
          * not published twice. From this run of the server. */
         uint64_t published_seq;
+        /* The last reading published, for --min-change and --heartbeat; held: a newer one was held back. */
+        int64_t published_mc;
+        uint64_t published_ms;
+        bool has_published;
+        bool held;
 } HostSensor;
 
 /* A component Home Assistant is to remove: a sensor the server no longer lists (its availability goes
@@ -102,6 +107,8 @@ struct Host {
         HostSensor *sensors;
         size_t n_sensors;
         bool config_pending;            /* the device's discovery config */
+        bool config_refused;            /* the last one was refused for its size */
+        bool key_clash_said;
         Removal *removals;
         size_t n_removals;
         Legacy *legacy;
@@ -196,12 +203,16 @@ static int on_quiet(sd_event_source *s, uint64_t usec, void *userdata) {
 
 /* 0 when the broker library took it, 1 when it refused it for what it is (said: sent again, it would be
  * again, and it must not hold up what waits behind it), < 0 when it could not take it now. */
-static int publish(Host *h, const char *topic, const char *payload, size_t n, int qos) {
-        int r = publisher_publish(h->publisher, topic, payload, n, qos, true);
+static int publish_retained(Host *h, const char *topic, const char *payload, size_t n, int qos, bool retain) {
+        int r = publisher_publish(h->publisher, topic, payload, n, qos, retain);
 
         if (r < 0 && r != -EAGAIN)
                 log_warning_errno(r, "Failed to publish to %s: %m", topic);
         return IN_SET(r, -EMSGSIZE, -EINVAL) ? 1 : r;
+}
+
+static int publish(Host *h, const char *topic, const char *payload, size_t n, int qos) {
+        return publish_retained(h, topic, payload, n, qos, true);
 }
 
 static int publish_status(Host *h, const char *sensor, bool online) {
@@ -212,21 +223,71 @@ static int publish_status(Host *h, const char *sensor, bool online) {
         return publish(h, topic, payload, strlen(payload), 1);
 }
 
-/* The device's config: every sensor, with its heat where it has one, and what is to be removed. */
+/* The key of a sensor's component in the device's config (its id, "_heat" after for its heat), into buf. */
+static void component_key(char buf[static PROTOCOL_NAME_MAX + 8], const char *name, bool heat) {
+        size_t n = 0;
+
+        for (; *name; name++)
+                buf[n++] = *name == '.' ? '_' : *name;
+        snprintf(buf + n, PROTOCOL_NAME_MAX + 8 - n, "%s", heat ? "_heat" : "");
+}
+
+/* Whether a component's key is one that comes before it in the config: "a.b" and "a_b" have one id, a
+ * sensor "x_heat" the key of x's heat. The first one has it. */
+static bool key_taken(const Host *h, size_t index, bool heat) {
+        char key[PROTOCOL_NAME_MAX + 8], other[PROTOCOL_NAME_MAX + 8];
+
+        component_key(key, h->sensors[index].name, heat);
+        for (size_t i = 0; i <= index; i++)
+                for (int k = 0; k < 2; k++) {
+                        if ((i == index && k >= heat) || (k == 1 && !h->sensors[i].heat))
+                                continue;
+                        component_key(other, h->sensors[i].name, k == 1);
+                        if (strcmp(key, other) == 0)
+                                return true;
+                }
+        return false;
+}
+
+/* The device's config: every sensor, with its heat where it has one, and what is to be removed. 1 when the
+ * broker library refused it for what it is (too large). */
 static int publish_device_config(Host *h) {
-        _cleanup_free_ DeviceSensor *sensors = calloc(h->n_sensors, sizeof(DeviceSensor));
+        _cleanup_free_ DeviceSensor *sensors = calloc(MAX(h->n_sensors, (size_t) 1), sizeof(DeviceSensor));
         _cleanup_free_ DeviceRemoval *removals = calloc(MAX(h->n_removals, (size_t) 1), sizeof(DeviceRemoval));
         char topic[TOPIC_MAX], *json = NULL;
-        size_t size = 0;
+        size_t size = 0, n_sensors = 0, n_removals = 0;
         FILE *f;
         int r;
 
         if (!sensors || !removals)
                 return -ENOMEM;
-        for (size_t i = 0; i < h->n_sensors; i++)
-                sensors[i] = (DeviceSensor) { .name = h->sensors[i].name, .heat = h->sensors[i].heat };
-        for (size_t i = 0; i < h->n_removals; i++)
-                removals[i] = (DeviceRemoval) { .name = h->removals[i].name, .heat = h->removals[i].heat };
+        for (size_t i = 0; i < h->n_sensors; i++) {
+                bool heat = h->sensors[i].heat && !key_taken(h, i, true);
+
+                if (key_taken(h, i, false)) {
+                        if (!h->key_clash_said)
+                                log_warning("%s's sensor %s has the id of another in Home Assistant: it is left out "
+                                            "of the device.", h->name, h->sensors[i].name);
+                        h->key_clash_said = true;
+                        continue;
+                }
+                sensors[n_sensors++] = (DeviceSensor) { .name = h->sensors[i].name, .heat = heat };
+        }
+        /* Of sensors not there now, or heats not there now: never one of a key the device has. */
+        for (size_t i = 0; i < h->n_removals; i++) {
+                char key[PROTOCOL_NAME_MAX + 8], other[PROTOCOL_NAME_MAX + 8];
+                bool clash = false;
+
+                component_key(key, h->removals[i].name, h->removals[i].heat);
+                for (size_t k = 0; k < n_sensors * 2 && !clash; k++) {
+                        if (k % 2 == 1 && !sensors[k / 2].heat)
+                                continue;
+                        component_key(other, sensors[k / 2].name, k % 2 == 1);
+                        clash = strcmp(key, other) == 0;
+                }
+                if (!clash)
+                        removals[n_removals++] = (DeviceRemoval) { .name = h->removals[i].name, .heat = h->removals[i].heat };
+        }
         device_topic(topic, h->options->discovery_prefix, h->name);
         f = open_memstream(&json, &size);
         if (!f)
@@ -240,17 +301,18 @@ static int publish_device_config(Host *h) {
                                 .version = h->version[0] ? h->version : NULL,
                                 .url = PROJECT_URL[0] ? PROJECT_URL : NULL,
                                 .format = h->options->payload,
+                                .expire_after_s = h->options->expire_after / USEC_PER_SEC,
                                 .sensors = sensors,
-                                .n_sensors = h->n_sensors,
+                                .n_sensors = n_sensors,
                                 .removals = removals,
-                                .n_removals = h->n_removals,
+                                .n_removals = n_removals,
                         });
         if (fclose(f) != 0 && r >= 0)
                 r = -EIO;
         if (r >= 0)
                 r = publish(h, topic, json, size, 1);
         free(json);
-        if (r < 0)
+        if (r != 0)
                 return r;
         for (size_t i = 0; i < h->n_removals; i++)
                 h->removals[i].announced = true;
@@ -315,8 +377,10 @@ static int publish_removals(Host *h) {
                 Removal *m = &h->removals[i];
 
                 if (m->offline_pending) {
-                        if (publish_status(h, m->name, false) < 0)
-                                return -EAGAIN;
+                        int r = publish_status(h, m->name, false);
+
+                        if (r < 0)
+                                return r;
                         m->offline_pending = false;
                 }
         }
@@ -342,7 +406,8 @@ static int add_removal(Host *h, const char *name, bool heat, bool offline) {
                 return -ENOMEM;
         h->removals = p;
         p = &h->removals[h->n_removals++];
-        *p = (Removal) { .heat = heat, .offline_pending = offline };
+        /* Without discovery, there is no config to remove it from: its availability is all. */
+        *p = (Removal) { .heat = heat, .offline_pending = offline, .announced = !h->options->discovery };
         snprintf(p->name, sizeof(p->name), "%s", name);
         h->config_pending = h->options->discovery;
         return 0;
@@ -375,12 +440,18 @@ static int publish_reading(Host *h, HostSensor *s) {
         n = payload_reading(payload, sizeof(payload), h->options->payload, &reading);
 
         topic_reading(topic, h->options->topic_prefix, h->name, s->name);
-        r = publish(h, topic, payload, n, h->options->qos);
+        /* With expire_after, Home Assistant's docs advise against a retained state: a stale one would come
+         * back to life at each restart of Home Assistant. */
+        r = publish_retained(h, topic, payload, n, h->options->qos, h->options->expire_after == 0);
         if (r > 0)
                 count_dropped(h, 1);
         if (r == 0) {
                 h->published++;
                 s->published_seq = s->latest.seq;
+                s->published_mc = s->latest.millicelsius;
+                s->published_ms = s->latest.time_ms;
+                s->has_published = true;
+                s->held = false;
         }
         return r;
 }
@@ -413,12 +484,21 @@ static void flush(Host *h) {
         }
         /* Once the server has listed its sensors (a config of none would remove them all), and said which
          * have limits (or the heats would come a moment later). */
-        if (h->config_pending && !h->listing && h->answer != ANSWER_LIMITS && h->n_sensors > 0) {
-                if (publish_legacy(h, true) < 0 || publish_device_config(h) < 0)
+        if (h->config_pending && !h->listing && h->answer != ANSWER_LIMITS && h->limits_asked == 0 &&
+                        h->n_sensors > 0) {
+                int r;
+
+                if (publish_legacy(h, true) < 0)
                         return;
+                r = publish_device_config(h);
+                if (r < 0)
+                        return;
+                /* Refused (too large for the broker library): 0.2.0's configs stay, as they are all Home
+                 * Assistant has. */
+                h->config_refused = r > 0;
                 h->config_pending = false;
         }
-        if (!h->config_pending && (publish_legacy(h, false) < 0 || publish_removals(h) < 0))
+        if (!h->config_pending && ((!h->config_refused && publish_legacy(h, false) < 0) || publish_removals(h) < 0))
                 return;
         while (h->queue_len > 0) {
                 HostSensor *s = &h->sensors[h->queue[h->queue_head]];
@@ -515,6 +595,9 @@ static void take_legacy(Host *h, const char *topic, const void *payload, size_t 
         for (size_t i = 0; i < h->n_legacy; i++)
                 if (strcmp(h->legacy[i].topic, topic) == 0)
                         return;
+        /* A sensor and a heat each, of as many sensors as a host may have: more are somebody else's doing. */
+        if (h->n_legacy >= 2 * HOST_SENSORS_MAX)
+                return;
         l = reallocarray(h->legacy, h->n_legacy + 1, sizeof(Legacy));
         if (!l) {
                 log_warning("No memory to migrate %s: it stays.", topic);
@@ -534,7 +617,7 @@ static void take_legacy(Host *h, const char *topic, const void *payload, size_t 
         h->config_pending = true;
 }
 
-static void on_broker_message(Publisher *p, const char *topic, const void *payload, size_t n, bool retained) {
+static void on_broker_message(Publisher *p, const char *topic, const void *payload, size_t n) {
         Host *h = publisher_get_userdata(p);
 
         if (strcmp(topic, h->discovery_status) == 0) {
@@ -738,9 +821,8 @@ static int add_listed(Host *h, const char *name) {
 
 /* Whether the listing changes the device's config: a sensor new, or gone (Home Assistant is to remove it,
  * and it goes offline), or back. */
-static int compare_listing(Host *h) {
+static void compare_listing(Host *h) {
         bool changed = h->n_listed != h->n_sensors;
-        int r;
 
         for (size_t i = 0; i < h->n_sensors; i++) {
                 const HostSensor *s = &h->sensors[i];
@@ -748,31 +830,23 @@ static int compare_listing(Host *h) {
                 if (find_sensor(h->listed, h->n_listed, s->name))
                         continue;
                 changed = true;
-                r = add_removal(h, s->name, false, true);
-                if (r >= 0 && s->heat)
-                        r = add_removal(h, s->name, true, false);
-                if (r < 0)
-                        return r;
+                if (add_removal(h, s->name, false, true) < 0 || (s->heat && add_removal(h, s->name, true, false) < 0))
+                        log_warning("No memory to remove %s's sensor %s from Home Assistant.", h->name, s->name);
         }
         for (size_t i = 0; i < h->n_listed; i++) {
                 changed = changed || !find_sensor(h->sensors, h->n_sensors, h->listed[i].name);
                 forget_removal(h, h->listed[i].name, false);
         }
         h->config_pending |= changed && h->options->discovery;
-        return 0;
 }
 
 /* END of the listing: the new list replaces the old, and readings come. */
 static int take_listing(Host *h) {
-        size_t *queue;
-        int r;
+        size_t *queue = reallocarray(NULL, MAX(h->n_listed, (size_t) 1), sizeof(size_t));
 
-        r = compare_listing(h);
-        if (r < 0)
-                return r;
-        queue = reallocarray(NULL, MAX(h->n_listed, (size_t) 1), sizeof(size_t));
         if (!queue)
                 return -ENOMEM;
+        compare_listing(h);
         free(h->queue);
         h->queue = queue;
         h->queue_head = h->queue_len = 0;
@@ -910,6 +984,18 @@ static void owe_from(Host *h, uint64_t after) {
         flush(h);
 }
 
+/* --min-change and --heartbeat: a reading that differs little from the last one published, not long after
+ * it, is held back. The first one, and the first after the sensor had none, always go. */
+static bool worth_publishing(const Host *h, const HostSensor *s, const Reading *r) {
+        const MqttOptions *o = h->options;
+
+        if (o->min_change == 0 || !s->has_published || s->failing || s->reading_pending)
+                return true;
+        if (r->millicelsius - s->published_mc >= o->min_change || s->published_mc - r->millicelsius >= o->min_change)
+                return true;
+        return o->heartbeat > 0 && r->time_ms >= s->published_ms + o->heartbeat / USEC_PER_MSEC;
+}
+
 static void take_reading(Host *h, const Reading *r) {
         uint64_t first = 0;
         HostSensor *s;
@@ -945,6 +1031,15 @@ static void take_reading(Host *h, const Reading *r) {
         /* Its tick may not be whole at the broker yet: a connection that ends now asks for it again. */
         h->resume_after = r->seq - 1;
         h->has_resume = true;
+        if (!worth_publishing(h, s, r)) {
+                /* Taken, as far as a resume goes; the newest, for a level that changes or a broker that
+                 * comes back. */
+                s->latest = *r;
+                s->latest.sensor = NULL;
+                s->published_seq = r->seq;
+                s->held = true;
+                return;
+        }
         if (s->reading_pending && !h->history)
                 count_dropped(h, 1);
         s->latest = *r;
@@ -987,8 +1082,14 @@ static void take_level(Host *h, const Reply *reply) {
                 }
                 s->heat = heat;
         }
-        if (!s->has_level || s->level != reply->reading.level)
+        if (!s->has_level || s->level != reply->reading.level) {
                 s->level_pending = true;
+                /* The reading that crossed the limit goes with its alarm, however little it changed. */
+                if (s->held) {
+                        s->reading_pending = true;
+                        s->held = false;
+                }
+        }
         s->level = reply->reading.level;
         s->has_level = true;
         enqueue(h, s);
@@ -1110,9 +1211,11 @@ static void on_line(ServerLink *l, int r, const Reply *reply, const char *line) 
         case REPLY_ERR:
                 if (reply->error == 503)
                         take_unavailable(h, reply);
-                else if (h->limits_asked > 0 && (reply->error == 400 || reply->error == 404))
+                else if (h->limits_asked > 0 && (reply->error == 400 || reply->error == 404)) {
                         /* A new sensor's LIMITS, from a server older than limits, or gone again already. */
                         h->limits_asked--;
+                        flush(h);
+                }
                 else
                         server_link_fail(l, EX_PROTOCOL, -EBADMSG, "%s says: %s", destination, line);
                 break;
@@ -1120,9 +1223,11 @@ static void on_line(ServerLink *l, int r, const Reply *reply, const char *line) 
                 server_link_fail(l, EX_TEMPFAIL, -ECONNRESET, "%s is going away (BYE)", destination);
                 break;
         case REPLY_END:
-                if (h->limits_asked > 0)
+                /* A new sensor's LIMITS: its heat is known, the device's config can go. */
+                if (h->limits_asked > 0) {
                         h->limits_asked--;
-                else
+                        flush(h);
+                } else
                         server_link_fail(l, EX_PROTOCOL, -EBADMSG, "%s ended the stream", destination);
                 break;
         case REPLY_OK_STREAM:

@@ -28,6 +28,11 @@ static void help(void) {
                "     --topic-prefix=PREFIX First level of every topic (default thermo)\n"
                "     --payload=FORMAT      value (21.375) or json\n"
                "     --qos=N               0 or 1 (default 1)\n"
+               "     --min-change=CELSIUS  Publish a reading only when it differs by this much\n"
+               "                           from the last one published (default 0: all)\n"
+               "     --heartbeat=TIME      With --min-change, publish at least this often anyway\n"
+               "     --expire-after=TIME   Home Assistant marks a sensor unavailable after this\n"
+               "                           long without a reading; readings not retained\n"
                "     --no-discovery        Publish no Home Assistant discovery config\n"
                "     --discovery-prefix=PREFIX\n"
                "                           Home Assistant's discovery prefix (default homeassistant)\n"
@@ -134,6 +139,9 @@ int mqtt_options_parse(int argc, char *argv[], MqttOptions *ret) {
                 ARG_NO_DISCOVERY,
                 ARG_DISCOVERY_PREFIX,
                 ARG_KEEPALIVE,
+                ARG_MIN_CHANGE,
+                ARG_HEARTBEAT,
+                ARG_EXPIRE_AFTER,
                 ARG_LOG_LEVEL,
         };
         static const struct option options[] = {
@@ -149,6 +157,9 @@ int mqtt_options_parse(int argc, char *argv[], MqttOptions *ret) {
                 { "discovery-prefix", required_argument, NULL, ARG_DISCOVERY_PREFIX },
                 { "timeout", required_argument, NULL, 't' },
                 { "keepalive", required_argument, NULL, ARG_KEEPALIVE },
+                { "min-change", required_argument, NULL, ARG_MIN_CHANGE },
+                { "heartbeat", required_argument, NULL, ARG_HEARTBEAT },
+                { "expire-after", required_argument, NULL, ARG_EXPIRE_AFTER },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
                 {}
         };
@@ -223,6 +234,22 @@ int mqtt_options_parse(int argc, char *argv[], MqttOptions *ret) {
                                 return log_invalid_value("--keepalive", optarg, "expected whole seconds from 5s to 65535s");
                         o.keepalive = (unsigned) (v / USEC_PER_SEC);
                         break;
+                case ARG_MIN_CHANGE:
+                        if (parse_celsius(optarg, &o.min_change) < 0 || o.min_change < 0 || o.min_change > 1000 * 1000)
+                                return log_invalid_value("--min-change", optarg,
+                                                "expected degrees Celsius from 0 to 1000, three decimals at most");
+                        break;
+                case ARG_HEARTBEAT:
+                        if (parse_timespan(optarg, &o.heartbeat) < 0 || o.heartbeat < USEC_PER_SEC ||
+                                        o.heartbeat > 7 * 24 * 3600 * USEC_PER_SEC)
+                                return log_invalid_value("--heartbeat", optarg, "expected a time from 1s to 7d");
+                        break;
+                case ARG_EXPIRE_AFTER:
+                        /* Home Assistant counts it in whole seconds. */
+                        if (parse_timespan(optarg, &o.expire_after) < 0 || o.expire_after < USEC_PER_SEC ||
+                                        o.expire_after > 7 * 24 * 3600 * USEC_PER_SEC || o.expire_after % USEC_PER_SEC != 0)
+                                return log_invalid_value("--expire-after", optarg, "expected whole seconds from 1s to 7d");
+                        break;
                 case ARG_LOG_LEVEL:
                         r = log_parse_level_option(optarg);
                         if (r < 0)
@@ -232,6 +259,17 @@ int mqtt_options_parse(int argc, char *argv[], MqttOptions *ret) {
                         /* getopt has said what is wrong. */
                         return -EINVAL;
                 }
+
+        /* A heartbeat of what --min-change holds back; a sensor Home Assistant would let expire meanwhile. */
+        if (o.heartbeat > 0 && o.min_change == 0) {
+                log_error("--heartbeat is for --min-change: without it, every reading is published.");
+                return -EINVAL;
+        }
+        if (o.expire_after > 0 && o.min_change > 0 && (o.heartbeat == 0 || o.heartbeat >= o.expire_after)) {
+                log_error("--expire-after with --min-change needs a --heartbeat shorter than it, or Home Assistant "
+                          "takes a steady sensor for gone.");
+                return -EINVAL;
+        }
 
         r = broker_address_parse(broker, &o.broker, &error);
         if (r == -ENOMEM)

@@ -29,6 +29,10 @@ typedef struct MqttOptions {
         int qos;
         uint64_t timeout;       /* usec */
         unsigned keepalive;     /* seconds */
+        int64_t min_change;     /* millidegrees a reading must differ from the last published by; 0: publish all */
+        uint64_t heartbeat;     /* usec: publish a sensor's reading at least this often anyway; 0: no such */
+        uint64_t expire_after;  /* usec, whole seconds: Home Assistant's expire_after, readings not retained; 0:
+                                 * none, readings retained */
         ServerSpec *servers;
         size_t n_servers;
 } MqttOptions;

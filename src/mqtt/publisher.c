@@ -132,6 +132,7 @@ static void attempt(Publisher *p) {
         p->io = sd_event_source_disable_unref(p->io);
         p->fd = -1;
         p->refused[0] = p->error[0] = '\0';
+        p->subscribing = false;
         if (!p->started)
                 r = mosquitto_connect_async(p->mosq, p->config.broker->host, p->config.broker->port,
                                 (int) p->config.keepalive);
@@ -256,12 +257,17 @@ static void on_connect(struct mosquitto *mosq, void *userdata, int rc) {
                 connected(p);
 }
 
-/* The last subscription is granted: the broker, which answers a client's packets in order, has sent the
+/* The last subscription is answered: mosquitto, which answers a client's packets in order, has sent the
  * retained messages of every subscription before it (at QoS 0 they wait for no acknowledgement), so the
- * owner knows them before it publishes. */
+ * owner knows them before it publishes. (MQTT does not promise that order: with a broker that breaks it,
+ * the owner takes what comes later as it comes.) */
 static void on_subscribe(struct mosquitto *mosq, void *userdata, int mid, int qos_count, const int *granted_qos) {
         Publisher *p = userdata;
 
+        for (int i = 0; i < qos_count; i++)
+                if (granted_qos[i] == 0x80)
+                        log_warning("The broker %s refused a subscription for %s: its user needs to read what "
+                                    "thermo-mqtt(8) names in TOPICS.", p->broker, p->config.label);
         if (!p->subscribing || mid != p->last_subscription)
                 return;
         p->subscribing = false;
@@ -334,7 +340,7 @@ static void on_message(struct mosquitto *mosq, void *userdata, const struct mosq
         Publisher *p = userdata;
 
         if (m->payloadlen >= 0)
-                p->ops->message(p, m->topic, m->payload, (size_t) m->payloadlen, m->retain);
+                p->ops->message(p, m->topic, m->payload, (size_t) m->payloadlen);
 }
 
 static void on_log(struct mosquitto *mosq, void *userdata, int level, const char *message) {

@@ -41,9 +41,9 @@ typedef struct PublisherOps {
         void (*lost)(Publisher *p, uint64_t dropped);
         /* After publisher_stop(): the goodbye is said (or timed out), and the connection closed. */
         void (*closed)(Publisher *p);
-        /* A message on a topic of config->subscriptions (retained ones as they are subscribed to): NULL for
-         * a publisher without. */
-        void (*message)(Publisher *p, const char *topic, const void *payload, size_t n, bool retained);
+        /* A message on a topic of config->subscriptions (the retained ones first, as they are subscribed
+         * to): NULL for a publisher without. */
+        void (*message)(Publisher *p, const char *topic, const void *payload, size_t n);
 } PublisherOps;
 
 /* config's strings must outlive the publisher. */

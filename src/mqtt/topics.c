@@ -185,6 +185,8 @@ static void write_component(FILE *f, const Device *d, const DeviceSensor *s, boo
                         fputs(",\"value_template\":\"{{ value_json.celsius }}\"", f);
                 fputs(",\"device_class\":\"temperature\",\"unit_of_measurement\":\"°C\",\"state_class\":\"measurement\""
                       ",\"suggested_display_precision\":1", f);
+                if (d->expire_after_s > 0)
+                        fprintf(f, ",\"expire_after\":%" PRIu64, d->expire_after_s);
         }
         /* Available while thermo-mqtt, the host's server and the sensor all are. */
         topic_status(topic, d->prefix, d->host, NULL);

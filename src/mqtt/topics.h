@@ -56,6 +56,7 @@ typedef struct Device {
         const char *version;
         const char *url;                /* where thermo-mqtt comes from, for the origin; NULL for none */
         PayloadFormat format;
+        uint64_t expire_after_s;        /* Home Assistant's expire_after of the temperatures; 0 for none */
         const DeviceSensor *sensors;
         size_t n_sensors;
         const DeviceRemoval *removals;

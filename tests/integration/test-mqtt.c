@@ -998,6 +998,11 @@ static void test_migration_birth_and_a_sensor_gone(void **state) {
         snprintf(device, sizeof(device), "homeassistant/device/thermo_%s/config", host_id());
         expect(&sub, device, "room_heat");
         expect_log(&bridge, "Migrating the Home Assistant discovery of");
+        /* One config, and the first already whole: its sensors and room's heat. */
+        config = index_of(&sub, device, NULL);
+        assert_true(jq(sub.messages[config].payload, "(.cmps | keys) == [\"attic\", \"room\", \"room_heat\"]"));
+        subscriber_run(&sub, 300);
+        assert_int_equal(count_from(&sub, 0, device, sub.messages[config].payload), 1);
 
         /* The order Home Assistant's migration asks for. */
         for (size_t i = 0; i < sizeof(old) / sizeof(old[0]); i++) {
@@ -1008,7 +1013,6 @@ static void test_migration_birth_and_a_sensor_gone(void **state) {
                 snprintf(topic, sizeof(topic), "homeassistant/%s/thermo_%s/%s/config", old[i][0], host_id(), old[i][1]);
                 cleared = wait_exactly(&sub, topic, "");
                 migrate = index_of(&sub, topic, "{\"migrate_discovery\":true}");
-                config = index_of(&sub, device, NULL);
                 if (kept && (migrate < 0 || migrate > config || cleared < config))
                         fail_msg("%s: migrated at %zi, the device's config at %zi, cleared at %zi", topic, migrate, config,
                                  cleared);
@@ -1047,6 +1051,122 @@ static void test_migration_birth_and_a_sensor_gone(void **state) {
         subscriber_mark(&sub);
         assert_int_equal(sh(out, sizeof(out), "mosquitto_pub -p %i -t homeassistant/status -m online", b.port), 0);
         assert_true(jq(expect_device(&sub, NULL)->payload, "(.cmps | keys) == [\"room\", \"room_heat\"]"));
+
+        subscriber_close(&sub);
+        harness_cleanup(&s);
+        broker_cleanup(&b);
+}
+
+
+/* The time in a JSON reading's payload, in ms. */
+static uint64_t time_of(const Message *m) {
+        const char *t = strstr(m->payload, "\"time\":");
+
+        assert_non_null(t);
+        return strtoull(t + strlen("\"time\":"), NULL, 10);
+}
+
+/* Runs the subscriber for ms: fails on any reading of topic that comes meanwhile. */
+static void expect_none(Subscriber *sub, const char *topic, int ms) {
+        const Message *m;
+
+        subscriber_mark(sub);
+        subscriber_run(sub, ms);
+        m = subscriber_wait(sub, topic, NULL, 0);
+        if (m)
+                fail_msg("published, and should not have been: %s %s", topic, m->payload);
+}
+
+/* --min-change and --heartbeat, a file sensor walked up and down: a reading goes when it has changed
+ * enough, when the heartbeat is due, when it crosses a limit, and when the sensor is back; the rest is held. */
+static void test_publish_on_change(void **state) {
+        char topic[256], level[256], status[256];
+        const char *host = harness_host();
+        const Message *m;
+        Subscriber sub = {};
+        uint64_t first;
+        ServerProcess s;
+        Broker b;
+        MqttBridge bridge;
+
+        broker_start(&b, NULL);
+        subscriber_open(&sub, b.port, "thermo/#", 1);
+        snprintf(room_spec, sizeof(room_spec), "room=file:%s", room);
+        harness_start_activated(&s, (const char *const[]) { "--interval", "100ms", "--sensor", room_spec, "--limit",
+                                                           "room:high=-4.5", NULL });
+        mqtt_bridge_start(&bridge, (const char *const[]) { "--broker", url(&b), "--payload", "json", "--min-change",
+                                                          "0.5", "--heartbeat", "2s", server_arg(&s, NULL), NULL });
+        snprintf(topic, sizeof(topic), "thermo/%s/room", host);
+        snprintf(level, sizeof(level), "thermo/%s/room/level", host);
+        snprintf(status, sizeof(status), "thermo/%s/room/status", host);
+        first = time_of(expect(&sub, topic, "\"celsius\":-5.250}"));
+
+        /* Up by a quarter of a degree: held back. */
+        harness_write_file(room, "-5000\n");
+        expect_none(&sub, topic, 1000);
+        /* By more than half a degree from what was published: it goes. */
+        harness_write_file(room, "-4700\n");
+        m = expect(&sub, topic, "\"celsius\":-4.700}");
+        assert_true(time_of(m) < first + 2000);
+        first = time_of(m);
+        /* Steady: the heartbeat, two seconds after, and nothing between. */
+        subscriber_mark(&sub);
+        m = subscriber_wait(&sub, topic, NULL, 3000);
+        assert_non_null(m);
+        assert_non_null(strstr(m->payload, "\"celsius\":-4.700}"));
+        if (time_of(m) < first + 2000 || time_of(m) > first + 2300)
+                fail_msg("the heartbeat came %" PRIu64 "ms after the last reading published", time_of(m) - first);
+
+        /* A tenth of a degree, across the high limit: the alarm and its reading, at once. */
+        subscriber_mark(&sub);
+        harness_write_file(room, "-4400\n");
+        expect(&sub, level, "high");
+        m = subscriber_wait(&sub, topic, "\"celsius\":-4.400}", 1000);
+        assert_non_null(m);
+
+        /* Unavailable, then back with a reading a little off: both at once. */
+        harness_write_file(room, "garbage\n");
+        expect(&sub, status, "offline");
+        subscriber_mark(&sub);
+        harness_write_file(room, "-4350\n");
+        expect(&sub, status, "online");
+        assert_non_null(subscriber_wait(&sub, topic, "\"celsius\":-4.350}", 1000));
+
+        subscriber_close(&sub);
+        assert_int_equal(mqtt_bridge_stop(&bridge, SIGTERM), 0);
+        harness_cleanup(&s);
+        broker_cleanup(&b);
+}
+
+/* --expire-after: Home Assistant's expire_after in each temperature's config, and readings not retained
+ * (a stale one must not outlive it at the broker); availability and levels still are. */
+static void test_expire_after(void **state) {
+        char topic[256];
+        const char *host = harness_host();
+        Subscriber sub = {}, late = {};
+        ServerProcess s;
+        Broker b;
+        MqttBridge bridge;
+
+        broker_start(&b, NULL);
+        subscriber_open(&sub, b.port, "#", 1);
+        start_server(&s);
+        mqtt_bridge_start(&bridge, (const char *const[]) { "--broker", url(&b), "--expire-after", "90s",
+                                                          server_arg(&s, NULL), NULL });
+        assert_true(jq(expect_device(&sub, NULL)->payload,
+                       "[.cmps[] | select(.p == \"sensor\") | .expire_after] == [90, 90, 90]"));
+        snprintf(topic, sizeof(topic), "thermo/%s/room", host);
+        expect(&sub, topic, "-5.250");
+
+        /* Readings come live to a subscriber that comes later, none retained. */
+        subscriber_open(&late, b.port, "thermo/#", 1);
+        expect(&late, topic, "-5.250");
+        for (size_t i = 0; i < late.n_messages; i++)
+                if (strcmp(late.messages[i].topic, topic) == 0 && late.messages[i].retain)
+                        fail_msg("a reading retained: %s", late.messages[i].payload);
+        snprintf(topic, sizeof(topic), "thermo/%s/room/status", host);
+        assert_true(expect(&late, topic, "online")->retain);
+        subscriber_close(&late);
 
         subscriber_close(&sub);
         harness_cleanup(&s);
@@ -1155,6 +1275,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_a_host_name_that_is_no_topic_level, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_no_memory_for_a_new_sensor, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_migration_birth_and_a_sensor_gone, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_publish_on_change, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_expire_after, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
         };
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* thermo-mqtt's command line: the broker's URL, its password, and SERVER arguments. */
+/* thermo-mqtt's command line: the broker's URL, its password, SERVER arguments, and publishing on change. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <getopt.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -152,11 +153,64 @@ static void test_server_specs(void **state) {
         assert_int_equal(server_spec_parse("a=", &s, &error), -EINVAL);
 }
 
+/* mqtt_options_parse() of args (NULL-ended, after the program's name): its result, the options in *ret. */
+static int parse(const char *const *args, MqttOptions *ret) {
+        char *argv[16] = { (char *) "thermo-mqtt" };
+        int argc = 1;
+
+        for (; args[argc - 1]; argc++) {
+                assert_true(argc < 15);
+                argv[argc] = (char *) args[argc - 1];
+        }
+        /* getopt_long() anew. */
+        optind = 0;
+        *ret = (MqttOptions) {};
+        return mqtt_options_parse(argc, argv, ret);
+}
+
+/* --min-change, --heartbeat and --expire-after: what each takes, and what they ask of each other. */
+static void test_publish_on_change(void **state) {
+        MqttOptions o;
+
+        unsetenv("CREDENTIALS_DIRECTORY");
+        assert_int_equal(parse((const char *const[]) { NULL }, &o), 1);
+        assert_int_equal(o.min_change, 0);
+        assert_int_equal(o.heartbeat, 0);
+        assert_int_equal(o.expire_after, 0);
+        mqtt_options_done(&o);
+
+        assert_int_equal(parse((const char *const[]) { "--min-change=0.5", "--heartbeat=5min", "--expire-after=10min",
+                                                       NULL }, &o), 1);
+        assert_int_equal(o.min_change, 500);
+        assert_int_equal(o.heartbeat, 300 * UINT64_C(1000000));
+        assert_int_equal(o.expire_after, 600 * UINT64_C(1000000));
+        mqtt_options_done(&o);
+        assert_int_equal(parse((const char *const[]) { "--expire-after=90s", NULL }, &o), 1);
+        assert_int_equal(o.expire_after, 90 * UINT64_C(1000000));
+        mqtt_options_done(&o);
+
+        for (const char *const *bad = (const char *const[]) { "--min-change=-1", "--min-change=x", "--min-change=1001",
+                                                               "--min-change=0.0001", "--heartbeat=500ms",
+                                                               "--heartbeat=8d", "--expire-after=1500ms",
+                                                               "--expire-after=0", NULL };
+                        *bad; bad++) {
+                if (parse((const char *const[]) { "--min-change=1", "--heartbeat=1min", *bad, NULL }, &o) != -EINVAL)
+                        fail_msg("%s taken", *bad);
+                mqtt_options_done(&o);
+        }
+        /* A heartbeat of nothing held back; a steady sensor that Home Assistant would let expire. */
+        assert_int_equal(parse((const char *const[]) { "--heartbeat=1min", NULL }, &o), -EINVAL);
+        assert_int_equal(parse((const char *const[]) { "--min-change=1", "--expire-after=1min", NULL }, &o), -EINVAL);
+        assert_int_equal(parse((const char *const[]) { "--min-change=1", "--heartbeat=1min", "--expire-after=1min",
+                                                       NULL }, &o), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_broker_urls),
                 cmocka_unit_test(test_passwords),
                 cmocka_unit_test(test_server_specs),
+                cmocka_unit_test(test_publish_on_change),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -142,7 +142,9 @@ static void test_device(void **state) {
         d.n_sensors = 1;
         d.removals = (const DeviceRemoval[]) { { .name = "attic" }, { .name = "Room", .heat = true } };
         d.n_removals = 2;
+        d.expire_after_s = 90;
         json = config_of(&d);
+        assert_non_null(strstr(json, ",\"suggested_display_precision\":1,\"expire_after\":90,\"availability\":"));
         assert_non_null(strstr(json, ",\"value_template\":\"{{ value_json.celsius }}\","));
         assert_non_null(strstr(json, "\"model\":\"odd\\\"server\""));
         assert_non_null(strstr(json, "\"o\":{\"name\":\"thermo-mqtt\",\"sw\":\"" PROJECT_VERSION "\"},"));
