@@ -11,12 +11,14 @@
 
 #include "address.h"
 #include "backoff.h"
+#include "offload.h"
 #include "parse.h"
 #include "server-link.h"
 #include "text.h"
 
 typedef enum LinkState {
         LINK_DOWN,              /* not started, closed, or failed and waiting for the owner */
+        LINK_RESOLVING,
         LINK_CONNECTING,
         LINK_GREETING,
         LINK_UP,
@@ -30,6 +32,7 @@ struct ServerLink {
         sd_event *event;
         char destination[SOCKET_ADDRESS_STRING_MAX + NI_MAXHOST];
 
+        Offload *resolving;          /* getaddrinfo(), off the loop */
         struct addrinfo *addresses;  /* from getaddrinfo(), or unix_address */
         struct addrinfo *next_address;
         struct addrinfo unix_address;
@@ -85,6 +88,8 @@ int server_destination_parse(const char *s, char **ret_host, char **ret_port) {
 }
 
 static void disconnect(ServerLink *l) {
+        /* A resolution under way ends in its thread, unheard. */
+        l->resolving = offload_cancel(l->resolving);
         l->io = sd_event_source_disable_unref(l->io);
         l->fd = safe_close(l->fd);
         l->in_len = 0;
@@ -170,8 +175,57 @@ static void connect_next(ServerLink *l, int error) {
         server_link_fail(l, status_for_connect_error(error), error, "Failed to connect to %s: %m", l->destination);
 }
 
-void server_link_start(ServerLink *l) {
+/* A getaddrinfo() of the link's host and port, in a thread of its own. */
+typedef struct Resolution {
+        char *host, *port;
+        int error;              /* getaddrinfo()'s */
+        int system_error;       /* errno, for EAI_SYSTEM */
+        struct addrinfo *addresses;
+} Resolution;
+
+static void resolve(void *data) {
+        Resolution *q = data;
         struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
+
+        q->error = getaddrinfo(q->host, q->port, &hints, &q->addresses);
+        q->system_error = errno;
+}
+
+static void resolution_free(void *data) {
+        Resolution *q = data;
+
+        if (q->addresses)
+                freeaddrinfo(q->addresses);
+        free(q->host);
+        free(q->port);
+        free(q);
+}
+
+static void resolved(Offload *o, void *data, void *userdata) {
+        ServerLink *l = userdata;
+        Resolution *q = data;
+
+        l->resolving = NULL;
+        (void) sd_event_source_set_enabled(l->timer, SD_EVENT_OFF);
+        if (q->error != 0) {
+                server_link_fail(l, q->error == EAI_AGAIN ? EX_TEMPFAIL : EX_UNAVAILABLE, -EHOSTUNREACH,
+                                "Failed to resolve '%s': %s", l->config.host,
+                                q->error == EAI_SYSTEM ? strerror(q->system_error) : gai_strerror(q->error));
+                return;
+        }
+        l->addresses = TAKE_PTR(q->addresses);
+        l->next_address = l->addresses;
+        connect_next(l, -EHOSTUNREACH);
+}
+
+static const OffloadOps resolution_ops = {
+        .work = resolve,
+        .done = resolved,
+        .free_data = resolution_free,
+};
+
+void server_link_start(ServerLink *l) {
+        Resolution *q;
         int r;
 
         assert(l);
@@ -186,15 +240,24 @@ void server_link_start(ServerLink *l) {
         if (l->addresses)
                 freeaddrinfo(l->addresses);
         l->addresses = NULL;
-        r = getaddrinfo(l->config.host, l->config.port, &hints, &l->addresses);
-        if (r != 0) {
-                server_link_fail(l, r == EAI_AGAIN ? EX_TEMPFAIL : EX_UNAVAILABLE, -EHOSTUNREACH,
-                                "Failed to resolve '%s': %s", l->config.host,
-                                r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
+        q = calloc(1, sizeof(*q));
+        if (q) {
+                *q = (Resolution) { .host = strdup(l->config.host), .port = strdup(l->config.port) };
+                if (!q->host || !q->port) {
+                        resolution_free(q);
+                        q = NULL;
+                }
+        }
+        r = q ? offload_start(l->event, &resolution_ops, q, l, &l->resolving) : -ENOMEM;
+        if (r < 0) {
+                if (q)
+                        resolution_free(q);
+                server_link_fail(l, EX_TEMPFAIL, r, "Failed to resolve '%s': %m", l->config.host);
                 return;
         }
-        l->next_address = l->addresses;
-        connect_next(l, -EHOSTUNREACH);
+        /* A resolver that does not answer is a connection that is not made: the same time allowed. */
+        l->state = LINK_RESOLVING;
+        set_timer(l, l->config.timeout);
 }
 
 /* The one timer: the end of a backoff, of a connection attempt, or of the silence allowed. */
@@ -204,6 +267,10 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         switch (l->state) {
         case LINK_BACKING_OFF:
                 server_link_start(l);
+                break;
+        case LINK_RESOLVING:
+                server_link_fail(l, EX_TEMPFAIL, -ETIMEDOUT, "Failed to resolve '%s': no answer in time",
+                                l->config.host);
                 break;
         case LINK_CONNECTING:
                 disconnect(l);

@@ -8,6 +8,7 @@
 
 #include "backoff.h"
 #include "log.h"
+#include "offload.h"
 #include "parse.h"
 #include "publisher.h"
 
@@ -15,6 +16,7 @@
 
 typedef enum PublisherState {
         PUBLISHER_IDLE,
+        PUBLISHER_RESOLVING,    /* libmosquitto's connect, in a thread: it resolves the broker's name first */
         PUBLISHER_CONNECTING,   /* until CONNACK */
         PUBLISHER_CONNECTED,
         PUBLISHER_BACKING_OFF,
@@ -32,6 +34,8 @@ struct Publisher {
 
         PublisherState state;
         bool started;           /* connect once, reconnect after */
+        Offload *connecting;    /* while PUBLISHER_RESOLVING */
+        struct Connecting *connecting_data;
         sd_event_source *io;
         int fd;                 /* the socket io watches, or -1 */
         sd_event_source *timer; /* a connection attempt, a backoff, a goodbye */
@@ -125,7 +129,74 @@ static void retry(Publisher *p, const char *why) {
         set_timer(p, p->backoff);
 }
 
+static void on_log(struct mosquitto *mosq, void *userdata, int level, const char *message);
+
+/* libmosquitto's connect resolves the broker's name (getaddrinfo()) before it starts connecting: that
+ * goes off the loop, which leaves mosq alone meanwhile. */
+typedef struct Connecting {
+        struct mosquitto *mosq;
+        char *host;
+        int port, keepalive;
+        bool first;
+        int rc, system_error;
+        bool orphan;            /* the publisher went meanwhile: mosq is ours to destroy */
+} Connecting;
+
+static void connect_work(void *data) {
+        Connecting *c = data;
+
+        c->rc = c->first ? mosquitto_connect_async(c->mosq, c->host, c->port, c->keepalive) :
+                           mosquitto_reconnect_async(c->mosq);
+        c->system_error = errno;
+}
+
+static void connecting_free(void *data) {
+        Connecting *c = data;
+
+        if (c->orphan)
+                mosquitto_destroy(c->mosq);
+        free(c->host);
+        free(c);
+}
+
+static void connect_done(Offload *o, void *data, void *userdata) {
+        Publisher *p = userdata;
+        Connecting *c = data;
+
+        p->connecting = NULL;
+        p->connecting_data = NULL;
+        mosquitto_log_callback_set(p->mosq, on_log);
+        if (c->rc != MOSQ_ERR_SUCCESS) {
+                char why[256];
+
+                errno = c->system_error;
+                describe(p, c->rc, why, sizeof(why));
+                retry(p, why);
+                return;
+        }
+        p->state = PUBLISHER_CONNECTING;
+        set_timer(p, p->config.timeout);
+        watch(p);
+}
+
+static const OffloadOps connecting_ops = {
+        .work = connect_work,
+        .done = connect_done,
+        .free_data = connecting_free,
+};
+
+/* The publisher goes while its thread connects: mosq goes with the thread, destroyed when it is done. */
+static void orphan(Publisher *p) {
+        if (!p->connecting)
+                return;
+        p->connecting_data->orphan = true;
+        p->connecting = offload_cancel(p->connecting);
+        p->connecting_data = NULL;
+        p->mosq = NULL;
+}
+
 static void attempt(Publisher *p) {
+        Connecting *c;
         int r;
 
         /* libmosquitto closes the old socket and opens a new one: stop watching the old one first. */
@@ -133,22 +204,29 @@ static void attempt(Publisher *p) {
         p->fd = -1;
         p->refused[0] = p->error[0] = '\0';
         p->subscribing = false;
-        if (!p->started)
-                r = mosquitto_connect_async(p->mosq, p->config.broker->host, p->config.broker->port,
-                                (int) p->config.keepalive);
-        else
-                r = mosquitto_reconnect_async(p->mosq);
-        p->started = true;
-        if (r != MOSQ_ERR_SUCCESS) {
-                char why[256];
-
-                describe(p, r, why, sizeof(why));
-                retry(p, why);
+        c = calloc(1, sizeof(*c));
+        if (!c || !(c->host = strdup(p->config.broker->host))) {
+                free(c);
+                retry(p, "out of memory");
                 return;
         }
-        p->state = PUBLISHER_CONNECTING;
-        set_timer(p, p->config.timeout);
-        watch(p);
+        c->mosq = p->mosq;
+        c->port = p->config.broker->port;
+        c->keepalive = (int) p->config.keepalive;
+        c->first = !p->started;
+        p->started = true;
+        /* Its messages would come from the thread, to a publisher that may be gone: none meanwhile. */
+        mosquitto_log_callback_set(p->mosq, NULL);
+        r = offload_start(p->event, &connecting_ops, c, p, &p->connecting);
+        if (r < 0) {
+                mosquitto_log_callback_set(p->mosq, on_log);
+                connecting_free(c);
+                retry(p, strerror(-r));
+                return;
+        }
+        p->connecting_data = c;
+        /* No timer: the resolver has its own, and the loop does not wait for it. */
+        p->state = PUBLISHER_RESOLVING;
 }
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -419,7 +497,8 @@ void publisher_stop(Publisher *p) {
                 (void) sd_event_source_set_enabled(p->timer, SD_EVENT_OFF);
                 p->io = sd_event_source_disable_unref(p->io);
                 p->fd = -1;
-                if (p->started)
+                orphan(p);
+                if (p->started && p->mosq)
                         (void) mosquitto_disconnect(p->mosq);
                 p->state = PUBLISHER_CLOSED;
                 p->ops->closed(p);
@@ -504,6 +583,7 @@ Publisher *publisher_free(Publisher *p) {
         sd_event_source_disable_unref(p->timer);
         sd_event_source_disable_unref(p->misc);
         sd_event_source_disable_unref(p->room_event);
+        orphan(p);
         if (p->mosq)
                 mosquitto_destroy(p->mosq);
         sd_event_unref(p->event);

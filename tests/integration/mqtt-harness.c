@@ -333,6 +333,11 @@ void subscriber_close(Subscriber *s) {
 }
 
 void mqtt_bridge_start(MqttBridge *b, const char *const *args) {
+        mqtt_bridge_start_watched(b, args, NULL, NULL);
+}
+
+void mqtt_bridge_start_watched(MqttBridge *b, const char *const *args, const char *notify_socket,
+                const char *watchdog_usec) {
         const char *path = getenv("THERMO_MQTT");
         const char *argv[64];
         int log[2];
@@ -352,6 +357,11 @@ void mqtt_bridge_start(MqttBridge *b, const char *const *args) {
                 if (dup2(log[1], STDERR_FILENO) < 0)
                         _exit(126);
                 unsetenv("NOTIFY_SOCKET");
+                unsetenv("WATCHDOG_USEC");
+                unsetenv("WATCHDOG_PID");
+                if (notify_socket && (setenv("NOTIFY_SOCKET", notify_socket, 1) < 0 ||
+                                      setenv("WATCHDOG_USEC", watchdog_usec, 1) < 0))
+                        _exit(126);
                 execv(path, (char *const *) argv);
                 _exit(127);
         }

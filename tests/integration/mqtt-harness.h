@@ -72,6 +72,10 @@ typedef struct MqttBridge {
 
 /* Starts $THERMO_MQTT with args (ending with NULL). */
 void mqtt_bridge_start(MqttBridge *b, const char *const *args);
+/* The same, as systemd runs it with WatchdogSec=: its notifications to the datagram socket at
+ * notify_socket, and $WATCHDOG_USEC of watchdog_usec. */
+void mqtt_bridge_start_watched(MqttBridge *b, const char *const *args, const char *notify_socket,
+                const char *watchdog_usec);
 /* Appends what it wrote since to log. */
 void mqtt_bridge_read_log(MqttBridge *b);
 /* Reads the log until it holds text; bounded. */
