@@ -88,6 +88,41 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         return 0;
 }
 
+/* systemctl reload: the broker's password read anew (a rotated one), and every broker connection made
+ * again with it; readings wait in the servers' histories meanwhile, and QoS 1 ones on their way are sent
+ * again. */
+static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Bridge *b = userdata;
+        char *password = NULL;
+        int r;
+
+        if (b->stopping)
+                return 0;
+        (void) sd_notify(false, "RELOADING=1\nSTATUS=Reloading: reading the broker's password again.");
+        r = mqtt_password_read(b->options, &password);
+        if (r < 0) {
+                /* Said why, but out of memory. */
+                if (r == -ENOMEM)
+                        log_error_errno(r, "Failed to read the broker's password again: %m");
+                log_error("The reload failed: the connections to the broker go on as they were.");
+        } else {
+                log_info("Reloading: connecting to the broker %s again for %zu host%s%s.", b->broker, b->n_hosts,
+                                b->n_hosts == 1 ? "" : "s", password ? ", with the password read anew" : "");
+                for (size_t i = 0; i < b->n_hosts; i++) {
+                        r = host_reconnect_broker(b->hosts[i], password);
+                        if (r < 0)
+                                log_error_errno(r, "Failed to connect to the broker again for %s: %m",
+                                                host_get_name(b->hosts[i]) ?: "a host");
+                }
+        }
+        if (password)
+                explicit_bzero(password, strlen(password));
+        free(password);
+        b->status[0] = '\0';   /* said again at the next check */
+        (void) sd_notify(false, "READY=1");
+        return 0;
+}
+
 int bridge_new(const MqttOptions *options, Bridge **ret) {
         _cleanup_(bridge_freep) Bridge *b = NULL;
         const HostOwner owner = { .name_taken = name_taken, .stopped = host_stopped };
@@ -107,6 +142,9 @@ int bridge_new(const MqttOptions *options, Bridge **ret) {
         if (r < 0)
                 return r;
         r = signals_add_stop(b->event, on_signal, b);
+        if (r < 0)
+                return r;
+        r = signals_add_reload(b->event, on_reload, b);
         if (r < 0)
                 return r;
         r = sd_event_add_time_relative(b->event, &b->status_timer, CLOCK_MONOTONIC, USEC_PER_SEC, USEC_PER_SEC / 4,

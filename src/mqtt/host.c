@@ -1298,6 +1298,15 @@ void host_stop(Host *h) {
                 h->owner.stopped(h, h->owner.userdata);
 }
 
+int host_reconnect_broker(Host *h, const char *password) {
+        assert(h);
+
+        /* No connection yet (the server has not named the host): its first one takes the new password. */
+        if (!h->publisher)
+                return 0;
+        return publisher_reconnect(h->publisher, password);
+}
+
 const char *host_get_name(Host *h) {
         assert(h);
         return h->name[0] ? h->name : NULL;

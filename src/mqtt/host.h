@@ -42,6 +42,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Host *, host_free);
 void host_start(Host *h);
 /* Says "offline" for the host and goodbye to the broker, then owner->stopped(). */
 void host_stop(Host *h);
+/* A reload: the broker connection made again, with password (NULL for none). */
+int host_reconnect_broker(Host *h, const char *password);
 /* The name in its topics: NAME=, or the server's host=, NULL before it has greeted us. */
 const char *host_get_name(Host *h);
 void host_get_stats(Host *h, HostStats *ret);

@@ -171,7 +171,7 @@ int mqtt_options_parse(int argc, char *argv[], MqttOptions *ret) {
                 .timeout = TIMEOUT_DEFAULT,
                 .keepalive = KEEPALIVE_DEFAULT,
         };
-        const char *broker = BROKER_DEFAULT, *password_file = NULL, *error = NULL;
+        const char *broker = BROKER_DEFAULT, *error = NULL;
         uint64_t v;
         int c, r;
 
@@ -190,7 +190,7 @@ int mqtt_options_parse(int argc, char *argv[], MqttOptions *ret) {
                         broker = optarg;
                         break;
                 case ARG_PASSWORD_FILE:
-                        password_file = optarg;
+                        o.password_file = optarg;
                         break;
                 case ARG_CAFILE:
                         o.cafile = optarg;
@@ -280,23 +280,9 @@ int mqtt_options_parse(int argc, char *argv[], MqttOptions *ret) {
                 log_error("--cafile is for an mqtts:// broker.");
                 return -EINVAL;
         }
-        r = broker_password_read(password_file, &o.password);
-        if (r == -ENOMEM)
+        r = mqtt_password_read(&o, &o.password);
+        if (r < 0)
                 return r;
-        if (r == -EINVAL) {
-                log_error("%s holds no password, or more than one line.",
-                                password_file ?: "$CREDENTIALS_DIRECTORY/" BROKER_PASSWORD_CREDENTIAL);
-                return -EINVAL;
-        }
-        if (r < 0) {
-                log_error_errno(r, "Failed to read the broker's password from %s: %m",
-                                password_file ?: "$CREDENTIALS_DIRECTORY/" BROKER_PASSWORD_CREDENTIAL);
-                return -EINVAL;
-        }
-        if (o.password && !o.broker.user) {
-                log_error("A password without a user: give the user in --broker, mqtt://USER@HOST.");
-                return -EINVAL;
-        }
 
         for (int i = optind; i < argc; i++) {
                 r = add_server(&o, argv[i]);
@@ -312,6 +298,35 @@ int mqtt_options_parse(int argc, char *argv[], MqttOptions *ret) {
         *ret = o;
         o = (MqttOptions) {};
         return 1;
+}
+
+int mqtt_password_read(const MqttOptions *o, char **ret) {
+        const char *from = o->password_file ?: "$CREDENTIALS_DIRECTORY/" BROKER_PASSWORD_CREDENTIAL;
+        char *password = NULL;
+        int r;
+
+        assert(o);
+        assert(ret);
+
+        r = broker_password_read(o->password_file, &password);
+        if (r == -ENOMEM)
+                return r;
+        if (r == -EINVAL) {
+                log_error("%s holds no password, or more than one line.", from);
+                return -EINVAL;
+        }
+        if (r < 0) {
+                log_error_errno(r, "Failed to read the broker's password from %s: %m", from);
+                return -EINVAL;
+        }
+        if (password && !o->broker.user) {
+                explicit_bzero(password, strlen(password));
+                free(password);
+                log_error("A password without a user: give the user in --broker, mqtt://USER@HOST.");
+                return -EINVAL;
+        }
+        *ret = password;
+        return 0;
 }
 
 void mqtt_options_done(MqttOptions *o) {

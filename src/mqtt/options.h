@@ -20,7 +20,8 @@ typedef struct ServerSpec {
 
 typedef struct MqttOptions {
         BrokerAddress broker;
-        char *password;         /* from --password-file, or the credential; NULL without */
+        const char *password_file; /* --password-file, or NULL for the credential */
+        char *password;         /* from it, or the credential; NULL without */
         const char *cafile;
         const char *topic_prefix;
         const char *discovery_prefix;
@@ -39,6 +40,10 @@ typedef struct MqttOptions {
 
 /* Returns 1 to run, 0 when --help or --version was answered, -EINVAL after printing a usage error. */
 int mqtt_options_parse(int argc, char *argv[], MqttOptions *ret);
+/* The broker's password, from --password-file or the credential, as now: at the start, and at a reload
+ * (a rotated password). NULL where neither is there; -EINVAL said (logged) for one that is no password, or
+ * that cannot be read, or that comes without a user. */
+int mqtt_password_read(const MqttOptions *o, char **ret);
 void mqtt_options_done(MqttOptions *o);
 
 /* One SERVER argument. On -EINVAL, *ret_error says why. */

@@ -59,6 +59,9 @@ struct Publisher {
         /* Connected, and its subscriptions on their way: connected once the last is granted. */
         bool subscribing;
         int last_subscription;
+        /* A reload: the password to connect with (ours, once one came), and a reconnection asked for. */
+        char *password;
+        bool reconnect;
 };
 
 static void set_timer(Publisher *p, uint64_t usec) {
@@ -210,6 +213,15 @@ static void attempt(Publisher *p) {
                 retry(p, "out of memory");
                 return;
         }
+        /* Between connections, mosq is ours alone: a new password goes in now. */
+        if (p->reconnect && p->config.broker->user &&
+                        mosquitto_username_pw_set(p->mosq, p->config.broker->user, p->password) != MOSQ_ERR_SUCCESS) {
+                free(c->host);
+                free(c);
+                retry(p, "out of memory");
+                return;
+        }
+        p->reconnect = false;
         c->mosq = p->mosq;
         c->port = p->config.broker->port;
         c->keepalive = (int) p->config.keepalive;
@@ -302,6 +314,11 @@ static void stop_when_done(Publisher *p) {
 static void connected(Publisher *p) {
         char field[sizeof(p->broker) + 16], host[128];
 
+        /* A reload came while this connection was being made, with the password before it: again. */
+        if (p->reconnect) {
+                (void) mosquitto_disconnect(p->mosq);
+                return;
+        }
         p->backoff = 0;
         p->state = PUBLISHER_CONNECTED;
         /* The QoS 1 messages of the last connection are sent again; the QoS 0 ones went with it. */
@@ -371,6 +388,13 @@ static void on_disconnect(struct mosquitto *mosq, void *userdata, int rc) {
                         (void) sd_event_source_set_enabled(p->timer, SD_EVENT_OFF);
                         p->ops->closed(p);
                 }
+                return;
+        }
+        if (p->reconnect) {
+                /* Ended for a reload: again at once. */
+                if (was == PUBLISHER_CONNECTED)
+                        p->ops->lost(p, dropped);
+                attempt(p);
                 return;
         }
         if (was == PUBLISHER_CONNECTED) {
@@ -485,6 +509,36 @@ int publisher_publish(Publisher *p, const char *topic, const void *payload, size
         return 0;
 }
 
+int publisher_reconnect(Publisher *p, const char *password) {
+        char *copy = NULL;
+
+        assert(p);
+
+        if (password && !(copy = strdup(password)))
+                return -ENOMEM;
+        if (p->password)
+                explicit_bzero(p->password, strlen(p->password));
+        free(p->password);
+        p->password = copy;
+        p->reconnect = true;
+        switch (p->state) {
+        case PUBLISHER_CONNECTED:
+                /* Its end (on_disconnect()) makes it again. */
+                (void) mosquitto_disconnect(p->mosq);
+                watch(p);
+                break;
+        case PUBLISHER_BACKING_OFF:
+                (void) sd_event_source_set_enabled(p->timer, SD_EVENT_OFF);
+                attempt(p);
+                break;
+        default:
+                /* Being made with the old password: made again once it is (connected()) or has failed
+                 * (on_disconnect()). Not started, stopping or closed: nothing to make again. */
+                break;
+        }
+        return 0;
+}
+
 void publisher_start(Publisher *p) {
         assert(p);
         attempt(p);
@@ -586,6 +640,9 @@ Publisher *publisher_free(Publisher *p) {
         orphan(p);
         if (p->mosq)
                 mosquitto_destroy(p->mosq);
+        if (p->password)
+                explicit_bzero(p->password, strlen(p->password));
+        free(p->password);
         sd_event_unref(p->event);
         free(p);
         return NULL;

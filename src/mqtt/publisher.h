@@ -61,6 +61,9 @@ bool publisher_has_room(Publisher *p);
 /* Only when publisher_has_room(). -EMSGSIZE and -EINVAL for a message that would be refused again, others
  * for a connection that fails (and is made again). */
 int publisher_publish(Publisher *p, const char *topic, const void *payload, size_t n, int qos, bool retain);
+/* A password anew (NULL for none; copied): the connection is made again with it at once, without a
+ * backoff, what the broker had not taken yet sent again (QoS 1) or counted lost (QoS 0, ops->lost()). */
+int publisher_reconnect(Publisher *p, const char *password);
 /* Publishes "offline" to the will's topic (as the broker would, had we vanished), waits until the broker has
  * taken every message, disconnects, and calls ops->closed(); at once when not connected. */
 void publisher_stop(Publisher *p);

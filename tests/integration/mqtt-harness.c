@@ -254,12 +254,18 @@ static void on_subscribe(struct mosquitto *mosq, void *userdata, int mid, int n,
 }
 
 void subscriber_open(Subscriber *s, int port, const char *pattern, int qos) {
+        subscriber_open_as(s, port, pattern, qos, NULL, NULL);
+}
+
+void subscriber_open_as(Subscriber *s, int port, const char *pattern, int qos, const char *user, const char *password) {
         bool granted = false;
         int64_t deadline = now_ms() + HARNESS_TIMEOUT_MS;
 
         mosquitto_lib_init();
         s->mosq = mosquitto_new(NULL, true, &granted);
         assert_non_null(s->mosq);
+        if (user)
+                assert_int_equal(mosquitto_username_pw_set(s->mosq, user, password), MOSQ_ERR_SUCCESS);
         mosquitto_subscribe_callback_set(s->mosq, on_subscribe);
         /* A broker's second listener may come up a moment after its first. */
         while (mosquitto_connect(s->mosq, "127.0.0.1", port, 60) != MOSQ_ERR_SUCCESS) {

@@ -52,6 +52,8 @@ typedef struct Subscriber {
 
 /* Subscribes to pattern (such as "#") at qos; waits for the subscription to be granted. */
 void subscriber_open(Subscriber *s, int port, const char *pattern, int qos);
+/* The same, as user with password, to a broker that wants them. */
+void subscriber_open_as(Subscriber *s, int port, const char *pattern, int qos, const char *user, const char *password);
 /* Runs the client until a message on topic comes whose payload holds text (any, for NULL), among those
  * kept since the mark: returns it, or NULL after timeout_ms. */
 const Message *subscriber_wait(Subscriber *s, const char *topic, const char *text, int timeout_ms);

@@ -779,6 +779,86 @@ static void test_credentials(void **state) {
         broker_cleanup(&b);
 }
 
+static unsigned count_in(const char *haystack, const char *needle) {
+        unsigned n = 0;
+
+        for (const char *p = haystack; (p = strstr(p, needle)); p += strlen(needle))
+                n++;
+        return n;
+}
+
+/* systemctl reload with a rotated password: the broker takes the new one, and the old one no more; the
+ * bridge connects again with the new one, and every reading reaches the broker, in order, none missed.
+ * A password file that holds none is said, and the bridge goes on as it was. */
+static void test_reload_with_a_rotated_password(void **state) {
+        char conf[512], passwd[128], secret[128], out[4096], user_url[96];
+        uint64_t seqs[4096];
+        Subscriber sub = {};
+        ServerProcess s;
+        Broker b;
+        MqttBridge bridge;
+        size_t n;
+
+        snprintf(passwd, sizeof(passwd), "%s/passwd", dir);
+        assert_int_equal(sh(out, sizeof(out), "mosquitto_passwd -b -c '%s' alice old && mosquitto_passwd -b '%s' "
+                            "reader r && chmod 0644 '%s'", passwd, passwd, passwd), 0);
+        snprintf(conf, sizeof(conf), "allow_anonymous false\npassword_file %s\n", passwd);
+        broker_start(&b, conf);
+        subscriber_open_as(&sub, b.port, "thermo/#", 1, "reader", "r");
+        start_server(&s);
+        snprintf(user_url, sizeof(user_url), "mqtt://alice@127.0.0.1:%i", b.port);
+        snprintf(secret, sizeof(secret), "%s/secret", dir);
+        harness_write_file(secret, "old\n");
+        mqtt_bridge_start(&bridge, (const char *const[]) { "--broker", user_url, "--password-file", secret, "--payload",
+                                                          "json", server_arg(&s, "h1"), NULL });
+        expect(&sub, "thermo/h1/room", NULL);
+
+        /* The password rotated at the broker (which reads its file again on SIGHUP, and keeps its
+         * connections), then in the bridge's file, then the reload. */
+        assert_int_equal(sh(out, sizeof(out), "mosquitto_passwd -b '%s' alice new", passwd), 0);
+        broker_signal(&b, SIGHUP);
+        harness_write_file(secret, "new\n");
+        assert_int_equal(kill(bridge.pid, SIGHUP), 0);
+        expect_log(&bridge, "Reloading: connecting to the broker mqtt://127.0.0.1:");
+        subscriber_mark(&sub);
+        assert_true(mqtt_bridge_wait_log(&bridge, "with the password read anew", T));
+        /* Connected again, with the new password (the broker would refuse the old one now), and readings
+         * come. */
+        for (int waited = 0; count_in(bridge.log, "Connected to the broker") < 2; waited += 100) {
+                if (waited > T)
+                        fail_msg("not connected again:\n%s", bridge.log);
+                usleep(100 * 1000);
+                mqtt_bridge_read_log(&bridge);
+        }
+        assert_null(strstr(bridge.log, "Lost the broker"));
+        expect(&sub, "thermo/h1/room", NULL);
+        subscriber_run(&sub, 1000);
+
+        /* A file that holds no password: said, and nothing else changes. */
+        harness_write_file(secret, "");
+        assert_int_equal(kill(bridge.pid, SIGHUP), 0);
+        expect_log(&bridge, "The reload failed: the connections to the broker go on as they were.");
+        subscriber_mark(&sub);
+        expect(&sub, "thermo/h1/room", NULL);
+
+        subscriber_run(&sub, 1000);
+        assert_int_equal(mqtt_bridge_stop(&bridge, SIGTERM), 0);
+        subscriber_run(&sub, 1000);
+        /* Every reading of room once, in order: the reload cost none. */
+        n = seqs_of(&sub, "thermo/h1/room", seqs, sizeof(seqs) / sizeof(seqs[0]));
+        if (n < 10)
+                fail_msg("%zu readings of room, %zu messages:\n%s", n, sub.n_messages, bridge.log);
+        for (size_t i = 1; i < n; i++)
+                if (seqs[i] != seqs[i - 1] + 1 && seqs[i] != seqs[i - 1])
+                        fail_msg("room: #%" PRIu64 " after #%" PRIu64 ":\n%s", seqs[i], seqs[i - 1], bridge.log);
+        assert_null(strstr(bridge.log, "not authorised"));
+        assert_null(strstr(bridge.log, "did not reach the broker"));
+
+        subscriber_close(&sub);
+        harness_cleanup(&s);
+        broker_cleanup(&b);
+}
+
 static void test_tls(void **state) {
         char conf[1024], out[8192], ca[128], url_tls[96];
         Subscriber sub = {};
@@ -1277,6 +1357,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_migration_birth_and_a_sensor_gone, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_publish_on_change, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_expire_after, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_reload_with_a_rotated_password, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
         };
 
