@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "macro.h"
 #include "offload.h"
 
 /* Shared by the loop and the thread, freed by whichever lets go last. */
@@ -16,6 +18,7 @@ struct Offload {
         void *userdata;
         int fd;                 /* an eventfd: the thread's end, told to the loop */
         sd_event_source *source;
+        bool finished;          /* atomic: work() is done, and what it wrote to data is the loop's to read */
 };
 
 static void unref(Offload *o) {
@@ -31,6 +34,7 @@ static void *run(void *userdata) {
         Offload *o = userdata;
 
         o->ops->work(o->data);
+        __atomic_store_n(&o->finished, true, __ATOMIC_RELEASE);
         /* The loop reads it, or has let go (offload_cancel()): either way the count is what matters. */
         (void) eventfd_write(o->fd, 1);
         unref(o);
@@ -42,9 +46,11 @@ static int on_done(sd_event_source *s, int fd, uint32_t revents, void *userdata)
         eventfd_t v;
 
         (void) eventfd_read(fd, &v);
+        if (!__atomic_load_n(&o->finished, __ATOMIC_ACQUIRE))
+                return 0;
         o->source = sd_event_source_disable_unref(o->source);
-        /* The thread is done with it, and the loop is its only holder now. */
-        o->ops->done(o, o->data, o->userdata);
+        /* work() is done with data; the thread may not have let go of o yet, and frees it if it is last. */
+        o->ops->done(o->data, o->userdata);
         unref(o);
         return 0;
 }

@@ -201,7 +201,7 @@ static void resolution_free(void *data) {
         free(q);
 }
 
-static void resolved(Offload *o, void *data, void *userdata) {
+static void resolved(void *data, void *userdata) {
         ServerLink *l = userdata;
         Resolution *q = data;
 

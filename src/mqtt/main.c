@@ -27,6 +27,7 @@ int main(int argc, char *argv[]) {
         else
                 r = bridge_run(bridge);
         bridge = bridge_free(bridge);
-        mosquitto_lib_cleanup();
+        /* No mosquitto_lib_cleanup(): a broker connection's thread may still be in libmosquitto (its
+         * resolver has not answered yet), and the end of the process frees all. */
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -142,8 +142,17 @@ typedef struct Connecting {
         int port, keepalive;
         bool first;
         int rc, system_error;
+        char error[256];        /* what libmosquitto said meanwhile at level error: a CA file it cannot load */
         bool orphan;            /* the publisher went meanwhile: mosq is ours to destroy */
 } Connecting;
+
+/* libmosquitto's messages while the thread connects: to the thread's Connecting (mosq's userdata then). */
+static void on_connecting_log(struct mosquitto *mosq, void *userdata, int level, const char *message) {
+        Connecting *c = userdata;
+
+        if (level & MOSQ_LOG_ERR)
+                snprintf(c->error, sizeof(c->error), "%s", message);
+}
 
 static void connect_work(void *data) {
         Connecting *c = data;
@@ -162,13 +171,16 @@ static void connecting_free(void *data) {
         free(c);
 }
 
-static void connect_done(Offload *o, void *data, void *userdata) {
+static void connect_done(void *data, void *userdata) {
         Publisher *p = userdata;
         Connecting *c = data;
 
         p->connecting = NULL;
         p->connecting_data = NULL;
+        mosquitto_user_data_set(p->mosq, p);
         mosquitto_log_callback_set(p->mosq, on_log);
+        if (c->error[0])
+                on_log(p->mosq, p, MOSQ_LOG_ERR, c->error);
         if (c->rc != MOSQ_ERR_SUCCESS) {
                 char why[256];
 
@@ -227,18 +239,23 @@ static void attempt(Publisher *p) {
         c->keepalive = (int) p->config.keepalive;
         c->first = !p->started;
         p->started = true;
-        /* Its messages would come from the thread, to a publisher that may be gone: none meanwhile. */
-        mosquitto_log_callback_set(p->mosq, NULL);
+        /* Its callbacks would come from the thread, to a publisher that may be gone by then: to c meanwhile,
+         * its log alone (libmosquitto's connect calls no other). */
+        mosquitto_user_data_set(p->mosq, c);
+        mosquitto_log_callback_set(p->mosq, on_connecting_log);
         r = offload_start(p->event, &connecting_ops, c, p, &p->connecting);
         if (r < 0) {
+                mosquitto_user_data_set(p->mosq, p);
                 mosquitto_log_callback_set(p->mosq, on_log);
                 connecting_free(c);
                 retry(p, strerror(-r));
                 return;
         }
         p->connecting_data = c;
-        /* No timer: the resolver has its own, and the loop does not wait for it. */
+        /* The resolver has timeouts of its own, and the loop does not wait for it; one that takes longer than
+         * a connection may (an NSS module that hangs) is said, once each time. */
         p->state = PUBLISHER_RESOLVING;
+        set_timer(p, p->config.timeout);
 }
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -248,6 +265,13 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         case PUBLISHER_BACKING_OFF:
                 attempt(p);
                 break;
+        case PUBLISHER_RESOLVING: {
+                char span[64];
+
+                log_warning("The name of the broker %s for %s is not resolved after %s: still waiting for the "
+                            "resolver.", p->broker, p->config.label, format_timespan(span, sizeof(span), p->config.timeout));
+                break;
+        }
         case PUBLISHER_CONNECTING:
                 /* No CONNACK in time: a broker that accepts and says nothing, or a TLS handshake that hangs. */
                 p->io = sd_event_source_disable_unref(p->io);
@@ -391,10 +415,12 @@ static void on_disconnect(struct mosquitto *mosq, void *userdata, int rc) {
                 return;
         }
         if (p->reconnect) {
-                /* Ended for a reload: again at once. */
+                /* Ended for a reload: again at once, from the loop (libmosquitto, which called us, is not done
+                 * with mosq yet, and the thread that connects takes it). */
                 if (was == PUBLISHER_CONNECTED)
                         p->ops->lost(p, dropped);
-                attempt(p);
+                p->state = PUBLISHER_BACKING_OFF;
+                set_timer(p, 0);
                 return;
         }
         if (was == PUBLISHER_CONNECTED) {
