@@ -9,7 +9,7 @@
 #include "parse.h"
 
 /* How long a client waits before it tries a connection again: 0.5s, doubling to 30s, and from 0.5s again
- * once a connection has worked (0 here). */
+ * once a connection has worked, for as long as the longest wait (0 here). */
 #define BACKOFF_MIN_USEC (500 * USEC_PER_MSEC)
 #define BACKOFF_MAX_USEC (30 * USEC_PER_SEC)
 

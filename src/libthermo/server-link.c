@@ -46,6 +46,7 @@ struct ServerLink {
         size_t in_len;
         uint64_t silence;       /* usec allowed between lines */
         uint64_t backoff;
+        uint64_t greeted_at;    /* CLOCK_MONOTONIC of this connection's HELLO, 0 before it */
 
         uint64_t interval_ms;   /* from HELLO */
         char host[PROTOCOL_HOST_MAX + 1];
@@ -123,8 +124,17 @@ void server_link_fail(ServerLink *l, int status, int error, const char *format, 
 }
 
 uint64_t server_link_retry(ServerLink *l) {
+        uint64_t now = 0;
+
         assert(l);
 
+        /* From the shortest again after a connection that worked for a while; one that fails soon after its
+         * HELLO (a line we take for no protocol's, at every connection) waits longer each time, as one that
+         * is refused does, and its owner says so less and less often. */
+        (void) sd_event_now(l->event, CLOCK_MONOTONIC, &now);
+        if (l->greeted_at > 0 && now >= l->greeted_at + BACKOFF_MAX_USEC)
+                l->backoff = 0;
+        l->greeted_at = 0;
         l->backoff = backoff_next(l->backoff);
         l->state = LINK_BACKING_OFF;
         set_timer(l, l->backoff);
@@ -328,7 +338,7 @@ static void handle_greeting(ServerLink *l, int r, const Reply *reply, const char
 
         l->interval_ms = reply->interval_ms;
         snprintf(l->host, sizeof(l->host), "%s", reply->host);
-        l->backoff = 0;
+        (void) sd_event_now(l->event, CLOCK_MONOTONIC, &l->greeted_at);
         l->connected_anew = true;
         l->state = LINK_UP;
         l->ops->greeted(l, reply);

@@ -60,7 +60,7 @@ void server_link_set_silence(ServerLink *l, uint64_t usec);
 /* Ends the connection and calls ops->failed(); error is a negative errno for %m. */
 _printf_(4, 5) void server_link_fail(ServerLink *l, int status, int error, const char *format, ...);
 /* After ops->failed(): reconnects after a backoff that doubles from 0.5s to 30s, and starts again from 0.5s
- * once a server greets us. Returns the backoff, in usec, for the owner to say. */
+ * after a connection that lasted 30s. Returns the backoff, in usec, for the owner to say. */
 uint64_t server_link_retry(ServerLink *l);
 /* Closes the connection for good, without a word to the owner. */
 void server_link_close(ServerLink *l);

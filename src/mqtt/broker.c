@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -9,6 +10,35 @@
 #include "broker.h"
 #include "macro.h"
 #include "parse.h"
+
+/* A user name as a URL has it: "%40" is '@', "%25" '%', and so on (RFC 3986); the bytes decoded in place.
+ * -EINVAL for a '%' not followed by two hex digits, or one that makes a NUL or a control character. */
+static int percent_decode(char *s) {
+        char *out = s;
+
+        for (; *s; s++) {
+                unsigned v;
+
+                if (*s != '%') {
+                        *out++ = *s;
+                        continue;
+                }
+                if (!isxdigit((unsigned char) s[1]) || !isxdigit((unsigned char) s[2]) || sscanf(s + 1, "%2x", &v) != 1 ||
+                                v < 0x20 || v == 0x7f)
+                        return -EINVAL;
+                *out++ = (char) v;
+                s += 2;
+        }
+        *out = '\0';
+        return 0;
+}
+
+/* A host as the broker URL may name it: letters, digits, '.', '-' and '_' (or, in brackets, an IPv6
+ * address's hex digits, ':' and '.'). */
+static bool host_is_valid(const char *host, bool ipv6) {
+        return host[strspn(host, ipv6 ? "0123456789abcdefABCDEF:." :
+                                        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_")] == '\0';
+}
 
 int broker_address_parse(const char *url, BrokerAddress *ret, const char **ret_error) {
         _cleanup_free_ char *host = NULL, *user = NULL;
@@ -29,6 +59,16 @@ int broker_address_parse(const char *url, BrokerAddress *ret, const char **ret_e
                 return -EINVAL;
         }
         p = strstr(url, "://") + 3;
+        /* Nothing libmosquitto would take for a host, or quietly drop. */
+        if (strpbrk(p, "?#")) {
+                *ret_error = "a broker URL has no query and no fragment";
+                return -EINVAL;
+        }
+        for (const char *c = p; *c; c++)
+                if ((unsigned char) *c <= ' ' || *c == 0x7f) {
+                        *ret_error = "a broker URL holds no blank and no control character";
+                        return -EINVAL;
+                }
 
         at = strchr(p, '@');
         if (at) {
@@ -44,6 +84,11 @@ int broker_address_parse(const char *url, BrokerAddress *ret, const char **ret_e
                 user = strndup(p, (size_t) (at - p));
                 if (!user)
                         return -ENOMEM;
+                if (percent_decode(user) < 0) {
+                        *ret_error = "the user name has a '%' that is not followed by two hex digits of a printable "
+                                     "character (%40 for '@')";
+                        return -EINVAL;
+                }
                 p = at + 1;
         }
 
@@ -74,6 +119,10 @@ int broker_address_parse(const char *url, BrokerAddress *ret, const char **ret_e
                 return -ENOMEM;
         if (host[0] == '\0') {
                 *ret_error = "no host";
+                return -EINVAL;
+        }
+        if (!host_is_valid(host, *p == '[')) {
+                *ret_error = "the host is a name of letters, digits, '.', '-' and '_', or an address";
                 return -EINVAL;
         }
         if (port) {

@@ -28,6 +28,15 @@ typedef enum Answer {
         ANSWER_STREAM,
 } Answer;
 
+/* What a server can make us say at every line (a new sensor's name, a seq that goes back), said once in
+ * RATE_USEC at most: the rest counted, and their number said with the next. */
+#define RATE_USEC (10 * USEC_PER_SEC)
+
+typedef struct Rate {
+        uint64_t said_at;
+        uint64_t unsaid;
+} Rate;
+
 /* One sensor of the host, and what the broker has of it. */
 typedef struct HostSensor {
         char name[PROTOCOL_NAME_MAX + 1];
@@ -107,6 +116,8 @@ struct Host {
         HostSensor *sensors;
         size_t n_sensors;
         bool config_pending;            /* the device's discovery config */
+        uint64_t config_at;             /* CLOCK_MONOTONIC of the last one */
+        sd_event_source *config_timer;
         bool config_refused;            /* the last one was refused for its size */
         bool key_clash_said;
         Removal *removals;
@@ -128,6 +139,7 @@ struct Host {
         uint64_t dropped_unsaid;        /* since it was last said */
         sd_event_source *quiet_timer;
         bool name_clash_said;
+        Rate new_sensor_rate, restart_rate, gap_rate;
         bool bad_name_said;     /* its host= is no topic level: said once */
         bool sensors_max_said;
 };
@@ -138,6 +150,23 @@ static void catch_up(Host *h);
 static void arm_quiet(Host *h) {
         (void) sd_event_source_set_time_relative(h->quiet_timer, DROPS_QUIET_USEC);
         (void) sd_event_source_set_enabled(h->quiet_timer, SD_EVENT_ONESHOT);
+}
+
+/* Whether to say it now: once in RATE_USEC; else it is counted. *ret_unsaid, those not said before it. */
+static bool rate_say(Host *h, Rate *r, uint64_t *ret_unsaid) {
+        uint64_t now = 0;
+
+        (void) sd_event_now(h->event, CLOCK_MONOTONIC, &now);
+        if (r->said_at > 0 && now < r->said_at + RATE_USEC) {
+                r->unsaid++;
+                /* Their number is said once all is quiet (on_quiet()), if nothing says it first. */
+                arm_quiet(h);
+                return false;
+        }
+        *ret_unsaid = r->unsaid;
+        r->said_at = now;
+        r->unsaid = 0;
+        return true;
 }
 
 /* Readings are dropped: said when it starts (without a history), and how many once none has been for a
@@ -196,6 +225,15 @@ static int on_quiet(sd_event_source *s, uint64_t usec, void *userdata) {
                                 h->dropped_unsaid, h->dropped_unsaid == 1 ? "" : "s", h->name);
         } else if (h->behind_said)
                 log_info("The readings of %s that waited for the broker have all reached it.", h->name);
+        if (h->new_sensor_rate.unsaid > 0)
+                log_info("%s had %" PRIu64 " new sensors more, not said one by one.", h->name, h->new_sensor_rate.unsaid);
+        if (h->restart_rate.unsaid > 0)
+                log_notice("%s: its readings were numbered from #1 again %" PRIu64 " times more, not said one by one.",
+                                h->name, h->restart_rate.unsaid);
+        if (h->gap_rate.unsaid > 0)
+                log_warning("%s: %" PRIu64 " gaps more in its readings, not said one by one.", h->name,
+                                h->gap_rate.unsaid);
+        h->new_sensor_rate.unsaid = h->restart_rate.unsaid = h->gap_rate.unsaid = 0;
         h->dropped_unsaid = 0;
         h->behind_said = h->catch_up_said = h->gap_said = false;
         return 0;
@@ -232,21 +270,46 @@ static void component_key(char buf[static PROTOCOL_NAME_MAX + 8], const char *na
         snprintf(buf + n, PROTOCOL_NAME_MAX + 8 - n, "%s", heat ? "_heat" : "");
 }
 
-/* Whether a component's key is one that comes before it in the config: "a.b" and "a_b" have one id, a
- * sensor "x_heat" the key of x's heat. The first one has it. */
-static bool key_taken(const Host *h, size_t index, bool heat) {
-        char key[PROTOCOL_NAME_MAX + 8], other[PROTOCOL_NAME_MAX + 8];
+/* A component's key, and where it comes in the config: sensor by sensor, each one's heat after it. */
+typedef struct ComponentKey {
+        char key[PROTOCOL_NAME_MAX + 8];
+        size_t order;
+} ComponentKey;
 
-        component_key(key, h->sensors[index].name, heat);
-        for (size_t i = 0; i <= index; i++)
-                for (int k = 0; k < 2; k++) {
-                        if ((i == index && k >= heat) || (k == 1 && !h->sensors[i].heat))
-                                continue;
-                        component_key(other, h->sensors[i].name, k == 1);
-                        if (strcmp(key, other) == 0)
-                                return true;
+static int compare_keys(const void *a, const void *b) {
+        const ComponentKey *x = a, *y = b;
+        int k = strcmp(x->key, y->key);
+
+        return k != 0 ? k : x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* The keys of the device's components, sorted (for bsearch()), into *ret_keys, and which of them are one
+ * that comes before (taken[order]: "a.b" and "a_b" have one id, a sensor "x_heat" the key of x's heat; the
+ * first one has it). In n log n: a server may have thousands of sensors. */
+static int sort_keys(const Host *h, ComponentKey **ret_keys, size_t *ret_n, bool **ret_taken) {
+        _cleanup_free_ ComponentKey *keys = calloc(MAX(2 * h->n_sensors, (size_t) 1), sizeof(ComponentKey));
+        _cleanup_free_ bool *taken = calloc(MAX(2 * h->n_sensors, (size_t) 1), sizeof(bool));
+        size_t n = 0;
+
+        if (!keys || !taken)
+                return -ENOMEM;
+        for (size_t i = 0; i < h->n_sensors; i++)
+                for (int heat = 0; heat <= h->sensors[i].heat; heat++) {
+                        component_key(keys[n].key, h->sensors[i].name, heat);
+                        keys[n].order = 2 * i + (size_t) heat;
+                        n++;
                 }
-        return false;
+        qsort(keys, n, sizeof(ComponentKey), compare_keys);
+        for (size_t i = 1; i < n; i++)
+                taken[keys[i].order] = strcmp(keys[i].key, keys[i - 1].key) == 0;
+        *ret_keys = TAKE_PTR(keys);
+        *ret_n = n;
+        *ret_taken = TAKE_PTR(taken);
+        return 0;
+}
+
+static int compare_key_only(const void *a, const void *b) {
+        return strcmp(((const ComponentKey *) a)->key, ((const ComponentKey *) b)->key);
 }
 
 /* The device's config: every sensor, with its heat where it has one, and what is to be removed. 1 when the
@@ -254,38 +317,35 @@ static bool key_taken(const Host *h, size_t index, bool heat) {
 static int publish_device_config(Host *h) {
         _cleanup_free_ DeviceSensor *sensors = calloc(MAX(h->n_sensors, (size_t) 1), sizeof(DeviceSensor));
         _cleanup_free_ DeviceRemoval *removals = calloc(MAX(h->n_removals, (size_t) 1), sizeof(DeviceRemoval));
+        _cleanup_free_ ComponentKey *keys = NULL;
+        _cleanup_free_ bool *taken = NULL;
         char topic[TOPIC_MAX], *json = NULL;
-        size_t size = 0, n_sensors = 0, n_removals = 0;
+        size_t size = 0, n_sensors = 0, n_removals = 0, n_keys = 0;
         FILE *f;
         int r;
 
         if (!sensors || !removals)
                 return -ENOMEM;
+        r = sort_keys(h, &keys, &n_keys, &taken);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < h->n_sensors; i++) {
-                bool heat = h->sensors[i].heat && !key_taken(h, i, true);
-
-                if (key_taken(h, i, false)) {
+                if (taken[2 * i]) {
                         if (!h->key_clash_said)
                                 log_warning("%s's sensor %s has the id of another in Home Assistant: it is left out "
                                             "of the device.", h->name, h->sensors[i].name);
                         h->key_clash_said = true;
                         continue;
                 }
-                sensors[n_sensors++] = (DeviceSensor) { .name = h->sensors[i].name, .heat = heat };
+                sensors[n_sensors++] = (DeviceSensor) { .name = h->sensors[i].name,
+                                                        .heat = h->sensors[i].heat && !taken[2 * i + 1] };
         }
         /* Of sensors not there now, or heats not there now: never one of a key the device has. */
         for (size_t i = 0; i < h->n_removals; i++) {
-                char key[PROTOCOL_NAME_MAX + 8], other[PROTOCOL_NAME_MAX + 8];
-                bool clash = false;
+                ComponentKey key;
 
-                component_key(key, h->removals[i].name, h->removals[i].heat);
-                for (size_t k = 0; k < n_sensors * 2 && !clash; k++) {
-                        if (k % 2 == 1 && !sensors[k / 2].heat)
-                                continue;
-                        component_key(other, sensors[k / 2].name, k % 2 == 1);
-                        clash = strcmp(key, other) == 0;
-                }
-                if (!clash)
+                component_key(key.key, h->removals[i].name, h->removals[i].heat);
+                if (!bsearch(&key, keys, n_keys, sizeof(ComponentKey), compare_key_only))
                         removals[n_removals++] = (DeviceRemoval) { .name = h->removals[i].name, .heat = h->removals[i].heat };
         }
         device_topic(topic, h->options->discovery_prefix, h->name);
@@ -467,6 +527,29 @@ static void enqueue(Host *h, HostSensor *s) {
         s->queued = true;
 }
 
+/* The device's config, which holds every sensor, goes once a second at most: a server that names a new
+ * sensor at every line would have it sent over and over, each time larger. When it is not due, the timer
+ * flushes when it is. */
+#define CONFIG_EVERY_USEC USEC_PER_SEC
+
+static bool config_due(Host *h) {
+        uint64_t now = 0;
+
+        (void) sd_event_now(h->event, CLOCK_MONOTONIC, &now);
+        if (h->config_at > 0 && now < h->config_at + CONFIG_EVERY_USEC) {
+                (void) sd_event_source_set_time(h->config_timer, h->config_at + CONFIG_EVERY_USEC);
+                (void) sd_event_source_set_enabled(h->config_timer, SD_EVENT_ONESHOT);
+                return false;
+        }
+        h->config_at = now;
+        return true;
+}
+
+static int on_config_due(sd_event_source *s, uint64_t usec, void *userdata) {
+        flush(userdata);
+        return 0;
+}
+
 /* Publishes what waits while the broker has room (the host's availability first, then the device's config,
  * with 0.2.0's configs handed over before it and cleared after, the availability of sensors gone, then each
  * sensor's availability, newest reading and level, sensor by sensor as they came); the rest when it has
@@ -485,7 +568,7 @@ static void flush(Host *h) {
         /* Once the server has listed its sensors (a config of none would remove them all), and said which
          * have limits (or the heats would come a moment later). */
         if (h->config_pending && !h->listing && h->answer != ANSWER_LIMITS && h->limits_asked == 0 &&
-                        h->n_sensors > 0) {
+                        h->n_sensors > 0 && config_due(h)) {
                 int r;
 
                 if (publish_legacy(h, true) < 0)
@@ -884,6 +967,7 @@ static void ask_limits(Host *h, const char *name) {
 static HostSensor *add_streamed(Host *h, const char *name) {
         size_t n = h->n_sensors + 1, *queue;
         HostSensor *sensors;
+        uint64_t unsaid;
 
         if (h->n_sensors >= HOST_SENSORS_MAX) {
                 if (!h->sensors_max_said)
@@ -910,7 +994,13 @@ static HostSensor *add_streamed(Host *h, const char *name) {
         h->n_sensors = n;
         forget_removal(h, name, false);
         h->config_pending = h->options->discovery;
-        log_info("%s has a new sensor, %s.", h->name, name);
+        if (rate_say(h, &h->new_sensor_rate, &unsaid)) {
+                if (unsaid > 0)
+                        log_info("%s has a new sensor, %s, and had %" PRIu64 " more before it, not said one by one.",
+                                        h->name, name, unsaid);
+                else
+                        log_info("%s has a new sensor, %s.", h->name, name);
+        }
         ask_limits(h, name);
         return &h->sensors[n - 1];
 }
@@ -939,19 +1029,31 @@ typedef enum TickVerdict {
  * readings, after the newest of it the broker has, counted as dropped and said once until all is quiet. */
 static TickVerdict take_tick(Host *h, uint64_t seq, uint64_t *ret_first) {
         const char *destination = server_link_get_destination(h->link);
-        uint64_t missed = 0, first = UINT64_MAX;
+        uint64_t missed = 0, first = UINT64_MAX, unsaid;
         char text[128];
         TickNews news;
 
         if (!server_link_tick(h->link, seq, &news) || !tick_news_any(&news))
                 return TICK_TAKE;
         if (news.restarted) {
-                log_notice("%s: %s", destination, tick_news_format(&news, text, sizeof(text)));
+                if (rate_say(h, &h->restart_rate, &unsaid)) {
+                        if (unsaid > 0)
+                                log_notice("%s: %s (and %" PRIu64 " times more since this was last said)",
+                                                destination, tick_news_format(&news, text, sizeof(text)), unsaid);
+                        else
+                                log_notice("%s: %s", destination, tick_news_format(&news, text, sizeof(text)));
+                }
                 forget_run(h);
                 return TICK_RESTARTED;
         }
         if (!h->history) {
-                log_warning("%s: %s", destination, tick_news_format(&news, text, sizeof(text)));
+                if (rate_say(h, &h->gap_rate, &unsaid)) {
+                        if (unsaid > 0)
+                                log_warning("%s: %s (and %" PRIu64 " gaps more since this was last said)", destination,
+                                                tick_news_format(&news, text, sizeof(text)), unsaid);
+                        else
+                                log_warning("%s: %s", destination, tick_news_format(&news, text, sizeof(text)));
+                }
                 return TICK_TAKE;
         }
         if (!news.away) {
@@ -1350,6 +1452,10 @@ int host_new(sd_event *e, const MqttOptions *options, const ServerSpec *spec, co
         if (r < 0)
                 return r;
         (void) sd_event_source_set_enabled(h->quiet_timer, SD_EVENT_OFF);
+        r = sd_event_add_time(e, &h->config_timer, CLOCK_MONOTONIC, 0, USEC_PER_MSEC * 10, on_config_due, h);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(h->config_timer, SD_EVENT_OFF);
 
         r = server_link_new(e,
                         &(ServerLinkConfig) {
@@ -1372,6 +1478,7 @@ Host *host_free(Host *h) {
         server_link_free(h->link);
         publisher_free(h->publisher);
         sd_event_source_disable_unref(h->quiet_timer);
+        sd_event_source_disable_unref(h->config_timer);
         free(h->sensors);
         free(h->listed);
         free(h->queue);

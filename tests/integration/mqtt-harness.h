@@ -45,7 +45,7 @@ typedef struct Subscriber {
         Message *messages;
         size_t n_messages;
         size_t mark;            /* waits look at messages from here on */
-        /* When set, messages are handed here instead of kept. */
+        /* When set, messages are handed here instead of kept (a payload cut to what Message holds). */
         void (*on_message)(const Message *m, void *userdata);
         void *userdata;
 } Subscriber;

@@ -3,6 +3,7 @@
  * will; a broker killed and started again, and a thermo server restarted, mid-stream; credentials and TLS.
  * Skipped (77) where mosquitto is not installed. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -1253,6 +1254,146 @@ static void test_expire_after(void **state) {
         broker_cleanup(&b);
 }
 
+
+/* A server that misbehaves, on 127.0.0.3 and a port of its own, for 20 connections and 30 seconds at most:
+ * it greets and lists cpu, then, BAD_LINE, sends a line that is no protocol's and waits for the hang-up;
+ * MANY_NAMES, streams 3000 readings, each of a sensor it never listed, with a seq that goes back every
+ * other line. */
+typedef enum Misbehaviour { BAD_LINE, MANY_NAMES } Misbehaviour;
+
+static void hostile_server(Misbehaviour how, int *ret_port, int *ret_accepted_fd) {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000003) };
+        socklen_t n = sizeof(sa);
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), counter[2];
+        pid_t pid;
+
+        assert_true(fd >= 0);
+        assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+        assert_int_equal(listen(fd, 4), 0);
+        assert_int_equal(getsockname(fd, (struct sockaddr *) &sa, &n), 0);
+        /* Each connection taken, a byte here: the test counts them. */
+        assert_int_equal(pipe2(counter, O_CLOEXEC | O_NONBLOCK), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                alarm(30);
+                for (int k = 0; k < 20; k++) {
+                        static const char hello[] = "HELLO thermo/1 fake 0.0.1 interval_ms=100 sensor=simulated sensors=1 "
+                                                    "host=hostile\nSENSOR cpu simulated\nEND\nERR 400 unknown request\n"
+                                                    "ERR 400 unknown request\nERR 400 invalid sensor name\nOK STREAM\n";
+                        char line[256];
+                        int c = accept(fd, NULL, NULL);
+
+                        if (c < 0)
+                                _exit(0);
+                        (void) write(counter[1], "x", 1);
+                        (void) send(c, hello, strlen(hello), MSG_NOSIGNAL);
+                        if (how == BAD_LINE)
+                                (void) send(c, "WHAT IS THIS\n", strlen("WHAT IS THIS\n"), MSG_NOSIGNAL);
+                        else
+                                for (int i = 0; i < 3000; i++) {
+                                        snprintf(line, sizeof(line), "TEMP %d 1795731139415 21.000 s%d\n",
+                                                 i % 2 == 0 ? 1000 + i : 1, i);
+                                        if (send(c, line, strlen(line), MSG_NOSIGNAL) < 0)
+                                                break;
+                                }
+                        /* Until the bridge hangs up, 10 s at most. */
+                        (void) recv(c, line, sizeof(line), 0);
+                        close(c);
+                }
+                _exit(0);
+        }
+        close(fd);
+        close(counter[1]);
+        harness_track(pid);
+        *ret_port = ntohs(sa.sin_port);
+        *ret_accepted_fd = counter[0];
+}
+
+static unsigned accepted(int fd) {
+        char buf[64];
+        ssize_t k;
+        unsigned n = 0;
+
+        while ((k = read(fd, buf, sizeof(buf))) > 0)
+                n += (unsigned) k;
+        return n;
+}
+
+/* A server that sends a bad line at every connection: tried again after a backoff that grows (0.5 s, 1 s,
+ * 2 s...), not every half second, so that neither the journal nor its retained availability flap. */
+static void test_a_bad_server_is_tried_less_and_less_often(void **state) {
+        char server[64];
+        Subscriber sub = {};
+        MqttBridge bridge;
+        Broker b;
+        int port, counter;
+        unsigned n;
+
+        broker_start(&b, NULL);
+        subscriber_open(&sub, b.port, "thermo/#", 1);
+        hostile_server(BAD_LINE, &port, &counter);
+        snprintf(server, sizeof(server), "127.0.0.3:%i", port);
+        mqtt_bridge_start(&bridge, (const char *const[]) { "--broker", url(&b), server, NULL });
+        subscriber_run(&sub, 5000);
+        n = accepted(counter);
+        assert_int_equal(mqtt_bridge_stop(&bridge, SIGTERM), 0);
+        /* 0.5 + 1 + 2 s of backoff in 5 s: four connections, five at most (ten with a backoff that starts
+         * again at each greeting). */
+        if (n < 2 || n > 5)
+                fail_msg("%u connections in 5 s:\n%s", n, bridge.log);
+        expect_in(bridge.log, "reconnecting in 0.5s.");
+        expect_in(bridge.log, "reconnecting in 1.0s.");
+        expect_in(bridge.log, "reconnecting in 2.0s.");
+        /* Offline and online again at each, no more often than that. */
+        assert_true(count_from(&sub, 0, "thermo/hostile/status", "online") <= n);
+        close(counter);
+        subscriber_close(&sub);
+        broker_cleanup(&b);
+}
+
+static void count_config(const Message *m, void *userdata) {
+        *(int *) userdata += strcmp(m->topic, "homeassistant/device/thermo_hostile/config") == 0;
+}
+
+/* A server that names thousands of sensors it never listed, with a seq that goes back at every other line:
+ * the log says it in a few lines, not one a sensor (8,940 lines in 12 s, before), and the device's config,
+ * every sensor of it, goes once a second at most. */
+static void test_a_flood_of_names_is_summed_up(void **state) {
+        char server[64];
+        Subscriber sub = {};
+        MqttBridge bridge;
+        Broker b;
+        int port, counter, configs;
+        unsigned new_said, restarted_said;
+
+        broker_start(&b, NULL);
+        subscriber_open(&sub, b.port, "homeassistant/#", 1);
+        /* Counted, not kept: the configs hold thousands of sensors. */
+        sub.on_message = count_config;
+        sub.userdata = &configs;
+        configs = 0;
+        hostile_server(MANY_NAMES, &port, &counter);
+        snprintf(server, sizeof(server), "127.0.0.3:%i", port);
+        /* The broker may not have taken all of it by the stop: it is not waited for long. */
+        mqtt_bridge_start(&bridge, (const char *const[]) { "--broker", url(&b), "--timeout", "2s", server, NULL });
+        expect_log(&bridge, "hostile has a new sensor");
+        subscriber_run(&sub, 3000);
+        assert_int_equal(mqtt_bridge_stop(&bridge, SIGTERM), 0);
+        new_said = count_in(bridge.log, "has a new sensor");
+        restarted_said = count_in(bridge.log, "restarted");
+        if (new_said > 3 || restarted_said > 3 || count_in(bridge.log, "\n") > 40)
+                fail_msg("%u lines of new sensors, %u of restarts:\n%.4000s", new_said, restarted_said, bridge.log);
+        /* 3 s and then some: a config a second, and the first. */
+        if (configs > 6)
+                fail_msg("%d device configs in about 3 s", configs);
+        /* Their number, said at the stop. */
+        expect_in(bridge.log, "new sensors more, not said one by one.");
+        close(counter);
+        subscriber_close(&sub);
+        broker_cleanup(&b);
+}
+
 /* Out of memory as a server's stream brings a sensor it did not list: that sensor is left out, and the
  * others are published as they were, names and all, when the broker has them all again. (Each reading
  * kept a pointer to its sensor's name, into an array that had moved.) */
@@ -1358,6 +1499,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_publish_on_change, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_expire_after, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reload_with_a_rotated_password, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_a_bad_server_is_tried_less_and_less_often, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_a_flood_of_names_is_summed_up, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
         };
 

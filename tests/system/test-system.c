@@ -641,16 +641,29 @@ static void test_mqtt_bridge_runs_as_a_service(void **state) {
         }
         assert_int_equal(sys("mosquitto_sub -h localhost -t 'thermo/%s/+' -C 1 -W 5", host), 0);
         assert_true(atof(out) > -100 && atof(out) < 200);
-        assert_int_equal(sys("mosquitto_sub -h localhost -t 'homeassistant/sensor/+/+/config' -C 1 -W 5"), 0);
+        /* One device config for the machine, each sensor a component of it. */
+        assert_int_equal(sys("mosquitto_sub -h localhost -t 'homeassistant/device/+/config' -C 1 -W 5"), 0);
         assert_out_has("\"device_class\":\"temperature\"");
+        assert_out_has("\"o\":{\"name\":\"thermo-mqtt\"");
         snprintf(command, sizeof(command), "\"availability\":[{\"topic\":\"thermo/%s/status\"}", host);
         assert_out_has(command);
+        assert_null(strstr(out, "object_id"));
 
         assert_true(sys_until(5000, "systemctl show -P StatusText thermo-mqtt.service | grep -q '^1 of 1 server up'"));
         assert_int_equal(sys("journalctl --sync; journalctl -u thermo-mqtt.service -o cat MESSAGE_ID=" MESSAGE_BROKER_CONNECTED),
                         0);
         snprintf(command, sizeof(command), "Connected to the broker mqtt://localhost:1883 for %s.", host);
         assert_out_has(command);
+
+        /* systemctl reload: the password read again, the broker connected to again; the service stays up. */
+        assert_sys("systemctl reload thermo-mqtt.service");
+        assert_int_equal(sys("systemctl is-active thermo-mqtt.service"), 0);
+        snprintf(command, sizeof(command), "journalctl --sync; journalctl -u thermo-mqtt.service -o cat "
+                                           "MESSAGE_ID=" MESSAGE_BROKER_CONNECTED " | grep -c 'for %s.' | grep -qx 2", host);
+        if (!sys_until(10000, command)) {
+                (void) sys("journalctl -u thermo-mqtt.service -o cat --no-pager");
+                fail_msg("not connected again after the reload:\n%s", out);
+        }
 
         /* Stopped: offline, retained for whoever looks later. */
         assert_sys("systemctl stop thermo-mqtt.service");

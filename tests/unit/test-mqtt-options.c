@@ -63,6 +63,19 @@ static void test_broker_urls(void **state) {
         assert_bad_broker("mqtt://host/path", "a broker has no path");
         assert_bad_broker("mqtt://[::1", "brackets");
         assert_bad_broker("mqtt://[]:1", "brackets");
+        assert_bad_broker("mqtt://host?x=1", "no query");
+        assert_bad_broker("mqtt://host/#frag", "no query");
+        assert_bad_broker("mqtt://ho st", "no blank");
+        assert_bad_broker("mqtt://host\n", "no blank");
+        assert_bad_broker("mqtt://h*st", "the host is a name");
+        assert_bad_broker("mqtt://a@b@host", "the host is a name");
+        assert_bad_broker("mqtt://[::g]", "the host is a name");
+        assert_bad_broker("mqtt://a%4@host", "hex digits");
+        assert_bad_broker("mqtt://a%00@host", "hex digits");
+        assert_bad_broker("mqtt://a%zz@host", "hex digits");
+        /* A user name with an '@' in it, as a URL escapes it. */
+        assert_broker("mqtt://me%40example.com@broker.lan", "broker.lan", 1883, "me@example.com", false);
+        assert_broker("mqtt://a%25b@broker_1.lan:1884", "broker_1.lan", 1884, "a%b", false);
 
         error = NULL;
         assert_int_equal(broker_address_parse("mqtts://u@[::1]:8883", &a, &error), 0);
