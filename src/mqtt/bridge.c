@@ -13,6 +13,7 @@
 #include "log.h"
 #include "parse.h"
 #include "protocol.h"
+#include "remover.h"
 #include "signals.h"
 
 struct Bridge {
@@ -23,6 +24,9 @@ struct Bridge {
         Host **hosts;
         size_t n_hosts;
         size_t n_stopped;
+        Remover **removers;     /* --remove: instead of hosts */
+        size_t n_removers, n_removed;
+        bool remove_failed;
         bool stopping;
         sd_event_source *status_timer;
         char status[512];       /* the last STATUS= sent */
@@ -123,6 +127,14 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         return 0;
 }
 
+static void removed(Remover *r, int result, void *userdata) {
+        Bridge *b = userdata;
+
+        b->remove_failed |= result < 0;
+        if (++b->n_removed == b->n_removers)
+                (void) sd_event_exit(b->event, b->remove_failed ? -EIO : 0);
+}
+
 int bridge_new(const MqttOptions *options, Bridge **ret) {
         _cleanup_(bridge_freep) Bridge *b = NULL;
         const HostOwner owner = { .name_taken = name_taken, .stopped = host_stopped };
@@ -153,6 +165,20 @@ int bridge_new(const MqttOptions *options, Bridge **ret) {
                 return r;
         (void) sd_event_source_set_enabled(b->status_timer, SD_EVENT_ON);
 
+        if (options->remove) {
+                b->removers = calloc(options->n_servers, sizeof(Remover *));
+                if (!b->removers)
+                        return -ENOMEM;
+                for (size_t i = 0; i < options->n_servers; i++) {
+                        r = remover_new(b->event, options, &options->servers[i], b->machine, removed, b,
+                                        &b->removers[b->n_removers]);
+                        if (r < 0)
+                                return r;
+                        b->n_removers++;
+                }
+                *ret = TAKE_PTR(b);
+                return 0;
+        }
         b->hosts = calloc(options->n_servers, sizeof(Host *));
         if (!b->hosts)
                 return -ENOMEM;
@@ -176,6 +202,9 @@ Bridge *bridge_free(Bridge *b) {
         for (size_t i = 0; i < b->n_hosts; i++)
                 host_free(b->hosts[i]);
         free(b->hosts);
+        for (size_t i = 0; i < b->n_removers; i++)
+                remover_free(b->removers[i]);
+        free(b->removers);
         sd_event_source_disable_unref(b->status_timer);
         sd_event_unref(b->event);
         free(b);
@@ -187,6 +216,12 @@ int bridge_run(Bridge *b) {
 
         assert(b);
 
+        if (b->n_removers > 0) {
+                for (size_t i = 0; i < b->n_removers; i++)
+                        remover_start(b->removers[i]);
+                r = sd_event_loop(b->event);
+                return r < 0 ? r : 0;
+        }
         r = sd_event_set_watchdog(b->event, true);
         if (r < 0)
                 return log_error_errno(r, "Failed to enable the watchdog: %m");

@@ -34,6 +34,8 @@ static void help(void) {
                "     --expire-after=TIME   Home Assistant marks a sensor unavailable after this\n"
                "                           long without a reading; readings not retained\n"
                "     --no-discovery        Publish no Home Assistant discovery config\n"
+               "     --remove              Clear every retained topic published of the servers'\n"
+               "                           hosts at the broker, and exit\n"
                "     --discovery-prefix=PREFIX\n"
                "                           Home Assistant's discovery prefix (default homeassistant)\n"
                "  -t --timeout=TIME        Give up connecting, or waiting, after this long\n"
@@ -137,6 +139,7 @@ int mqtt_options_parse(int argc, char *argv[], MqttOptions *ret) {
                 ARG_PAYLOAD,
                 ARG_QOS,
                 ARG_NO_DISCOVERY,
+                ARG_REMOVE,
                 ARG_DISCOVERY_PREFIX,
                 ARG_KEEPALIVE,
                 ARG_MIN_CHANGE,
@@ -154,6 +157,7 @@ int mqtt_options_parse(int argc, char *argv[], MqttOptions *ret) {
                 { "payload", required_argument, NULL, ARG_PAYLOAD },
                 { "qos", required_argument, NULL, ARG_QOS },
                 { "no-discovery", no_argument, NULL, ARG_NO_DISCOVERY },
+                { "remove", no_argument, NULL, ARG_REMOVE },
                 { "discovery-prefix", required_argument, NULL, ARG_DISCOVERY_PREFIX },
                 { "timeout", required_argument, NULL, 't' },
                 { "keepalive", required_argument, NULL, ARG_KEEPALIVE },
@@ -216,6 +220,9 @@ int mqtt_options_parse(int argc, char *argv[], MqttOptions *ret) {
                         break;
                 case ARG_NO_DISCOVERY:
                         o.discovery = false;
+                        break;
+                case ARG_REMOVE:
+                        o.remove = true;
                         break;
                 case ARG_DISCOVERY_PREFIX:
                         if (!topic_prefix_is_valid(optarg))

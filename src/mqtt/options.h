@@ -26,6 +26,7 @@ typedef struct MqttOptions {
         const char *topic_prefix;
         const char *discovery_prefix;
         bool discovery;
+        bool remove;            /* --remove: clear what was published of the hosts, and exit */
         PayloadFormat payload;
         int qos;
         uint64_t timeout;       /* usec */

@@ -586,7 +586,8 @@ void publisher_stop(Publisher *p) {
         }
         /* A clean disconnect does not fire the will: say "offline" ourselves. */
         p->state = PUBLISHER_STOPPING;
-        (void) publisher_publish(p, p->config.will_topic, "offline", strlen("offline"), 1, true);
+        if (p->config.will_topic)
+                (void) publisher_publish(p, p->config.will_topic, "offline", strlen("offline"), 1, true);
         set_timer(p, p->config.timeout);
         stop_when_done(p);
         watch(p);
@@ -598,7 +599,7 @@ int publisher_new(sd_event *e, const PublisherConfig *config, const PublisherOps
         int r;
 
         assert(e);
-        assert(config && config->broker && config->client_id && config->will_topic && config->label);
+        assert(config && config->broker && config->client_id && config->label);
         assert(ops && ops->connected && ops->room && ops->lost && ops->closed);
         assert(!config->subscriptions || ops->message);
         assert(ret);
@@ -625,7 +626,9 @@ int publisher_new(sd_event *e, const PublisherConfig *config, const PublisherOps
                 mosquitto_subscribe_callback_set(p->mosq, on_subscribe);
         }
         (void) mosquitto_int_option(p->mosq, MOSQ_OPT_SEND_MAXIMUM, PUBLISHER_WINDOW);
-        if (mosquitto_will_set(p->mosq, config->will_topic, (int) strlen("offline"), "offline", 1, true) != MOSQ_ERR_SUCCESS)
+        if (config->will_topic &&
+                        mosquitto_will_set(p->mosq, config->will_topic, (int) strlen("offline"), "offline", 1, true) !=
+                                MOSQ_ERR_SUCCESS)
                 return -EINVAL;
         if (config->broker->user &&
                         mosquitto_username_pw_set(p->mosq, config->broker->user, config->password) != MOSQ_ERR_SUCCESS)

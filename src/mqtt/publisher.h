@@ -22,7 +22,8 @@ typedef struct PublisherConfig {
         const char *password;           /* NULL without */
         const char *cafile;             /* mqtts://: NULL for the system's certificates */
         const char *client_id;
-        const char *will_topic;         /* the broker publishes "offline" there, retained, when we vanish */
+        const char *will_topic;         /* the broker publishes "offline" there, retained, when we vanish; and so
+                                         * does publisher_stop(). NULL for none */
         const char *label;              /* for messages: what this connection carries (a host's name) */
         uint64_t timeout;               /* usec to connect, and to say goodbye */
         unsigned keepalive;             /* seconds */

@@ -1394,6 +1394,61 @@ static void test_a_flood_of_names_is_summed_up(void **state) {
         broker_cleanup(&b);
 }
 
+
+/* thermo-mqtt --remove: every retained topic the bridge published of a host (readings, availability,
+ * levels, the device's config) and 0.2.0's configs, cleared; another host's left alone. */
+static void test_remove_clears_what_was_published(void **state) {
+        char topic[256], out[4096], err[8192];
+        const char *mqtt = getenv("THERMO_MQTT"), *host = harness_host();
+        Subscriber sub = {}, late = {};
+        ServerProcess s;
+        Broker b;
+        MqttBridge bridge;
+
+        broker_start(&b, NULL);
+        subscriber_open(&sub, b.port, "#", 1);
+        assert_int_equal(sh(out, sizeof(out), "mosquitto_pub -p %i -r -t thermo/other/room -m 20.000 && "
+                            "mosquitto_pub -p %i -r -t homeassistant/device/thermo_other/config -m '{}'", b.port, b.port),
+                         0);
+        snprintf(room_spec, sizeof(room_spec), "room=file:%s", room);
+        harness_start_activated(&s, (const char *const[]) { "--interval", "100ms", "--sensor", room_spec, "--limit",
+                                                           "room:high=30", NULL });
+        mqtt_bridge_start(&bridge, (const char *const[]) { "--broker", url(&b), server_arg(&s, NULL), NULL });
+        expect_device(&sub, "room_heat");
+        snprintf(topic, sizeof(topic), "thermo/%s/room/level", host);
+        expect(&sub, topic, "ok");
+        assert_int_equal(mqtt_bridge_stop(&bridge, SIGTERM), 0);
+        /* And a config of 0.2.0's, still there from before. */
+        assert_int_equal(sh(out, sizeof(out), "mosquitto_pub -p %i -r -t 'homeassistant/sensor/thermo_%s/room/config' "
+                            "-m '{\"object_id\":\"x\"}'", b.port, host_id()), 0);
+
+        assert_int_equal(harness_run((const char *const[]) { mqtt, "--remove", "--log-level=debug", "--broker", url(&b),
+                                                             server_arg(&s, NULL), NULL }, out, sizeof(out), err,
+                                     sizeof(err)), 0);
+        /* thermo/<host>/status, /room, /room/status and /room/level; the device's; 0.2.0's. */
+        snprintf(topic, sizeof(topic), "Cleared 6 retained topics of %s at the broker.", host);
+        expect_in(err, topic);
+
+        subscriber_open(&late, b.port, "#", 1);
+        subscriber_run(&late, 500);
+        for (size_t i = 0; i < late.n_messages; i++)
+                if (strcmp(late.messages[i].topic, "thermo/other/room") != 0 &&
+                                strcmp(late.messages[i].topic, "homeassistant/device/thermo_other/config") != 0)
+                        fail_msg("still retained: %s %s", late.messages[i].topic, late.messages[i].payload);
+        assert_int_equal(late.n_messages, 2);
+
+        /* A broker that is not there: said, in --timeout, and a failure. */
+        assert_int_equal(harness_run((const char *const[]) { mqtt, "--remove", "--broker", "mqtt://127.0.0.1:9",
+                                                             "--timeout", "1s", "h1=127.0.0.1:9", NULL },
+                                     out, sizeof(out), err, sizeof(err)), 1);
+        expect_in(err, "Could not clear the topics of h1: no connection to the broker in 1s.");
+
+        subscriber_close(&late);
+        subscriber_close(&sub);
+        harness_cleanup(&s);
+        broker_cleanup(&b);
+}
+
 /* Out of memory as a server's stream brings a sensor it did not list: that sensor is left out, and the
  * others are published as they were, names and all, when the broker has them all again. (Each reading
  * kept a pointer to its sensor's name, into an array that had moved.) */
@@ -1501,6 +1556,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_reload_with_a_rotated_password, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_a_bad_server_is_tried_less_and_less_often, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_a_flood_of_names_is_summed_up, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_remove_clears_what_was_published, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
         };
 
