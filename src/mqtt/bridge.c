@@ -84,6 +84,10 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         if (b->stopping)
                 return 0;
         b->stopping = true;
+        if (b->n_removers > 0) {
+                log_error("Received %s: not every topic is cleared.", strsignal((int) si->ssi_signo));
+                return sd_event_exit(b->event, -ECANCELED);
+        }
         log_info("Received %s, marking %zu host%s offline.", strsignal((int) si->ssi_signo), b->n_hosts,
                         b->n_hosts == 1 ? "" : "s");
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Marking every host offline.");

@@ -10,6 +10,7 @@
 #include "broker.h"
 #include "macro.h"
 #include "parse.h"
+#include "text.h"
 
 /* A user name as a URL has it: "%40" is '@', "%25" '%', and so on (RFC 3986); the bytes decoded in place.
  * -EINVAL for a '%' not followed by two hex digits, or one that makes a NUL or a control character. */
@@ -34,10 +35,14 @@ static int percent_decode(char *s) {
 }
 
 /* A host as the broker URL may name it: letters, digits, '.', '-' and '_' (or, in brackets, an IPv6
- * address's hex digits, ':' and '.'). */
+ * address's hex digits, ':' and '.', and a link-local one's zone after a '%': "fe80::1%eth0"). */
 static bool host_is_valid(const char *host, bool ipv6) {
-        return host[strspn(host, ipv6 ? "0123456789abcdefABCDEF:." :
-                                        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_")] == '\0';
+        size_t n = strspn(host, ipv6 ? "0123456789abcdefABCDEF:." :
+                                       "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_");
+
+        if (ipv6 && host[n] == '%' && host[n + 1] != '\0')
+                n += 1 + strspn(host + n + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_");
+        return host[n] == '\0';
 }
 
 int broker_address_parse(const char *url, BrokerAddress *ret, const char **ret_error) {
@@ -84,9 +89,9 @@ int broker_address_parse(const char *url, BrokerAddress *ret, const char **ret_e
                 user = strndup(p, (size_t) (at - p));
                 if (!user)
                         return -ENOMEM;
-                if (percent_decode(user) < 0) {
-                        *ret_error = "the user name has a '%' that is not followed by two hex digits of a printable "
-                                     "character (%40 for '@')";
+                if (percent_decode(user) < 0 || !text_is_printable(user)) {
+                        *ret_error = "the user name has a '%' that is not followed by two hex digits, or is not "
+                                     "printable UTF-8 once decoded (%40 for '@')";
                         return -EINVAL;
                 }
                 p = at + 1;

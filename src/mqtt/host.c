@@ -115,6 +115,8 @@ struct Host {
 
         HostSensor *sensors;
         size_t n_sensors;
+        char *password;                 /* the broker's, from the last reload (reloaded), NULL for none */
+        bool reloaded;
         bool config_pending;            /* the device's discovery config */
         uint64_t config_at;             /* CLOCK_MONOTONIC of the last one */
         sd_event_source *config_timer;
@@ -228,7 +230,7 @@ static int on_quiet(sd_event_source *s, uint64_t usec, void *userdata) {
         if (h->new_sensor_rate.unsaid > 0)
                 log_info("%s had %" PRIu64 " new sensors more, not said one by one.", h->name, h->new_sensor_rate.unsaid);
         if (h->restart_rate.unsaid > 0)
-                log_notice("%s: its readings were numbered from #1 again %" PRIu64 " times more, not said one by one.",
+                log_notice("%s: its readings went back (a restart) %" PRIu64 " times more, not said one by one.",
                                 h->name, h->restart_rate.unsaid);
         if (h->gap_rate.unsaid > 0)
                 log_warning("%s: %" PRIu64 " gaps more in its readings, not said one by one.", h->name,
@@ -320,7 +322,7 @@ static int publish_device_config(Host *h) {
         _cleanup_free_ ComponentKey *keys = NULL;
         _cleanup_free_ bool *taken = NULL;
         char topic[TOPIC_MAX], *json = NULL;
-        size_t size = 0, n_sensors = 0, n_removals = 0, n_keys = 0;
+        size_t size = 0, n_sensors = 0, n_removals = 0, n_keys = 0, n_kept;
         FILE *f;
         int r;
 
@@ -340,12 +342,17 @@ static int publish_device_config(Host *h) {
                 sensors[n_sensors++] = (DeviceSensor) { .name = h->sensors[i].name,
                                                         .heat = h->sensors[i].heat && !taken[2 * i + 1] };
         }
-        /* Of sensors not there now, or heats not there now: never one of a key the device has. */
+        /* Of sensors not there now, or heats not there now: never one of a key the device has, which are the
+         * keys kept above (still in order). */
+        n_kept = 0;
+        for (size_t i = 0; i < n_keys; i++)
+                if (!taken[keys[i].order - keys[i].order % 2] && !taken[keys[i].order])
+                        keys[n_kept++] = keys[i];
         for (size_t i = 0; i < h->n_removals; i++) {
                 ComponentKey key;
 
                 component_key(key.key, h->removals[i].name, h->removals[i].heat);
-                if (!bsearch(&key, keys, n_keys, sizeof(ComponentKey), compare_key_only))
+                if (!bsearch(&key, keys, n_kept, sizeof(ComponentKey), compare_key_only))
                         removals[n_removals++] = (DeviceRemoval) { .name = h->removals[i].name, .heat = h->removals[i].heat };
         }
         device_topic(topic, h->options->discovery_prefix, h->name);
@@ -740,7 +747,7 @@ static int make_publisher(Host *h) {
         r = publisher_new(h->event,
                         &(PublisherConfig) {
                                 .broker = &h->options->broker,
-                                .password = h->options->password,
+                                .password = h->reloaded ? h->password : h->options->password,
                                 .cafile = h->options->cafile,
                                 .client_id = h->client_id,
                                 .will_topic = h->will_topic,
@@ -1038,8 +1045,9 @@ static TickVerdict take_tick(Host *h, uint64_t seq, uint64_t *ret_first) {
         if (news.restarted) {
                 if (rate_say(h, &h->restart_rate, &unsaid)) {
                         if (unsaid > 0)
-                                log_notice("%s: %s (and %" PRIu64 " times more since this was last said)",
-                                                destination, tick_news_format(&news, text, sizeof(text)), unsaid);
+                                log_notice("%s: %.*s (and %" PRIu64 " times more since this was last said).",
+                                                destination, (int) strcspn(tick_news_format(&news, text, sizeof(text)), "."),
+                                                text, unsaid);
                         else
                                 log_notice("%s: %s", destination, tick_news_format(&news, text, sizeof(text)));
                 }
@@ -1049,8 +1057,9 @@ static TickVerdict take_tick(Host *h, uint64_t seq, uint64_t *ret_first) {
         if (!h->history) {
                 if (rate_say(h, &h->gap_rate, &unsaid)) {
                         if (unsaid > 0)
-                                log_warning("%s: %s (and %" PRIu64 " gaps more since this was last said)", destination,
-                                                tick_news_format(&news, text, sizeof(text)), unsaid);
+                                log_warning("%s: %.*s (and %" PRIu64 " gaps more since this was last said).",
+                                                destination, (int) strcspn(tick_news_format(&news, text, sizeof(text)), "."),
+                                                text, unsaid);
                         else
                                 log_warning("%s: %s", destination, tick_news_format(&news, text, sizeof(text)));
                 }
@@ -1401,9 +1410,18 @@ void host_stop(Host *h) {
 }
 
 int host_reconnect_broker(Host *h, const char *password) {
+        char *copy = NULL;
+
         assert(h);
 
-        /* No connection yet (the server has not named the host): its first one takes the new password. */
+        /* Kept: a connection not made yet (the server has not named the host) takes it when it is. */
+        if (password && !(copy = strdup(password)))
+                return -ENOMEM;
+        if (h->password)
+                explicit_bzero(h->password, strlen(h->password));
+        free(h->password);
+        h->password = copy;
+        h->reloaded = true;
         if (!h->publisher)
                 return 0;
         return publisher_reconnect(h->publisher, password);
@@ -1484,6 +1502,9 @@ Host *host_free(Host *h) {
         free(h->queue);
         free(h->removals);
         free(h->legacy);
+        if (h->password)
+                explicit_bzero(h->password, strlen(h->password));
+        free(h->password);
         sd_event_unref(h->event);
         free(h);
         return NULL;

@@ -62,6 +62,7 @@ struct Publisher {
         /* A reload: the password to connect with (ours, once one came), and a reconnection asked for. */
         char *password;
         bool reconnect;
+        bool stop_timed_out;    /* the broker had not taken every message by the goodbye's end */
 };
 
 static void set_timer(Publisher *p, uint64_t usec) {
@@ -125,6 +126,9 @@ static void watch(Publisher *p) {
 static void attempt(Publisher *p);
 
 static void retry(Publisher *p, const char *why) {
+        /* An attempt of before a reload failed: the reload's goes at once, with no backoff behind it. */
+        if (p->reconnect)
+                p->backoff = 0;
         p->backoff = backoff_next(p->backoff);
         log_notice("No connection to the broker %s for %s: %s; retrying in %" PRIu64 ".%us.", p->broker, p->config.label,
                         why, p->backoff / USEC_PER_SEC, (unsigned) (p->backoff % USEC_PER_SEC / 100000));
@@ -282,6 +286,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         case PUBLISHER_STOPPING:
                 log_warning("The broker %s did not take the last messages for %s in time.", p->broker,
                                 p->config.label);
+                p->stop_timed_out = true;
                 p->io = sd_event_source_disable_unref(p->io);
                 p->fd = -1;
                 (void) mosquitto_disconnect(p->mosq);
@@ -407,6 +412,9 @@ static void on_disconnect(struct mosquitto *mosq, void *userdata, int rc) {
         p->subscribing = false;
 
         if (was == PUBLISHER_STOPPING || was == PUBLISHER_CLOSED) {
+                /* Gone with messages still on their way. */
+                if (was == PUBLISHER_STOPPING && in_flight(p) > 0)
+                        p->stop_timed_out = true;
                 if (was == PUBLISHER_STOPPING) {
                         p->state = PUBLISHER_CLOSED;
                         (void) sd_event_source_set_enabled(p->timer, SD_EVENT_OFF);
@@ -417,7 +425,7 @@ static void on_disconnect(struct mosquitto *mosq, void *userdata, int rc) {
         if (p->reconnect) {
                 /* Ended for a reload: again at once, from the loop (libmosquitto, which called us, is not done
                  * with mosq yet, and the thread that connects takes it). */
-                if (was == PUBLISHER_CONNECTED)
+                if (dropped > 0)
                         p->ops->lost(p, dropped);
                 p->state = PUBLISHER_BACKING_OFF;
                 set_timer(p, 0);
@@ -495,6 +503,11 @@ bool publisher_is_connected(Publisher *p) {
         return p->state == PUBLISHER_CONNECTED;
 }
 
+bool publisher_stopped_cleanly(Publisher *p) {
+        assert(p);
+        return p->state == PUBLISHER_CLOSED && !p->stop_timed_out;
+}
+
 bool publisher_has_room(Publisher *p) {
         assert(p);
         return p->state == PUBLISHER_CONNECTED && !p->full;
@@ -549,7 +562,8 @@ int publisher_reconnect(Publisher *p, const char *password) {
         p->reconnect = true;
         switch (p->state) {
         case PUBLISHER_CONNECTED:
-                /* Its end (on_disconnect()) makes it again. */
+                /* Its end (on_disconnect()) makes it again; nothing more is published on it meanwhile. */
+                p->state = PUBLISHER_CONNECTING;
                 (void) mosquitto_disconnect(p->mosq);
                 watch(p);
                 break;
@@ -574,6 +588,8 @@ void publisher_stop(Publisher *p) {
         assert(p);
 
         if (p->state != PUBLISHER_CONNECTED) {
+                /* What is still on its way (QoS 1, from before a loss) goes with it. */
+                p->stop_timed_out = in_flight(p) > 0;
                 (void) sd_event_source_set_enabled(p->timer, SD_EVENT_OFF);
                 p->io = sd_event_source_disable_unref(p->io);
                 p->fd = -1;

@@ -65,6 +65,8 @@ int publisher_publish(Publisher *p, const char *topic, const void *payload, size
 /* A password anew (NULL for none; copied): the connection is made again with it at once, without a
  * backoff, what the broker had not taken yet sent again (QoS 1) or counted lost (QoS 0, ops->lost()). */
 int publisher_reconnect(Publisher *p, const char *password);
+/* After ops->closed(): whether the broker took every message before the end. */
+bool publisher_stopped_cleanly(Publisher *p);
 /* Publishes "offline" to the will's topic (as the broker would, had we vanished), waits until the broker has
  * taken every message, disconnects, and calls ops->closed(); at once when not connected. */
 void publisher_stop(Publisher *p);

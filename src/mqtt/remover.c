@@ -48,7 +48,9 @@ static void finish(Remover *r, int result) {
         if (r->finished)
                 return;
         r->finished = true;
-        r->result = result;
+        /* The first error is the one said. */
+        if (r->result == 0)
+                r->result = result;
         (void) sd_event_source_set_enabled(r->deadline, SD_EVENT_OFF);
         server_link_close(r->link);
         /* A clean disconnect, with no will and no "offline": nothing is left behind. */
@@ -70,8 +72,10 @@ static void clear(Remover *r) {
 
                 if (k == -EAGAIN)
                         return;
-                if (k < 0)
-                        log_warning_errno(k, "Failed to clear %s: %m", r->topics[r->cleared]);
+                if (k < 0) {
+                        log_error_errno(k, "Failed to clear %s: %m", r->topics[r->cleared]);
+                        r->result = r->result ?: k;
+                }
         }
         if (r->cleared < r->n_topics || !r->settled)
                 return;
@@ -98,12 +102,23 @@ static void on_room(Publisher *p) {
 }
 
 static void on_lost(Publisher *p, uint64_t dropped) {
-        /* Nothing to do: connected again, it subscribes again, and what is still retained comes again. */
+        Remover *r = publisher_get_userdata(p);
+
+        /* Connected again, it subscribes again, what is still retained comes again, and it settles again;
+         * within --timeout, as the first time. */
+        r->connected = r->settled = false;
+        (void) sd_event_source_set_time_relative(r->deadline, r->options->timeout);
+        (void) sd_event_source_set_enabled(r->deadline, SD_EVENT_ONESHOT);
 }
 
 static void on_closed(Publisher *p) {
         Remover *r = publisher_get_userdata(p);
 
+        /* The broker did not take every clear in time: not all of them are done. */
+        if (r->result == 0 && !publisher_stopped_cleanly(p)) {
+                log_error("The broker did not take every clear of %s in time.", r->name);
+                r->result = -ETIMEDOUT;
+        }
         r->done(r, r->result, r->userdata);
 }
 
@@ -163,8 +178,10 @@ static void start_publisher(Remover *r) {
         discovery_status_topic(r->patterns[PATTERN_END], r->options->discovery_prefix);
         for (size_t i = 0; i < _PATTERN_MAX; i++)
                 r->subscriptions[i] = r->patterns[i];
-        /* Not the bridge's own id: a running bridge is not thrown off the broker. */
-        snprintf(r->client_id, sizeof(r->client_id), "thermo-mqtt-remove-%s-%s", r->bridge_host, r->name);
+        /* Not the bridge's own id: a running bridge is not thrown off the broker; nor another remover's, of
+         * a server of the same name. */
+        snprintf(r->client_id, sizeof(r->client_id), "thermo-mqtt-remove-%s-%s-%p", r->bridge_host, r->name,
+                        (void *) r);
         k = publisher_new(r->event,
                         &(PublisherConfig) {
                                 .broker = &r->options->broker,

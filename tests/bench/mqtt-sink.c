@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The receiving end of the MQTT benchmark: subscribes to PREFIX/# at QOS on the broker at 127.0.0.1:PORT and
  * counts the readings that arrive and the ones that do not (a gap in a topic's "seq"), from its first
- * reading until SIGTERM or SECONDS have passed (bounded). Prints one line of key=value.
+ * reading until SIGTERM or SECONDS have passed (bounded), and the longest wait between two readings of a
+ * topic (longest_ms). Prints one line of key=value.
  *
  *   mqtt-sink PORT PREFIX QOS SECONDS */
 #include <inttypes.h>
@@ -18,11 +19,13 @@
 typedef struct Topic {
         char name[128];
         uint64_t last;
+        double last_at;         /* CLOCK_MONOTONIC, s */
 } Topic;
 
 static Topic topics[TOPICS_MAX];
 static size_t n_topics;
 static uint64_t received, gaps;
+static double longest;
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig) {
@@ -39,6 +42,13 @@ static Topic *topic(const char *name) {
         return &topics[n_topics++];
 }
 
+static double now(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
 static void on_message(struct mosquitto *mosq, void *userdata, const struct mosquitto_message *m) {
         uint64_t seq;
         Topic *t;
@@ -52,15 +62,11 @@ static void on_message(struct mosquitto *mosq, void *userdata, const struct mosq
                 return;
         if (t->last > 0 && seq > t->last + 1)
                 gaps += seq - t->last - 1;
+        if (t->last > 0 && now() - t->last_at > longest)
+                longest = now() - t->last_at;
         t->last = seq;
+        t->last_at = now();
         received++;
-}
-
-static double now(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
 int main(int argc, char *argv[]) {
@@ -103,8 +109,8 @@ int main(int argc, char *argv[]) {
                         deadline = start + atof(argv[4]);
                 }
         }
-        printf("received=%" PRIu64 " lost=%" PRIu64 " topics=%zu seconds=%.3f\n", received, gaps, n_topics,
-                        start > 0 ? now() - start : 0.0);
+        printf("received=%" PRIu64 " lost=%" PRIu64 " topics=%zu seconds=%.3f longest_ms=%.0f\n", received, gaps,
+                        n_topics, start > 0 ? now() - start : 0.0, longest * 1000);
         mosquitto_destroy(mosq);
         mosquitto_lib_cleanup();
         return 0;

@@ -846,6 +846,8 @@ static void test_reload_with_a_rotated_password(void **state) {
         assert_int_equal(mqtt_bridge_stop(&bridge, SIGTERM), 0);
         subscriber_run(&sub, 1000);
         /* Every reading of room once, in order: the reload cost none. */
+        /* At QoS 1, a reading whose PUBACK was on its way when the reload ended the connection may come twice,
+         * as MQTT allows: none may be missing. */
         n = seqs_of(&sub, "thermo/h1/room", seqs, sizeof(seqs) / sizeof(seqs[0]));
         if (n < 10)
                 fail_msg("%zu readings of room, %zu messages:\n%s", n, sub.n_messages, bridge.log);
@@ -1257,8 +1259,8 @@ static void test_expire_after(void **state) {
 
 /* A server that misbehaves, on 127.0.0.3 and a port of its own, for 20 connections and 30 seconds at most:
  * it greets and lists cpu, then, BAD_LINE, sends a line that is no protocol's and waits for the hang-up;
- * MANY_NAMES, streams 3000 readings, each of a sensor it never listed, with a seq that goes back every
- * other line. */
+ * MANY_NAMES, streams 3000 readings, each of a sensor it never listed (and answers the LIMITS asked of
+ * each: no such sensor), with a seq that goes back every other line. */
 typedef enum Misbehaviour { BAD_LINE, MANY_NAMES } Misbehaviour;
 
 static void hostile_server(Misbehaviour how, int *ret_port, int *ret_accepted_fd) {
@@ -1292,8 +1294,8 @@ static void hostile_server(Misbehaviour how, int *ret_port, int *ret_accepted_fd
                                 (void) send(c, "WHAT IS THIS\n", strlen("WHAT IS THIS\n"), MSG_NOSIGNAL);
                         else
                                 for (int i = 0; i < 3000; i++) {
-                                        snprintf(line, sizeof(line), "TEMP %d 1795731139415 21.000 s%d\n",
-                                                 i % 2 == 0 ? 1000 + i : 1, i);
+                                        snprintf(line, sizeof(line), "TEMP %d 1795731139415 21.000 s%d\n"
+                                                 "ERR 404 no such sensor\n", i % 2 == 0 ? 1000 + i : 1, i);
                                         if (send(c, line, strlen(line), MSG_NOSIGNAL) < 0)
                                                 break;
                                 }
@@ -1385,7 +1387,7 @@ static void test_a_flood_of_names_is_summed_up(void **state) {
         if (new_said > 3 || restarted_said > 3 || count_in(bridge.log, "\n") > 40)
                 fail_msg("%u lines of new sensors, %u of restarts:\n%.4000s", new_said, restarted_said, bridge.log);
         /* 3 s and then some: a config a second, and the first. */
-        if (configs > 6)
+        if (configs < 2 || configs > 6)
                 fail_msg("%d device configs in about 3 s", configs);
         /* Their number, said at the stop. */
         expect_in(bridge.log, "new sensors more, not said one by one.");

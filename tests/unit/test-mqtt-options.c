@@ -73,6 +73,9 @@ static void test_broker_urls(void **state) {
         assert_bad_broker("mqtt://a%4@host", "hex digits");
         assert_bad_broker("mqtt://a%00@host", "hex digits");
         assert_bad_broker("mqtt://a%zz@host", "hex digits");
+        assert_bad_broker("mqtt://a%ff@host", "hex digits");
+        assert_broker("mqtt://[fe80::1%eth0]:1884", "fe80::1%eth0", 1884, NULL, false);
+        assert_broker("mqtt://%c3%a9mile@host", "host", 1883, "\xc3\xa9mile", false);
         /* A user name with an '@' in it, as a URL escapes it. */
         assert_broker("mqtt://me%40example.com@broker.lan", "broker.lan", 1883, "me@example.com", false);
         assert_broker("mqtt://a%25b@broker_1.lan:1884", "broker_1.lan", 1884, "a%b", false);
