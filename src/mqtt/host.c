@@ -119,6 +119,9 @@ struct Host {
         bool reloaded;
         bool config_pending;            /* the device's discovery config */
         uint64_t config_at;             /* CLOCK_MONOTONIC of the last one */
+        uint64_t connected_at;          /* CLOCK_MONOTONIC of the broker's connection */
+        bool probing;                   /* its probe is on its way: 0.2.0's configs may not all be in yet */
+        char probe[TOPIC_MAX];
         sd_event_source *config_timer;
         bool config_refused;            /* the last one was refused for its size */
         bool key_clash_said;
@@ -129,7 +132,7 @@ struct Host {
         /* What the publisher subscribes to, with discovery: 0.2.0's two kinds of config, then Home Assistant's
          * status (last: see publisher.h). */
         char legacy_patterns[2][TOPIC_MAX], discovery_status[TOPIC_MAX];
-        const char *subscriptions[4];
+        const char *subscriptions[5];
         size_t *queue;                  /* a ring of indices into sensors, each at most once: what waits */
         size_t queue_head, queue_len;
         size_t next;                    /* the sensor the next reading is likely of: they come in order */
@@ -539,16 +542,24 @@ static void enqueue(Host *h, HostSensor *s) {
  * flushes when it is. */
 #define CONFIG_EVERY_USEC USEC_PER_SEC
 
+/* After a connection to the broker, 0.2.0's configs it holds are known once the probe comes back (a message
+ * to ourselves comes after the retained ones the broker queued for us), or after PROBE_WAIT_USEC, for a
+ * broker that does not let us have it. */
+#define PROBE_WAIT_USEC (2 * USEC_PER_SEC)
+
 static bool config_due(Host *h) {
-        uint64_t now = 0;
+        uint64_t now = 0, due;
 
         (void) sd_event_now(h->event, CLOCK_MONOTONIC, &now);
-        if (h->config_at > 0 && now < h->config_at + CONFIG_EVERY_USEC) {
-                (void) sd_event_source_set_time(h->config_timer, h->config_at + CONFIG_EVERY_USEC);
+        due = MAX(h->config_at > 0 ? h->config_at + CONFIG_EVERY_USEC : 0,
+                  h->probing ? h->connected_at + PROBE_WAIT_USEC : 0);
+        if (now < due) {
+                (void) sd_event_source_set_time(h->config_timer, due);
                 (void) sd_event_source_set_enabled(h->config_timer, SD_EVENT_ONESHOT);
                 return false;
         }
         h->config_at = now;
+        h->probing = false;
         return true;
 }
 
@@ -657,6 +668,10 @@ static void mark_all_pending(Host *h) {
 static void on_broker_connected(Publisher *p) {
         Host *h = publisher_get_userdata(p);
 
+        if (h->options->discovery) {
+                (void) sd_event_now(h->event, CLOCK_MONOTONIC, &h->connected_at);
+                h->probing = publisher_publish(p, h->probe, "probe", strlen("probe"), 0, false) >= 0;
+        }
         mark_all_pending(h);
         flush(h);
 }
@@ -710,7 +725,11 @@ static void take_legacy(Host *h, const char *topic, const void *payload, size_t 
 static void on_broker_message(Publisher *p, const char *topic, const void *payload, size_t n) {
         Host *h = publisher_get_userdata(p);
 
-        if (strcmp(topic, h->discovery_status) == 0) {
+        if (strcmp(topic, h->probe) == 0) {
+                /* 0.2.0's configs are all in: the device's can go. */
+                h->probing = false;
+                (void) sd_event_source_set_enabled(h->config_timer, SD_EVENT_OFF);
+        } else if (strcmp(topic, h->discovery_status) == 0) {
                 /* Home Assistant (re)started: it may have lost what it knew, and asks for discovery again. */
                 if (n == strlen("online") && memcmp(payload, "online", n) == 0) {
                         log_debug("Home Assistant is online: publishing the discovery of %s again.", h->name);
@@ -741,9 +760,11 @@ static int make_publisher(Host *h) {
                 h->subscriptions[0] = h->legacy_patterns[0];
                 h->subscriptions[1] = h->legacy_patterns[1];
                 h->subscriptions[2] = h->discovery_status;
+                h->subscriptions[3] = h->probe;
         }
         /* One per host and per bridge: the broker takes one connection by each id. */
         snprintf(h->client_id, sizeof(h->client_id), "thermo-mqtt-%s-%s", h->bridge_host, h->name);
+        snprintf(h->probe, sizeof(h->probe), "thermo-mqtt/%s/probe", h->client_id);
         r = publisher_new(h->event,
                         &(PublisherConfig) {
                                 .broker = &h->options->broker,

@@ -12,15 +12,15 @@
 #include "server-link.h"
 #include "topics.h"
 
-/* What is subscribed to: the host's topics, its device config, 0.2.0's two kinds of config, and last,
- * whose own retained message is not wanted, Home Assistant's status: once it is granted, the retained
- * messages of all before it have come (publisher.h). */
+/* What is subscribed to: the host's topics, its device config, 0.2.0's two kinds of config, and a topic
+ * of the remover's own. A message it sends itself there comes after every retained one the broker queued
+ * for it when it subscribed: then it has them all, whatever order the broker answers SUBSCRIBEs in. */
 enum {
         PATTERN_HOST,
         PATTERN_DEVICE,
         PATTERN_LEGACY,
         PATTERN_LEGACY_HEAT,
-        PATTERN_END,
+        PATTERN_PROBE,
         _PATTERN_MAX,
 };
 
@@ -35,12 +35,12 @@ struct Remover {
         char client_id[160];
         ServerLink *link;               /* to learn the name, where NAME= does not give it */
         Publisher *publisher;
-        sd_event_source *deadline;      /* the broker's connection, given --timeout; then the settling */
+        sd_event_source *deadline;      /* the whole of it, given --timeout once connected to the broker */
         char patterns[_PATTERN_MAX][TOPIC_MAX];
         const char *subscriptions[_PATTERN_MAX + 1];
         char **topics;                  /* retained, not empty: to clear */
         size_t n_topics, cleared;
-        bool connected, settled, finished;
+        bool connected, settled, finished;     /* settled: the probe came back */
         int result;
 };
 
@@ -84,16 +84,15 @@ static void clear(Remover *r) {
         finish(r, 0);
 }
 
-/* mosquitto sends the retained messages of a subscription before it answers the next one; a broker that
- * does not is given half a second more, and what comes meanwhile is cleared as it comes. */
-#define SETTLE_USEC (500 * USEC_PER_MSEC)
-
 static void on_connected(Publisher *p) {
         Remover *r = publisher_get_userdata(p);
+        int k;
 
         r->connected = true;
-        (void) sd_event_source_set_time_relative(r->deadline, SETTLE_USEC);
-        (void) sd_event_source_set_enabled(r->deadline, SD_EVENT_ONESHOT);
+        /* The probe: it comes back after the retained ones (on_message()). */
+        k = publisher_publish(p, r->patterns[PATTERN_PROBE], "probe", strlen("probe"), 0, false);
+        if (k < 0)
+                log_warning_errno(k, "Failed to publish to %s: %m", r->patterns[PATTERN_PROBE]);
         clear(r);
 }
 
@@ -126,8 +125,13 @@ static void on_message(Publisher *p, const char *topic, const void *payload, siz
         Remover *r = publisher_get_userdata(p);
         char **topics, *copy;
 
-        /* Cleared already (ours, coming back), or Home Assistant's status. */
-        if (n == 0 || strcmp(topic, r->patterns[PATTERN_END]) == 0)
+        if (strcmp(topic, r->patterns[PATTERN_PROBE]) == 0) {
+                r->settled = true;
+                clear(r);
+                return;
+        }
+        /* Cleared already: ours, coming back. */
+        if (n == 0)
                 return;
         for (size_t i = 0; i < r->n_topics; i++)
                 if (strcmp(r->topics[i], topic) == 0)
@@ -157,13 +161,9 @@ static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
         Remover *r = userdata;
         char span[64];
 
-        if (r->connected) {
-                r->settled = true;
-                clear(r);
-                return 0;
-        }
-        log_error("Could not clear the topics of %s: no connection to the broker in %s.",
-                        r->name[0] ? r->name : r->spec->text, format_timespan(span, sizeof(span), r->options->timeout));
+        log_error("Could not clear the topics of %s: %s in %s.", r->name[0] ? r->name : r->spec->text,
+                        r->connected ? "the broker did not answer" : "no connection to the broker",
+                        format_timespan(span, sizeof(span), r->options->timeout));
         finish(r, -ETIMEDOUT);
         return 0;
 }
@@ -175,13 +175,13 @@ static void start_publisher(Remover *r) {
         device_topic(r->patterns[PATTERN_DEVICE], r->options->discovery_prefix, r->name);
         legacy_discovery_pattern(r->patterns[PATTERN_LEGACY], r->options->discovery_prefix, r->name, false);
         legacy_discovery_pattern(r->patterns[PATTERN_LEGACY_HEAT], r->options->discovery_prefix, r->name, true);
-        discovery_status_topic(r->patterns[PATTERN_END], r->options->discovery_prefix);
-        for (size_t i = 0; i < _PATTERN_MAX; i++)
-                r->subscriptions[i] = r->patterns[i];
         /* Not the bridge's own id: a running bridge is not thrown off the broker; nor another remover's, of
          * a server of the same name. */
         snprintf(r->client_id, sizeof(r->client_id), "thermo-mqtt-remove-%s-%s-%p", r->bridge_host, r->name,
                         (void *) r);
+        snprintf(r->patterns[PATTERN_PROBE], TOPIC_MAX, "thermo-mqtt/%s/probe", r->client_id);
+        for (size_t i = 0; i < _PATTERN_MAX; i++)
+                r->subscriptions[i] = r->patterns[i];
         k = publisher_new(r->event,
                         &(PublisherConfig) {
                                 .broker = &r->options->broker,

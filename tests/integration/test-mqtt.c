@@ -140,6 +140,22 @@ static void expect_log(MqttBridge *m, const char *text) {
                 fail_msg("thermo-mqtt did not say '%s':\n%s", text, m->log);
 }
 
+/* What it has said so far: a mark for expect_log_since(). */
+static size_t log_mark(MqttBridge *m) {
+        mqtt_bridge_read_log(m);
+        return strlen(m->log);
+}
+
+/* It says text after the mark (the same words said before, at its start, say, do not count). */
+static void expect_log_since(MqttBridge *m, size_t mark, const char *text) {
+        for (int waited = 0; !strstr(m->log + mark, text); waited += 50) {
+                if (waited > T)
+                        fail_msg("thermo-mqtt did not say '%s' after:\n%s", text, m->log + mark);
+                usleep(50 * 1000);
+                mqtt_bridge_read_log(m);
+        }
+}
+
 static void test_readings_status_and_discovery(void **state) {
         char topic[256], filter[2048];
         const char *host = harness_host();
@@ -327,7 +343,7 @@ static void broker_outage(const char *history) {
         MqttBridge bridge;
         char broker[64], option[32];
         const char *missed;
-        size_t n;
+        size_t n, mark;
         pid_t way;
         Broker b;
         int port;
@@ -360,10 +376,12 @@ static void broker_outage(const char *history) {
         expect(&sub, "thermo/h1/attic/level", "high");
         subscriber_run(&sub, 500);
 
+        mark = log_mark(&bridge);
         broker_way_cut(way);
-        expect_log(&bridge, "Lost the broker");
-        expect_log(&bridge, "The broker does not take the readings of h1 now: they wait in the server's history");
-        expect_log(&bridge, "The broker takes the readings of h1 again: asking 127.0.0.1:");
+        expect_log_since(&bridge, mark, "Lost the broker");
+        /* Connected again (what it says of the readings that wait is said once in a while: at the start, a
+         * broker not connected yet may have had it said already). */
+        expect_log_since(&bridge, mark, "Connected to the broker");
         /* Back after 1.2 s and a backoff: 2 s more, well past what waited. */
         subscriber_run(&sub, 2000);
         assert_int_equal(mqtt_bridge_stop(&bridge, SIGTERM), 0);
@@ -1400,7 +1418,8 @@ static void test_a_flood_of_names_is_summed_up(void **state) {
 /* thermo-mqtt --remove: every retained topic the bridge published of a host (readings, availability,
  * levels, the device's config) and 0.2.0's configs, cleared; another host's left alone. */
 static void test_remove_clears_what_was_published(void **state) {
-        char topic[256], out[4096], err[8192];
+        static char err[256 * 1024];
+        char topic[256], out[4096];
         const char *mqtt = getenv("THERMO_MQTT"), *host = harness_host();
         Subscriber sub = {}, late = {};
         ServerProcess s;
@@ -1419,6 +1438,8 @@ static void test_remove_clears_what_was_published(void **state) {
         expect_device(&sub, "room_heat");
         snprintf(topic, sizeof(topic), "thermo/%s/room/level", host);
         expect(&sub, topic, "ok");
+        snprintf(topic, sizeof(topic), "thermo/%s/room", host);
+        expect(&sub, topic, NULL);
         assert_int_equal(mqtt_bridge_stop(&bridge, SIGTERM), 0);
         /* And a config of 0.2.0's, still there from before. */
         assert_int_equal(sh(out, sizeof(out), "mosquitto_pub -p %i -r -t 'homeassistant/sensor/thermo_%s/room/config' "
@@ -1427,9 +1448,16 @@ static void test_remove_clears_what_was_published(void **state) {
         assert_int_equal(harness_run((const char *const[]) { mqtt, "--remove", "--log-level=debug", "--broker", url(&b),
                                                              server_arg(&s, NULL), NULL }, out, sizeof(out), err,
                                      sizeof(err)), 0);
+        /* Not a probe of its own among them. */
+        assert_null(strstr(err, "Clearing thermo-mqtt/"));
         /* thermo/<host>/status, /room, /room/status and /room/level; the device's; 0.2.0's. */
         snprintf(topic, sizeof(topic), "Cleared 6 retained topics of %s at the broker.", host);
-        expect_in(err, topic);
+        if (!strstr(err, topic)) {
+                for (char *line = strtok(err, "\n"); line; line = strtok(NULL, "\n"))
+                        if (strstr(line, "Clearing") || strstr(line, "Cleared") || strstr(line, "PUBLISH"))
+                                print_message("%s\n", line);
+                fail_msg("no '%s'", topic);
+        }
 
         subscriber_open(&late, b.port, "#", 1);
         subscriber_run(&late, 500);
