@@ -381,10 +381,9 @@ static void on_connect(struct mosquitto *mosq, void *userdata, int rc) {
                 connected(p);
 }
 
-/* The last subscription is answered: mosquitto, which answers a client's packets in order, has sent the
- * retained messages of every subscription before it (at QoS 0 they wait for no acknowledgement), so the
- * owner knows them before it publishes. (MQTT does not promise that order: with a broker that breaks it,
- * the owner takes what comes later as it comes.) */
+/* The last subscription is answered: connected. The retained messages of the subscriptions may come after
+ * it (mosquitto queues them with the messages, and answers SUBSCRIBEs at once): an owner that must know
+ * them all sends itself a message, which comes after them. */
 static void on_subscribe(struct mosquitto *mosq, void *userdata, int mid, int qos_count, const int *granted_qos) {
         Publisher *p = userdata;
 

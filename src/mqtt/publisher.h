@@ -33,7 +33,8 @@ typedef struct PublisherConfig {
 
 typedef struct PublisherOps {
         /* Connected, anew after a loss: publish what the broker should hold. With subscriptions, once the
-         * last is granted: the retained messages of all before it have come (message()). */
+         * last is granted (their retained messages may still be on their way: a message the owner sends
+         * itself comes after them). */
         void (*connected)(Publisher *p);
         /* There is room again for messages that wait. */
         void (*room)(Publisher *p);
