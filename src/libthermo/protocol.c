@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -339,13 +340,34 @@ static size_t split_words(char *s, char **words, size_t n) {
         return k;
 }
 
+/* The word at *s (after any blanks), into buf, and *s past it: -EBADMSG for none, or one of size or more.
+ * By hand, not sscanf(): a client parses a reading a line, tens of thousands a second. */
+static int take_word(const char **s, char *buf, size_t size) {
+        const char *p = *s;
+        size_t n;
+
+        while (isspace((unsigned char) *p))
+                p++;
+        for (n = 0; p[n] != '\0' && !isspace((unsigned char) p[n]); n++)
+                ;
+        if (n == 0 || n >= size)
+                return -EBADMSG;
+        memcpy(buf, p, n);
+        buf[n] = '\0';
+        *s = p + n;
+        return 0;
+}
+
 static int parse_reading(const char *s, Reading *ret) {
         char seq[24], time[24], value[32];
+        const char *p = s;
         Reading r = {};
-        int end = 0;
+        size_t end;
 
-        if (sscanf(s, "%23s %23s %31s%n", seq, time, value, &end) != 3)
+        if (take_word(&p, seq, sizeof(seq)) < 0 || take_word(&p, time, sizeof(time)) < 0 ||
+                        take_word(&p, value, sizeof(value)) < 0)
                 return -EBADMSG;
+        end = (size_t) (p - s);
         if (parse_uint64(seq, 0, UINT64_MAX, &r.seq) < 0 || parse_uint64(time, 0, UINT64_MAX, &r.time_ms) < 0 ||
                         parse_milli(value, &r.millicelsius) < 0)
                 return -EBADMSG;
@@ -371,7 +393,8 @@ int protocol_parse_reply(char *line, Reply *ret) {
         assert(line);
         assert(ret);
 
-        for (size_t i = 0; i < ELEMENTSOF(fixed); i++)
+        /* No fixed line starts with a T: a stream's readings go straight on. */
+        for (size_t i = 0; i < ELEMENTSOF(fixed) && line[0] != 'T'; i++)
                 if (strcmp(line, fixed[i].line) == 0) {
                         *ret = (Reply) { .type = fixed[i].type };
                         return 0;

@@ -16,6 +16,11 @@
 #include "server-link.h"
 #include "text.h"
 
+/* A reply line is 1023 bytes at most, with room to spare over the protocol's: a longer one is none. What one
+ * recv() takes is many: a tick of dozens of sensors, in one call and one turn of the loop. */
+#define LINK_LINE_MAX 1024
+#define LINK_INPUT_SIZE (16 * 1024)
+
 typedef enum LinkState {
         LINK_DOWN,              /* not started, closed, or failed and waiting for the owner */
         LINK_RESOLVING,
@@ -42,7 +47,7 @@ struct ServerLink {
         int fd;
         sd_event_source *io;
         sd_event_source *timer;
-        char input[1024];
+        char input[LINK_INPUT_SIZE];
         size_t in_len;
         uint64_t silence;       /* usec allowed between lines */
         uint64_t backoff;
@@ -345,7 +350,7 @@ static void handle_greeting(ServerLink *l, int r, const Reply *reply, const char
 }
 
 static void handle_line(ServerLink *l, char *line) {
-        char copy[sizeof(l->input)];
+        char copy[LINK_LINE_MAX];
         Reply reply;
         int r;
 
@@ -355,8 +360,9 @@ static void handle_line(ServerLink *l, char *line) {
                                 text_escape(line, copy, sizeof(copy)));
                 return;
         }
-        /* Parsing splits the line: the owner gets it whole as well, for its messages. */
-        snprintf(copy, sizeof(copy), "%s", line);
+        /* Parsing splits the line: the owner gets it whole as well, for its messages (shorter than
+         * LINK_LINE_MAX: handle_input() says so). */
+        memcpy(copy, line, strlen(line) + 1);
         r = protocol_parse_reply(line, &reply);
         if (r == -EPROTONOSUPPORT) {
                 server_link_fail(l, EX_PROTOCOL, r, "%s speaks another protocol: %s", l->destination, copy);
@@ -388,20 +394,33 @@ static void handle_input(ServerLink *l) {
                 set_timer(l, l->silence);
         l->in_len += (size_t) n;
 
-        while (l->fd >= 0 && (nl = memchr(l->input, '\n', l->in_len))) {
-                size_t length = (size_t) (nl - l->input);
+        /* Every whole line, then what is left of one moved to the front, once. */
+        for (size_t start = 0;;) {
+                char *line = l->input + start;
+                size_t length;
 
-                *nl = '\0';
-                if (length > 0 && l->input[length - 1] == '\r')
-                        l->input[length - 1] = '\0';
-                handle_line(l, l->input);
-                if (l->fd < 0)
+                nl = memchr(line, '\n', l->in_len - start);
+                length = nl ? (size_t) (nl - line) : l->in_len - start;
+                if (length >= LINK_LINE_MAX) {
+                        server_link_fail(l, EX_PROTOCOL, -EMSGSIZE, "%s sent a line too long for the protocol",
+                                        l->destination);
                         return;
-                l->in_len -= length + 1;
-                memmove(l->input, nl + 1, l->in_len);
+                }
+                if (!nl) {
+                        l->in_len -= start;
+                        memmove(l->input, line, l->in_len);
+                        return;
+                }
+                *nl = '\0';
+                if (length > 0 && line[length - 1] == '\r')
+                        line[length - 1] = '\0';
+                handle_line(l, line);
+                /* Closed, or failed, by the owner or the line (and maybe made anew): the rest went with the
+                 * connection. */
+                if (l->fd < 0 || l->in_len < start + length + 1)
+                        return;
+                start += length + 1;
         }
-        if (l->in_len >= sizeof(l->input) - 1)
-                server_link_fail(l, EX_PROTOCOL, -EMSGSIZE, "%s sent a line too long for the protocol", l->destination);
 }
 
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {

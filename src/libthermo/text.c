@@ -52,6 +52,9 @@ bool text_is_printable(const char *s) {
 
         assert(s);
 
+        /* Most of what comes is printable ASCII: no decoding for it. */
+        while (*p >= 0x20 && *p < 0x7f)
+                p++;
         while (*p) {
                 size_t n = printable_length(p);
 

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -87,6 +88,8 @@ struct Host {
         char bridge_host[PROTOCOL_HOST_MAX + 1];
         char name[PROTOCOL_HOST_MAX + 1];       /* "" until known */
         char will_topic[TOPIC_MAX];
+        char topic_base[TOPIC_MAX];     /* "<prefix>/<host>/", of every reading's topic */
+        size_t topic_base_len;
         char client_id[160];
 
         ServerLink *link;
@@ -501,7 +504,7 @@ static int publish_level(Host *h, HostSensor *s) {
 }
 
 static int publish_reading(Host *h, HostSensor *s) {
-        char topic[TOPIC_MAX], payload[160];
+        char topic[TOPIC_MAX], payload[192];
         Reading reading = s->latest;
         size_t n;
         int r;
@@ -509,7 +512,10 @@ static int publish_reading(Host *h, HostSensor *s) {
         reading.sensor = s->name;
         n = payload_reading(payload, sizeof(payload), h->options->payload, &reading);
 
-        topic_reading(topic, h->options->topic_prefix, h->name, s->name);
+        /* "<prefix>/<host>/", made once, and the name: as topic_reading() has it, at every reading. */
+        static_assert(TOPIC_PREFIX_MAX + 1 + PROTOCOL_HOST_MAX + 1 + PROTOCOL_NAME_MAX < TOPIC_MAX, "a topic fits");
+        memcpy(topic, h->topic_base, h->topic_base_len);
+        memcpy(topic + h->topic_base_len, s->name, strlen(s->name) + 1);
         /* With expire_after, Home Assistant's docs advise against a retained state: a stale one would come
          * back to life at each restart of Home Assistant. */
         r = publish_retained(h, topic, payload, n, h->options->qos, h->options->expire_after == 0);
@@ -753,6 +759,8 @@ static int make_publisher(Host *h) {
         int r;
 
         topic_status(h->will_topic, h->options->topic_prefix, h->name, NULL);
+        h->topic_base_len = (size_t) snprintf(h->topic_base, sizeof(h->topic_base), "%s/%s/", h->options->topic_prefix,
+                                              h->name);
         if (h->options->discovery) {
                 legacy_discovery_pattern(h->legacy_patterns[0], h->options->discovery_prefix, h->name, false);
                 legacy_discovery_pattern(h->legacy_patterns[1], h->options->discovery_prefix, h->name, true);

@@ -64,24 +64,50 @@ void topic_level(char buf[static TOPIC_MAX], const char *prefix, const char *hos
         snprintf(buf, TOPIC_MAX, "%s/%s/%s/level", prefix, host, sensor);
 }
 
+/* Appends s to the n bytes at buf, within size (NUL included, as snprintf() cuts): the new length. */
+static size_t put(char *buf, size_t size, size_t n, const char *s) {
+        size_t k = MIN(strlen(s), size - 1 - n);
+
+        memcpy(buf + n, s, k);
+        buf[n + k] = '\0';
+        return n + k;
+}
+
+static size_t put_u64(char *buf, size_t size, size_t n, uint64_t v) {
+        char digits[24], *p = digits + sizeof(digits) - 1;
+
+        *p = '\0';
+        do
+                *--p = (char) ('0' + v % 10);
+        while ((v /= 10) > 0);
+        return put(buf, size, n, p);
+}
+
 size_t payload_reading(char *buf, size_t size, PayloadFormat format, const Reading *r) {
         char celsius[32];
-        int k;
+        size_t n;
 
         assert(buf);
+        assert(size > 0);
         assert(r);
 
+        /* By hand, not snprintf(): it is what the bridge does for every reading. */
         format_millidegrees(celsius, sizeof(celsius), r->millicelsius);
         if (format == PAYLOAD_VALUE)
-                k = snprintf(buf, size, "%s", celsius);
-        else if (r->sensor)
+                return put(buf, size, 0, celsius);
+        n = put(buf, size, 0, "{\"seq\":");
+        n = put_u64(buf, size, n, r->seq);
+        n = put(buf, size, n, ",\"time\":");
+        n = put_u64(buf, size, n, r->time_ms);
+        if (r->sensor) {
                 /* A name is a-z, 0-9, _ . -: nothing to escape. */
-                k = snprintf(buf, size, "{\"seq\":%" PRIu64 ",\"time\":%" PRIu64 ",\"sensor\":\"%s\",\"celsius\":%s}",
-                                r->seq, r->time_ms, r->sensor, celsius);
-        else
-                k = snprintf(buf, size, "{\"seq\":%" PRIu64 ",\"time\":%" PRIu64 ",\"celsius\":%s}", r->seq, r->time_ms,
-                                celsius);
-        return MIN((size_t) k, size - 1);
+                n = put(buf, size, n, ",\"sensor\":\"");
+                n = put(buf, size, n, r->sensor);
+                n = put(buf, size, n, "\"");
+        }
+        n = put(buf, size, n, ",\"celsius\":");
+        n = put(buf, size, n, celsius);
+        return put(buf, size, n, "}");
 }
 
 /* An id for Home Assistant ([a-zA-Z0-9_-]): our names with '.' made '_'. */
