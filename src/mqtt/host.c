@@ -269,18 +269,9 @@ static int publish_status(Host *h, const char *sensor, bool online) {
         return publish(h, topic, payload, strlen(payload), 1);
 }
 
-/* The key of a sensor's component in the device's config (its id, "_heat" after for its heat), into buf. */
-static void component_key(char buf[static PROTOCOL_NAME_MAX + 8], const char *name, bool heat) {
-        size_t n = 0;
-
-        for (; *name; name++)
-                buf[n++] = *name == '.' ? '_' : *name;
-        snprintf(buf + n, PROTOCOL_NAME_MAX + 8 - n, "%s", heat ? "_heat" : "");
-}
-
 /* A component's key, and where it comes in the config: sensor by sensor, each one's heat after it. */
 typedef struct ComponentKey {
-        char key[PROTOCOL_NAME_MAX + 8];
+        char key[COMPONENT_KEY_MAX];
         size_t order;
 } ComponentKey;
 
@@ -392,16 +383,6 @@ static int publish_device_config(Host *h) {
         return 0;
 }
 
-/* Whether the n bytes at id are name's id: '.' made '_', as Home Assistant's ids have it. */
-static bool is_id_of(const char *id, size_t n, const char *name) {
-        if (strlen(name) != n)
-                return false;
-        for (size_t k = 0; k < n; k++)
-                if ((name[k] == '.' ? '_' : name[k]) != id[k])
-                        return false;
-        return true;
-}
-
 /* Whether the device has the component a config of 0.2.0's is of: "<...>/thermo_<host id>/<sensor id>/config",
  * the sensor's, or its heat. */
 static bool has_legacy_component(Host *h, const Legacy *l) {
@@ -412,9 +393,15 @@ static bool has_legacy_component(Host *h, const Legacy *l) {
         for (start = end - 1; start > l->topic && *start != '/'; start--)
                 ;
         start++;
-        for (size_t i = 0; i < h->n_sensors; i++)
-                if ((!l->heat || h->sensors[i].heat) && is_id_of(start, (size_t) (end - start), h->sensors[i].name))
+        for (size_t i = 0; i < h->n_sensors; i++) {
+                char id[COMPONENT_KEY_MAX];
+
+                /* 0.2.0's object id is the sensor's, heat or not: the key of its temperature. */
+                component_key(id, h->sensors[i].name, false);
+                if ((!l->heat || h->sensors[i].heat) && strlen(id) == (size_t) (end - start) &&
+                                memcmp(id, start, (size_t) (end - start)) == 0)
                         return true;
+        }
         return false;
 }
 

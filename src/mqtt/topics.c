@@ -168,11 +168,22 @@ void discovery_status_topic(char buf[static TOPIC_MAX], const char *discovery_pr
         snprintf(buf, TOPIC_MAX, "%s/status", discovery_prefix);
 }
 
-/* A component's key in "cmps": "<sensor id>", "_heat" after for its heat, with its platform. */
+void component_key(char buf[static COMPONENT_KEY_MAX], const char *sensor, bool heat) {
+        size_t n = 0;
+
+        assert(sensor);
+
+        for (; *sensor && n < PROTOCOL_NAME_MAX; sensor++)
+                buf[n++] = *sensor == '.' ? '_' : *sensor;
+        snprintf(buf + n, COMPONENT_KEY_MAX - n, "%s", heat ? "_heat" : "");
+}
+
+/* A component's key in "cmps", with its platform. */
 static void write_component_key(FILE *f, const char *sensor, bool heat) {
-        fputc('"', f);
-        write_id(f, sensor);
-        fprintf(f, "%s\":{\"p\":\"%s\"", heat ? "_heat" : "", heat ? "binary_sensor" : "sensor");
+        char key[COMPONENT_KEY_MAX];
+
+        component_key(key, sensor, heat);
+        fprintf(f, "\"%s\":{\"p\":\"%s\"", key, heat ? "binary_sensor" : "sensor");
 }
 
 static void write_component(FILE *f, const Device *d, const DeviceSensor *s, bool heat) {

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "protocol.h"
 #include "reading.h"
 
 /* What thermo-mqtt publishes, as text: topics, payloads and Home Assistant's discovery configs. No I/O. */
@@ -62,6 +63,11 @@ typedef struct Device {
         const DeviceRemoval *removals;
         size_t n_removals;
 } Device;
+
+/* A sensor's component's key in the device config: its id (its name, '.' made '_', as the object id of
+ * thermo-mqtt 0.2.0's topic for it), "_heat" after for its heat. */
+#define COMPONENT_KEY_MAX (PROTOCOL_NAME_MAX + sizeof("_heat"))
+void component_key(char buf[static COMPONENT_KEY_MAX], const char *sensor, bool heat);
 
 /* "<discovery>/device/thermo_<host>/config", '.' made '_' as Home Assistant's ids want. */
 void device_topic(char buf[static TOPIC_MAX], const char *discovery_prefix, const char *host);
