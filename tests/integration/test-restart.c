@@ -328,6 +328,10 @@ static void test_unsent_output_goes_across_in_whole_lines(void **state) {
                 char value[32], name[40], tail;
 
                 assert_true(harness_read_line(fd, line, sizeof(line), T) > 0);
+                /* Whole too: a sensor with no reading at that tick (under valgrind, its read not done). */
+                if (unavailable(line) && (strcmp(line + strlen("ERR 503 sensor unavailable "), "room") == 0 ||
+                                          strcmp(line + strlen("ERR 503 sensor unavailable "), "cellar") == 0))
+                        continue;
                 if (sscanf(line, "TEMP %llu %llu %31s %39s%c", &seq, &when, value, name, &tail) != 4 ||
                                 (strcmp(name, "room") != 0 && strcmp(name, "cellar") != 0) ||
                                 strlen(value) < 5 || value[strlen(value) - 4] != '.')
