@@ -34,6 +34,26 @@ static void test_append_that_does_not_fit_queues_nothing(void **state) {
         send_queue_free(q);
 }
 
+static void test_appendv_queues_every_piece_in_order_or_none(void **state) {
+        const struct iovec three[] = {
+                { .iov_base = (void *) "1F", .iov_len = 2 },
+                { .iov_base = NULL, .iov_len = 0 },
+                { .iov_base = (void *) "topic{}", .iov_len = 7 },
+        };
+        SendQueue *q = NULL;
+
+        assert_int_equal(send_queue_append(&q, "x", 1, 12), 0);
+        assert_int_equal(send_queue_appendv(&q, three, 3, 12), 0);
+        assert_int_equal(send_queue_size(q), 10);
+        assert_memory_equal(send_queue_data(q), "x1Ftopic{}", 10);
+        /* Nine more would take it past 12: none of them is queued, not even the first piece that fits. */
+        assert_int_equal(send_queue_appendv(&q, three, 3, 12), -ENOBUFS);
+        assert_int_equal(send_queue_size(q), 10);
+        assert_int_equal(send_queue_appendv(&q, three, 1, 12), 0);
+        assert_memory_equal(send_queue_data(q), "x1Ftopic{}1F", 12);
+        send_queue_free(q);
+}
+
 static void test_memory_stays_within_capacity(void **state) {
         char chunk[100];
         SendQueue *q = NULL;
@@ -108,6 +128,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_no_queue_until_something_is_queued),
                 cmocka_unit_test(test_append_that_does_not_fit_queues_nothing),
+                cmocka_unit_test(test_appendv_queues_every_piece_in_order_or_none),
                 cmocka_unit_test(test_memory_stays_within_capacity),
                 cmocka_unit_test(test_flush_sends_in_order_and_frees_when_drained),
                 cmocka_unit_test(test_flush_keeps_what_the_socket_does_not_take),

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "macro.h"
 #include "send-queue.h"
@@ -24,16 +25,20 @@ const void *send_queue_data(const SendQueue *q) {
         return q && q->end > q->start ? q->data + q->start : NULL;
 }
 
-int send_queue_append(SendQueue **q, const void *data, size_t n, size_t capacity) {
+int send_queue_appendv(SendQueue **q, const struct iovec *iov, size_t n_iov, size_t capacity) {
         SendQueue *p;
-        size_t queued;
+        size_t queued, n = 0;
 
         assert(q);
-        assert(data || n == 0);
+        assert(iov || n_iov == 0);
         assert(capacity <= UINT32_MAX);
 
         p = *q;
         queued = send_queue_size(p);
+        for (size_t i = 0; i < n_iov; i++) {
+                assert(iov[i].iov_base || iov[i].iov_len == 0);
+                n += iov[i].iov_len;
+        }
 
         if (n > capacity - MIN(queued, capacity))
                 return -ENOBUFS;
@@ -59,9 +64,19 @@ int send_queue_append(SendQueue **q, const void *data, size_t n, size_t capacity
                 }
         }
 
-        memcpy(p->data + p->end, data, n);
-        p->end += (uint32_t) n;
+        for (size_t i = 0; i < n_iov; i++) {
+                if (iov[i].iov_len > 0)
+                        memcpy(p->data + p->end, iov[i].iov_base, iov[i].iov_len);
+                p->end += (uint32_t) iov[i].iov_len;
+        }
         return 0;
+}
+
+int send_queue_append(SendQueue **q, const void *data, size_t n, size_t capacity) {
+        struct iovec iov = { .iov_base = (void *) data, .iov_len = n };
+
+        assert(data || n == 0);
+        return send_queue_appendv(q, &iov, 1, capacity);
 }
 
 int send_queue_flush(SendQueue **q, int fd) {
