@@ -114,6 +114,9 @@ const char *harness_host(void);
 void harness_write_file(const char *path, const char *content);
 /* Removes a directory a test made, with all in it. */
 void harness_remove_tree(const char *dir);
+/* This process in a network namespace of its own, its loopback up: what a test changes there (a resolver,
+ * a sysctl) is the namespace's alone. Root only: 0, or a negative errno. */
+int harness_enter_network_namespace(void);
 /* A thermal zone in a fake /sys at sysfs (THERMO_SYSFS_ROOT, made already), of that type and temperature:
  * "cpu-thermal\n", "20000\n". */
 void harness_add_thermal_zone(const char *sysfs, int zone, const char *type, const char *millidegrees);

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -17,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -46,21 +44,14 @@ static int64_t now_ms(void) {
 /* This process's own network (loopback, up) and mounts, where the resolver is the silent one. */
 static int enter_namespace(void) {
         struct sockaddr_in dns = { .sin_family = AF_INET, .sin_port = htons(53), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-        struct ifreq ifr = { .ifr_name = "lo" };
         char resolv[128], nsswitch[128];
-        int fd;
+        int fd, r;
 
-        if (geteuid() != 0 || unshare(CLONE_NEWNET | CLONE_NEWNS) < 0)
-                return -errno ?: -EPERM;
-        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        r = harness_enter_network_namespace();
+        if (r < 0)
+                return r;
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 return -errno;
-        fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-                return -errno;
-        ifr.ifr_flags |= IFF_UP;
-        if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-                return -errno;
-        close(fd);
 
         snprintf(dir, sizeof(dir), "/tmp/thermo-resolver-XXXXXX");
         if (!mkdtemp(dir))
