@@ -7,14 +7,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "backoff.h"
 #include "log.h"
 #include "offload.h"
 #include "parse.h"
 #include "publisher.h"
+#include "send-queue.h"
 
 #define SYSTEM_CERTIFICATES "/etc/ssl/certs"
+/* MQTT's largest remaining length: four bytes of seven bits. */
+#define MQTT_REMAINING_MAX 268435455U
 
 typedef enum PublisherState {
         PUBLISHER_IDLE,
@@ -43,7 +47,7 @@ struct Publisher {
         sd_event_source *timer; /* a connection attempt, a backoff, a goodbye */
         sd_event_source *misc;  /* libmosquitto's keepalive, once a second */
         sd_event_source *room_event; /* there is room again: tell the owner */
-        sd_event_source *uncork;     /* at the end of the loop's turn, what it published goes out together */
+        sd_event_source *turn_end;   /* at the end of the loop's turn, what it published goes out together */
         bool corked;
         uint64_t backoff;
         char refused[128];      /* why the broker refused us, from CONNACK */
@@ -67,6 +71,20 @@ struct Publisher {
         char *password;
         bool reconnect;
         bool stop_timed_out;    /* the broker had not taken every message by the goodbye's end */
+        bool say_offline;       /* stopping: "offline" to the will's topic, once what direct holds is out */
+
+        /* QoS 0 on a plain connection, written by us: libmosquitto writes each message with a write() of its
+         * own, and a wake-up byte to a socket pair with another, which was most of the bridge's time in the
+         * kernel. A turn of the loop's messages go out in one send() at its end (on_turn_end()), when
+         * libmosquitto has nothing half-written; nothing of libmosquitto's goes on the socket while direct
+         * holds part of a message (direct_flush() before each call that may write). direct_ends says where
+         * each message ends, counted from the first byte since direct was last empty. */
+        SendQueue *direct;
+        size_t direct_ends[PUBLISHER_WINDOW];
+        size_t n_direct, direct_done, direct_appended;
+        bool blocked;           /* the socket took part of direct: it watches for room to write the rest */
+        bool owe_room;          /* a publish refused while direct waited: the owner is told once it is out */
+        uint64_t blocked_since;
 };
 
 static void set_timer(Publisher *p, uint64_t usec) {
@@ -75,7 +93,20 @@ static void set_timer(Publisher *p, uint64_t usec) {
 }
 
 static size_t in_flight(Publisher *p) {
-        return p->in_flight_qos1 + p->n_qos0;
+        return p->in_flight_qos1 + p->n_qos0 + p->n_direct - p->direct_done;
+}
+
+static void direct_clear(Publisher *p) {
+        p->direct = send_queue_free(p->direct);
+        p->n_direct = p->direct_done = p->direct_appended = 0;
+        p->blocked = p->owe_room = false;
+}
+
+/* Whether the stream is between two messages of direct's (so libmosquitto may write). */
+static bool direct_at_boundary(Publisher *p) {
+        size_t sent = p->direct_appended - send_queue_size(p->direct);
+
+        return sent == 0 || (p->direct_done > 0 && p->direct_ends[p->direct_done - 1] == sent);
 }
 
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata);
@@ -123,8 +154,67 @@ static void watch(Publisher *p) {
         }
         if (!p->io)
                 return;
-        events = EPOLLIN | (mosquitto_want_write(p->mosq) ? EPOLLOUT : 0);
+        /* Part of a message of direct's written, the socket is written to alone: what comes in waits (what
+         * libmosquitto reads, it may answer). */
+        if (p->blocked)
+                events = EPOLLOUT;
+        else
+                events = EPOLLIN | (mosquitto_want_write(p->mosq) ? EPOLLOUT : 0);
         (void) sd_event_source_set_io_events(p->io, events);
+}
+
+static void stop_when_done(Publisher *p);
+
+/* Messages were taken: the goodbye goes on, or the owner is told there is room again (once, when there is,
+ * not at each message: an owner that has much to send sends it in long runs). */
+static void taken(Publisher *p, bool unblocked) {
+        if (p->state == PUBLISHER_STOPPING) {
+                stop_when_done(p);
+                return;
+        }
+        if (p->full && in_flight(p) <= PUBLISHER_WINDOW / 2) {
+                p->full = false;
+                unblocked = true;
+        }
+        /* From the loop, not from inside libmosquitto: the owner publishes again then. */
+        if (unblocked && publisher_has_room(p))
+                (void) sd_event_source_set_enabled(p->room_event, SD_EVENT_ONESHOT);
+}
+
+/* Writes what direct holds when libmosquitto has nothing half-written. A connection that failed is left
+ * for libmosquitto to find: it reads the socket's end, and says so (on_disconnect()). */
+static void direct_flush(Publisher *p) {
+        bool wake = p->blocked || p->owe_room;
+        int r;
+
+        if (!p->direct || p->fd < 0 || mosquitto_want_write(p->mosq))
+                return;
+        r = send_queue_flush(&p->direct, p->fd);
+        if (r < 0) {
+                (void) shutdown(p->fd, SHUT_RDWR);
+                r = (int) send_queue_size(p->direct);
+        }
+        while (p->direct_done < p->n_direct &&
+                        p->direct_ends[p->direct_done] <= p->direct_appended - send_queue_size(p->direct))
+                p->direct_done++;
+        if (r > 0) {
+                if (!p->blocked)
+                        (void) sd_event_now(p->event, CLOCK_MONOTONIC, &p->blocked_since);
+                p->blocked = true;
+                return;
+        }
+        direct_clear(p);
+        taken(p, wake);
+}
+
+/* libmosquitto's DISCONNECT goes after whole messages only: with part of one of direct's written, the stream
+ * can carry no other, and the connection is cut instead (the broker says the will then). What direct still
+ * holds goes with the connection. */
+static void disconnect(Publisher *p) {
+        direct_flush(p);
+        if (p->fd >= 0 && !direct_at_boundary(p))
+                (void) shutdown(p->fd, SHUT_RDWR);
+        (void) mosquitto_disconnect(p->mosq);
 }
 
 static void attempt(Publisher *p);
@@ -291,9 +381,12 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 log_warning("The broker %s did not take the last messages for %s in time.", p->broker,
                                 p->config.label);
                 p->stop_timed_out = true;
+                disconnect(p);
+                /* Closed already when libmosquitto's DISCONNECT went out at once (on_disconnect()). */
+                if (p->state != PUBLISHER_STOPPING)
+                        break;
                 p->io = sd_event_source_disable_unref(p->io);
                 p->fd = -1;
-                (void) mosquitto_disconnect(p->mosq);
                 p->state = PUBLISHER_CLOSED;
                 p->ops->closed(p);
                 break;
@@ -305,9 +398,18 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 
 static int on_misc(sd_event_source *s, uint64_t usec, void *userdata) {
         Publisher *p = userdata;
+        uint64_t now;
 
         if (p->fd >= 0) {
-                (void) mosquitto_loop_misc(p->mosq);
+                direct_flush(p);
+                /* usec is when the timer was due: the loop's now may be past it, and past blocked_since. */
+                (void) sd_event_now(p->event, CLOCK_MONOTONIC, &now);
+                if (direct_at_boundary(p))
+                        (void) mosquitto_loop_misc(p->mosq);
+                else if (now - p->blocked_since >= p->config.keepalive * USEC_PER_SEC)
+                        /* A broker that takes nothing for as long as libmosquitto waits for an answer to its
+                         * PINGREQ: gone, as libmosquitto would find (it reads the end, on_disconnect()). */
+                        (void) shutdown(p->fd, SHUT_RDWR);
                 watch(p);
         }
         (void) sd_event_source_set_time_relative(s, USEC_PER_SEC);
@@ -318,11 +420,20 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Publisher *p = userdata;
         int r = MOSQ_ERR_SUCCESS;
 
+        /* Part of a message of direct's written: the rest, before anything else (watch()). */
+        if (p->blocked && !(revents & (EPOLLERR | EPOLLHUP))) {
+                direct_flush(p);
+                watch(p);
+                return 0;
+        }
         /* Each may end the connection: libmosquitto then closes the socket and calls on_disconnect(). */
         if (revents & (EPOLLIN | EPOLLERR | EPOLLHUP))
                 r = mosquitto_loop_read(p->mosq, 1);
         if (r == MOSQ_ERR_SUCCESS && p->fd == fd && mosquitto_socket(p->mosq) == fd && (revents & EPOLLOUT))
                 r = mosquitto_loop_write(p->mosq, 1);
+        /* What waited for libmosquitto's writes to be done. */
+        if (r == MOSQ_ERR_SUCCESS && p->fd == fd)
+                direct_flush(p);
         /* All but a failed TLS handshake: that one ends without on_disconnect(). */
         if (r != MOSQ_ERR_SUCCESS && p->state == PUBLISHER_CONNECTING && mosquitto_socket(p->mosq) < 0) {
                 char why[256];
@@ -337,9 +448,15 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         return 0;
 }
 
-/* The goodbye is complete once the broker has every message, and we have said DISCONNECT. */
+/* The goodbye: "offline" after what direct holds, then DISCONNECT once the broker has every message. */
 static void stop_when_done(Publisher *p) {
-        if (p->state != PUBLISHER_STOPPING || in_flight(p) > 0)
+        if (p->state != PUBLISHER_STOPPING || p->direct)
+                return;
+        if (p->say_offline) {
+                p->say_offline = false;
+                (void) publisher_publish(p, p->config.will_topic, "offline", strlen("offline"), 1, true);
+        }
+        if (in_flight(p) > 0)
                 return;
         (void) mosquitto_disconnect(p->mosq);
 }
@@ -347,7 +464,8 @@ static void stop_when_done(Publisher *p) {
 static void connected(Publisher *p) {
         char field[sizeof(p->broker) + 16], host[128];
 
-        /* A reload came while this connection was being made, with the password before it: again. */
+        /* A reload came while this connection was being made, with the password before it: again (nothing of
+         * direct's yet). */
         if (p->reconnect) {
                 (void) mosquitto_disconnect(p->mosq);
                 return;
@@ -411,13 +529,14 @@ static void on_disconnect(struct mosquitto *mosq, void *userdata, int rc) {
         Publisher *p = userdata;
         char why[256], field[sizeof(p->broker) + 16], host[128], reason[300];
         PublisherState was = p->state;
-        uint64_t dropped = p->n_qos0;
+        uint64_t dropped = p->n_qos0 + p->n_direct - p->direct_done;
 
         describe(p, rc, why, sizeof(why));
         /* libmosquitto closed the socket already. */
         p->io = sd_event_source_disable_unref(p->io);
         p->fd = -1;
         p->n_qos0 = p->qos0_head = 0;
+        direct_clear(p);
         p->subscribing = false;
 
         if (was == PUBLISHER_STOPPING || was == PUBLISHER_CLOSED) {
@@ -463,22 +582,17 @@ static void on_publish(struct mosquitto *mosq, void *userdata, int mid) {
                 return;
         } else if (p->in_flight_qos1 > 0)
                 p->in_flight_qos1--;
-
-        if (p->state == PUBLISHER_STOPPING)
-                stop_when_done(p);
-        else if (p->full && in_flight(p) <= PUBLISHER_WINDOW / 2 && p->state == PUBLISHER_CONNECTED) {
-                p->full = false;
-                /* From the loop, not from inside libmosquitto: the owner publishes again then. */
-                (void) sd_event_source_set_enabled(p->room_event, SD_EVENT_ONESHOT);
-        }
+        taken(p, false);
 }
 
-static int on_uncork(sd_event_source *s, void *userdata) {
+static int on_turn_end(sd_event_source *s, void *userdata) {
         Publisher *p = userdata;
 
-        p->corked = false;
-        if (p->fd >= 0)
+        direct_flush(p);
+        if (p->corked && p->fd >= 0)
                 (void) setsockopt(p->fd, IPPROTO_TCP, TCP_CORK, &(int) { 0 }, sizeof(int));
+        p->corked = false;
+        watch(p);
         return 0;
 }
 
@@ -528,7 +642,47 @@ bool publisher_stopped_cleanly(Publisher *p) {
 
 bool publisher_has_room(Publisher *p) {
         assert(p);
-        return p->state == PUBLISHER_CONNECTED && !p->full;
+        return p->state == PUBLISHER_CONNECTED && !p->full && !p->blocked;
+}
+
+/* A QoS 0 message into direct, as mosquitto_publish() would have it: a PUBLISH packet, checked the same. */
+static int direct_publish(Publisher *p, const char *topic, const void *payload, size_t n, bool retain) {
+        size_t topic_len = strlen(topic), left;
+        uint8_t header[1 + 4 + 2], *h = header;
+        int r;
+
+        if (topic_len > UINT16_MAX || mosquitto_validate_utf8(topic, (int) topic_len) != MOSQ_ERR_SUCCESS ||
+                        mosquitto_pub_topic_check2(topic, topic_len) != MOSQ_ERR_SUCCESS)
+                return -EINVAL;
+        if (n > MQTT_REMAINING_MAX - 2 - topic_len)
+                return -EMSGSIZE;
+        /* Stopping, an owner may publish without room. */
+        if (p->n_direct == PUBLISHER_WINDOW)
+                return -EAGAIN;
+
+        *h++ = 0x30 | (retain ? 0x01 : 0x00);
+        left = 2 + topic_len + n;
+        do {
+                *h = left & 0x7f;
+                left >>= 7;
+                *h++ |= left > 0 ? 0x80 : 0x00;
+        } while (left > 0);
+        *h++ = (uint8_t) (topic_len >> 8);
+        *h++ = (uint8_t) topic_len;
+
+        r = send_queue_appendv(&p->direct, (const struct iovec[]) {
+                        { .iov_base = header, .iov_len = (size_t) (h - header) },
+                        { .iov_base = (void *) topic, .iov_len = topic_len },
+                        { .iov_base = (void *) payload, .iov_len = n },
+                }, 3, UINT32_MAX);
+        if (r < 0)
+                return r;
+        p->direct_appended += (size_t) (h - header) + topic_len + n;
+        p->direct_ends[p->n_direct++] = p->direct_appended;
+        if (in_flight(p) >= PUBLISHER_WINDOW)
+                p->full = true;
+        (void) sd_event_source_set_enabled(p->turn_end, SD_EVENT_ONESHOT);
+        return 0;
 }
 
 int publisher_publish(Publisher *p, const char *topic, const void *payload, size_t n, int qos, bool retain) {
@@ -541,13 +695,21 @@ int publisher_publish(Publisher *p, const char *topic, const void *payload, size
 
         if (!publisher_has_room(p) && p->state != PUBLISHER_STOPPING)
                 return -EAGAIN;
+        if (qos == 0 && !p->config.broker->tls && p->fd >= 0)
+                return direct_publish(p, topic, payload, n, retain);
+        /* After what direct holds, in order. */
+        direct_flush(p);
+        if (p->direct) {
+                p->owe_room = true;
+                return -EAGAIN;
+        }
         p->publishing = true;
         p->written_at_once = false;
         /* A turn of the loop publishes a tick's readings, and more: in as few segments as fit, not one each
          * (half the bridge's time in the kernel went to sending them one by one). */
         if (!p->corked && p->fd >= 0 && setsockopt(p->fd, IPPROTO_TCP, TCP_CORK, &(int) { 1 }, sizeof(int)) == 0) {
                 p->corked = true;
-                (void) sd_event_source_set_enabled(p->uncork, SD_EVENT_ONESHOT);
+                (void) sd_event_source_set_enabled(p->turn_end, SD_EVENT_ONESHOT);
         }
         r = mosquitto_publish(p->mosq, &mid, topic, (int) n, payload, qos, retain);
         p->publishing = false;
@@ -588,7 +750,7 @@ int publisher_reconnect(Publisher *p, const char *password) {
         case PUBLISHER_CONNECTED:
                 /* Its end (on_disconnect()) makes it again; nothing more is published on it meanwhile. */
                 p->state = PUBLISHER_CONNECTING;
-                (void) mosquitto_disconnect(p->mosq);
+                disconnect(p);
                 watch(p);
                 break;
         case PUBLISHER_BACKING_OFF:
@@ -626,9 +788,9 @@ void publisher_stop(Publisher *p) {
         }
         /* A clean disconnect does not fire the will: say "offline" ourselves. */
         p->state = PUBLISHER_STOPPING;
-        if (p->config.will_topic)
-                (void) publisher_publish(p, p->config.will_topic, "offline", strlen("offline"), 1, true);
+        p->say_offline = p->config.will_topic != NULL;
         set_timer(p, p->config.timeout);
+        direct_flush(p);
         stop_when_done(p);
         watch(p);
 }
@@ -690,10 +852,10 @@ int publisher_new(sd_event *e, const PublisherConfig *config, const PublisherOps
         if (r < 0)
                 return r;
         (void) sd_event_source_set_enabled(p->room_event, SD_EVENT_OFF);
-        r = sd_event_add_post(e, &p->uncork, on_uncork, p);
+        r = sd_event_add_post(e, &p->turn_end, on_turn_end, p);
         if (r < 0)
                 return r;
-        (void) sd_event_source_set_enabled(p->uncork, SD_EVENT_OFF);
+        (void) sd_event_source_set_enabled(p->turn_end, SD_EVENT_OFF);
         r = sd_event_add_time_relative(e, &p->misc, CLOCK_MONOTONIC, USEC_PER_SEC, USEC_PER_SEC / 4, on_misc, p);
         if (r < 0)
                 return r;
@@ -710,7 +872,8 @@ Publisher *publisher_free(Publisher *p) {
         sd_event_source_disable_unref(p->timer);
         sd_event_source_disable_unref(p->misc);
         sd_event_source_disable_unref(p->room_event);
-        sd_event_source_disable_unref(p->uncork);
+        sd_event_source_disable_unref(p->turn_end);
+        send_queue_free(p->direct);
         orphan(p);
         if (p->mosq)
                 mosquitto_destroy(p->mosq);

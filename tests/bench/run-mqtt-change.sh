@@ -21,6 +21,10 @@ cleanup() {
         for pid in "${pids[@]}"; do
                 kill "$pid" 2>/dev/null || true
         done
+        # Gone before the next run binds the same ports.
+        for pid in "${pids[@]}"; do
+                wait "$pid" 2>/dev/null || true
+        done
         rm -rf "$dir"
 }
 trap cleanup EXIT

@@ -409,3 +409,16 @@ int mqtt_bridge_stop(MqttBridge *b, int sig) {
         b->log_fd = -1;
         return r;
 }
+
+void series_add(Series *s, uint64_t seq) {
+        if (s->received > 0 && seq != s->last + 1) {
+                if (seq > s->last + 1)
+                        s->gaps += seq - s->last - 1;
+                else
+                        s->out_of_order++;
+        }
+        if (s->received == 0)
+                s->first = seq;
+        s->last = seq;
+        s->received++;
+}

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* The real mosquitto broker, on a loopback port of its own, and a subscriber that records what it gets;
@@ -64,6 +65,15 @@ void subscriber_run(Subscriber *s, int ms);
 /* The last message on topic so far, or NULL. */
 const Message *subscriber_last(Subscriber *s, const char *topic);
 void subscriber_close(Subscriber *s);
+
+/* One sensor's readings as they came: the seqs of the first and the last, how many, how many missing
+ * between them, and how many came after a later one. */
+typedef struct Series {
+        uint64_t first, last, received, gaps, out_of_order;
+} Series;
+
+/* Adds a reading's seq to s. */
+void series_add(Series *s, uint64_t seq);
 
 /* thermo-mqtt as a test runs it: its stderr to a pipe, what it wrote kept in log. */
 typedef struct MqttBridge {

@@ -21,17 +21,12 @@
 #define SENSORS 2
 #define STREAM_MS 5000
 
-typedef struct Series {
-        uint64_t first, last, received, gaps, out_of_order;
-} Series;
-
 static Series series[SERVERS][SENSORS];
 static uint64_t online;
 
 static void on_message(const Message *m, void *userdata) {
         unsigned server, sensor;
         uint64_t seq;
-        Series *s;
 
         if (sscanf(m->topic, "fleet/s%u/", &server) != 1 || server < 1 || server > SERVERS)
                 return;
@@ -42,17 +37,7 @@ static void on_message(const Message *m, void *userdata) {
         if (sscanf(strrchr(m->topic, '/'), "/t%u", &sensor) != 1 || sensor >= SENSORS)
                 return;
         assert_int_equal(sscanf(m->payload, "{\"seq\":%" SCNu64 ",", &seq), 1);
-        s = &series[server - 1][sensor];
-        if (s->received > 0 && seq != s->last + 1) {
-                if (seq > s->last + 1)
-                        s->gaps += seq - s->last - 1;
-                else
-                        s->out_of_order++;
-        }
-        if (s->received == 0)
-                s->first = seq;
-        s->last = seq;
-        s->received++;
+        series_add(&series[server - 1][sensor], seq);
 }
 
 static void test_twenty_servers_every_reading_at_qos1(void **state) {
