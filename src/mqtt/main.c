@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <mosquitto.h>
+#include <signal.h>
 #include <stdlib.h>
 
 #include "bridge.h"
@@ -20,6 +21,9 @@ int main(int argc, char *argv[]) {
         if (r <= 0)
                 return r == 0 ? EXIT_SUCCESS : 2;
 
+        /* libmosquitto writes with write(), and a connection we cut (publisher.c) is written to once more: an
+         * EPIPE to take, not a SIGPIPE to die of (systemd ignores it for the service; a shell does not). */
+        (void) signal(SIGPIPE, SIG_IGN);
         mosquitto_lib_init();
         r = bridge_new(&options, &bridge);
         if (r < 0)

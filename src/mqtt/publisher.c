@@ -84,6 +84,10 @@ struct Publisher {
         size_t n_direct, direct_done, direct_appended;
         bool blocked;           /* the socket took part of direct: it watches for room to write the rest */
         bool owe_room;          /* a publish refused while direct waited: the owner is told once it is out */
+        bool read_first;        /* blocked since libmosquitto last read: what came meanwhile (a PINGRESP) is
+                                 * read before it checks its keepalive */
+        bool in_libmosquitto;   /* in its read or write: direct waits until it returns (on_io()) */
+        bool leaving;           /* our DISCONNECT in direct or written: our end closes after it (goodbye()) */
         uint64_t blocked_since;
 };
 
@@ -181,13 +185,15 @@ static void taken(Publisher *p, bool unblocked) {
                 (void) sd_event_source_set_enabled(p->room_event, SD_EVENT_ONESHOT);
 }
 
+static void goodbye(Publisher *p);
+
 /* Writes what direct holds when libmosquitto has nothing half-written. A connection that failed is left
  * for libmosquitto to find: it reads the socket's end, and says so (on_disconnect()). */
 static void direct_flush(Publisher *p) {
         bool wake = p->blocked || p->owe_room;
         int r;
 
-        if (!p->direct || p->fd < 0 || mosquitto_want_write(p->mosq))
+        if (!p->direct || p->fd < 0 || p->in_libmosquitto || mosquitto_want_write(p->mosq))
                 return;
         r = send_queue_flush(&p->direct, p->fd);
         if (r < 0) {
@@ -200,21 +206,64 @@ static void direct_flush(Publisher *p) {
         if (r > 0) {
                 if (!p->blocked)
                         (void) sd_event_now(p->event, CLOCK_MONOTONIC, &p->blocked_since);
-                p->blocked = true;
+                p->blocked = p->read_first = true;
                 return;
         }
         direct_clear(p);
+        if (p->leaving) {
+                /* Our DISCONNECT is out: the broker closes its end once it has read it (on_disconnect()). */
+                (void) shutdown(p->fd, SHUT_WR);
+                return;
+        }
         taken(p, wake);
+        /* A reload waited for it (publisher_reconnect()). */
+        if (p->reconnect && p->state == PUBLISHER_CONNECTING)
+                goodbye(p);
 }
 
-/* libmosquitto's DISCONNECT goes after whole messages only: with part of one of direct's written, the stream
- * can carry no other, and the connection is cut instead (the broker says the will then). What direct still
- * holds goes with the connection. */
+/* Now, with what the broker has not taken lost: libmosquitto's DISCONNECT, which goes after whole messages
+ * only (with part of one of direct's written, the stream can carry no other, and the connection is cut
+ * instead: the broker says the will then). */
 static void disconnect(Publisher *p) {
         direct_flush(p);
         if (p->fd >= 0 && !direct_at_boundary(p))
                 (void) shutdown(p->fd, SHUT_RDWR);
         (void) mosquitto_disconnect(p->mosq);
+}
+
+/* The end of a connection that loses nothing: DISCONNECT after what was written, then our end closed, and
+ * the socket read until the broker closes its end too. libmosquitto's closes the socket at once, and a
+ * socket closed with input unread is reset, with what the kernel still held for the broker (readings
+ * among it). Over TLS, libmosquitto's. */
+static void goodbye(Publisher *p) {
+        static const uint8_t packet[] = { 0xe0, 0x00 };
+
+        assert(!p->direct);
+
+        if (p->config.broker->tls || p->fd < 0 || p->leaving) {
+                if (!p->leaving)
+                        (void) mosquitto_disconnect(p->mosq);
+                return;
+        }
+        if (send_queue_append(&p->direct, packet, sizeof(packet), UINT32_MAX) < 0) {
+                (void) mosquitto_disconnect(p->mosq);
+                return;
+        }
+        p->direct_appended = sizeof(packet);
+        p->leaving = true;
+        direct_flush(p);
+        watch(p);
+}
+
+/* A connection given up on outside on_disconnect(): the QoS 0 messages not sent went with it, counted (the
+ * QoS 1 ones are sent again). */
+static void drop_unsent(Publisher *p) {
+        uint64_t dropped = p->n_qos0 + p->n_direct - p->direct_done;
+
+        p->n_qos0 = p->qos0_head = 0;
+        direct_clear(p);
+        if (dropped > 0)
+                p->ops->lost(p, dropped);
 }
 
 static void attempt(Publisher *p);
@@ -316,7 +365,7 @@ static void attempt(Publisher *p) {
         p->io = sd_event_source_disable_unref(p->io);
         p->fd = -1;
         p->refused[0] = p->error[0] = '\0';
-        p->subscribing = false;
+        p->subscribing = p->leaving = p->read_first = false;
         c = calloc(1, sizeof(*c));
         if (!c || !(c->host = strdup(p->config.broker->host))) {
                 free(c);
@@ -371,16 +420,25 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 break;
         }
         case PUBLISHER_CONNECTING:
-                /* No CONNACK in time: a broker that accepts and says nothing, or a TLS handshake that hangs. */
+                /* No CONNACK in time: a broker that accepts and says nothing, or a TLS handshake that hangs.
+                 * Or a reload's broker that neither read what was written to it nor closed after our
+                 * DISCONNECT (publisher_reconnect()): cut, what it did not take dropped. */
+                if (p->fd >= 0 && (p->direct || p->leaving))
+                        (void) shutdown(p->fd, SHUT_RDWR);
                 p->io = sd_event_source_disable_unref(p->io);
                 p->fd = -1;
                 (void) mosquitto_disconnect(p->mosq);
+                drop_unsent(p);
                 retry(p, "no answer in time");
                 break;
         case PUBLISHER_STOPPING:
                 log_warning("The broker %s did not take the last messages for %s in time.", p->broker,
                                 p->config.label);
                 p->stop_timed_out = true;
+                /* "offline" not said yet (it waits behind direct): the broker says it, as the will, when the
+                 * connection is cut rather than closed. */
+                if (p->say_offline && p->fd >= 0)
+                        (void) shutdown(p->fd, SHUT_RDWR);
                 disconnect(p);
                 /* Closed already when libmosquitto's DISCONNECT went out at once (on_disconnect()). */
                 if (p->state != PUBLISHER_STOPPING)
@@ -404,12 +462,15 @@ static int on_misc(sd_event_source *s, uint64_t usec, void *userdata) {
                 direct_flush(p);
                 /* usec is when the timer was due: the loop's now may be past it, and past blocked_since. */
                 (void) sd_event_now(p->event, CLOCK_MONOTONIC, &now);
-                if (direct_at_boundary(p))
-                        (void) mosquitto_loop_misc(p->mosq);
-                else if (now - p->blocked_since >= p->config.keepalive * USEC_PER_SEC)
+                if (p->blocked) {
                         /* A broker that takes nothing for as long as libmosquitto waits for an answer to its
                          * PINGREQ: gone, as libmosquitto would find (it reads the end, on_disconnect()). */
-                        (void) shutdown(p->fd, SHUT_RDWR);
+                        if (now - p->blocked_since >= p->config.keepalive * USEC_PER_SEC)
+                                (void) shutdown(p->fd, SHUT_RDWR);
+                } else if (p->read_first)
+                        p->read_first = false; /* the next second's, once on_io() has read */
+                else if (!p->leaving)
+                        (void) mosquitto_loop_misc(p->mosq);
                 watch(p);
         }
         (void) sd_event_source_set_time_relative(s, USEC_PER_SEC);
@@ -420,17 +481,29 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Publisher *p = userdata;
         int r = MOSQ_ERR_SUCCESS;
 
-        /* Part of a message of direct's written: the rest, before anything else (watch()). */
+        /* Part of direct written: the rest, before anything else (watch()); but after a packet of
+         * libmosquitto's that it began at a message's end (a DISCONNECT), which is written first. */
         if (p->blocked && !(revents & (EPOLLERR | EPOLLHUP))) {
-                direct_flush(p);
+                if (mosquitto_want_write(p->mosq)) {
+                        p->in_libmosquitto = true;
+                        r = mosquitto_loop_write(p->mosq, 1);
+                        p->in_libmosquitto = false;
+                }
+                if (r == MOSQ_ERR_SUCCESS && p->fd == fd)
+                        direct_flush(p);
                 watch(p);
                 return 0;
         }
-        /* Each may end the connection: libmosquitto then closes the socket and calls on_disconnect(). */
-        if (revents & (EPOLLIN | EPOLLERR | EPOLLHUP))
+        /* Each may end the connection: libmosquitto then closes the socket and calls on_disconnect(). What
+         * its callbacks publish meanwhile waits in direct. */
+        p->in_libmosquitto = true;
+        if (revents & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
                 r = mosquitto_loop_read(p->mosq, 1);
+                p->read_first = false;
+        }
         if (r == MOSQ_ERR_SUCCESS && p->fd == fd && mosquitto_socket(p->mosq) == fd && (revents & EPOLLOUT))
                 r = mosquitto_loop_write(p->mosq, 1);
+        p->in_libmosquitto = false;
         /* What waited for libmosquitto's writes to be done. */
         if (r == MOSQ_ERR_SUCCESS && p->fd == fd)
                 direct_flush(p);
@@ -458,7 +531,7 @@ static void stop_when_done(Publisher *p) {
         }
         if (in_flight(p) > 0)
                 return;
-        (void) mosquitto_disconnect(p->mosq);
+        goodbye(p);
 }
 
 static void connected(Publisher *p) {
@@ -530,6 +603,7 @@ static void on_disconnect(struct mosquitto *mosq, void *userdata, int rc) {
         char why[256], field[sizeof(p->broker) + 16], host[128], reason[300];
         PublisherState was = p->state;
         uint64_t dropped = p->n_qos0 + p->n_direct - p->direct_done;
+        bool unsent = in_flight(p) > 0;
 
         describe(p, rc, why, sizeof(why));
         /* libmosquitto closed the socket already. */
@@ -537,11 +611,12 @@ static void on_disconnect(struct mosquitto *mosq, void *userdata, int rc) {
         p->fd = -1;
         p->n_qos0 = p->qos0_head = 0;
         direct_clear(p);
+        p->leaving = false;
         p->subscribing = false;
 
         if (was == PUBLISHER_STOPPING || was == PUBLISHER_CLOSED) {
                 /* Gone with messages still on their way. */
-                if (was == PUBLISHER_STOPPING && in_flight(p) > 0)
+                if (was == PUBLISHER_STOPPING && unsent)
                         p->stop_timed_out = true;
                 if (was == PUBLISHER_STOPPING) {
                         p->state = PUBLISHER_CLOSED;
@@ -651,7 +726,8 @@ static int direct_publish(Publisher *p, const char *topic, const void *payload, 
         uint8_t header[1 + 4 + 2], *h = header;
         int r;
 
-        if (topic_len > UINT16_MAX || mosquitto_validate_utf8(topic, (int) topic_len) != MOSQ_ERR_SUCCESS ||
+        if (topic_len == 0 || topic_len > UINT16_MAX ||
+                        mosquitto_validate_utf8(topic, (int) topic_len) != MOSQ_ERR_SUCCESS ||
                         mosquitto_pub_topic_check2(topic, topic_len) != MOSQ_ERR_SUCCESS)
                 return -EINVAL;
         if (n > MQTT_REMAINING_MAX - 2 - topic_len)
@@ -748,9 +824,13 @@ int publisher_reconnect(Publisher *p, const char *password) {
         p->reconnect = true;
         switch (p->state) {
         case PUBLISHER_CONNECTED:
-                /* Its end (on_disconnect()) makes it again; nothing more is published on it meanwhile. */
+                /* Its end (on_disconnect()) makes it again; nothing more is published on it meanwhile. What
+                 * direct holds is written first (direct_flush() ends it then), for --timeout at most. */
                 p->state = PUBLISHER_CONNECTING;
-                disconnect(p);
+                set_timer(p, p->config.timeout);
+                direct_flush(p);
+                if (p->state == PUBLISHER_CONNECTING && !p->direct)
+                        goodbye(p);
                 watch(p);
                 break;
         case PUBLISHER_BACKING_OFF:
@@ -771,9 +851,14 @@ void publisher_start(Publisher *p) {
 }
 
 void publisher_stop(Publisher *p) {
+        bool reloading;
+
         assert(p);
 
-        if (p->state != PUBLISHER_CONNECTED) {
+        /* A reload's connection still writing what it held, or waiting for the broker's end after our
+         * DISCONNECT (publisher_reconnect()): stopped as a connected one, which it still is. */
+        reloading = p->state == PUBLISHER_CONNECTING && p->reconnect && p->fd >= 0 && (p->direct || p->leaving);
+        if (p->state != PUBLISHER_CONNECTED && !reloading) {
                 /* What is still on its way (QoS 1, from before a loss) goes with it. */
                 p->stop_timed_out = in_flight(p) > 0;
                 (void) sd_event_source_set_enabled(p->timer, SD_EVENT_OFF);
@@ -786,9 +871,9 @@ void publisher_stop(Publisher *p) {
                 p->ops->closed(p);
                 return;
         }
-        /* A clean disconnect does not fire the will: say "offline" ourselves. */
+        /* A clean disconnect does not fire the will: say "offline" ourselves (not after our DISCONNECT). */
         p->state = PUBLISHER_STOPPING;
-        p->say_offline = p->config.will_topic != NULL;
+        p->say_offline = p->config.will_topic && !p->leaving;
         set_timer(p, p->config.timeout);
         direct_flush(p);
         stop_when_done(p);

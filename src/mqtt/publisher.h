@@ -64,10 +64,12 @@ bool publisher_has_room(Publisher *p);
  * for a connection that fails (and is made again). */
 int publisher_publish(Publisher *p, const char *topic, const void *payload, size_t n, int qos, bool retain);
 /* A password anew (NULL for none; copied): the connection is made again with it at once, without a
- * backoff, what the broker had not taken yet sent again (QoS 1) or counted lost (QoS 0, ops->lost()). */
+ * backoff, what the broker had not taken yet sent again (QoS 1); at QoS 0 once the broker has read what was
+ * written to it, for config->timeout at most (what it had not then is counted lost, ops->lost()). */
 int publisher_reconnect(Publisher *p, const char *password);
 /* After ops->closed(): whether the broker took every message before the end. */
 bool publisher_stopped_cleanly(Publisher *p);
 /* Publishes "offline" to the will's topic (as the broker would, had we vanished), waits until the broker has
- * taken every message, disconnects, and calls ops->closed(); at once when not connected. */
+ * taken every message, disconnects, waits for the broker to close its end, and calls ops->closed(); at once
+ * when not connected. */
 void publisher_stop(Publisher *p);
