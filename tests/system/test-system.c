@@ -166,7 +166,8 @@ static void box_boot(Box *b) {
         for (int i = 0; i < 100 && (b->init_pid = first_child(b->unshare_pid)) == 0; i++)
                 usleep(50 * 1000);
         assert_true(b->init_pid > 0);
-        if (!sys_until_in(b, 30000, "systemctl is-system-running --wait >/dev/null 2>&1; "
+        /* 30 s were too few once, beside test-page's browser on two cores. */
+        if (!sys_until_in(b, 90000, "systemctl is-system-running --wait >/dev/null 2>&1; "
                                     "systemctl is-system-running | grep -qE 'running|degraded'"))
                 fail_msg("systemd did not come up; see %s", log);
 }
