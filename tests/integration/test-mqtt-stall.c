@@ -5,8 +5,8 @@
  * in the middle of a packet, and the rest must go before anything else. Then the broker stops
  * (SIGSTOP) until the bridge has to stop sending, and goes on. Through it all, the connection never fails
  * (the broker would drop a stream with a broken packet), every reading arrives once and in order, what
- * waited comes from the server's history, and the goodbye's "offline" comes last. Skipped (77) without
- * root, without a namespace, or without mosquitto. */
+ * waited comes from the server's history, and the goodbye's "offline" comes last. A reload while the broker
+ * is stopped loses nothing either. Skipped (77) without root, without a namespace, or without mosquitto. */
 #include <errno.h>
 #include <inttypes.h>
 #include <setjmp.h>
