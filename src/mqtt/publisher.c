@@ -96,8 +96,13 @@ static void set_timer(Publisher *p, uint64_t usec) {
         (void) sd_event_source_set_enabled(p->timer, SD_EVENT_ONESHOT);
 }
 
+/* QoS 0 messages not written yet, libmosquitto's and direct's: what a lost connection takes with it. */
+static size_t qos0_unsent(Publisher *p) {
+        return p->n_qos0 + p->n_direct - p->direct_done;
+}
+
 static size_t in_flight(Publisher *p) {
-        return p->in_flight_qos1 + p->n_qos0 + p->n_direct - p->direct_done;
+        return p->in_flight_qos1 + qos0_unsent(p);
 }
 
 static void direct_clear(Publisher *p) {
@@ -249,6 +254,7 @@ static void goodbye(Publisher *p) {
                 (void) mosquitto_disconnect(p->mosq);
                 return;
         }
+        /* No message of direct's: the stream is at a message's end until the DISCONNECT is part written. */
         p->direct_appended = sizeof(packet);
         p->leaving = true;
         direct_flush(p);
@@ -258,7 +264,7 @@ static void goodbye(Publisher *p) {
 /* A connection given up on outside on_disconnect(): the QoS 0 messages not sent went with it, counted (the
  * QoS 1 ones are sent again). */
 static void drop_unsent(Publisher *p) {
-        uint64_t dropped = p->n_qos0 + p->n_direct - p->direct_done;
+        uint64_t dropped = qos0_unsent(p);
 
         p->n_qos0 = p->qos0_head = 0;
         direct_clear(p);
@@ -602,7 +608,7 @@ static void on_disconnect(struct mosquitto *mosq, void *userdata, int rc) {
         Publisher *p = userdata;
         char why[256], field[sizeof(p->broker) + 16], host[128], reason[300];
         PublisherState was = p->state;
-        uint64_t dropped = p->n_qos0 + p->n_direct - p->direct_done;
+        uint64_t dropped = qos0_unsent(p);
         bool unsent = in_flight(p) > 0;
 
         describe(p, rc, why, sizeof(why));
